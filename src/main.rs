@@ -1,3 +1,5 @@
 //! The `portos-lsp` binary: the command-line shell and the language server in one executable.
 
-fn main() {}
+fn main() {
+    std::process::exit(portos_lsp::shells::cli::main());
+}

@@ -1,0 +1,662 @@
+//! PortOS's labelling rules (detection spec §3.3–§3.10) applied to evaluated values: bindings per process,
+//! connects-to ports, environments, and the PortOS-compatible listing.
+
+use crate::model::{FileModel, Loc, Port, PortSource, PortUse, Process};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// The built-in connects-to stems (spec §3); configuration may add to or replace them.
+pub const DEFAULT_CONNECT_KEYS: &[&str] = &[
+    "DB",
+    "PG",
+    "POSTGRES",
+    "MYSQL",
+    "MARIADB",
+    "REDIS",
+    "MONGO",
+    "MONGODB",
+    "SMTP",
+    "MAIL",
+    "AMQP",
+    "RABBITMQ",
+    "KAFKA",
+    "ELASTIC",
+    "ES",
+    "MEMCACHED",
+    "CLICKHOUSE",
+    "NATS",
+    "UPSTREAM",
+    "BACKEND",
+    "PROXY",
+    "TARGET",
+];
+
+/// Which of PortOS's rules gave a port its label, so hover can say why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelRule {
+    /// The key of a `ports` map entry.
+    PortsMapKey,
+    /// `CDP_PORT` → `cdp`.
+    CdpPort,
+    /// `PORT` in a process named `-ui`/`_ui`/`-client`/`_client` → `ui`.
+    PortUiName,
+    /// `PORT` in a `-browser`/`_browser` process that also has a `CDP_PORT` → `health`.
+    PortBrowserHealth,
+    /// `PORT` otherwise → `api`.
+    PortApi,
+    /// `VITE_PORT` → `ui`.
+    VitePort,
+    /// Any other `<STEM>_PORT` → the camel-cased stem.
+    KeyStem,
+    /// `--port` in args → `ui`.
+    ArgsPort,
+    /// A bare `port` key → `api`.
+    BarePort,
+}
+
+impl LabelRule {
+    /// A sentence for hover.
+    pub fn explain(self) -> &'static str {
+        match self {
+            LabelRule::PortsMapKey => "the key of the process's `ports` map",
+            LabelRule::CdpPort => "`CDP_PORT` is labelled `cdp`",
+            LabelRule::PortUiName => {
+                "`PORT` is labelled `ui` in a process whose name ends in -ui or -client"
+            }
+            LabelRule::PortBrowserHealth => {
+                "`PORT` is labelled `health` in a -browser process that has a `CDP_PORT`"
+            }
+            LabelRule::PortApi => "`PORT` is labelled `api`",
+            LabelRule::VitePort => "`VITE_PORT` is labelled `ui`",
+            LabelRule::KeyStem => "a `<STEM>_PORT` key is labelled with its camel-cased stem",
+            LabelRule::ArgsPort => "`--port` in args is labelled `ui`",
+            LabelRule::BarePort => "a bare `port` key is labelled `api`",
+        }
+    }
+}
+
+/// Why a port is one the process connects to rather than serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum ConnectsTo {
+    /// A segment of the key's stem names a client protocol (`DB`, `REDIS`, …).
+    ByName(String),
+    /// The value is the very definition another process of the app serves.
+    ServedBy(String),
+}
+
+/// How a port that PortOS would not show lost its place.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Shadowed {
+    /// Another port of the process took the same label first (PortOS drops this one).
+    Collision {
+        /// The label both wanted.
+        label: String,
+        /// The port that kept it.
+        kept: f64,
+        /// Where the winner is used.
+        kept_at: Loc,
+    },
+    /// A v1 `ports` map states another number for the same label.
+    Mismatch {
+        /// The label.
+        label: String,
+        /// The map's number.
+        map_port: f64,
+        /// Where the map's entry is.
+        map_at: Loc,
+    },
+    /// An earlier source (the `ports` map, then env, then args, then `port`) already gave PortOS its ports.
+    EarlierSource,
+}
+
+/// A port a process binds under a label, with every place that states it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Binding {
+    /// The label PortOS's rules give it (after the `ui` → `devUi` rename).
+    pub label: String,
+    /// The rule that gave the label.
+    pub rule: LabelRule,
+    /// Whether PortOS's post-pass renamed `ui` to `devUi`.
+    pub renamed_to_dev_ui: bool,
+    /// The number and its definition.
+    pub port: Port,
+    /// Whether the number is one of several run-time alternatives.
+    pub alternative: bool,
+    /// Every place in the process stating it (a map entry mirrored in env is one binding with two uses).
+    pub uses: Vec<PortUse>,
+    /// The environments it holds in: `None` is the base `env`; others are `env_<name>` names.
+    pub environments: BTreeSet<Option<String>>,
+    /// Set when the process connects to this port rather than serves it.
+    pub connects_to: Option<ConnectsTo>,
+    /// Set when PortOS would not show this port.
+    pub shadowed: Option<Shadowed>,
+}
+
+impl Binding {
+    /// Where to point a diagnostic: the first use.
+    pub fn use_loc(&self) -> Loc {
+        self.uses
+            .first()
+            .map(|u| u.use_loc)
+            .unwrap_or(self.port.def)
+    }
+
+    /// Whether the process serves this port (as opposed to connecting to it).
+    pub fn served(&self) -> bool {
+        self.connects_to.is_none()
+    }
+
+    /// Whether it holds in environment `env` (`None` = base).
+    pub fn in_environment(&self, env: &Option<String>) -> bool {
+        self.environments.contains(env)
+    }
+
+    /// The port as an integer, when it is a valid port number.
+    pub fn number(&self) -> Option<u16> {
+        self.port.as_u16()
+    }
+}
+
+/// One entry of PortOS's `ports` object for a process.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListedPort {
+    /// The label.
+    pub label: String,
+    /// The port.
+    pub port: f64,
+}
+
+/// A process with its labelled ports.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelledProcess {
+    /// Index into the model's processes.
+    pub index: usize,
+    /// Every binding, served and connects-to, in every environment.
+    pub bindings: Vec<Binding>,
+    /// What PortOS shows: label → port in JavaScript key order, definite ports only, envs merged.
+    pub listing: Vec<ListedPort>,
+}
+
+impl LabelledProcess {
+    /// PortOS's primary port: the first value of the listing.
+    pub fn primary(&self) -> Option<f64> {
+        self.listing.first().map(|p| p.port)
+    }
+}
+
+/// Labels for every process of a file.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelledFile {
+    /// One per model process, same order.
+    pub processes: Vec<LabelledProcess>,
+    /// The environments the file defines: `None` (base) first, then each `env_<name>` name, sorted.
+    pub environments: Vec<Option<String>>,
+}
+
+/// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
+pub fn display_line(name: &str, listing: &[ListedPort]) -> String {
+    match listing {
+        [] => name.to_string(),
+        [only] => format!(
+            "{name}:{}",
+            crate::model::value::number_to_string(only.port)
+        ),
+        many => {
+            let parts: Vec<String> = many
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}:{}",
+                        p.label,
+                        crate::model::value::number_to_string(p.port)
+                    )
+                })
+                .collect();
+            format!("{name} ({})", parts.join(","))
+        }
+    }
+}
+
+/// `METRICS_HTTP_PORT` → `metricsHttp`, `PORT`-less stems as PortOS does.
+pub fn camel_label(key: &str) -> String {
+    let stem = key
+        .strip_suffix("_PORT")
+        .or_else(|| key.strip_suffix("PORT"))
+        .unwrap_or(key)
+        .to_lowercase();
+    let mut out = String::new();
+    let mut upper_next = false;
+    for c in stem.chars() {
+        if c == '_' {
+            upper_next = true;
+        } else if upper_next {
+            out.extend(c.to_uppercase());
+            upper_next = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The segment of `key`'s stem that makes it connects-to, if any.
+pub fn connect_segment(key: &str, connect_keys: &[String]) -> Option<String> {
+    let stem = key.strip_suffix("_PORT")?;
+    stem.split('_')
+        .find(|segment| connect_keys.iter().any(|k| k == segment))
+        .map(str::to_string)
+}
+
+fn ends_with_any(name: &str, suffixes: &[&str]) -> bool {
+    let lower = name.to_lowercase();
+    suffixes.iter().any(|s| lower.ends_with(s))
+}
+
+/// A port use with the label PortOS's rules give it, before merging into bindings.
+#[derive(Clone, Debug)]
+struct Labelled<'m> {
+    label: String,
+    rule: LabelRule,
+    rank: u8,
+    source: &'m PortUse,
+    /// Dropped by the `VITE_PORT` rule: not a binding at all.
+    replaced: bool,
+    shadowed: Option<Shadowed>,
+}
+
+/// Labels every source of a process for one view of its env (a merged map of key → use).
+fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<'m>> {
+    let mut out: Vec<Labelled<'m>> = Vec::new();
+    let label = |label: &str, rule, rank, source| Labelled {
+        label: label.to_string(),
+        rule,
+        rank,
+        source,
+        replaced: false,
+        shadowed: None,
+    };
+    if let Some(map) = &process.ports_map {
+        for entry in &map.entries {
+            out.push(label(&entry.key, LabelRule::PortsMapKey, 0, entry));
+        }
+    }
+    // Env: collect first, then label, so key order does not matter for the name-based rules.
+    let name = process.name.as_deref().unwrap_or("");
+    let find = |key: &str| {
+        env.iter()
+            .copied()
+            .find(|u| u.key == key && u.instance.is_none())
+    };
+    let cdp = find("CDP_PORT");
+    let mut env_labels: Vec<Labelled<'m>> = Vec::new();
+    if let Some(cdp) = cdp {
+        env_labels.push(label("cdp", LabelRule::CdpPort, 1, cdp));
+    }
+    if let Some(port) = find("PORT") {
+        let (l, rule) = if ends_with_any(name, &["-ui", "_ui", "-client", "_client"]) {
+            ("ui", LabelRule::PortUiName)
+        } else if ends_with_any(name, &["-browser", "_browser"]) && cdp.is_some() {
+            ("health", LabelRule::PortBrowserHealth)
+        } else {
+            ("api", LabelRule::PortApi)
+        };
+        env_labels.push(label(l, rule, 1, port));
+    }
+    if let Some(vite) = find("VITE_PORT") {
+        if let Some(from_port) = env_labels.iter_mut().find(|l| l.label == "ui") {
+            from_port.replaced = true;
+        }
+        env_labels.push(label("ui", LabelRule::VitePort, 1, vite));
+    }
+    for use_ in env {
+        if matches!(use_.key.as_str(), "PORT" | "CDP_PORT" | "VITE_PORT") && use_.instance.is_none()
+        {
+            continue;
+        }
+        if use_.instance.is_some() {
+            // A PM2 instance's port keeps the label and rule of the key it increments.
+            let base = env_labels.iter().find(|l| l.source.key == use_.key);
+            let (name, rule) = base
+                .map(|l| (l.label.clone(), l.rule))
+                .unwrap_or_else(|| (camel_label(&use_.key), LabelRule::KeyStem));
+            env_labels.push(label(&name, rule, 1, use_));
+            continue;
+        }
+        env_labels.push(label(&camel_label(&use_.key), LabelRule::KeyStem, 1, use_));
+    }
+    out.extend(env_labels);
+    for arg in &process.args_ports {
+        out.push(label("ui", LabelRule::ArgsPort, 2, arg));
+    }
+    if let Some(bare) = &process.bare_port {
+        out.push(label("api", LabelRule::BarePort, 3, bare));
+    }
+    mark_collisions(&mut out);
+    out
+}
+
+/// First wins for each label; a later port with the same label and another number is shadowed.
+fn mark_collisions(labelled: &mut [Labelled]) {
+    for i in 0..labelled.len() {
+        if labelled[i].replaced || labelled[i].source.instance.is_some() {
+            continue;
+        }
+        let winner = (0..i).find(|&j| {
+            !labelled[j].replaced
+                && labelled[j].shadowed.is_none()
+                && labelled[j].label == labelled[i].label
+        });
+        let Some(j) = winner else { continue };
+        let (first, this) = (&labelled[j], &labelled[i]);
+        let same_number = match (first.source.value.definite(), this.source.value.definite()) {
+            (Some(a), Some(b)) => a.number == b.number,
+            _ => false,
+        };
+        if same_number {
+            continue;
+        }
+        let kept = first
+            .source
+            .value
+            .definite()
+            .map(|p| p.number)
+            .unwrap_or(f64::NAN);
+        let shadow = if first.rank == 0 && this.rank == 1 {
+            Shadowed::Mismatch {
+                label: this.label.clone(),
+                map_port: kept,
+                map_at: first.source.use_loc,
+            }
+        } else {
+            Shadowed::Collision {
+                label: this.label.clone(),
+                kept,
+                kept_at: first.source.use_loc,
+            }
+        };
+        labelled[i].shadowed = Some(shadow);
+    }
+}
+
+/// The env a process sees in one environment: `env` overlaid with `env_<name>` (PM2's behaviour), keyed by key.
+fn env_view<'m>(process: &'m Process, overlays: &[&str]) -> Vec<&'m PortUse> {
+    let mut view: Vec<&'m PortUse> = Vec::new();
+    let blocks = std::iter::once("env").chain(overlays.iter().copied());
+    for block_name in blocks {
+        for block in process.env_blocks.iter().filter(|b| b.name == block_name) {
+            for entry in &block.entries {
+                match view
+                    .iter_mut()
+                    .find(|u| u.key == entry.key && u.instance == entry.instance)
+                {
+                    Some(slot) => *slot = entry,
+                    None => view.push(entry),
+                }
+            }
+        }
+    }
+    view
+}
+
+/// Labels a whole file: bindings per environment, connects-to, the listing and the `devUi` post-pass.
+pub fn label_file(model: &FileModel, connect_keys: &[String]) -> LabelledFile {
+    let mut environments: Vec<Option<String>> = vec![None];
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for process in &model.processes {
+        for block in &process.env_blocks {
+            if let Some(env) = block.environment() {
+                names.insert(env.to_string());
+            }
+        }
+    }
+    environments.extend(names.into_iter().map(Some));
+
+    let mut processes: Vec<LabelledProcess> = model
+        .processes
+        .iter()
+        .enumerate()
+        .map(|(index, process)| LabelledProcess {
+            index,
+            bindings: bindings_of(process, &environments, connect_keys),
+            listing: listing_of(process),
+        })
+        .collect();
+
+    mark_served_elsewhere(model, &mut processes);
+    dev_ui_post_pass(model, &mut processes);
+    LabelledFile {
+        processes,
+        environments,
+    }
+}
+
+fn bindings_of(
+    process: &Process,
+    environments: &[Option<String>],
+    connect_keys: &[String],
+) -> Vec<Binding> {
+    let mut bindings: Vec<Binding> = Vec::new();
+    for env in environments {
+        let overlay: Vec<&str> = env.iter().map(|e| e.as_str()).collect();
+        let overlay_names: Vec<String> = overlay.iter().map(|e| format!("env_{e}")).collect();
+        let overlay_refs: Vec<&str> = overlay_names.iter().map(String::as_str).collect();
+        let view = env_view(process, &overlay_refs);
+        let labelled = label_sources(process, &view);
+        let first_rank = labelled
+            .iter()
+            .filter(|l| !l.replaced && l.shadowed.is_none() && l.source.value.definite().is_some())
+            .map(|l| l.rank)
+            .min();
+        for l in labelled.into_iter().filter(|l| !l.replaced) {
+            let connects_to = match l.source.source {
+                PortSource::Env(_) => {
+                    connect_segment(&l.source.key, connect_keys).map(ConnectsTo::ByName)
+                }
+                _ => None,
+            };
+            let shadowed = l.shadowed.clone().or_else(|| {
+                (first_rank.is_some_and(|r| l.rank > r)).then_some(Shadowed::EarlierSource)
+            });
+            let alternative = l.source.value.ports().len() > 1;
+            for port in l.source.value.ports() {
+                let existing = bindings.iter_mut().find(|b| {
+                    b.label == l.label
+                        && b.port.number == port.number
+                        && b.connects_to == connects_to
+                });
+                match existing {
+                    Some(binding) => {
+                        binding.environments.insert(env.clone());
+                        if !binding
+                            .uses
+                            .iter()
+                            .any(|u| u.use_loc == l.source.use_loc && u.key == l.source.key)
+                        {
+                            binding.uses.push(l.source.clone());
+                        }
+                        // A binding PortOS shows in one source order stays shown.
+                        if shadowed.is_none()
+                            || matches!(shadowed, Some(Shadowed::EarlierSource))
+                                && binding.shadowed.is_some()
+                        {
+                            binding.shadowed = shadowed.clone();
+                        }
+                    }
+                    None => bindings.push(Binding {
+                        label: l.label.clone(),
+                        rule: l.rule,
+                        renamed_to_dev_ui: false,
+                        port: *port,
+                        alternative,
+                        uses: vec![l.source.clone()],
+                        environments: BTreeSet::from([env.clone()]),
+                        connects_to: connects_to.clone(),
+                        shadowed: shadowed.clone(),
+                    }),
+                }
+            }
+        }
+    }
+    bindings
+}
+
+/// PortOS's listing: env blocks merged `env` < `env_development` < `env_production`, the first source that
+/// yields a definite port wins, collided ports left out, JavaScript key order.
+fn listing_of(process: &Process) -> Vec<ListedPort> {
+    let view = env_view(process, &["env_development", "env_production"]);
+    let labelled = label_sources(process, &view);
+    let usable: Vec<&Labelled> = labelled
+        .iter()
+        .filter(|l| !l.replaced && l.shadowed.is_none() && l.source.instance.is_none())
+        .filter(|l| l.source.value.definite().is_some_and(|p| p.number != 0.0))
+        .collect();
+    let Some(rank) = usable.iter().map(|l| l.rank).min() else {
+        return Vec::new();
+    };
+    let mut listing: Vec<ListedPort> = Vec::new();
+    for l in usable.into_iter().filter(|l| l.rank == rank) {
+        let port = l
+            .source
+            .value
+            .definite()
+            .map(|p| p.number)
+            .unwrap_or_default();
+        if !listing.iter().any(|p| p.label == l.label) {
+            listing.push(ListedPort {
+                label: l.label.clone(),
+                port,
+            });
+        }
+    }
+    js_key_order(&mut listing);
+    listing
+}
+
+/// JavaScript enumerates integer-like keys first, ascending, then the rest in insertion order.
+fn js_key_order(listing: &mut [ListedPort]) {
+    let index = |label: &str| -> Option<u64> {
+        (label == "0" || !label.starts_with('0') && !label.is_empty() && label.len() <= 10)
+            .then(|| label.parse::<u64>().ok())
+            .flatten()
+            .filter(|n| *n < u64::from(u32::MAX))
+    };
+    listing.sort_by_key(|p| match index(&p.label) {
+        Some(n) => (0, n),
+        None => (1, 0),
+    });
+}
+
+/// A `*_PORT` key whose value is the very definition another process serves is that process's address.
+fn mark_served_elsewhere(model: &FileModel, processes: &mut [LabelledProcess]) {
+    let anchors: Vec<(usize, Loc)> = processes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            p.bindings
+                .iter()
+                .filter(|b| b.served() && is_anchor(b))
+                .map(move |b| (i, b.port.def))
+        })
+        .collect();
+    for (i, process) in processes.iter_mut().enumerate() {
+        for binding in &mut process.bindings {
+            if binding.connects_to.is_some() || is_anchor(binding) {
+                continue;
+            }
+            if let Some((owner, _)) = anchors
+                .iter()
+                .find(|(o, def)| *o != i && *def == binding.port.def)
+            {
+                let name = model.processes[*owner].display_name().to_string();
+                binding.connects_to = Some(ConnectsTo::ServedBy(name));
+            }
+        }
+    }
+}
+
+/// Bindings that say "this process serves it": everything but a generic `<STEM>_PORT` env key.
+fn is_anchor(binding: &Binding) -> bool {
+    binding.rule != LabelRule::KeyStem
+}
+
+/// If any process has an `api` label, Vite processes with `ui` (and no `devUi`) show it as `devUi` (§3.10).
+fn dev_ui_post_pass(model: &FileModel, processes: &mut [LabelledProcess]) {
+    let has_api = processes
+        .iter()
+        .any(|p| p.listing.iter().any(|l| l.label == "api" && l.port != 0.0));
+    if !has_api {
+        return;
+    }
+    for process in processes.iter_mut() {
+        if !model.processes[process.index].uses_vite
+            || process.listing.iter().any(|l| l.label == "devUi")
+        {
+            continue;
+        }
+        let Some(at) = process.listing.iter().position(|l| l.label == "ui") else {
+            continue;
+        };
+        let mut moved = process.listing.remove(at);
+        moved.label = "devUi".into();
+        process.listing.push(moved);
+        for binding in process.bindings.iter_mut().filter(|b| b.label == "ui") {
+            binding.label = "devUi".into();
+            binding.renamed_to_dev_ui = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_labels() {
+        assert_eq!(camel_label("METRICS_HTTP_PORT"), "metricsHttp");
+        assert_eq!(camel_label("DEV_UI_PORT"), "devUi");
+        assert_eq!(camel_label("H2_PORT"), "h2");
+        assert_eq!(camel_label("ÜBER_PORT"), "über");
+    }
+
+    #[test]
+    fn connect_segments() {
+        let keys: Vec<String> = DEFAULT_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            connect_segment("REDIS_CACHE_PORT", &keys).as_deref(),
+            Some("REDIS")
+        );
+        assert_eq!(
+            connect_segment("API_UPSTREAM_PORT", &keys).as_deref(),
+            Some("UPSTREAM")
+        );
+        assert_eq!(connect_segment("HEALTH_PORT", &keys), None);
+        assert_eq!(connect_segment("PORT", &keys), None);
+    }
+
+    #[test]
+    fn display_lines() {
+        let one = [ListedPort {
+            label: "api".into(),
+            port: 5555.0,
+        }];
+        assert_eq!(display_line("portos-server", &one), "portos-server:5555");
+        let two = [
+            ListedPort {
+                label: "cdp".into(),
+                port: 5556.0,
+            },
+            ListedPort {
+                label: "health".into(),
+                port: 5557.0,
+            },
+        ];
+        assert_eq!(
+            display_line("portos-browser", &two),
+            "portos-browser (cdp:5556,health:5557)"
+        );
+        assert_eq!(display_line("x", &[]), "x");
+    }
+}

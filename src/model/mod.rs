@@ -1,0 +1,97 @@
+//! The model layer: what an ecosystem file declares — bindings, processes, port uses — with source spans.
+
+pub mod eval;
+pub mod process;
+pub mod value;
+
+pub use eval::{DiskLoader, EvalNote, SourceFile, SourceLoader, TopBinding};
+pub use process::{DynamicApps, EnvBlock, Port, PortSource, PortUse, PortValue, PortsMap, Process};
+pub use value::{FileId, Loc, Object, Prop, Str, Traced, Unknown, Value};
+
+use crate::syntax::{self, SyntaxError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Everything the static evaluator learnt about one ecosystem file.
+pub struct FileModel {
+    /// The file (first) and every file `require` reached.
+    pub files: Vec<SourceFile>,
+    /// What tree-sitter could not parse in the main file.
+    pub syntax_errors: Vec<SyntaxError>,
+    /// The module's exports.
+    pub exports: Traced,
+    /// Its top-level bindings.
+    pub bindings: Vec<TopBinding>,
+    /// Where the `apps` value is, when the file has one.
+    pub apps_loc: Option<Loc>,
+    /// The processes, in `apps` order.
+    pub processes: Vec<Process>,
+    /// Parts of `apps` computed at run time.
+    pub dynamic_apps: Vec<DynamicApps>,
+    /// What the evaluator noticed for the rules.
+    pub notes: Vec<EvalNote>,
+}
+
+impl FileModel {
+    /// The main file's text.
+    pub fn text(&self) -> &str {
+        &self.files[0].text
+    }
+
+    /// The main file's path.
+    pub fn path(&self) -> &Path {
+        &self.files[0].path
+    }
+
+    /// The top-level `PORTS` table, the later guide's single source of truth, if the file has one.
+    pub fn ports_table(&self) -> Option<&TopBinding> {
+        self.bindings
+            .iter()
+            .find(|b| b.name == "PORTS" && matches!(b.value.value, Value::Object(_)))
+    }
+}
+
+/// Parses and evaluates one file. `workspace` bounds where `require` may reach.
+pub fn build(
+    path: &Path,
+    text: Arc<str>,
+    loader: &dyn SourceLoader,
+    workspace: Option<PathBuf>,
+) -> FileModel {
+    let parsed = syntax::parse(&text);
+    let main = SourceFile {
+        path: path.to_path_buf(),
+        text,
+    };
+    let mut session = eval::Session::new(main, loader, workspace);
+    let module = eval::evaluate_main(&mut session, &parsed.tree);
+    let apps = apps_value(&module.exports);
+    let (processes, dynamic_apps) = match &apps {
+        Some(apps) => process::processes_from_apps(apps),
+        None => (Vec::new(), Vec::new()),
+    };
+    FileModel {
+        files: session.files,
+        syntax_errors: parsed.errors,
+        apps_loc: apps.as_ref().map(|a| a.use_),
+        exports: module.exports,
+        bindings: module.bindings,
+        processes,
+        dynamic_apps,
+        notes: session.notes,
+    }
+}
+
+/// `module.exports.apps`, or `export default { apps }`'s, or `export const apps`.
+fn apps_value(exports: &Traced) -> Option<Traced> {
+    let object = exports.as_object()?;
+    if let Some(apps) = object.get("apps") {
+        return Some(apps.value.clone());
+    }
+    let default = object.get("default")?;
+    match &default.value.value {
+        Value::Object(inner) => inner.get("apps").map(|p| p.value.clone()),
+        Value::Unknown(_) => Some(default.value.clone()),
+        _ => None,
+    }
+}

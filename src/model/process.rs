@@ -1,0 +1,611 @@
+//! What an ecosystem file declares: its PM2 processes and every port use in them, read from evaluated values.
+
+use super::value::{Loc, Object, Traced, Unknown, Value};
+use serde::Serialize;
+
+/// Where a port use sits in a process, which decides how PortOS labels it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "block", rename_all = "kebab-case")]
+pub enum PortSource {
+    /// An entry of the process's `ports` map (literal or referenced).
+    PortsMap,
+    /// A `PORT` / `*_PORT` key in an env block, named by the block (`env`, `env_production`, …).
+    Env(String),
+    /// `--port N` / `--port=N` in `args`.
+    Args,
+    /// A bare `port` key on the process.
+    BarePort,
+}
+
+/// One concrete port number and the literal that defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Port {
+    /// The number as written (checked for being an integer in range by a rule).
+    pub number: f64,
+    /// Where it is defined: quick fixes edit here.
+    pub def: Loc,
+}
+
+impl Port {
+    /// The number as a port, when it is an integer in 0–65535.
+    pub fn as_u16(&self) -> Option<u16> {
+        (self.number.fract() == 0.0 && (0.0..=65535.0).contains(&self.number))
+            .then_some(self.number as u16)
+    }
+}
+
+/// What a port-like key holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PortValue {
+    /// One number.
+    Definite {
+        /// The port.
+        port: Port,
+    },
+    /// One of several numbers chosen at run time; each is checked.
+    Alternatives {
+        /// The candidates, in source order.
+        ports: Vec<Port>,
+    },
+    /// Known, but not a number (`'auto'`, `true`, an object).
+    NotANumber {
+        /// What it is, for the message.
+        shown: String,
+    },
+    /// Not known statically.
+    Unknown {
+        /// Why.
+        why: Unknown,
+    },
+}
+
+impl PortValue {
+    /// Every candidate port (one for a definite value).
+    pub fn ports(&self) -> &[Port] {
+        match self {
+            PortValue::Definite { port } => std::slice::from_ref(port),
+            PortValue::Alternatives { ports } => ports,
+            _ => &[],
+        }
+    }
+
+    /// The single value when every alternative agrees, as the PortOS-compatible listing requires.
+    pub fn definite(&self) -> Option<Port> {
+        let ports = self.ports();
+        let first = *ports.first()?;
+        ports
+            .iter()
+            .all(|p| p.number == first.number)
+            .then_some(first)
+    }
+}
+
+/// One place a process states a port.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PortUse {
+    /// Which kind of place.
+    pub source: PortSource,
+    /// The key (`PORT`, `api`, `--port`, `port`).
+    pub key: String,
+    /// Where the key is written, when it is.
+    pub key_loc: Option<Loc>,
+    /// The value.
+    pub value: PortValue,
+    /// The nearest place inside the process that produces the value: diagnostics point here.
+    pub use_loc: Loc,
+    /// For PM2's `instances` + `increment_var` fan-out: which instance (1…N−1) this derived use is.
+    pub instance: Option<u32>,
+}
+
+/// A process's `ports` map.
+#[derive(Clone, Debug, Serialize)]
+pub struct PortsMap {
+    /// Where the map is used in the process.
+    pub loc: Loc,
+    /// Whether it is a reference to a table (`ports: PORTS.gateway`) rather than a literal.
+    pub via_reference: bool,
+    /// Its entries in key order.
+    pub entries: Vec<PortUse>,
+}
+
+/// One `env` or `env_<name>` block.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvBlock {
+    /// `env`, `env_production`, …
+    pub name: String,
+    /// Where the block's value is used in the process.
+    pub loc: Loc,
+    /// Its port-like entries, in key order.
+    pub entries: Vec<PortUse>,
+}
+
+impl EnvBlock {
+    /// The environment name PM2 uses for `--env NAME` (`production` for `env_production`); `None` for `env`.
+    pub fn environment(&self) -> Option<&str> {
+        self.name.strip_prefix("env_")
+    }
+}
+
+/// One PM2 process (an element of `apps`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Process {
+    /// Its `name`, when known.
+    pub name: Option<String>,
+    /// Where the name is (or the whole app when it has none).
+    pub name_loc: Loc,
+    /// The object literal that defines the app.
+    pub def: Loc,
+    /// Where the app is used in the `apps` list.
+    pub use_loc: Loc,
+    /// `script`, `args` (joined), `interpreter` as strings when known: for "uses Vite".
+    pub script: Option<String>,
+    /// The args as one string, when known.
+    pub args: Option<String>,
+    /// The interpreter, when known.
+    pub interpreter: Option<String>,
+    /// Whether the process runs Vite: `script`/`args`/`interpreter` name `vite`, or an env has `VITE_PORT`.
+    pub uses_vite: bool,
+    /// The `ports` map, if any.
+    pub ports_map: Option<PortsMap>,
+    /// Env blocks in source order.
+    pub env_blocks: Vec<EnvBlock>,
+    /// Ports given on the command line.
+    pub args_ports: Vec<PortUse>,
+    /// A bare `port` key.
+    pub bare_port: Option<PortUse>,
+    /// Port-like keys whose values could not be evaluated, other than the above.
+    pub instances: Option<u32>,
+}
+
+impl Process {
+    /// The name to show, with a stand-in for unnamed apps.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("<unnamed>")
+    }
+
+    /// Every port use in source-precedence order: ports map, env blocks, args, bare port.
+    pub fn port_uses(&self) -> impl Iterator<Item = &PortUse> {
+        self.ports_map
+            .iter()
+            .flat_map(|m| m.entries.iter())
+            .chain(self.env_blocks.iter().flat_map(|b| b.entries.iter()))
+            .chain(self.args_ports.iter())
+            .chain(self.bare_port.iter())
+    }
+}
+
+/// An `apps` list, or part of one, that is computed at run time.
+#[derive(Clone, Debug, Serialize)]
+pub struct DynamicApps {
+    /// Where.
+    pub loc: Loc,
+    /// Why it cannot be known.
+    pub why: Unknown,
+}
+
+/// Whether an env key names a port by PortOS's convention (`PORT`, `<STEM>_PORT`), read with Unicode
+/// letters rather than PortOS's ASCII word boundaries (so `ÜBER_PORT` is itself, not `BER_PORT`).
+pub fn is_port_env_key(key: &str) -> bool {
+    if key == "PORT" {
+        return true;
+    }
+    let Some(stem) = key.strip_suffix("_PORT") else {
+        return false;
+    };
+    let mut chars = stem.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() && !c.is_lowercase())
+        && stem
+            .chars()
+            .all(|c| c == '_' || c.is_ascii_digit() || (c.is_alphabetic() && !c.is_lowercase()))
+}
+
+/// Reads the processes out of an evaluated `apps` value.
+pub fn processes_from_apps(apps: &Traced) -> (Vec<Process>, Vec<DynamicApps>) {
+    let mut processes = Vec::new();
+    let mut dynamic = Vec::new();
+    match &apps.value {
+        Value::Array(items) => {
+            for item in items {
+                match &item.value {
+                    Value::Object(object) => processes.push(read_process(item, object)),
+                    Value::Unknown(why) => dynamic.push(DynamicApps {
+                        loc: item.use_,
+                        why: why.clone(),
+                    }),
+                    Value::Alternatives(_) => dynamic.push(DynamicApps {
+                        loc: item.use_,
+                        why: Unknown::Unsupported("an app chosen at run time".into()),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        Value::Object(object) => processes.push(read_process(apps, object)),
+        Value::Unknown(why) => dynamic.push(DynamicApps {
+            loc: apps.use_,
+            why: why.clone(),
+        }),
+        _ => {}
+    }
+    (processes, dynamic)
+}
+
+/// Walks into an app keeping track of the nearest use inside the app's own literal.
+struct AppWalk {
+    def: Loc,
+}
+
+impl AppWalk {
+    fn inside(&self, loc: Loc) -> bool {
+        loc.file == self.def.file && self.def.range.contains_range(loc.range)
+    }
+
+    /// The use to report for `value` reached from a parent whose reported use is `anchor`.
+    fn use_of(&self, value: &Traced, anchor: Loc) -> Loc {
+        if self.inside(value.use_) {
+            value.use_
+        } else {
+            anchor
+        }
+    }
+}
+
+fn read_process(app: &Traced, object: &Object) -> Process {
+    let walk = AppWalk { def: app.def };
+    let anchor = if walk.inside(app.use_) {
+        app.use_
+    } else {
+        app.def
+    };
+    let string_of = |key: &str| object.get(key).and_then(|p| joined_string(&p.value));
+    let name_prop = object.get("name");
+    let name = name_prop.and_then(|p| p.value.as_str().map(str::to_string));
+    let name_loc = name_prop
+        .map(|p| walk.use_of(&p.value, anchor))
+        .unwrap_or(app.use_);
+
+    let ports_map = object.get("ports").and_then(|prop| {
+        let map = prop.value.as_object()?;
+        let loc = walk.use_of(&prop.value, anchor);
+        let entries = map
+            .props
+            .iter()
+            .map(|entry| PortUse {
+                source: PortSource::PortsMap,
+                key: entry.key.clone(),
+                key_loc: entry.key_loc,
+                value: port_value(&entry.value),
+                use_loc: walk.use_of(&entry.value, loc),
+                instance: None,
+            })
+            .collect();
+        Some(PortsMap {
+            loc,
+            via_reference: prop.value.def != prop.value.use_,
+            entries,
+        })
+    });
+
+    let mut env_blocks: Vec<EnvBlock> = object
+        .props
+        .iter()
+        .filter(|p| p.key == "env" || p.key.starts_with("env_"))
+        .filter_map(|prop| {
+            let block = prop.value.as_object()?;
+            let loc = walk.use_of(&prop.value, anchor);
+            let source = PortSource::Env(prop.key.clone());
+            let entries = block
+                .props
+                .iter()
+                .filter(|e| is_port_env_key(&e.key))
+                .map(|entry| PortUse {
+                    source: source.clone(),
+                    key: entry.key.clone(),
+                    key_loc: entry.key_loc,
+                    value: port_value(&entry.value),
+                    use_loc: walk.use_of(&entry.value, loc),
+                    instance: None,
+                })
+                .collect();
+            Some(EnvBlock {
+                name: prop.key.clone(),
+                loc,
+                entries,
+            })
+        })
+        .collect();
+
+    let instances = object.get("instances").and_then(|p| match p.value.value {
+        Value::Number(n) if n.fract() == 0.0 && n > 1.0 && n <= 1024.0 => Some(n as u32),
+        _ => None,
+    });
+    if let (Some(count), Some(var)) = (instances, string_of("increment_var")) {
+        fan_out(&mut env_blocks, &var, count);
+    }
+
+    let args_prop = object.get("args");
+    let args_ports = args_prop
+        .map(|p| args_port_uses(&p.value, walk.use_of(&p.value, anchor)))
+        .unwrap_or_default();
+    let bare_port = object.get("port").map(|prop| PortUse {
+        source: PortSource::BarePort,
+        key: "port".into(),
+        key_loc: prop.key_loc,
+        value: port_value(&prop.value),
+        use_loc: walk.use_of(&prop.value, anchor),
+        instance: None,
+    });
+
+    let script = string_of("script");
+    let args = string_of("args");
+    let interpreter = string_of("interpreter");
+    let uses_vite = [&script, &args, &interpreter]
+        .iter()
+        .any(|s| s.as_deref().is_some_and(names_vite))
+        || env_blocks
+            .iter()
+            .any(|b| b.entries.iter().any(|e| e.key == "VITE_PORT"));
+
+    Process {
+        name,
+        name_loc,
+        def: app.def,
+        use_loc: app.use_,
+        script,
+        args,
+        interpreter,
+        uses_vite,
+        ports_map,
+        env_blocks,
+        args_ports,
+        bare_port,
+        instances,
+    }
+}
+
+/// PM2 gives instance i the value of `increment_var` plus i: the extra instances bind PORT+1 … PORT+N−1.
+fn fan_out(env_blocks: &mut [EnvBlock], var: &str, count: u32) {
+    for block in env_blocks {
+        let derived: Vec<PortUse> = block
+            .entries
+            .iter()
+            .filter(|e| e.key == var && e.instance.is_none())
+            .filter_map(|e| e.value.definite().map(|p| (e, p)))
+            .flat_map(|(e, port)| {
+                (1..count).map(move |i| PortUse {
+                    value: PortValue::Definite {
+                        port: Port {
+                            number: port.number + f64::from(i),
+                            def: port.def,
+                        },
+                    },
+                    instance: Some(i),
+                    ..e.clone()
+                })
+            })
+            .collect();
+        block.entries.extend(derived);
+    }
+}
+
+/// Whether a command names Vite as a word (`vite`, `node_modules/.bin/vite`, `npx vite dev`).
+fn names_vite(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word == "vite")
+}
+
+/// A string, or an array of strings joined with spaces (args given as an array).
+fn joined_string(value: &Traced) -> Option<String> {
+    match &value.value {
+        Value::String(s) => Some(s.text.clone()),
+        Value::Array(items) => {
+            let parts: Option<Vec<&str>> = items.iter().map(Traced::as_str).collect();
+            parts.map(|p| p.join(" "))
+        }
+        _ => None,
+    }
+}
+
+/// Reads a port out of any value: numbers, integer strings (`'6350'`), alternatives.
+pub fn port_value(value: &Traced) -> PortValue {
+    match &value.value {
+        Value::Number(n) => PortValue::Definite {
+            port: Port {
+                number: *n,
+                def: value.def,
+            },
+        },
+        Value::String(s) => match integer_string(&s.text) {
+            Some(n) => {
+                let trimmed_start = s.text.len() - s.text.trim_start().len();
+                let digits = trimmed_start..trimmed_start + s.text.trim().len();
+                PortValue::Definite {
+                    port: Port {
+                        number: n,
+                        def: s.origin_of(digits).unwrap_or(value.def),
+                    },
+                }
+            }
+            None => PortValue::NotANumber {
+                shown: format!("'{}'", s.text),
+            },
+        },
+        Value::Alternatives(items) => {
+            let mut ports = Vec::new();
+            for item in items {
+                match port_value(item) {
+                    PortValue::Definite { port } => ports.push(port),
+                    PortValue::Alternatives { ports: more } => ports.extend(more),
+                    other => return other,
+                }
+            }
+            PortValue::Alternatives { ports }
+        }
+        Value::Unknown(why) => PortValue::Unknown { why: why.clone() },
+        Value::Bool(b) => PortValue::NotANumber {
+            shown: b.to_string(),
+        },
+        Value::Null => PortValue::NotANumber {
+            shown: "null".into(),
+        },
+        Value::Undefined => PortValue::NotANumber {
+            shown: "undefined".into(),
+        },
+        Value::Object(_) => PortValue::NotANumber {
+            shown: "an object".into(),
+        },
+        Value::Array(_) => PortValue::NotANumber {
+            shown: "an array".into(),
+        },
+    }
+}
+
+/// `'6350'` → 6350; anything but optional spaces around ASCII digits → `None`.
+fn integer_string(text: &str) -> Option<f64> {
+    let t = text.trim();
+    (!t.is_empty() && t.len() <= 15 && t.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| t.parse::<f64>().ok())
+        .flatten()
+}
+
+/// `--port N` / `--port=N` in an args string or array. Only `args`: `node_args` are the interpreter's.
+fn args_port_uses(args: &Traced, anchor: Loc) -> Vec<PortUse> {
+    let mut uses = Vec::new();
+    let mut push = |number: f64, def: Loc| {
+        uses.push(PortUse {
+            source: PortSource::Args,
+            key: "--port".into(),
+            key_loc: None,
+            value: PortValue::Definite {
+                port: Port { number, def },
+            },
+            use_loc: anchor,
+            instance: None,
+        })
+    };
+    match &args.value {
+        Value::String(s) => {
+            for (digits, number) in port_flags_in(&s.text) {
+                push(number, s.origin_of(digits).unwrap_or(args.def));
+            }
+        }
+        Value::Array(items) => {
+            let strings: Vec<Option<&super::value::Str>> = items
+                .iter()
+                .map(|t| match &t.value {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            for (i, item) in strings.iter().enumerate() {
+                let Some(s) = item else { continue };
+                if s.text == "--port" {
+                    if let Some(Some(next)) = strings.get(i + 1)
+                        && let Some(n) = integer_string(&next.text)
+                    {
+                        let range = 0..next.text.len();
+                        push(n, next.origin_of(range).unwrap_or(items[i + 1].def));
+                    } else if let Some(next) = items.get(i + 1)
+                        && let Value::Number(n) = next.value
+                    {
+                        push(n, next.def);
+                    }
+                } else if let Some(rest) = s.text.strip_prefix("--port=")
+                    && let Some(n) = integer_string(rest)
+                {
+                    let range = 7..s.text.len();
+                    push(n, s.origin_of(range).unwrap_or(items[i].def));
+                }
+            }
+        }
+        _ => {}
+    }
+    uses
+}
+
+/// Finds `--port N` and `--port=N` flags in a command line: each digit run's byte range and value.
+fn port_flags_in(text: &str) -> Vec<(std::ops::Range<usize>, f64)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("--port") {
+        let start = from + at;
+        from = start + 6;
+        let before_ok = start == 0
+            || text[..start].ends_with(char::is_whitespace)
+            || text[..start].ends_with(['\'', '"']);
+        let rest = &text[from..];
+        let sep = rest.len() - rest.trim_start_matches([' ', '\t', '=']).len();
+        if !before_ok || sep == 0 || (rest.starts_with('=') && sep > 1) {
+            continue;
+        }
+        let digits_start = from + sep;
+        let digits_len = text[digits_start..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let after = text[digits_start + digits_len..].chars().next();
+        if digits_len == 0
+            || digits_len > 15
+            || after.is_some_and(|c| !c.is_whitespace() && c != '\'' && c != '"')
+        {
+            continue;
+        }
+        let range = digits_start..digits_start + digits_len;
+        if let Ok(n) = text[range.clone()].parse::<f64>() {
+            found.push((range, n));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_keys_follow_the_convention_with_unicode_letters() {
+        for key in [
+            "PORT",
+            "API_PORT",
+            "H2_PORT",
+            "ÜBER_PORT",
+            "METRICS_HTTP_PORT",
+        ] {
+            assert!(is_port_env_key(key), "{key}");
+        }
+        for key in [
+            "REPORT",
+            "PGPORT",
+            "api_port",
+            "_PORT",
+            "Admin_PORT",
+            "PORT_RANGE_START",
+            "2_PORT",
+        ] {
+            assert!(!is_port_env_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn port_flags() {
+        let found: Vec<f64> = port_flags_in("--host 0.0.0.0 --port 5571 --port=5572")
+            .into_iter()
+            .map(|f| f.1)
+            .collect();
+        assert_eq!(found, vec![5571.0, 5572.0]);
+        assert!(port_flags_in("--ports 1").is_empty());
+        assert!(port_flags_in("--port abc").is_empty());
+        assert!(port_flags_in("x--port 1").is_empty());
+    }
+
+    #[test]
+    fn vite_is_a_word() {
+        assert!(names_vite("node_modules/.bin/vite"));
+        assert!(names_vite("npx vite --port 1"));
+        assert!(!names_vite("vitest"));
+        assert!(!names_vite("invite.js"));
+    }
+}

@@ -1,0 +1,3 @@
+//! The shells: the command line and the language server, thin layers over the same analysis.
+
+pub mod cli;

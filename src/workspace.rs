@@ -1,0 +1,133 @@
+//! Which files are ecosystem files, and finding them under the paths a user names.
+
+use std::path::{Path, PathBuf};
+
+/// Whether a base name is one of the ecosystem file names PM2 users write (spec §1).
+pub fn is_ecosystem_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    if !matches!(ext, "js" | "cjs" | "mjs") {
+        return false;
+    }
+    stem == "ecosystem.config"
+        || stem == "pm2.config"
+        || stem
+            .strip_prefix("ecosystem.")
+            .and_then(|rest| rest.strip_suffix(".config"))
+            .is_some_and(|middle| !middle.is_empty())
+}
+
+/// Whether a JavaScript file's name suggests the user meant it as an ecosystem file though it does not match:
+/// such files are named in the log with the reason, never silently skipped.
+pub fn looks_like_ecosystem(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    (lower.contains("ecosystem") || lower.contains("pm2"))
+        && [".js", ".cjs", ".mjs"].iter().any(|e| lower.ends_with(e))
+        && !is_ecosystem_name(name)
+}
+
+/// Whether `path` is an ecosystem file by name or by one of the extra globs (matched against the path
+/// relative to `root`, and against the base name).
+pub fn is_ecosystem_file(path: &Path, root: &Path, extra: &globset::GlobSet) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if is_ecosystem_name(name) {
+        return true;
+    }
+    if extra.is_empty() {
+        return false;
+    }
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    extra.is_match(relative) || extra.is_match(name)
+}
+
+/// One path the user named, or an ecosystem file found below a directory they named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A file to analyse: its path as given or as found.
+    File(PathBuf),
+    /// A path that does not exist or cannot be read.
+    Missing(PathBuf, String),
+}
+
+/// Expands paths: files are taken as they are (named explicitly, they are analysed whatever their name);
+/// directories are walked for ecosystem files, `.gitignore` respected, `node_modules` skipped, in path order.
+pub fn find_files(paths: &[PathBuf], extra: &globset::GlobSet) -> Vec<Found> {
+    let mut found = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => found.push(Found::Missing(path.clone(), e.to_string())),
+            Ok(meta) if meta.is_file() => found.push(Found::File(path.clone())),
+            Ok(_) => {
+                let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(path)
+                    .hidden(false)
+                    .parents(true)
+                    .git_ignore(true)
+                    .require_git(false)
+                    .filter_entry(|e| {
+                        let name = e.file_name();
+                        name != "node_modules" && name != ".git"
+                    })
+                    .build()
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                    .map(|e| e.into_path())
+                    .filter(|p| is_ecosystem_file(p, path, extra))
+                    .collect();
+                files.sort();
+                found.extend(files.into_iter().map(Found::File));
+            }
+        }
+    }
+    found
+}
+
+/// The root for cross-file questions: the nearest ancestor holding `portos-lsp.toml` / `.portos-lsp.toml`,
+/// else the nearest holding `.git`, else the file's own directory (spec §1).
+pub fn workspace_root(file: &Path) -> PathBuf {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let start = if absolute.is_dir() {
+        absolute.clone()
+    } else {
+        absolute.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let nearest = |marker: &dyn Fn(&Path) -> bool| {
+        start
+            .ancestors()
+            .find(|dir| marker(dir))
+            .map(Path::to_path_buf)
+    };
+    nearest(&|dir| dir.join("portos-lsp.toml").is_file() || dir.join(".portos-lsp.toml").is_file())
+        .or_else(|| nearest(&|dir| dir.join(".git").exists()))
+        .unwrap_or(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecosystem_names() {
+        for name in [
+            "ecosystem.config.js",
+            "ecosystem.config.cjs",
+            "ecosystem.config.mjs",
+            "ecosystem.prod.config.js",
+            "pm2.config.cjs",
+        ] {
+            assert!(is_ecosystem_name(name), "{name}");
+        }
+        for name in [
+            "ecosystem.js",
+            "ecosystem..config.js",
+            "ecosystem.config.ts",
+            "app.js",
+            "pm2.json",
+        ] {
+            assert!(!is_ecosystem_name(name), "{name}");
+        }
+        assert!(looks_like_ecosystem("ecosystem.js"));
+        assert!(looks_like_ecosystem("my-pm2-apps.cjs"));
+        assert!(!looks_like_ecosystem("server.js"));
+    }
+}
