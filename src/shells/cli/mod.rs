@@ -1,7 +1,7 @@
 //! The command line: argument parsing, reading files, exit codes. Each subcommand lives in its own module.
 
 mod input;
-mod ports;
+pub mod ports;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -1,0 +1,49 @@
+//! Runs the analysis on every fixture under `tests/fixtures/model/`: checks the `// expect:` display lines each
+//! fixture states (written from the spec) and snapshots the full labelled model.
+
+use portos_lsp::analysis::{self, Analysis};
+use portos_lsp::labels::{self, DEFAULT_CONNECT_KEYS};
+use portos_lsp::model::DiskLoader;
+use portos_lsp::shells::cli::ports::file_json;
+use std::path::Path;
+use std::sync::Arc;
+
+fn analyse(path: &Path) -> Analysis {
+    let text = std::fs::read_to_string(path).expect("fixture is readable UTF-8");
+    let keys: Vec<String> = DEFAULT_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    analysis::analyze(path, Arc::from(text), &DiskLoader, Some(root), &keys)
+}
+
+/// `// expect: line` comments at the top of a fixture, in order; `// expect: (none)` for no processes.
+fn expectations(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("// expect:"))
+        .map(|l| l.trim().to_string())
+        .filter(|l| l != "(none)")
+        .collect()
+}
+
+#[test]
+fn fixtures_match_their_expectations_and_snapshots() {
+    insta::glob!("fixtures/model/*.{cjs,js,mjs}", |path| {
+        let analysis = analyse(path);
+        let text = analysis.model.text().to_string();
+        let expected = expectations(&text);
+        let actual: Vec<String> = analysis
+            .labels
+            .processes
+            .iter()
+            .map(|p| labels::display_line(analysis.model.processes[p.index].display_name(), &p.listing))
+            .collect();
+        assert!(
+            text.contains("// expect:"),
+            "{} states no `// expect:` lines",
+            path.display()
+        );
+        assert_eq!(actual, expected, "display lines of {}", path.display());
+        let mut json = file_json(&analysis);
+        json["file"] = serde_json::json!(path.file_name().unwrap().to_string_lossy());
+        insta::assert_json_snapshot!(json);
+    });
+}
