@@ -1,0 +1,214 @@
+//! What rules read: one file's analysis with its configuration and role, and the summary cross-file rules keep.
+
+use super::{Finding, Related, Rule};
+use crate::analysis::Analysis;
+use crate::config::{Config, Role};
+use crate::labels::Binding;
+use crate::model::{FileModel, Loc, Process};
+use crate::syntax::TextRange;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// One file being checked.
+pub struct FileCheck<'a> {
+    /// The analysis.
+    pub analysis: &'a Analysis,
+    /// The effective configuration.
+    pub config: &'a Config,
+    /// What the app is to PortOS: configured, else core for a file of `portos-*` processes, else user.
+    pub role: Role,
+}
+
+impl<'a> FileCheck<'a> {
+    /// Prepares a check, deciding the file's role.
+    pub fn new(analysis: &'a Analysis, config: &'a Config) -> Self {
+        let role = config.app_role.unwrap_or_else(|| infer_role(&analysis.model));
+        FileCheck {
+            analysis,
+            config,
+            role,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'a FileModel {
+        &self.analysis.model
+    }
+
+    /// The reported file's path.
+    pub fn path(&self) -> &'a Path {
+        self.analysis.model.path()
+    }
+
+    /// The range to report for `loc`: itself when it is in this file, else `fallback` (a use in this file).
+    pub fn here(&self, loc: Loc, fallback: Loc) -> TextRange {
+        if loc.file.0 == 0 {
+            loc.range
+        } else if fallback.file.0 == 0 {
+            fallback.range
+        } else {
+            TextRange::default()
+        }
+    }
+
+    /// The range to report for a binding: its first use in this file.
+    pub fn binding_range(&self, process: &Process, binding: &Binding) -> TextRange {
+        self.here(binding.use_loc(), process.use_loc)
+    }
+
+    /// A finding of `rule` at `range`.
+    pub fn finding(&self, rule: &Rule, range: TextRange, message: String) -> Finding {
+        Finding {
+            code: rule.code,
+            severity: rule.default_severity,
+            range,
+            message,
+            related: Vec::new(),
+            unnecessary: false,
+            fix: None,
+        }
+    }
+
+    /// Related information pointing at `loc`, in whichever file it is.
+    pub fn related(&self, loc: Loc, message: String) -> Related {
+        let file = &self.analysis.model.files[loc.file.0 as usize];
+        Related {
+            path: file.path.clone(),
+            range: loc.range,
+            message,
+        }
+    }
+
+    /// The path of the file holding `loc`.
+    pub fn path_of(&self, loc: Loc) -> PathBuf {
+        self.analysis.model.files[loc.file.0 as usize].path.clone()
+    }
+
+    /// 1-based line of an offset in the file holding `loc`, for messages that name another definition.
+    pub fn line_of(&self, loc: Loc) -> usize {
+        let text = &self.analysis.model.files[loc.file.0 as usize].text;
+        let end = (loc.range.start as usize).min(text.len());
+        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    /// Every served binding with a valid port number, with its process.
+    pub fn served(&self) -> impl Iterator<Item = (&'a Process, &'a Binding, u16)> {
+        let model = &self.analysis.model;
+        self.analysis.labels.processes.iter().flat_map(move |p| {
+            let process = &model.processes[p.index];
+            p.bindings
+                .iter()
+                .filter(|b| b.served())
+                .filter_map(move |b| b.number().filter(|n| *n != 0).map(|n| (process, b, n)))
+        })
+    }
+
+    /// " (in env_production)" when a binding does not hold in every environment of the file; "" otherwise.
+    pub fn environments_note(&self, environments: &BTreeSet<Option<String>>) -> String {
+        if environments.len() == self.analysis.labels.environments.len() {
+            return String::new();
+        }
+        let names: Vec<String> = environments.iter().map(env_name).collect();
+        format!(" (in {})", names.join(", "))
+    }
+
+    /// What cross-file rules need from this file.
+    pub fn summary(&self) -> AppSummary {
+        let model = self.model();
+        let processes = model
+            .processes
+            .iter()
+            .map(|p| SummaryProcess {
+                name: p.name.clone(),
+                range: self.here(p.name_loc, p.use_loc),
+            })
+            .collect();
+        let mut served = Vec::new();
+        for (process, binding, port) in self.served() {
+            served.push(ServedPort {
+                port,
+                process: process.display_name().to_string(),
+                label: binding.label.clone(),
+                range: self.binding_range(process, binding),
+                def_path: self.path_of(binding.port.def),
+                def_range: binding.port.def.range,
+            });
+        }
+        let app_dir = std::path::absolute(self.path())
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        AppSummary {
+            app_dir,
+            role: self.role,
+            processes,
+            served,
+        }
+    }
+}
+
+/// `env` for the base block, `env_<name>` for the others.
+pub fn env_name(env: &Option<String>) -> String {
+    match env {
+        None => "env".into(),
+        Some(name) => format!("env_{name}"),
+    }
+}
+
+/// A file whose named processes are all `portos-*` is PortOS itself.
+fn infer_role(model: &FileModel) -> Role {
+    let names: Vec<&str> = model.processes.iter().filter_map(|p| p.name.as_deref()).collect();
+    if !names.is_empty() && names.iter().all(|n| n.starts_with("portos-")) {
+        Role::Core
+    } else {
+        Role::User
+    }
+}
+
+/// A process as cross-file rules see it.
+#[derive(Clone, Debug)]
+pub struct SummaryProcess {
+    /// Its name.
+    pub name: Option<String>,
+    /// Where the name is, in its file.
+    pub range: TextRange,
+}
+
+/// A served port as cross-file rules see it.
+#[derive(Clone, Debug)]
+pub struct ServedPort {
+    /// The number.
+    pub port: u16,
+    /// The process serving it.
+    pub process: String,
+    /// Its label.
+    pub label: String,
+    /// Where it is used, in its file.
+    pub range: TextRange,
+    /// Where it is defined.
+    pub def_path: PathBuf,
+    /// The definition's range.
+    pub def_range: TextRange,
+}
+
+/// One file's contribution to the workspace: no text, no tree, so memory stays flat over many files.
+#[derive(Clone, Debug)]
+pub struct AppSummary {
+    /// The app's directory: one directory is one PortOS app.
+    pub app_dir: PathBuf,
+    /// Its role.
+    pub role: Role,
+    /// Its processes.
+    pub processes: Vec<SummaryProcess>,
+    /// Its served ports.
+    pub served: Vec<ServedPort>,
+}
+
+/// Ports taken outside the workspace's files: PortOS's registry and listening sockets (both opt-in).
+#[derive(Clone, Debug, Default)]
+pub struct ExternalPorts {
+    /// Port → owner, from PortOS's `/api/apps` (the app's own entry already left out).
+    pub registry: BTreeMap<u16, String>,
+    /// Ports listening on this machine.
+    pub listening: BTreeSet<u16>,
+}

@@ -1,0 +1,302 @@
+//! The rules: one module per diagnostic code, each with its default severity and user docs, run over one
+//! file's analysis (per-file rules) or over every file of a workspace (cross-file rules).
+
+mod context;
+mod suppression;
+
+pub mod common_port;
+pub mod duplicate_port;
+pub mod duplicate_process_name;
+pub mod dynamic_apps;
+pub mod hardcoded_port;
+pub mod invalid_port;
+pub mod label_collision;
+pub mod outside_user_range;
+pub mod port_conflict;
+pub mod port_gap;
+pub mod portos_reads_differently;
+pub mod ports_mismatch;
+pub mod privileged_port;
+pub mod reserved_range;
+pub mod syntax_error;
+pub mod undefined_port_constant;
+pub mod unresolved_port;
+pub mod unused_port_constant;
+
+pub use context::{AppSummary, ExternalPorts, FileCheck, ServedPort, SummaryProcess};
+pub use suppression::Suppressions;
+
+use crate::config::{Config, RuleLevel};
+use crate::syntax::TextRange;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Where the per-rule docs are published; `codeDescription` links here.
+pub const DOCS_BASE_URL: &str = "https://github.com/portos-lsp/portos-lsp/blob/main/docs/rules/";
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Breaks at run time; fails `check`.
+    Error,
+    /// Against the convention; fails `check` only with `--deny warnings`.
+    Warning,
+    /// Worth knowing.
+    Information,
+    /// A suggestion.
+    Hint,
+}
+
+impl Severity {
+    /// The word used in output and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "information",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// A rule's identity and documentation.
+pub struct Rule {
+    /// The stable kebab-case code.
+    pub code: &'static str,
+    /// The severity unless configured otherwise.
+    pub default_severity: Severity,
+    /// One line for tables and `explain`'s heading.
+    pub summary: &'static str,
+    /// The user docs in Markdown (what it flags, why it matters, example, how to fix, configuration).
+    pub docs: &'static str,
+}
+
+impl Rule {
+    /// The URL of the rule's docs page.
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE_URL}{}.md", self.code)
+    }
+}
+
+/// Every rule, in the order of the spec's table.
+pub const ALL: &[&Rule] = &[
+    &syntax_error::RULE,
+    &invalid_port::RULE,
+    &duplicate_port::RULE,
+    &undefined_port_constant::RULE,
+    &duplicate_process_name::RULE,
+    &port_conflict::RULE,
+    &port_gap::RULE,
+    &reserved_range::RULE,
+    &common_port::RULE,
+    &privileged_port::RULE,
+    &label_collision::RULE,
+    &ports_mismatch::RULE,
+    &outside_user_range::RULE,
+    &hardcoded_port::RULE,
+    &unused_port_constant::RULE,
+    &portos_reads_differently::RULE,
+    &unresolved_port::RULE,
+    &dynamic_apps::RULE,
+];
+
+/// Looks a rule up by code.
+pub fn find(code: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.code == code)
+}
+
+/// Every rule code, for configuration validation.
+pub fn codes() -> Vec<&'static str> {
+    ALL.iter().map(|r| r.code).collect()
+}
+
+/// Another place a finding involves: the other definition, the other file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Related {
+    /// The file it is in.
+    pub path: PathBuf,
+    /// Where in that file.
+    pub range: TextRange,
+    /// What it is.
+    pub message: String,
+}
+
+/// Enough to build a quick fix without recomputing the analysis.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FixData {
+    /// Move the port defined at `range` of `path` to a free port the allocator picks.
+    MoveToFreePort {
+        /// The file holding the definition (it may be a required file).
+        path: PathBuf,
+        /// The literal to rewrite.
+        range: TextRange,
+        /// Its current number.
+        current: u16,
+    },
+    /// Replace the literal at `range` with `port`.
+    SetPort {
+        /// The file holding the definition.
+        path: PathBuf,
+        /// The literal to rewrite.
+        range: TextRange,
+        /// The new number.
+        port: u16,
+        /// Why this number.
+        reason: String,
+    },
+    /// Replace the text at `range` (a misspelt member) with `text`.
+    Replace {
+        /// The file.
+        path: PathBuf,
+        /// What to replace.
+        range: TextRange,
+        /// The replacement.
+        text: String,
+    },
+}
+
+/// One diagnostic.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule's code.
+    pub code: &'static str,
+    /// Its severity after configuration.
+    pub severity: Severity,
+    /// Where, in the reported file.
+    pub range: TextRange,
+    /// What is wrong, naming the numbers.
+    pub message: String,
+    /// The other parties.
+    pub related: Vec<Related>,
+    /// Whether the flagged code is unnecessary (editors fade it).
+    pub unnecessary: bool,
+    /// Data for the quick fix.
+    pub fix: Option<FixData>,
+}
+
+/// What one file's check yields: its findings and the summary cross-file rules need.
+pub struct FileReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Findings, sorted by position.
+    pub findings: Vec<Finding>,
+    /// What cross-file rules need to know, without the text or tree.
+    pub summary: AppSummary,
+    /// The file's suppression comments, applied to cross-file findings too.
+    pub suppressions: Suppressions,
+    /// Line starts of the file, to place cross-file findings on lines for suppression.
+    line_starts: Vec<u32>,
+}
+
+impl FileReport {
+    fn line_of(&self, offset: u32) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(line) => line,
+            Err(next) => next.saturating_sub(1),
+        }
+    }
+}
+
+/// Runs every per-file rule on one analysed file.
+pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> FileReport {
+    let check = FileCheck::new(analysis, config);
+    let mut findings = Vec::new();
+    syntax_error::check(&check, &mut findings);
+    invalid_port::check(&check, &mut findings);
+    duplicate_port::check(&check, &mut findings);
+    undefined_port_constant::check(&check, &mut findings);
+    port_gap::check(&check, &mut findings);
+    reserved_range::check(&check, &mut findings);
+    common_port::check(&check, &mut findings);
+    privileged_port::check(&check, &mut findings);
+    label_collision::check(&check, &mut findings);
+    ports_mismatch::check(&check, &mut findings);
+    outside_user_range::check(&check, &mut findings);
+    hardcoded_port::check(&check, &mut findings);
+    unused_port_constant::check(&check, &mut findings);
+    portos_reads_differently::check(&check, &mut findings);
+    unresolved_port::check(&check, &mut findings);
+    dynamic_apps::check(&check, &mut findings);
+    let text = analysis.model.text();
+    let suppressions = Suppressions::scan(text);
+    let line_starts = line_starts(text);
+    let mut report = FileReport {
+        path: analysis.model.path().to_path_buf(),
+        findings: Vec::new(),
+        summary: check.summary(),
+        suppressions,
+        line_starts,
+    };
+    for finding in findings {
+        push_finding(&mut report, finding, config);
+    }
+    sort(&mut report.findings);
+    report
+}
+
+/// Runs the cross-file rules over every file of one workspace, adding their findings to the reports.
+pub fn check_workspace(reports: &mut [FileReport], config: &Config, external: &ExternalPorts) {
+    let summaries: Vec<(PathBuf, AppSummary)> =
+        reports.iter().map(|r| (r.path.clone(), r.summary.clone())).collect();
+    for report in reports.iter_mut() {
+        let mut findings = Vec::new();
+        duplicate_process_name::check_workspace(&report.path, &report.summary, &summaries, &mut findings);
+        port_conflict::check_workspace(&report.path, &report.summary, &summaries, external, &mut findings);
+        for finding in findings {
+            push_finding(report, finding, config);
+        }
+        sort(&mut report.findings);
+    }
+}
+
+/// Applies the configured severity and the file's suppressions, then keeps the finding.
+fn push_finding(report: &mut FileReport, mut finding: Finding, config: &Config) {
+    match config.rule_level(finding.code) {
+        Some(RuleLevel::Off) => return,
+        Some(RuleLevel::Error) => finding.severity = Severity::Error,
+        Some(RuleLevel::Warning) => finding.severity = Severity::Warning,
+        Some(RuleLevel::Information) => finding.severity = Severity::Information,
+        Some(RuleLevel::Hint) => finding.severity = Severity::Hint,
+        None => {}
+    }
+    let line = report.line_of(finding.range.start);
+    if report.suppressions.silences(finding.code, line) {
+        return;
+    }
+    if !report.findings.contains(&finding) {
+        report.findings.push(finding);
+    }
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
+    });
+}
+
+fn line_starts(text: &str) -> Vec<u32> {
+    let index = crate::syntax::LineIndex::new(text);
+    (0..index.line_count())
+        .filter_map(|l| index.line_range(l).map(|r| r.start as u32))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in ALL {
+            assert!(seen.insert(rule.code), "{} twice", rule.code);
+            assert!(rule.code.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.code);
+            for section in ["## What it flags", "## Why it matters", "## Example", "## How to fix", "## Configuration"] {
+                assert!(rule.docs.contains(section), "{} docs lack {section}", rule.code);
+            }
+        }
+        assert_eq!(ALL.len(), 18);
+    }
+}

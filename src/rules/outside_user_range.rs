@@ -1,0 +1,59 @@
+//! `outside-user-range`: a user app binds a port outside the user range (and no stronger finding applies).
+
+use super::{FileCheck, Finding, Rule, Severity};
+use crate::config::Role;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    code: "outside-user-range",
+    default_severity: Severity::Information,
+    summary: "A user app uses a port outside the user range",
+    docs: r#"# outside-user-range
+
+## What it flags
+A port served by a user app outside the user range (5570–5599 by default). It is not given where
+`reserved-range`, `port-conflict` (PortOS's core table), `privileged-port` or `common-port` already reports the
+same port: one finding per concern.
+
+## Why it matters
+The convention keeps every app's block inside the user range so that "which ports are free?" has one answer.
+Ports elsewhere are invisible to that reasoning.
+
+## Example
+```js
+{ name: 'my-api', env: { PORT: 6100 } }
+```
+
+## How to fix
+Move the app's block into the user range, or widen the range if your machine uses another one.
+
+## Configuration
+`[ranges] user = [6000, 6099]` sets the user range; `[app] role = "extension"` for PortOS extensions.
+"#,
+};
+
+/// Reports served ports of user apps outside the user range.
+pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+    if check.role != Role::User {
+        return;
+    }
+    let user = check.config.ranges.user;
+    for (process, binding, port) in check.served() {
+        let stronger = super::reserved_range::forbidden_range(check, port).is_some()
+            || check.config.core_owner(port).is_some()
+            || check.config.common_port_owner(port).is_some()
+            || port < 1024;
+        if user.contains(port) || stronger {
+            continue;
+        }
+        let message = format!(
+            "port {port} ({} of `{}`) is outside the user range {}–{}{}",
+            binding.label,
+            process.display_name(),
+            user.first,
+            user.last,
+            check.environments_note(&binding.environments),
+        );
+        out.push(check.finding(&RULE, check.binding_range(process, binding), message));
+    }
+}

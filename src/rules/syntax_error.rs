@@ -1,0 +1,67 @@
+//! `syntax-error`: tree-sitter could not parse part of the file; the apps around it are still checked.
+
+use super::{FileCheck, Finding, Rule, Severity};
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    code: "syntax-error",
+    default_severity: Severity::Error,
+    summary: "The file has a JavaScript syntax error",
+    docs: r#"# syntax-error
+
+## What it flags
+A place where the file is not valid JavaScript: a missing comma, a stray token, an unterminated string,
+template literal or comment, a missing `}`.
+
+## Why it matters
+PM2 cannot load a file with a syntax error, so none of its apps start. portos-lsp still checks every app it can
+read around the error. After an unterminated string, template literal or block comment, or a missing `}`, the
+parser cannot tell where the broken app ends, so findings after that point may be incomplete; the message says so.
+
+## Example
+```js
+module.exports = {
+  apps: [
+    { name: 'api', env: { PORT: 5570 } }
+    { name: 'ui', env: { PORT: 5571 } },   // missing comma above
+  ],
+};
+```
+
+## How to fix
+Fix the syntax at the marked place; `node --check ecosystem.config.cjs` confirms it.
+
+## Configuration
+`[rules] syntax-error = "off"` silences it (not recommended).
+"#,
+};
+
+/// Reports each syntax error of the main file.
+pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+    let text = check.model().text();
+    for error in &check.model().syntax_errors {
+        let mut message = match &error.missing {
+            Some(token) => format!("syntax error: missing `{token}`"),
+            None => {
+                let snippet: String = text
+                    .get(error.range.as_range())
+                    .unwrap_or("")
+                    .chars()
+                    .take(30)
+                    .collect();
+                let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+                if snippet.is_empty() {
+                    "syntax error".to_string()
+                } else {
+                    format!("syntax error: unexpected `{snippet}`")
+                }
+            }
+        };
+        if error.unbounded {
+            message.push_str(
+                "; the parser cannot tell where the broken app ends, so findings after this point may be incomplete",
+            );
+        }
+        out.push(check.finding(&RULE, error.range, message));
+    }
+}
