@@ -9,5 +9,6 @@ pub mod analysis;
 pub mod labels;
 pub mod model;
 pub mod shells;
+pub mod live;
 pub mod syntax;
 pub mod workspace;

@@ -1,0 +1,765 @@
+//! Reading a running PortOS's app registry (`GET /api/apps`) and turning it into reserved ports.
+//!
+//! Security (portos-lsp.md §7): the registry is read over plain HTTP from loopback addresses only, and the
+//! bearer token is only ever sent there. `parse_loopback_url` is the gate; `fetch_apps` never connects
+//! anywhere it did not approve, and `localhost` is mapped to the loopback addresses without asking DNS.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::http::{self, GetError, Phase};
+
+// ---------------------------------------------------------------------------------------------------------
+// URL
+// ---------------------------------------------------------------------------------------------------------
+
+/// Where PortOS's API lives, as approved by [`parse_loopback_url`]: only such a target is ever connected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTarget {
+    /// The host as written in URL form, lower-cased: `127.0.0.1`, `localhost` or `[::1]`.
+    pub host: String,
+    /// TCP port (80 when the URL has none).
+    pub port: u16,
+    /// Path prefix under which PortOS's API is mounted: empty, or `/prefix` without a trailing slash.
+    pub base_path: String,
+}
+
+impl HttpTarget {
+    /// The socket addresses to try, in order; `localhost` means 127.0.0.1 then ::1, never a DNS answer.
+    pub fn socket_addrs(&self) -> Vec<SocketAddr> {
+        if self.host == "localhost" {
+            return vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), self.port),
+            ];
+        }
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<IpAddr>() {
+            Ok(ip) if ip.is_loopback() => vec![SocketAddr::new(ip, self.port)],
+            // Unreachable through `parse_loopback_url`; a hand-built target with another host gets nothing.
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `Host` header value.
+    pub fn host_header(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The request target for `endpoint` (which starts with `/`) under the base path.
+    pub fn path_for(&self, endpoint: &str) -> String {
+        format!("{}{}", self.base_path, endpoint)
+    }
+}
+
+impl fmt::Display for HttpTarget {
+    /// The canonical URL, used in every message so the user sees exactly what was tried.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}:{}{}", self.host, self.port, self.base_path)
+    }
+}
+
+/// Why an `api_url` was refused; each message says what is accepted instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    /// The setting is empty.
+    Empty,
+    /// `https://`: PortOS's TLS port is not used (its certificate is self-signed and we carry no TLS stack).
+    Https,
+    /// Another scheme, or none at all.
+    NotHttp,
+    /// `user@host` in the authority, the classic trick to make a URL look like loopback.
+    UserInfo,
+    /// Nothing between `http://` and the path.
+    MissingHost,
+    /// A host that is not 127.0.0.0/8, `localhost` or `[::1]`.
+    NotLoopback(String),
+    /// A port that is not a number in 1–65535.
+    InvalidPort(String),
+    /// `?query` or `#fragment`: the URL names a base, not a request.
+    QueryOrFragment,
+    /// A character that could not be sent safely in a request line.
+    InvalidCharacter(char),
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const ACCEPTED: &str = "only http:// to 127.0.0.0/8, localhost or [::1] is accepted";
+        match self {
+            UrlError::Empty => write!(
+                f,
+                "the URL is empty; {ACCEPTED}, e.g. http://127.0.0.1:5555"
+            ),
+            UrlError::Https => write!(
+                f,
+                "https is not supported: the registry is read over plain HTTP on loopback only \
+                 (with a certificate installed, PortOS also serves plain HTTP on http://127.0.0.1:5553)"
+            ),
+            UrlError::NotHttp => write!(
+                f,
+                "the URL must start with http://, e.g. http://127.0.0.1:5555"
+            ),
+            UrlError::UserInfo => {
+                write!(
+                    f,
+                    "user names and passwords ('…@host') are not allowed in the URL; {ACCEPTED}"
+                )
+            }
+            UrlError::MissingHost => write!(f, "the URL has no host; {ACCEPTED}"),
+            UrlError::NotLoopback(host) => write!(
+                f,
+                "{host:?} is not a loopback address, and the token must never leave this machine; {ACCEPTED}"
+            ),
+            UrlError::InvalidPort(port) => write!(f, "{port:?} is not a port number in 1-65535"),
+            UrlError::QueryOrFragment => write!(
+                f,
+                "the URL must not have a ?query or #fragment; give the base URL, e.g. http://127.0.0.1:5555"
+            ),
+            UrlError::InvalidCharacter(c) => write!(
+                f,
+                "the URL contains the character {c:?}, which is not allowed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+/// Approves `url` as a place to send the token: `http://` + a loopback host, optional port, optional base path.
+/// This is the single gate that keeps a project file from pointing the token anywhere else.
+pub fn parse_loopback_url(url: &str) -> Result<HttpTarget, UrlError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(UrlError::Empty);
+    }
+    let (scheme, rest) = match url.split_once("://") {
+        Some(parts) => parts,
+        None => return Err(UrlError::NotHttp),
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+        return Err(UrlError::Https);
+    }
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err(UrlError::NotHttp);
+    }
+    if let Some(c) = rest.chars().find(|&c| !is_allowed_url_char(c)) {
+        return Err(UrlError::InvalidCharacter(c));
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    if authority.contains('@') {
+        return Err(UrlError::UserInfo);
+    }
+    if tail.contains(['?', '#']) {
+        return Err(UrlError::QueryOrFragment);
+    }
+    if authority.is_empty() {
+        return Err(UrlError::MissingHost);
+    }
+
+    let (host, port_text) = if let Some(after_bracket) = authority.strip_prefix('[') {
+        let (inner, after) = after_bracket
+            .split_once(']')
+            .ok_or_else(|| UrlError::NotLoopback(authority.to_string()))?;
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or(UrlError::InvalidPort(p.to_string()))?,
+            ),
+        };
+        match inner.parse::<Ipv6Addr>() {
+            Ok(ip) if ip.is_loopback() => ("[::1]".to_string(), port),
+            _ => return Err(UrlError::NotLoopback(format!("[{inner}]"))),
+        }
+    } else {
+        if authority.matches(':').count() > 1 {
+            // An unbracketed IPv6 address such as http://::1:5555.
+            return Err(UrlError::NotLoopback(authority.to_string()));
+        }
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        if host.is_empty() {
+            return Err(UrlError::MissingHost);
+        }
+        let lower = host.to_ascii_lowercase();
+        let approved =
+            lower == "localhost" || lower.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+        if !approved {
+            return Err(UrlError::NotLoopback(host.to_string()));
+        }
+        (lower, port)
+    };
+
+    let port = match port_text {
+        None | Some("") => 80,
+        Some(p) => {
+            let valid = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+            match p.parse::<u32>() {
+                Ok(n @ 1..=65535) if valid => n as u16,
+                _ => return Err(UrlError::InvalidPort(p.to_string())),
+            }
+        }
+    };
+
+    Ok(HttpTarget {
+        host,
+        port,
+        base_path: tail.trim_end_matches('/').to_string(),
+    })
+}
+
+/// Printable ASCII that may appear in a URL; no spaces, quotes, backslashes or controls (no header injection).
+fn is_allowed_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Registry data
+// ---------------------------------------------------------------------------------------------------------
+
+/// One app of PortOS's registry, reduced to what port allocation needs (§6 of portos-detection.md).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegistryApp {
+    /// Registry key (a UUID; `portos-default` for PortOS itself).
+    pub id: String,
+    /// Display name; the `id` when the registry has none.
+    pub name: String,
+    /// The app's directory, used to recognise the app being edited.
+    pub repo_path: Option<PathBuf>,
+    /// `uiPort`, as stored or derived by PortOS.
+    pub ui_port: Option<i64>,
+    /// `devUiPort`.
+    pub dev_ui_port: Option<i64>,
+    /// `apiPort`.
+    pub api_port: Option<i64>,
+    /// `tlsPort`.
+    pub tls_port: Option<i64>,
+    /// Archived apps still reserve their ports in PortOS (§5.1).
+    pub archived: bool,
+    /// The stored PM2 processes (empty when the registry has none).
+    pub processes: Vec<RegistryProcess>,
+}
+
+/// One PM2 process of a registry app.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegistryProcess {
+    /// PM2 process name.
+    pub name: String,
+    /// Primary port, which PortOS reserves even when `ports` is empty (Vite-config lookup, §3.11).
+    pub port: Option<i64>,
+    /// Label → port, sorted by label; values that are not port-like numbers are dropped.
+    pub ports: Vec<(String, i64)>,
+}
+
+/// Why an `/api/apps` body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppsParseError {
+    /// Not JSON at all; serde's message carries the position.
+    Json {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// serde_json's description, position included.
+        message: String,
+    },
+    /// JSON, but not the array of apps §6 describes.
+    NotAnArray {
+        /// The JSON type found instead.
+        found: &'static str,
+    },
+}
+
+impl fmt::Display for AppsParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppsParseError::Json { message, .. } => write!(f, "invalid JSON: {message}"),
+            AppsParseError::NotAnArray { found } => {
+                write!(f, "expected a JSON array of apps, found {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AppsParseError {}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads an `/api/apps` body. Tolerant by design: PortOS's shape grows over time, so unknown fields are
+/// ignored, missing or mistyped optional fields become `None`/empty, and array items that are not objects
+/// are skipped. Only a body that is not a JSON array is an error.
+pub fn parse_apps(body: &str) -> Result<Vec<RegistryApp>, AppsParseError> {
+    parse_apps_bytes(body.as_bytes())
+}
+
+fn parse_apps_bytes(body: &[u8]) -> Result<Vec<RegistryApp>, AppsParseError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| AppsParseError::Json {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let Value::Array(items) = value else {
+        return Err(AppsParseError::NotAnArray {
+            found: json_type(&value),
+        });
+    };
+    Ok(items.iter().filter_map(app_from_json).collect())
+}
+
+fn app_from_json(v: &Value) -> Option<RegistryApp> {
+    let obj = v.as_object()?;
+    let text = |key: &str| {
+        obj.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let id = text("id");
+    let mut name = text("name");
+    if name.is_empty() {
+        name = id.clone();
+    }
+    let repo_path = obj
+        .get("repoPath")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    let processes = match obj.get("processes") {
+        Some(Value::Array(list)) => list.iter().filter_map(process_from_json).collect(),
+        _ => Vec::new(),
+    };
+    Some(RegistryApp {
+        id,
+        name,
+        repo_path,
+        ui_port: obj.get("uiPort").and_then(port_value),
+        dev_ui_port: obj.get("devUiPort").and_then(port_value),
+        api_port: obj.get("apiPort").and_then(port_value),
+        tls_port: obj.get("tlsPort").and_then(port_value),
+        archived: obj
+            .get("archived")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        processes,
+    })
+}
+
+fn process_from_json(v: &Value) -> Option<RegistryProcess> {
+    let obj = v.as_object()?;
+    let ports = match obj.get("ports") {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter_map(|(label, value)| Some((label.clone(), port_value(value)?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(RegistryProcess {
+        name: obj
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        port: obj.get("port").and_then(port_value),
+        ports,
+    })
+}
+
+/// A port-like value as §5.1 counts it: an integer, or a string of digits only. The range is checked by
+/// `reserved_ports`, so an out-of-range number (PortOS does not validate detected ports) is still visible.
+fn port_value(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            // JSON has one number type; 5555.0 is an integer to JavaScript.
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            }),
+        Value::String(s)
+            if !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// The ports PortOS's registry holds (§5.1), each mapped to a description of its owner such as
+/// `my-app (my-app-api:api)`, for the allocator's "occupied" set and its messages.
+///
+/// Archived apps count; values outside 1–65535 do not. The app whose `repoPath` is `own_repo` is skipped so
+/// an app's own registry entry does not count against itself. PortOS's fixed 5554/5555 are not added here:
+/// the core table already has them.
+pub fn reserved_ports(apps: &[RegistryApp], own_repo: Option<&Path>) -> BTreeMap<u16, String> {
+    let own = own_repo.map(PathKey::new);
+    let mut owners: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for app in apps {
+        let is_own = match (&own, &app.repo_path) {
+            (Some(own), Some(path)) => own.matches(&PathKey::new(path)),
+            _ => false,
+        };
+        if is_own {
+            continue;
+        }
+        for (port, description) in app_claims(app) {
+            let list = owners.entry(port).or_default();
+            if !list.contains(&description) {
+                list.push(description);
+            }
+        }
+    }
+    owners
+        .into_iter()
+        .map(|(port, list)| (port, list.join(" and ")))
+        .collect()
+}
+
+/// Every port one app claims, with the most specific reason per port: a process's label, else a process's
+/// primary port, else the app-level field.
+fn app_claims(app: &RegistryApp) -> BTreeMap<u16, String> {
+    #[derive(Default)]
+    struct Reasons {
+        labelled: Vec<String>,
+        primary: Vec<String>,
+        fields: Vec<String>,
+    }
+    fn push(list: &mut Vec<String>, item: String) {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+    let mut by_port: BTreeMap<u16, Reasons> = BTreeMap::new();
+    for proc in &app.processes {
+        for (label, value) in &proc.ports {
+            if let Some(port) = valid_port(*value) {
+                push(
+                    &mut by_port.entry(port).or_default().labelled,
+                    format!("{}:{label}", proc.name),
+                );
+            }
+        }
+        if let Some(port) = proc.port.and_then(valid_port) {
+            push(
+                &mut by_port.entry(port).or_default().primary,
+                proc.name.clone(),
+            );
+        }
+    }
+    let fields = [
+        ("uiPort", app.ui_port),
+        ("devUiPort", app.dev_ui_port),
+        ("apiPort", app.api_port),
+        ("tlsPort", app.tls_port),
+    ];
+    for (field, value) in fields {
+        if let Some(port) = value.and_then(valid_port) {
+            push(
+                &mut by_port.entry(port).or_default().fields,
+                field.to_string(),
+            );
+        }
+    }
+    by_port
+        .into_iter()
+        .map(|(port, reasons)| {
+            let mut items = if !reasons.labelled.is_empty() {
+                reasons.labelled
+            } else if !reasons.primary.is_empty() {
+                reasons.primary
+            } else {
+                reasons.fields
+            };
+            if app.archived {
+                items.push("archived".to_string());
+            }
+            let name = if app.name.is_empty() {
+                "unnamed app"
+            } else {
+                app.name.as_str()
+            };
+            (port, format!("{name} ({})", items.join(", ")))
+        })
+        .collect()
+}
+
+fn valid_port(n: i64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|&p| p != 0)
+}
+
+/// A path in two comparable forms: canonical (symlinks resolved) when it exists here, and lexical.
+struct PathKey {
+    canonical: Option<PathBuf>,
+    lexical: PathBuf,
+}
+
+impl PathKey {
+    fn new(path: &Path) -> Self {
+        // Lexical form: `.` dropped, trailing slash and repeated separators ignored by `components`.
+        let lexical = path
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect();
+        PathKey {
+            canonical: std::fs::canonicalize(path).ok(),
+            lexical,
+        }
+    }
+
+    fn matches(&self, other: &PathKey) -> bool {
+        match (&self.canonical, &other.canonical) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.lexical == other.lexical,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fetching
+// ---------------------------------------------------------------------------------------------------------
+
+/// Why the registry could not be read. Every message ends by saying registry ports were not checked, because
+/// callers show it as a warning and carry on without them.
+#[derive(Debug)]
+pub enum RegistryError {
+    /// `portos.api_url` was refused by [`parse_loopback_url`].
+    InvalidUrl(UrlError),
+    /// The token holds characters that cannot go into an HTTP header.
+    InvalidToken,
+    /// Nothing listens at the URL: PortOS is not running (or runs elsewhere).
+    NotRunning {
+        /// The canonical URL tried.
+        url: String,
+    },
+    /// No complete answer within the caller's timeout.
+    Timeout {
+        /// The canonical URL tried.
+        url: String,
+        /// The timeout that ran out.
+        after: Duration,
+        /// The step that was under way.
+        phase: Phase,
+    },
+    /// Another socket error (reset, unreachable, …).
+    Io {
+        /// The canonical URL tried.
+        url: String,
+        /// The step that failed.
+        phase: Phase,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// 401 or 403: PortOS's auth is on and the token is missing or wrong.
+    Unauthorized {
+        /// The canonical URL tried.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// Whether a token was sent.
+        token_sent: bool,
+    },
+    /// Any other non-2xx status.
+    HttpStatus {
+        /// The canonical URL tried.
+        url: String,
+        /// The request path.
+        path: String,
+        /// The status code.
+        status: u16,
+        /// The reason phrase, shortened.
+        reason: String,
+    },
+    /// The answer is not HTTP/1.x we can read; probably not PortOS on that port.
+    MalformedHttp {
+        /// The canonical URL tried.
+        url: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// HTTP was fine but the body is not the §6 array.
+    InvalidJson {
+        /// The canonical URL tried.
+        url: String,
+        /// What was wrong, with serde's line and column.
+        error: AppsParseError,
+    },
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::InvalidUrl(e) => write!(f, "portos.api_url is not usable: {e}"),
+            RegistryError::InvalidToken => write!(
+                f,
+                "the token in the variable named by portos.token_env contains spaces, control or non-ASCII \
+                 characters and cannot be sent"
+            ),
+            RegistryError::NotRunning { url } => {
+                write!(f, "PortOS is not reachable at {url} (connection refused)")
+            }
+            RegistryError::Timeout { url, after, phase } => {
+                let doing = match phase {
+                    Phase::Connecting => "to accept the connection",
+                    Phase::Sending => "to accept the request",
+                    Phase::Reading => "to answer",
+                };
+                write!(
+                    f,
+                    "PortOS at {url} took longer than {} ms {doing}",
+                    after.as_millis()
+                )
+            }
+            RegistryError::Io { url, phase, error } => {
+                let doing = match phase {
+                    Phase::Connecting => "connecting to",
+                    Phase::Sending => "sending the request to",
+                    Phase::Reading => "reading the answer from",
+                };
+                write!(f, "error {doing} PortOS at {url}: {error}")
+            }
+            RegistryError::Unauthorized {
+                url,
+                status,
+                token_sent,
+            } => {
+                let why = if *token_sent {
+                    "the token was rejected"
+                } else {
+                    "PortOS's auth is on and no token was sent"
+                };
+                write!(
+                    f,
+                    "PortOS at {url} refused the request (HTTP {status}: {why}); set the token in the variable \
+                     named by portos.token_env"
+                )
+            }
+            RegistryError::HttpStatus {
+                url,
+                path,
+                status,
+                reason,
+            } => write!(
+                f,
+                "PortOS at {url} answered GET {path} with HTTP {status} {reason}"
+            ),
+            RegistryError::MalformedHttp { url, detail } => write!(
+                f,
+                "the server at {url} did not answer in HTTP/1.1 ({detail}); is PortOS really on that port?"
+            ),
+            RegistryError::InvalidJson { url, error } => {
+                write!(
+                    f,
+                    "PortOS at {url} sent an app list that could not be read: {error}"
+                )
+            }
+        }?;
+        write!(f, "; registry ports were not checked")
+    }
+}
+
+impl std::error::Error for RegistryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RegistryError::InvalidUrl(e) => Some(e),
+            RegistryError::Io { error, .. } => Some(error),
+            RegistryError::InvalidJson { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The endpoint §6 describes.
+const APPS_ENDPOINT: &str = "/api/apps";
+
+/// Reads the running PortOS's app list from `api_url` (loopback only, see [`parse_loopback_url`]).
+///
+/// `token` is sent as `Authorization: Bearer` when given (surrounding whitespace, such as a newline from a
+/// file, is trimmed; an empty token counts as none). `timeout` bounds the whole exchange — connecting,
+/// sending and reading together — so an editor never waits longer than that for a stalled PortOS.
+pub fn fetch_apps(
+    api_url: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<RegistryApp>, RegistryError> {
+    let target = parse_loopback_url(api_url).map_err(RegistryError::InvalidUrl)?;
+    let token = token.map(str::trim).filter(|t| !t.is_empty());
+    if token.is_some_and(|t| !t.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(RegistryError::InvalidToken);
+    }
+    let path = target.path_for(APPS_ENDPOINT);
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nUser-Agent: portos-lsp/{}\r\nConnection: close\r\n",
+        target.host_header(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    request.push_str("\r\n");
+
+    let url = target.to_string();
+    let response =
+        http::get(&target.socket_addrs(), request.as_bytes(), timeout).map_err(|e| match e {
+            GetError::Refused => RegistryError::NotRunning { url: url.clone() },
+            GetError::Timeout(phase) => RegistryError::Timeout {
+                url: url.clone(),
+                after: timeout,
+                phase,
+            },
+            GetError::Io(phase, error) => RegistryError::Io {
+                url: url.clone(),
+                phase,
+                error,
+            },
+            GetError::Malformed(detail) => RegistryError::MalformedHttp {
+                url: url.clone(),
+                detail,
+            },
+        })?;
+
+    match response.status {
+        200..=299 => {}
+        401 | 403 => {
+            return Err(RegistryError::Unauthorized {
+                url,
+                status: response.status,
+                token_sent: token.is_some(),
+            });
+        }
+        status => {
+            return Err(RegistryError::HttpStatus {
+                url,
+                path,
+                status,
+                reason: response.reason,
+            });
+        }
+    }
+    if let Some(encoding) = response.content_encoding {
+        return Err(RegistryError::MalformedHttp {
+            url,
+            detail: format!("the body is compressed ({encoding}), which was not asked for"),
+        });
+    }
+    parse_apps_bytes(&response.body).map_err(|error| RegistryError::InvalidJson { url, error })
+}
+
+#[cfg(test)]
+mod tests;
