@@ -12,3 +12,6 @@ pub mod shells;
 pub mod live;
 pub mod syntax;
 pub mod workspace;
+pub mod config;
+pub mod rules;
+pub mod portos;

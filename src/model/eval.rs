@@ -75,6 +75,9 @@ pub struct Session<'l> {
     pub files: Vec<SourceFile>,
     /// Notes for rules, in the order found.
     pub notes: Vec<EvalNote>,
+    /// Definitions that some member access read (`PORTS.API` reads the literal of `API`), so a rule can
+    /// tell which table entries nothing refers to.
+    pub referenced: std::collections::HashSet<Loc>,
     loader: &'l dyn SourceLoader,
     workspace: Option<PathBuf>,
     modules: HashMap<PathBuf, Option<Traced>>,
@@ -87,6 +90,7 @@ impl<'l> Session<'l> {
         Session {
             files: vec![main],
             notes: Vec::new(),
+            referenced: Default::default(),
             loader,
             workspace,
             modules: HashMap::new(),
@@ -905,7 +909,10 @@ impl<'t> Scope<'t> {
     ) -> Traced {
         match base.value {
             Value::Object(object) => match object.get(key) {
-                Some(prop) => prop.value.clone().used_at(loc),
+                Some(prop) => {
+                    session.referenced.insert(prop.value.def);
+                    prop.value.clone().used_at(loc)
+                }
                 None if object.open => Traced::here(
                     Value::Unknown(Unknown::Unsupported(format!(
                         "`{object_text}.{key}` (spread of an unknown value)"

@@ -30,6 +30,8 @@ pub struct FileModel {
     pub dynamic_apps: Vec<DynamicApps>,
     /// What the evaluator noticed for the rules.
     pub notes: Vec<EvalNote>,
+    /// Definitions read through a member access (see [`eval::Session::referenced`]).
+    pub referenced: std::collections::HashSet<Loc>,
 }
 
 impl FileModel {
@@ -79,6 +81,7 @@ pub fn build(
         processes,
         dynamic_apps,
         notes: session.notes,
+        referenced: session.referenced,
     }
 }
 

@@ -243,7 +243,7 @@ pub fn check_workspace(reports: &mut [FileReport], config: &Config, external: &E
     for report in reports.iter_mut() {
         let mut findings = Vec::new();
         duplicate_process_name::check_workspace(&report.path, &report.summary, &summaries, &mut findings);
-        port_conflict::check_workspace(&report.path, &report.summary, &summaries, external, &mut findings);
+        port_conflict::check_workspace(&report.summary, &summaries, config, external, &mut findings);
         for finding in findings {
             push_finding(report, finding, config);
         }

@@ -1,0 +1,76 @@
+//! `duplicate-process-name`: two processes of one workspace share a PM2 name.
+
+use super::{AppSummary, Finding, Related, Rule, Severity};
+use std::path::{Path, PathBuf};
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    code: "duplicate-process-name",
+    default_severity: Severity::Error,
+    summary: "Two processes share a PM2 name",
+    docs: r#"# duplicate-process-name
+
+## What it flags
+Two processes with the same `name`, in one ecosystem file or in two apps (directories) of the workspace.
+Variants of one app — several ecosystem files in the same directory, such as `ecosystem.config.js` beside
+`ecosystem.prod.config.js` — are exempt: only one of them runs at a time.
+
+## Why it matters
+PM2 names are global to a PM2 daemon: starting the second app restarts or replaces the first one's process, and
+`pm2 logs api` mixes the two. PortOS reports both without complaint.
+
+## Example
+```js
+// apps/shop/ecosystem.config.cjs and apps/blog/ecosystem.config.cjs both have
+{ name: 'api', script: 'server.js' }
+```
+
+## How to fix
+Prefix process names with the app's name (`shop-api`, `blog-api`).
+
+## Configuration
+`[rules] duplicate-process-name = "off"` silences it.
+"#,
+};
+
+/// Reports each process whose name another process of the workspace also has.
+pub fn check_workspace(path: &Path, summary: &AppSummary, all: &[(PathBuf, AppSummary)], out: &mut Vec<Finding>) {
+    for (i, process) in summary.processes.iter().enumerate() {
+        let Some(name) = &process.name else { continue };
+        let mut related = Vec::new();
+        for (other_path, other) in all {
+            let same_file = other_path == path;
+            if !same_file && other.app_dir == summary.app_dir {
+                continue; // a variant of the same app
+            }
+            for (j, other_process) in other.processes.iter().enumerate() {
+                if other_process.name.as_ref() != Some(name) || (same_file && i == j) {
+                    continue;
+                }
+                related.push(Related {
+                    path: other_path.clone(),
+                    range: other_process.range,
+                    message: format!("another process named `{name}`"),
+                });
+            }
+        }
+        let Some(first) = related.first() else { continue };
+        let place = if first.path == path {
+            "in this file".to_string()
+        } else {
+            format!("in {}", first.path.display())
+        };
+        let message = format!(
+            "process name `{name}` is also used {place}: PM2 names are global to a daemon, so one replaces the other"
+        );
+        out.push(Finding {
+            code: RULE.code,
+            severity: RULE.default_severity,
+            range: process.range,
+            message,
+            related,
+            unnecessary: false,
+            fix: None,
+        });
+    }
+}

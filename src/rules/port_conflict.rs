@@ -1,0 +1,108 @@
+//! `port-conflict`: a port is also bound by another app of the workspace, by PortOS's core table, or by an
+//! app PortOS's registry knows.
+
+use super::{AppSummary, ExternalPorts, Finding, FixData, Related, Rule, Severity};
+use crate::config::{Config, Role};
+use std::path::PathBuf;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    code: "port-conflict",
+    default_severity: Severity::Warning,
+    summary: "A port another app, or PortOS itself, already uses",
+    docs: r#"# port-conflict
+
+## What it flags
+A port an app serves that is also:
+- served by another app (another directory) of the workspace;
+- one of PortOS's own ports (the core table: 5554 portos-client, 5555 portos-server, …), unless the file is
+  PortOS itself;
+- held by an app that the running PortOS knows (only with `[portos] registry = true`).
+Variants of one app (ecosystem files in the same directory) never conflict with each other, and ports a process
+only connects to (`DB_PORT`) are not counted. For a port in the core table this finding replaces
+`reserved-range`.
+
+## Why it matters
+Two apps on one port cannot run at the same time; whichever starts second fails with `EADDRINUSE`.
+
+## Example
+```js
+// apps/shop/ecosystem.config.cjs and apps/blog/ecosystem.config.cjs
+env: { PORT: 5570 }
+```
+
+## How to fix
+Move one app to a free port; the quick fix picks the next free one, and `portos-lsp next` lists free ports.
+
+## Configuration
+`[ranges] core_ports` replaces PortOS's table; `[portos] registry = true` also checks PortOS's registry.
+"#,
+};
+
+/// Reports each served port that another party also holds.
+pub fn check_workspace(
+    summary: &AppSummary,
+    all: &[(PathBuf, AppSummary)],
+    config: &Config,
+    external: &ExternalPorts,
+    out: &mut Vec<Finding>,
+) {
+    for served in &summary.served {
+        let port = served.port;
+        let mut parties: Vec<String> = Vec::new();
+        let mut related: Vec<Related> = Vec::new();
+        if summary.role != Role::Core
+            && let Some(owner) = config.core_owner(port)
+        {
+            parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
+        }
+        for (other_path, other) in all {
+            if other.app_dir == summary.app_dir {
+                continue;
+            }
+            for other_served in other.served.iter().filter(|s| s.port == port) {
+                let app = other.app_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                parties.push(format!("`{}` ({}) of app {app}", other_served.process, other_served.label));
+                related.push(Related {
+                    path: other_path.clone(),
+                    range: other_served.range,
+                    message: format!("port {port} is served here by `{}`", other_served.process),
+                });
+            }
+        }
+        if let Some(owner) = external.registry.get(&port) {
+            parties.push(format!("{owner} according to PortOS's registry"));
+        }
+        if parties.is_empty() {
+            continue;
+        }
+        parties.dedup();
+        let message = format!(
+            "port {port} ({} of `{}`) is also used by {}",
+            served.label,
+            served.process,
+            join(&parties)
+        );
+        out.push(Finding {
+            code: RULE.code,
+            severity: RULE.default_severity,
+            range: served.range,
+            message,
+            related,
+            unnecessary: false,
+            fix: Some(FixData::MoveToFreePort {
+                path: served.def_path.clone(),
+                range: served.def_range,
+                current: port,
+            }),
+        });
+    }
+}
+
+fn join(parties: &[String]) -> String {
+    match parties {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}

@@ -1,0 +1,116 @@
+//! `port-gap`: an app's served ports do not form one contiguous block.
+
+use super::{FileCheck, Finding, FixData, Rule, Severity};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    code: "port-gap",
+    default_severity: Severity::Warning,
+    summary: "The app's ports are not one contiguous block",
+    docs: r#"# port-gap
+
+## What it flags
+An app (the processes of one ecosystem file) whose served ports leave holes: 5570, 5571 and 5573 miss 5572. Only
+definite ports the app serves count — not ports it connects to, not run-time alternatives. Each environment
+(`env`, and `env` overlaid with each `env_<name>`) is checked on its own. The message names the missing ports.
+
+## Why it matters
+The guide's first rule is one contiguous block per app, with no gaps: it is what makes "which ports are free?"
+answerable at a glance, and a hole is a port another app will eventually be given, interleaving two apps.
+
+## Example
+```js
+const PORTS = { API: 5570, UI: 5571, CDP: 5573 };   // 5572 is missing
+```
+
+## How to fix
+Close the gap; the quick fix moves the highest port into it.
+
+## Configuration
+`[rules] port-gap = "off"` silences it.
+"#,
+};
+
+/// Describes missing ports compactly: `5572`, `5572 and 5574`, `5572–5580`.
+fn describe_missing(missing: &[u16]) -> String {
+    let mut runs: Vec<(u16, u16)> = Vec::new();
+    for &port in missing {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == port => *end = port,
+            _ => runs.push((port, port)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .collect();
+    match parts.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// Reports the missing ports of the app's block, once per distinct set of holes.
+pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+    let served: Vec<_> = check.served().filter(|(_, b, _)| !b.alternative).collect();
+    let mut by_holes: BTreeMap<Vec<u16>, BTreeSet<Option<String>>> = BTreeMap::new();
+    for env in &check.analysis.labels.environments {
+        let ports: BTreeSet<u16> = served
+            .iter()
+            .filter(|(_, b, _)| b.in_environment(env))
+            .map(|(_, _, p)| *p)
+            .collect();
+        let (Some(&low), Some(&high)) = (ports.first(), ports.last()) else { continue };
+        let missing: Vec<u16> = (low..=high).filter(|p| !ports.contains(p)).collect();
+        if !missing.is_empty() {
+            by_holes.entry(missing).or_default().insert(env.clone());
+        }
+    }
+    for (missing, environments) in by_holes {
+        let first_missing = missing[0];
+        // Point at the first port above the first hole, in an environment that has the hole.
+        let above = served
+            .iter()
+            .filter(|(_, b, p)| *p > first_missing && environments.iter().any(|e| b.in_environment(e)))
+            .min_by_key(|(_, _, p)| *p);
+        let highest = served
+            .iter()
+            .filter(|(_, b, _)| environments.iter().any(|e| b.in_environment(e)))
+            .max_by_key(|(_, _, p)| *p);
+        let (Some((process, binding, port)), Some((_, high_binding, high_port))) = (above, highest) else {
+            continue;
+        };
+        let count = missing.len();
+        let noun = if count == 1 { "port" } else { "ports" };
+        let message = format!(
+            "the app's ports are not one contiguous block: {noun} {} {} missing before {port}{}",
+            describe_missing(&missing),
+            if count == 1 { "is" } else { "are" },
+            check.environments_note(&environments),
+        );
+        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
+        if *high_port > first_missing {
+            finding.fix = Some(FixData::SetPort {
+                path: check.path_of(high_binding.port.def),
+                range: high_binding.port.def.range,
+                port: first_missing,
+                reason: format!("moves the highest port, {high_port}, into the gap"),
+            });
+        }
+        out.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_missing;
+
+    #[test]
+    fn missing_ports_are_named_as_runs() {
+        assert_eq!(describe_missing(&[5572]), "5572");
+        assert_eq!(describe_missing(&[5572, 5574]), "5572 and 5574");
+        assert_eq!(describe_missing(&[5572, 5573, 5574, 5580]), "5572–5574 and 5580");
+    }
+}
