@@ -6,12 +6,12 @@
 //! any layer may read, `live` does the IO (PortOS's registry, listening sockets) that only shells call.
 
 pub mod analysis;
+pub mod config;
 pub mod labels;
-pub mod model;
-pub mod shells;
 pub mod live;
+pub mod model;
+pub mod portos;
+pub mod rules;
+pub mod shells;
 pub mod syntax;
 pub mod workspace;
-pub mod config;
-pub mod rules;
-pub mod portos;

@@ -27,18 +27,10 @@ pub fn looks_like_ecosystem(name: &str) -> bool {
         && !is_ecosystem_name(name)
 }
 
-/// Whether `path` is an ecosystem file by name or by one of the extra globs (matched against the path
-/// relative to `root`, and against the base name).
-pub fn is_ecosystem_file(path: &Path, root: &Path, extra: &globset::GlobSet) -> bool {
+/// Whether `path` is an ecosystem file by name, or by the configuration's extra globs (`extra`).
+pub fn is_ecosystem_file(path: &Path, extra: &dyn Fn(&Path) -> bool) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if is_ecosystem_name(name) {
-        return true;
-    }
-    if extra.is_empty() {
-        return false;
-    }
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    extra.is_match(relative) || extra.is_match(name)
+    is_ecosystem_name(name) || extra(path)
 }
 
 /// One path the user named, or an ecosystem file found below a directory they named.
@@ -52,7 +44,7 @@ pub enum Found {
 
 /// Expands paths: files are taken as they are (named explicitly, they are analysed whatever their name);
 /// directories are walked for ecosystem files, `.gitignore` respected, `node_modules` skipped, in path order.
-pub fn find_files(paths: &[PathBuf], extra: &globset::GlobSet) -> Vec<Found> {
+pub fn find_files(paths: &[PathBuf], extra: &dyn Fn(&Path) -> bool) -> Vec<Found> {
     let mut found = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
@@ -72,7 +64,7 @@ pub fn find_files(paths: &[PathBuf], extra: &globset::GlobSet) -> Vec<Found> {
                     .filter_map(Result::ok)
                     .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
                     .map(|e| e.into_path())
-                    .filter(|p| is_ecosystem_file(p, path, extra))
+                    .filter(|p| is_ecosystem_file(p, extra))
                     .collect();
                 files.sort();
                 found.extend(files.into_iter().map(Found::File));

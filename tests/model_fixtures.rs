@@ -34,7 +34,9 @@ fn fixtures_match_their_expectations_and_snapshots() {
             .labels
             .processes
             .iter()
-            .map(|p| labels::display_line(analysis.model.processes[p.index].display_name(), &p.listing))
+            .map(|p| {
+                labels::display_line(analysis.model.processes[p.index].display_name(), &p.listing)
+            })
             .collect();
         assert!(
             text.contains("// expect:"),

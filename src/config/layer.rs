@@ -518,7 +518,9 @@ fn core_ports(name: &str, node: &Node) -> Result<BTreeMap<u16, CorePort>, Proble
         let Some((process, label)) = parsed else {
             return Err((
                 value.pos,
-                format!("{entry}: expected \"process:label\" such as \"portos-server:api\", got \"{text}\""),
+                format!(
+                    "{entry}: expected \"process:label\" such as \"portos-server:api\", got \"{text}\""
+                ),
             ));
         };
         out.insert(
@@ -541,7 +543,9 @@ fn common_ports(name: &str, node: &Node) -> Result<BTreeMap<u16, String>, Proble
         if owner.trim().is_empty() {
             return Err((
                 value.pos,
-                format!("{entry}: expected the port's usual owner, such as \"Redis\", got an empty string"),
+                format!(
+                    "{entry}: expected the port's usual owner, such as \"Redis\", got an empty string"
+                ),
             ));
         }
         out.insert(port, owner.trim().to_string());
@@ -581,7 +585,9 @@ fn connect_keys(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
             };
             return Err((
                 item.pos,
-                format!("{name}[{i}]: \"{key}\" is not a connect key: use {hint}, such as \"BROKER\""),
+                format!(
+                    "{name}[{i}]: \"{key}\" is not a connect key: use {hint}, such as \"BROKER\""
+                ),
             ));
         }
         if !out.contains(&key) {
@@ -597,7 +603,9 @@ fn globs(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
         if glob.trim().is_empty() {
             return Err((
                 item.pos,
-                format!("{name}[{i}]: expected a glob such as \"deploy/*.pm2.js\", got an empty string"),
+                format!(
+                    "{name}[{i}]: expected a glob such as \"deploy/*.pm2.js\", got an empty string"
+                ),
             ));
         }
         if let Err(e) = super::build_glob(&glob) {
@@ -613,7 +621,11 @@ fn globs(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
     Ok(out)
 }
 
-fn rules(name: &str, node: &Node, known_rules: &[&str]) -> Result<BTreeMap<String, RuleLevel>, Problem> {
+fn rules(
+    name: &str,
+    node: &Node,
+    known_rules: &[&str],
+) -> Result<BTreeMap<String, RuleLevel>, Problem> {
     let mut out = BTreeMap::new();
     for (code, key_pos, value) in table(name, node)? {
         if !known_rules.contains(&code.as_str()) {
@@ -625,7 +637,9 @@ fn rules(name: &str, node: &Node, known_rules: &[&str]) -> Result<BTreeMap<Strin
         let Some(level) = RuleLevel::from_word(&word) else {
             return Err((
                 value.pos,
-                format!("{entry}: unknown level \"{word}\"; expected error, warning, information, hint or off"),
+                format!(
+                    "{entry}: unknown level \"{word}\"; expected error, warning, information, hint or off"
+                ),
             ));
         };
         out.insert(code.clone(), level);

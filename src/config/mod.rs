@@ -320,7 +320,10 @@ impl Default for Config {
             (4200, "Angular dev server"),
             (5000, "Flask dev server, macOS AirPlay Receiver"),
             (5173, "Vite dev server"),
-            (5174, "Vite dev server (second instance, when 5173 is taken)"),
+            (
+                5174,
+                "Vite dev server (second instance, when 5173 is taken)",
+            ),
             (5432, "PostgreSQL"),
             (5672, "RabbitMQ (AMQP)"),
             (6006, "Storybook"),
@@ -448,8 +451,12 @@ impl FileGlobs {
             }
         }
         FileGlobs {
-            by_path: by_path.build().unwrap_or_else(|_| globset::GlobSet::empty()),
-            by_name: by_name.build().unwrap_or_else(|_| globset::GlobSet::empty()),
+            by_path: by_path
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            by_name: by_name
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
         }
     }
 
@@ -548,7 +555,10 @@ pub fn parse_editor_settings(json: &serde_json::Value, known_rules: &[&str]) -> 
                 errors: vec![ConfigError::at(
                     None,
                     None,
-                    format!("portos: expected an object of settings, got {}", other.type_name()),
+                    format!(
+                        "portos: expected an object of settings, got {}",
+                        other.type_name()
+                    ),
                 )],
                 ..EditorSettings::default()
             };
@@ -610,9 +620,16 @@ pub fn parse_project_file(
 /// Reads and parses a project file from disk.
 pub fn read_project_file(path: &Path, known_rules: &[&str]) -> Result<LoadedConfig, ConfigError> {
     let owned = path.to_path_buf();
-    let cannot = |why: String| ConfigError::at(Some(&owned), None, format!("cannot read the configuration file: {why}"));
+    let cannot = |why: String| {
+        ConfigError::at(
+            Some(&owned),
+            None,
+            format!("cannot read the configuration file: {why}"),
+        )
+    };
     let bytes = std::fs::read(path).map_err(|e| cannot(e.to_string()))?;
-    let text = crate::syntax::decode(bytes, MAX_CONFIG_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
+    let text =
+        crate::syntax::decode(bytes, MAX_CONFIG_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
     parse_project_file(&text, Some(path), known_rules)
 }
 

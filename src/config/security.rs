@@ -90,7 +90,8 @@ fn is_loopback_host(host: &str) -> bool {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Checks an environment variable name (`[A-Za-z_][A-Za-z0-9_]*`) as given in `token_env`.

@@ -76,7 +76,10 @@ impl<'a> Positions<'a> {
 }
 
 /// Converts a parsed TOML value, giving every node and key its position.
-pub(crate) fn from_toml(value: &toml::Spanned<toml::de::DeValue<'_>>, positions: &Positions<'_>) -> Node {
+pub(crate) fn from_toml(
+    value: &toml::Spanned<toml::de::DeValue<'_>>,
+    positions: &Positions<'_>,
+) -> Node {
     use toml::de::DeValue;
     let pos = Some(positions.at(value.span().start));
     let kind = match value.get_ref() {
@@ -89,7 +92,12 @@ pub(crate) fn from_toml(value: &toml::Spanned<toml::de::DeValue<'_>>, positions:
         DeValue::Float(f) => Kind::Float(f.as_str().parse().unwrap_or(f64::NAN)),
         DeValue::Boolean(b) => Kind::Bool(*b),
         DeValue::Datetime(_) => Kind::Other("a datetime"),
-        DeValue::Array(items) => Kind::Array(items.iter().map(|item| from_toml(item, positions)).collect()),
+        DeValue::Array(items) => Kind::Array(
+            items
+                .iter()
+                .map(|item| from_toml(item, positions))
+                .collect(),
+        ),
         DeValue::Table(table) => Kind::Table(table_from_toml(table, positions)),
     };
     Node { pos, kind }
@@ -113,7 +121,10 @@ pub(crate) fn table_from_toml(
         })
         .collect();
     entries.sort_by_key(|entry| entry.0);
-    entries.into_iter().map(|(_, key, pos, node)| (key, pos, node)).collect()
+    entries
+        .into_iter()
+        .map(|(_, key, pos, node)| (key, pos, node))
+        .collect()
 }
 
 /// Converts editor JSON; nothing in it has a position.

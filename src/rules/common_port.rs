@@ -34,7 +34,9 @@ Move to a port in the user range; the quick fix picks the next free one.
 /// Reports served ports that are in the common-ports list.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     for (process, binding, port) in check.served() {
-        let Some(owner) = check.config.common_port_owner(port) else { continue };
+        let Some(owner) = check.config.common_port_owner(port) else {
+            continue;
+        };
         let message = format!(
             "port {port} ({} of `{}`) is commonly used by {owner}{}; pick a port in the user range",
             binding.label,

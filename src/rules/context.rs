@@ -22,7 +22,9 @@ pub struct FileCheck<'a> {
 impl<'a> FileCheck<'a> {
     /// Prepares a check, deciding the file's role.
     pub fn new(analysis: &'a Analysis, config: &'a Config) -> Self {
-        let role = config.app_role.unwrap_or_else(|| infer_role(&analysis.model));
+        let role = config
+            .app_role
+            .unwrap_or_else(|| infer_role(&analysis.model));
         FileCheck {
             analysis,
             config,
@@ -88,7 +90,11 @@ impl<'a> FileCheck<'a> {
     pub fn line_of(&self, loc: Loc) -> usize {
         let text = &self.analysis.model.files[loc.file.0 as usize].text;
         let end = (loc.range.start as usize).min(text.len());
-        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     /// Every served binding with a valid port number, with its process.
@@ -157,7 +163,11 @@ pub fn env_name(env: &Option<String>) -> String {
 
 /// A file whose named processes are all `portos-*` is PortOS itself.
 fn infer_role(model: &FileModel) -> Role {
-    let names: Vec<&str> = model.processes.iter().filter_map(|p| p.name.as_deref()).collect();
+    let names: Vec<&str> = model
+        .processes
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .collect();
     if !names.is_empty() && names.iter().all(|n| n.starts_with("portos-")) {
         Role::Core
     } else {

@@ -43,12 +43,16 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let served: Vec<_> = check.served().collect();
     for (i, (process, binding, port)) in served.iter().enumerate() {
         // Report at the later of the two; skip pairs already reported through an earlier binding.
-        let earlier = served[..i].iter().find(|(other_process, other, other_port)| {
-            other_port == port
-                && binding.environments.iter().any(|e| other.in_environment(e))
-                && (other_process.def != process.def || other.label != binding.label)
-        });
-        let Some((other_process, other, _)) = earlier else { continue };
+        let earlier = served[..i]
+            .iter()
+            .find(|(other_process, other, other_port)| {
+                other_port == port
+                    && binding.environments.iter().any(|e| other.in_environment(e))
+                    && (other_process.def != process.def || other.label != binding.label)
+            });
+        let Some((other_process, other, _)) = earlier else {
+            continue;
+        };
         let shared: std::collections::BTreeSet<Option<String>> = binding
             .environments
             .iter()
@@ -57,7 +61,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .collect();
         let envs = check.environments_note(&shared);
         let same_def = other.port.def == binding.port.def;
-        let through = if same_def { " (both use the same definition)" } else { "" };
+        let through = if same_def {
+            " (both use the same definition)"
+        } else {
+            ""
+        };
         let message = if other_process.def == process.def {
             format!(
                 "port {port} is served twice by `{}`: as `{}` and as `{}`{envs}{through}",
@@ -78,7 +86,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
         finding.related.push(check.related(
             other.use_loc(),
-            format!("port {port} is first served here by `{}` ({})", other_process.display_name(), other.label),
+            format!(
+                "port {port} is first served here by `{}` ({})",
+                other_process.display_name(),
+                other.label
+            ),
         ));
         if !same_def {
             finding.fix = Some(FixData::MoveToFreePort {

@@ -34,7 +34,12 @@ Prefix process names with the app's name (`shop-api`, `blog-api`).
 };
 
 /// Reports each process whose name another process of the workspace also has.
-pub fn check_workspace(path: &Path, summary: &AppSummary, all: &[(PathBuf, AppSummary)], out: &mut Vec<Finding>) {
+pub fn check_workspace(
+    path: &Path,
+    summary: &AppSummary,
+    all: &[(PathBuf, AppSummary)],
+    out: &mut Vec<Finding>,
+) {
     for (i, process) in summary.processes.iter().enumerate() {
         let Some(name) = &process.name else { continue };
         let mut related = Vec::new();
@@ -54,7 +59,9 @@ pub fn check_workspace(path: &Path, summary: &AppSummary, all: &[(PathBuf, AppSu
                 });
             }
         }
-        let Some(first) = related.first() else { continue };
+        let Some(first) = related.first() else {
+            continue;
+        };
         let place = if first.path == path {
             "in this file".to_string()
         } else {

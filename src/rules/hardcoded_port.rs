@@ -1,8 +1,8 @@
 //! `hardcoded-port`: in a file with a `PORTS` table, a literal port that the table should hold.
 
 use super::{FileCheck, Finding, FixData, Rule, Severity};
-use crate::model::{PortSource, Value};
 use crate::model::value::number_to_string;
+use crate::model::{PortSource, Value};
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -36,7 +36,9 @@ reference for you.
 
 /// Reports literal served ports written inside processes of a file with a `PORTS` table.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let Some(table) = check.model().ports_table() else { return };
+    let Some(table) = check.model().ports_table() else {
+        return;
+    };
     let mut entries: Vec<(String, f64)> = Vec::new();
     super::invalid_port::table_leaves(&table.value, "PORTS", &mut |path, traced| {
         if let Value::Number(n) = traced.value {
@@ -46,13 +48,17 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
     for (process, binding, _) in check.served() {
         let def = binding.port.def;
-        let written_in_process = def.file == process.def.file && process.def.range.contains_range(def.range);
+        let written_in_process =
+            def.file == process.def.file && process.def.range.contains_range(def.range);
         if !written_in_process || def.file.0 != 0 || seen.contains(&def) {
             continue;
         }
         seen.push(def);
         let number = binding.port.number;
-        let entry = entries.iter().find(|(_, n)| *n == number).map(|(p, _)| p.clone());
+        let entry = entries
+            .iter()
+            .find(|(_, n)| *n == number)
+            .map(|(p, _)| p.clone());
         let hint = match &entry {
             Some(path) => format!("; `{path}` already holds it"),
             None => "; add it to the table and reference it".to_string(),

@@ -41,7 +41,14 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     for labelled in &check.analysis.labels.processes {
         let process = &model.processes[labelled.index];
         for binding in &labelled.bindings {
-            let Some(Shadowed::Collision { label, kept, kept_at }) = &binding.shadowed else { continue };
+            let Some(Shadowed::Collision {
+                label,
+                kept,
+                kept_at,
+            }) = &binding.shadowed
+            else {
+                continue;
+            };
             let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
             let message = format!(
                 "`{key}` ({}) gets the label `{label}`, which `{}` already has for port {}: PortOS will drop {}{}",
@@ -52,7 +59,9 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 check.environments_note(&binding.environments),
             );
             let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-            finding.related.push(check.related(*kept_at, format!("`{label}` is taken here first")));
+            finding
+                .related
+                .push(check.related(*kept_at, format!("`{label}` is taken here first")));
             out.push(finding);
         }
     }

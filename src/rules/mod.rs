@@ -237,13 +237,33 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
 }
 
 /// Runs the cross-file rules over every file of one workspace, adding their findings to the reports.
-pub fn check_workspace(reports: &mut [FileReport], config: &Config, external: &ExternalPorts) {
-    let summaries: Vec<(PathBuf, AppSummary)> =
-        reports.iter().map(|r| (r.path.clone(), r.summary.clone())).collect();
+/// `external` gives the ports held outside the workspace as seen by one app (its own registry entry left out).
+pub fn check_workspace(
+    reports: &mut [FileReport],
+    config: &Config,
+    external: &dyn Fn(&std::path::Path) -> ExternalPorts,
+) {
+    let summaries: Vec<(PathBuf, AppSummary)> = reports
+        .iter()
+        .map(|r| (r.path.clone(), r.summary.clone()))
+        .collect();
     for report in reports.iter_mut() {
+        let external = external(&report.summary.app_dir);
+        let external = &external;
         let mut findings = Vec::new();
-        duplicate_process_name::check_workspace(&report.path, &report.summary, &summaries, &mut findings);
-        port_conflict::check_workspace(&report.summary, &summaries, config, external, &mut findings);
+        duplicate_process_name::check_workspace(
+            &report.path,
+            &report.summary,
+            &summaries,
+            &mut findings,
+        );
+        port_conflict::check_workspace(
+            &report.summary,
+            &summaries,
+            config,
+            external,
+            &mut findings,
+        );
         for finding in findings {
             push_finding(report, finding, config);
         }
@@ -292,9 +312,25 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for rule in ALL {
             assert!(seen.insert(rule.code), "{} twice", rule.code);
-            assert!(rule.code.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.code);
-            for section in ["## What it flags", "## Why it matters", "## Example", "## How to fix", "## Configuration"] {
-                assert!(rule.docs.contains(section), "{} docs lack {section}", rule.code);
+            assert!(
+                rule.code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.code
+            );
+            for section in [
+                "## What it flags",
+                "## Why it matters",
+                "## Example",
+                "## How to fix",
+                "## Configuration",
+            ] {
+                assert!(
+                    rule.docs.contains(section),
+                    "{} docs lack {section}",
+                    rule.code
+                );
             }
         }
         assert_eq!(ALL.len(), 18);

@@ -61,8 +61,15 @@ pub fn check_workspace(
                 continue;
             }
             for other_served in other.served.iter().filter(|s| s.port == port) {
-                let app = other.app_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                parties.push(format!("`{}` ({}) of app {app}", other_served.process, other_served.label));
+                let app = other
+                    .app_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                parties.push(format!(
+                    "`{}` ({}) of app {app}",
+                    other_served.process, other_served.label
+                ));
                 related.push(Related {
                     path: other_path.clone(),
                     range: other_served.range,

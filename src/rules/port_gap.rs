@@ -43,7 +43,13 @@ fn describe_missing(missing: &[u16]) -> String {
     }
     let parts: Vec<String> = runs
         .iter()
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
         .collect();
     match parts.as_slice() {
         [one] => one.clone(),
@@ -62,7 +68,9 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .filter(|(_, b, _)| b.in_environment(env))
             .map(|(_, _, p)| *p)
             .collect();
-        let (Some(&low), Some(&high)) = (ports.first(), ports.last()) else { continue };
+        let (Some(&low), Some(&high)) = (ports.first(), ports.last()) else {
+            continue;
+        };
         let missing: Vec<u16> = (low..=high).filter(|p| !ports.contains(p)).collect();
         if !missing.is_empty() {
             by_holes.entry(missing).or_default().insert(env.clone());
@@ -73,13 +81,16 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         // Point at the first port above the first hole, in an environment that has the hole.
         let above = served
             .iter()
-            .filter(|(_, b, p)| *p > first_missing && environments.iter().any(|e| b.in_environment(e)))
+            .filter(|(_, b, p)| {
+                *p > first_missing && environments.iter().any(|e| b.in_environment(e))
+            })
             .min_by_key(|(_, _, p)| *p);
         let highest = served
             .iter()
             .filter(|(_, b, _)| environments.iter().any(|e| b.in_environment(e)))
             .max_by_key(|(_, _, p)| *p);
-        let (Some((process, binding, port)), Some((_, high_binding, high_port))) = (above, highest) else {
+        let (Some((process, binding, port)), Some((_, high_binding, high_port))) = (above, highest)
+        else {
             continue;
         };
         let count = missing.len();
@@ -111,6 +122,9 @@ mod tests {
     fn missing_ports_are_named_as_runs() {
         assert_eq!(describe_missing(&[5572]), "5572");
         assert_eq!(describe_missing(&[5572, 5574]), "5572 and 5574");
-        assert_eq!(describe_missing(&[5572, 5573, 5574, 5580]), "5572–5574 and 5580");
+        assert_eq!(
+            describe_missing(&[5572, 5573, 5574, 5580]),
+            "5572–5574 and 5580"
+        );
     }
 }

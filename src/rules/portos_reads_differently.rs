@@ -61,9 +61,17 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         .first()
         .map(|p| check.here(p.name_loc, p.use_loc))
         .unwrap_or_default();
-    let name = check.path().file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = check
+        .path()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
     let dir = check.path().parent().unwrap_or(std::path::Path::new("."));
-    let read = file_portos_reads(if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir });
+    let read = file_portos_reads(if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    });
     if read != Some(name) {
         if model.processes.is_empty() {
             return;
@@ -97,8 +105,16 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             continue;
         };
         matched[i] = true;
-        let portos: Vec<(String, f64)> = seen.ports.iter().map(|p| (p.label.clone(), p.port as f64)).collect();
-        let true_ports: Vec<(String, f64)> = labelled.listing.iter().map(|p| (p.label.clone(), p.port)).collect();
+        let portos: Vec<(String, f64)> = seen
+            .ports
+            .iter()
+            .map(|p| (p.label.clone(), p.port as f64))
+            .collect();
+        let true_ports: Vec<(String, f64)> = labelled
+            .listing
+            .iter()
+            .map(|p| (p.label.clone(), p.port))
+            .collect();
         if portos != true_ports || seen.name != process.display_name() {
             let shown = detector::display_line(&seen.name, &seen.ports);
             let message = format!("PortOS will show `{shown}` here; the file says `{truth}`");
@@ -118,5 +134,9 @@ fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {
     let message = format!(
         "PortOS will show a process `{shown}` that the file does not run: its detector takes any `{{ name: '…'` text, in comments, strings and helper objects too"
     );
-    check.finding(&RULE, TextRange::new(seen.name_range.start as usize, seen.name_range.end as usize), message)
+    check.finding(
+        &RULE,
+        TextRange::new(seen.name_range.start as usize, seen.name_range.end as usize),
+        message,
+    )
 }

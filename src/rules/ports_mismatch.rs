@@ -38,7 +38,14 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     for labelled in &check.analysis.labels.processes {
         let process = &model.processes[labelled.index];
         for binding in &labelled.bindings {
-            let Some(Shadowed::Mismatch { label, map_port, map_at }) = &binding.shadowed else { continue };
+            let Some(Shadowed::Mismatch {
+                label,
+                map_port,
+                map_at,
+            }) = &binding.shadowed
+            else {
+                continue;
+            };
             let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
             let message = format!(
                 "the ports map says `{label}` is {}, but `{key}` says {}{}: PortOS shows {}, the process listens on {}",
@@ -49,7 +56,9 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 number_to_string(binding.port.number),
             );
             let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-            finding.related.push(check.related(*map_at, format!("the ports map's `{label}`")));
+            finding
+                .related
+                .push(check.related(*map_at, format!("the ports map's `{label}`")));
             out.push(finding);
         }
     }

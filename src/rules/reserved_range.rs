@@ -47,7 +47,9 @@ pub fn forbidden_range(check: &FileCheck, port: u16) -> Option<RangeKind> {
 /// Reports served ports in forbidden ranges that are not in PortOS's core table.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     for (process, binding, port) in check.served() {
-        let Some(kind) = forbidden_range(check, port) else { continue };
+        let Some(kind) = forbidden_range(check, port) else {
+            continue;
+        };
         if check.config.core_owner(port).is_some() {
             continue;
         }

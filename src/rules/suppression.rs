@@ -22,12 +22,18 @@ impl Suppressions {
         }
         let index = crate::syntax::LineIndex::new(text);
         for line in 0..index.line_count() {
-            let Some(range) = index.line_range(line) else { continue };
+            let Some(range) = index.line_range(line) else {
+                continue;
+            };
             let content = &text[range];
-            let Some(at) = content.find(DIRECTIVE) else { continue };
+            let Some(at) = content.find(DIRECTIVE) else {
+                continue;
+            };
             let before = &content[..at];
             let comment_start = before.rfind("//").or_else(|| before.rfind("/*"));
-            let Some(comment_start) = comment_start else { continue };
+            let Some(comment_start) = comment_start else {
+                continue;
+            };
             if !before[comment_start + 2..].trim().is_empty() {
                 continue;
             }
@@ -43,14 +49,24 @@ impl Suppressions {
             if file_wide {
                 match codes {
                     None => suppressions.file_all = true,
-                    Some(codes) => suppressions.file.get_or_insert_with(BTreeSet::new).extend(codes),
+                    Some(codes) => suppressions
+                        .file
+                        .get_or_insert_with(BTreeSet::new)
+                        .extend(codes),
                 }
                 continue;
             }
             let alone = content[..comment_start].trim().is_empty();
-            let targets = if alone { vec![line, line + 1] } else { vec![line] };
+            let targets = if alone {
+                vec![line, line + 1]
+            } else {
+                vec![line]
+            };
             for target in targets {
-                let slot = suppressions.lines.entry(target).or_insert_with(|| Some(BTreeSet::new()));
+                let slot = suppressions
+                    .lines
+                    .entry(target)
+                    .or_insert_with(|| Some(BTreeSet::new()));
                 match (&codes, slot.as_mut()) {
                     (None, _) => *slot = None,
                     (Some(codes), Some(set)) => set.extend(codes.iter().cloned()),
@@ -99,7 +115,10 @@ mod tests {
         assert!(s.silences("common-port", 1));
         assert!(!s.silences("port-gap", 2));
         assert!(s.silences("port-gap", 3));
-        assert!(!s.silences("port-gap", 4), "a trailing directive covers only its own line");
+        assert!(
+            !s.silences("port-gap", 4),
+            "a trailing directive covers only its own line"
+        );
     }
 
     #[test]

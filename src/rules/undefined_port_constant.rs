@@ -42,7 +42,9 @@ fn distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + usize::from(ca != *cb));
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(prev + usize::from(ca != *cb));
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -54,7 +56,9 @@ fn distance(a: &str, b: &str) -> usize {
 pub fn suggestion<'k>(key: &str, known: &'k [String]) -> Option<&'k String> {
     known
         .iter()
-        .filter(|k| k.eq_ignore_ascii_case(key) || distance(&k.to_lowercase(), &key.to_lowercase()) <= 2)
+        .filter(|k| {
+            k.eq_ignore_ascii_case(key) || distance(&k.to_lowercase(), &key.to_lowercase()) <= 2
+        })
         .min_by_key(|k| distance(k, key))
 }
 
@@ -65,11 +69,26 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         .processes
         .iter()
         .flat_map(|p| p.port_uses())
-        .filter(|u| matches!(u.value, PortValue::Unknown { why: Unknown::Missing(_) }))
+        .filter(|u| {
+            matches!(
+                u.value,
+                PortValue::Unknown {
+                    why: Unknown::Missing(_)
+                }
+            )
+        })
         .map(|u| u.use_loc)
         .collect();
     for note in &check.model().notes {
-        let EvalNote::MissingMember { loc, object, key, known } = note else { continue };
+        let EvalNote::MissingMember {
+            loc,
+            object,
+            key,
+            known,
+        } = note
+        else {
+            continue;
+        };
         if loc.file.0 != 0 {
             continue;
         }

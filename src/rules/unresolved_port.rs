@@ -37,13 +37,19 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         for port_use in process.port_uses() {
             let why = match &port_use.value {
                 // A misspelt table entry is `undefined-port-constant`'s finding.
-                PortValue::Unknown { why: Unknown::Missing(_) } => continue,
+                PortValue::Unknown {
+                    why: Unknown::Missing(_),
+                } => continue,
                 PortValue::Unknown { why } => why.describe(),
                 PortValue::NotANumber { shown } => format!("{shown} is not a port number"),
                 _ => continue,
             };
             let range = check.here(port_use.use_loc, process.use_loc);
-            let message = format!("`{}` of `{}` is not checked: {why}", port_use.key, process.display_name());
+            let message = format!(
+                "`{}` of `{}` is not checked: {why}",
+                port_use.key,
+                process.display_name()
+            );
             out.push(check.finding(&RULE, range, message));
         }
     }

@@ -35,14 +35,25 @@ Delete the entry, or use it.
 
 /// Reports leaves of an unexported `PORTS` table that no member access reached.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let Some(table) = check.model().ports_table() else { return };
+    let Some(table) = check.model().ports_table() else {
+        return;
+    };
     if table.exported {
         return;
     }
     let referenced = &check.model().referenced;
-    let Value::Object(object) = &table.value.value else { return };
+    let Value::Object(object) = &table.value.value else {
+        return;
+    };
     for prop in &object.props {
-        visit(check, &prop.value, prop.key_loc, &format!("PORTS.{}", prop.key), referenced, out);
+        visit(
+            check,
+            &prop.value,
+            prop.key_loc,
+            &format!("PORTS.{}", prop.key),
+            referenced,
+            out,
+        );
     }
 }
 
@@ -65,7 +76,9 @@ fn visit(
             }
         }
         Value::Number(_) => {
-            let Some(loc) = key_loc.filter(|l| l.file.0 == 0) else { return };
+            let Some(loc) = key_loc.filter(|l| l.file.0 == 0) else {
+                return;
+            };
             let message = format!("`{path}` is never used; the port stays allocated on paper only");
             let mut finding = check.finding(&RULE, loc.range, message);
             finding.unnecessary = true;

@@ -31,8 +31,7 @@ pub enum Loaded {
 
 /// Expands `paths` and analyses each ecosystem file.
 pub fn load(paths: &[PathBuf], connect_keys: &[String], max_bytes: usize) -> Vec<Loaded> {
-    let extra = globset::GlobSet::empty();
-    workspace::find_files(paths, &extra)
+    workspace::find_files(paths, &|_: &Path| false)
         .into_iter()
         .map(|found| match found {
             Found::Missing(path, why) => Loaded::Failed(Unreadable {
@@ -59,6 +58,11 @@ pub fn read_text(path: &Path, max_bytes: usize) -> Result<Arc<str>, String> {
 pub fn analyze_text(path: &Path, text: Arc<str>, connect_keys: &[String]) -> Analysis {
     let root = workspace::workspace_root(path);
     analysis::analyze(path, text, &DiskLoader, Some(root), connect_keys)
+}
+
+/// Analyses text under a configuration (its connects-to keys).
+pub fn analyze_with(path: &Path, text: Arc<str>, config: &crate::config::Config) -> Analysis {
+    analyze_text(path, text, &config.connect_keys)
 }
 
 /// 1-based line and column in Unicode characters, as machine output reports positions.

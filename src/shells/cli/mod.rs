@@ -1,7 +1,10 @@
 //! The command line: argument parsing, reading files, exit codes. Each subcommand lives in its own module.
 
+mod check;
 mod input;
+mod output;
 pub mod ports;
+mod settings;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -26,6 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check ecosystem files and report findings (exit 1 on errors).
+    #[command(alias = "lint")]
+    Check(check::CheckArgs),
     /// Print each process's ports the way PortOS's apps list shows them.
     Ports(ports::PortsArgs),
 }
@@ -45,6 +51,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Ports(args) => ports::run(args),
     }
 }

@@ -1,0 +1,196 @@
+//! `portos-lsp check`: every ecosystem file under the paths, checked per file and across each workspace.
+
+use super::input::{self, Unreadable};
+use super::output::{self, OutputFormat, Rendered};
+use super::settings::{self, ConfigChoice};
+use crate::config::Config;
+use crate::rules::{self, FileReport};
+use crate::workspace::{self, Found};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// When to colour the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Which findings fail the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Deny {
+    /// Warnings fail the run too, not only errors.
+    Warnings,
+}
+
+/// Arguments of `check`.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories (every ecosystem file below a directory), or `-` for stdin. Defaults to `.`.
+    paths: Vec<PathBuf>,
+    /// How to print findings.
+    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = OutputFormat::Full)]
+    output_format: OutputFormat,
+    /// The file name to report (and to find configuration from) when reading stdin.
+    #[arg(long)]
+    stdin_filename: Option<PathBuf>,
+    /// Colour the report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Fail on warnings as well as errors.
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+    /// Exit 0 even when there are findings (usage and read errors still exit 2).
+    #[arg(long)]
+    exit_zero: bool,
+    #[command(flatten)]
+    config: ConfigChoice,
+}
+
+/// One file to check: where it is and its text.
+struct Input {
+    path: PathBuf,
+    text: Arc<str>,
+}
+
+/// Runs `check`.
+pub fn run(args: CheckArgs) -> i32 {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut unreadable: Vec<Unreadable> = Vec::new();
+    let inputs = match collect_inputs(&args, &mut unreadable) {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return super::EXIT_TROUBLE;
+        }
+    };
+    let mut configs = settings::ConfigCache::new(args.config.source());
+    // Group by workspace: cross-file rules ask their questions within one workspace.
+    let mut workspaces: BTreeMap<PathBuf, Vec<(FileReport, Arc<str>)>> = BTreeMap::new();
+    let mut config_of: BTreeMap<PathBuf, Config> = BTreeMap::new();
+    for input in inputs {
+        let config = match configs.for_file(&input.path) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return super::EXIT_TROUBLE;
+            }
+        };
+        let root = workspace::workspace_root(&input.path);
+        let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
+        let report = rules::check_file(&analysis, &config);
+        drop(analysis);
+        config_of.entry(root.clone()).or_insert(config);
+        workspaces
+            .entry(root)
+            .or_default()
+            .push((report, input.text));
+    }
+    for warning in configs.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let mut results: Vec<(FileReport, Arc<str>)> = Vec::new();
+    for (root, entries) in workspaces {
+        let config = config_of.remove(&root).unwrap_or_default();
+        let external = settings::external_ports(&config, args.config.registry, false);
+        let (mut reports, texts): (Vec<FileReport>, Vec<Arc<str>>) = entries.into_iter().unzip();
+        rules::check_workspace(&mut reports, &config, &|app_dir: &Path| {
+            external.for_app(app_dir)
+        });
+        results.extend(reports.into_iter().zip(texts));
+    }
+    results.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+
+    let rendered: Rendered = output::render(args.output_format, &results, color);
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(rendered.text.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        return super::EXIT_TROUBLE;
+    }
+    for failure in &unreadable {
+        eprintln!("{failure}");
+    }
+    if !unreadable.is_empty() {
+        return super::EXIT_TROUBLE;
+    }
+    let fails = results
+        .iter()
+        .flat_map(|(r, _)| &r.findings)
+        .any(|f| match args.deny {
+            Some(Deny::Warnings) => f.severity <= rules::Severity::Warning,
+            None => f.severity == rules::Severity::Error,
+        });
+    if fails && !args.exit_zero {
+        super::EXIT_FINDINGS
+    } else {
+        super::EXIT_OK
+    }
+}
+
+fn collect_inputs(
+    args: &CheckArgs,
+    unreadable: &mut Vec<Unreadable>,
+) -> Result<Vec<Input>, String> {
+    let paths = super::paths_or_cwd(args.paths.clone());
+    let mut inputs = Vec::new();
+    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin_count > 1 {
+        return Err("`-` (stdin) may be given only once".into());
+    }
+    for path in &paths {
+        if path.as_os_str() == "-" {
+            let name = args
+                .stdin_filename
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"));
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                return Err(format!("cannot read stdin: {e}"));
+            }
+            match crate::syntax::decode(bytes, crate::syntax::source::DEFAULT_MAX_FILE_BYTES) {
+                Ok(text) => inputs.push(Input {
+                    path: name,
+                    text: Arc::from(text),
+                }),
+                Err(e) => unreadable.push(Unreadable {
+                    path: name,
+                    reason: e.to_string(),
+                }),
+            }
+            continue;
+        }
+        let globs = settings::file_globs_for(path);
+        for found in workspace::find_files(std::slice::from_ref(path), &globs) {
+            match found {
+                Found::Missing(path, why) => unreadable.push(Unreadable {
+                    path,
+                    reason: format!("cannot read: {why}"),
+                }),
+                Found::File(path) => {
+                    let limit = crate::syntax::source::DEFAULT_MAX_FILE_BYTES;
+                    match input::read_text(&path, limit) {
+                        Ok(text) => inputs.push(Input { path, text }),
+                        Err(reason) => unreadable.push(Unreadable { path, reason }),
+                    }
+                }
+            }
+        }
+    }
+    Ok(inputs)
+}
