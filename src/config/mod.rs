@@ -1,0 +1,693 @@
+//! Configuration: the effective settings ([`Config`]), the project file `portos-lsp.toml` and its discovery,
+//! editor settings layered over it, and errors that point at the line to fix (spec §4, §7).
+//!
+//! Precedence, lowest first: built-in defaults < the project file < editor settings the user set. Each
+//! source is read into a [`ConfigLayer`] whose unset fields change nothing, and layers are applied in order.
+//! This module is data and pure functions apart from reading the project file; it never panics on input.
+
+mod discovery;
+mod error;
+mod layer;
+mod security;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use discovery::{CONFIG_FILE_NAMES, FoundConfig, find_config_file, workspace_root};
+pub use error::{ConfigError, ConfigWarning};
+pub use layer::ConfigLayer;
+pub use security::validate_api_url;
+
+use layer::{ReadLayer, Source, read_layer};
+use value::{Kind, Positions, from_json, table_from_toml};
+
+/// Env-key segments that mean "this process connects to that port" rather than serving it (spec §3).
+pub const BUILTIN_CONNECT_KEYS: &[&str] = &[
+    "DB",
+    "PG",
+    "POSTGRES",
+    "MYSQL",
+    "MARIADB",
+    "REDIS",
+    "MONGO",
+    "MONGODB",
+    "SMTP",
+    "MAIL",
+    "AMQP",
+    "RABBITMQ",
+    "KAFKA",
+    "ELASTIC",
+    "ES",
+    "MEMCACHED",
+    "CLICKHOUSE",
+    "NATS",
+    "UPSTREAM",
+    "BACKEND",
+    "PROXY",
+    "TARGET",
+];
+
+/// The default size limit for an ecosystem file; anything larger is generated or not an ecosystem file.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// The largest project file read; a config file is a few hundred bytes, so more means a wrong file.
+const MAX_CONFIG_FILE_BYTES: usize = 1024 * 1024;
+
+/// An inclusive range of ports, the way the port allocation guide writes them (`5570–5599`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct PortRange {
+    /// First port of the range.
+    pub first: u16,
+    /// Last port of the range, included.
+    pub last: u16,
+}
+
+impl PortRange {
+    /// Builds a range; used by defaults and tests (parsed ranges are checked to have `first ≤ last`).
+    pub const fn new(first: u16, last: u16) -> Self {
+        PortRange { first, last }
+    }
+
+    /// Whether `port` lies in the range, both ends included.
+    pub fn contains(&self, port: u16) -> bool {
+        self.first <= port && port <= self.last
+    }
+
+    /// How many ports the range holds, for the allocator's "is there room" questions.
+    pub fn len(&self) -> usize {
+        usize::from(self.last.saturating_sub(self.first)) + usize::from(self.first <= self.last)
+    }
+
+    /// Whether the range holds no port (only possible for a range built by hand with `first > last`).
+    pub fn is_empty(&self) -> bool {
+        self.first > self.last
+    }
+
+    /// Whether two ranges share a port; overlapping ranges make a port's range ambiguous.
+    pub fn overlaps(&self, other: &PortRange) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+
+    /// The ports in order, for the allocator's scans.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + use<> {
+        self.first..=self.last
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}–{}", self.first, self.last)
+    }
+}
+
+/// PortOS's three ranges (spec §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Ranges {
+    /// PortOS's own processes.
+    pub core: PortRange,
+    /// Reserved for PortOS extensions.
+    pub reserved: PortRange,
+    /// User applications.
+    pub user: PortRange,
+}
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges {
+            core: PortRange::new(5554, 5560),
+            reserved: PortRange::new(5561, 5569),
+            user: PortRange::new(5570, 5599),
+        }
+    }
+}
+
+/// Which of PortOS's ranges a port falls in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RangeKind {
+    /// PortOS's own processes.
+    Core,
+    /// Reserved for extensions.
+    Reserved,
+    /// User applications.
+    User,
+}
+
+impl RangeKind {
+    /// The word used in messages and in the configuration (`core`, `reserved`, `user`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeKind::Core => "core",
+            RangeKind::Reserved => "reserved",
+            RangeKind::User => "user",
+        }
+    }
+}
+
+/// An entry of PortOS's core table: which PortOS process owns a port, under which label.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct CorePort {
+    /// The PM2 process name (`portos-server`).
+    pub process: String,
+    /// The port's label (`api`).
+    pub label: String,
+}
+
+impl CorePort {
+    fn new(process: &str, label: &str) -> Self {
+        CorePort {
+            process: process.to_string(),
+            label: label.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CorePort {
+    /// `portos-server:api`, the form the project file uses.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.process, self.label)
+    }
+}
+
+/// The severity a user chose for a rule; `Off` silences it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Fails `check` (exit 1).
+    Error,
+    /// Shown, does not fail `check` unless `--deny warnings`.
+    Warning,
+    /// Shown as information.
+    Information,
+    /// Shown as a hint.
+    Hint,
+    /// Not reported at all.
+    Off,
+}
+
+impl RuleLevel {
+    /// Parses the lower-case word used in configuration; anything else is `None` so the caller can say
+    /// which words are accepted.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "error" => Some(RuleLevel::Error),
+            "warning" => Some(RuleLevel::Warning),
+            "information" => Some(RuleLevel::Information),
+            "hint" => Some(RuleLevel::Hint),
+            "off" => Some(RuleLevel::Off),
+            _ => None,
+        }
+    }
+
+    /// The configuration word for this level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleLevel::Error => "error",
+            RuleLevel::Warning => "warning",
+            RuleLevel::Information => "information",
+            RuleLevel::Hint => "hint",
+            RuleLevel::Off => "off",
+        }
+    }
+}
+
+/// What an app is to PortOS, which decides which ranges it may use (spec §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// PortOS itself.
+    Core,
+    /// A PortOS extension, living in the reserved range.
+    Extension,
+    /// A user application, living in the user range.
+    User,
+}
+
+impl Role {
+    /// Parses the lower-case word used in configuration.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "core" => Some(Role::Core),
+            "extension" => Some(Role::Extension),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+
+    /// The configuration word for this role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Core => "core",
+            Role::Extension => "extension",
+            Role::User => "user",
+        }
+    }
+}
+
+/// How to reach the running PortOS, for the opt-in registry and live-port checks.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PortosSettings {
+    /// Read the running PortOS's `/api/apps` and treat its apps' ports as taken.
+    pub registry: bool,
+    /// PortOS's base URL; always plain HTTP to loopback (see [`validate_api_url`]).
+    pub api_url: String,
+    /// The environment variable holding the bearer token sent to `api_url`.
+    pub token_env: String,
+    /// Treat ports listening on this machine as taken.
+    pub live_ports: bool,
+}
+
+impl Default for PortosSettings {
+    fn default() -> Self {
+        PortosSettings {
+            registry: false,
+            api_url: "http://127.0.0.1:5555".to_string(),
+            token_env: "PORTOS_TOKEN".to_string(),
+            live_ports: false,
+        }
+    }
+}
+
+/// The effective settings every layer reads. Build it with [`load_for`] (project file) and
+/// [`Config::layered`] (editor settings on top); `Default` is the port allocation guide's convention.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Config {
+    /// Core, reserved and user ranges.
+    pub ranges: Ranges,
+    /// PortOS's own ports and their owners, for `port-conflict` and the allocator.
+    pub core_ports: BTreeMap<u16, CorePort>,
+    /// Well-known ports and their usual owners, for `common-port`.
+    pub common_ports: BTreeMap<u16, String>,
+    /// The effective connect-key segments (built-ins unless replaced, plus additions).
+    pub connect_keys: Vec<String>,
+    /// Extra ecosystem-file globs (see [`FileGlobs`] for how they match).
+    pub files: Vec<String>,
+    /// Per-rule levels the user chose; a rule not listed keeps its default severity.
+    pub rules: BTreeMap<String, RuleLevel>,
+    /// The app's declared role; `None` lets the checks infer it (core for `portos-*` processes, else user).
+    pub app_role: Option<Role>,
+    /// Access to the running PortOS.
+    pub portos: PortosSettings,
+    /// Ecosystem files larger than this are not read.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let core_ports = [
+            (5554, CorePort::new("portos-client", "ui")),
+            (5555, CorePort::new("portos-server", "api")),
+            (5556, CorePort::new("portos-browser", "cdp")),
+            (5557, CorePort::new("portos-browser", "health")),
+            (5558, CorePort::new("portos-cos", "api")),
+            (5559, CorePort::new("portos-autofixer", "api")),
+            (5560, CorePort::new("portos-autofixer-ui", "ui")),
+            (5561, CorePort::new("portos-db", "db")),
+        ];
+        let common_ports: &[(u16, &str)] = &[
+            (80, "HTTP web servers"),
+            (443, "HTTPS web servers"),
+            (1433, "Microsoft SQL Server"),
+            (3000, "Node/React dev servers"),
+            (3001, "Node/React dev servers (the usual second instance)"),
+            (3306, "MySQL / MariaDB"),
+            (4173, "Vite preview"),
+            (4200, "Angular dev server"),
+            (5000, "Flask dev server, macOS AirPlay Receiver"),
+            (5173, "Vite dev server"),
+            (
+                5174,
+                "Vite dev server (second instance, when 5173 is taken)",
+            ),
+            (5432, "PostgreSQL"),
+            (5672, "RabbitMQ (AMQP)"),
+            (6006, "Storybook"),
+            (6379, "Redis"),
+            (8000, "Django / Python http.server dev servers"),
+            (8080, "HTTP alternate (Tomcat, Jenkins, proxies)"),
+            (8443, "HTTPS alternate (Tomcat, Kubernetes dashboards)"),
+            (8888, "Jupyter Notebook"),
+            (9000, "PHP-FPM, MinIO, SonarQube"),
+            (9092, "Kafka"),
+            (9200, "Elasticsearch"),
+            (9229, "Node.js inspector (--inspect)"),
+            (11211, "Memcached"),
+            (27017, "MongoDB"),
+            (6380, "Redis (second instance / TLS)"),
+        ];
+        Config {
+            ranges: Ranges::default(),
+            core_ports: core_ports.into_iter().collect(),
+            common_ports: common_ports
+                .iter()
+                .map(|(port, owner)| (*port, owner.to_string()))
+                .collect(),
+            connect_keys: BUILTIN_CONNECT_KEYS.iter().map(|k| k.to_string()).collect(),
+            files: Vec::new(),
+            rules: BTreeMap::new(),
+            app_role: None,
+            portos: PortosSettings::default(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults with `layers` applied in order (project file, then editor settings), later ones winning.
+    pub fn layered(layers: &[&ConfigLayer]) -> Self {
+        let mut config = Config::default();
+        for layer in layers {
+            layer.apply_to(&mut config);
+        }
+        config
+    }
+
+    /// Which range `port` is in. Should ranges overlap (a warning at load), core wins over reserved over
+    /// user, so a PortOS port is never mistaken for a free user port.
+    pub fn range_of(&self, port: u16) -> Option<RangeKind> {
+        let Ranges {
+            core,
+            reserved,
+            user,
+        } = self.ranges;
+        if core.contains(port) {
+            Some(RangeKind::Core)
+        } else if reserved.contains(port) {
+            Some(RangeKind::Reserved)
+        } else if user.contains(port) {
+            Some(RangeKind::User)
+        } else {
+            None
+        }
+    }
+
+    /// The range of a kind, so messages can name "the user range 5570–5599".
+    pub fn range(&self, kind: RangeKind) -> PortRange {
+        match kind {
+            RangeKind::Core => self.ranges.core,
+            RangeKind::Reserved => self.ranges.reserved,
+            RangeKind::User => self.ranges.user,
+        }
+    }
+
+    /// Whether an env key names a port the process connects to (`REDIS_CACHE_PORT`, `API_UPSTREAM_PORT`):
+    /// the key without a trailing `_PORT`, split on `_`, has a segment in the connect-key list. Matching
+    /// is case-sensitive, as env keys are.
+    pub fn is_connect_key(&self, env_key: &str) -> bool {
+        let stem = env_key.strip_suffix("_PORT").unwrap_or(env_key);
+        stem.split('_')
+            .any(|segment| !segment.is_empty() && self.connect_keys.iter().any(|k| k == segment))
+    }
+
+    /// The usual owner of a well-known port (`Redis` for 6379), for `common-port` and hover.
+    pub fn common_port_owner(&self, port: u16) -> Option<&str> {
+        self.common_ports.get(&port).map(String::as_str)
+    }
+
+    /// The PortOS process owning a port of the core table, for `port-conflict` and the allocator.
+    pub fn core_owner(&self, port: u16) -> Option<&CorePort> {
+        self.core_ports.get(&port)
+    }
+
+    /// The level the user chose for a rule; `None` means the rule's own default.
+    pub fn rule_level(&self, code: &str) -> Option<RuleLevel> {
+        self.rules.get(code).copied()
+    }
+
+    /// The extra file globs compiled for matching.
+    pub fn file_globs(&self) -> FileGlobs {
+        FileGlobs::new(&self.files)
+    }
+}
+
+/// Compiled `files` globs. A glob with a `/` matches a path relative to the workspace root (`deploy/*.pm2.js`,
+/// where `*` stays within one directory and `**` crosses them); a glob without one matches the file name in
+/// any directory (`*.pm2.js`), as in `.gitignore`.
+#[derive(Clone, Debug)]
+pub struct FileGlobs {
+    by_path: globset::GlobSet,
+    by_name: globset::GlobSet,
+}
+
+impl FileGlobs {
+    /// Compiles the globs; invalid ones were refused when the configuration was read, and are skipped here.
+    pub fn new(globs: &[String]) -> Self {
+        let mut by_path = globset::GlobSetBuilder::new();
+        let mut by_name = globset::GlobSetBuilder::new();
+        for glob in globs {
+            let trimmed = glob.strip_prefix("./").unwrap_or(glob);
+            let trimmed = trimmed.strip_prefix('/').unwrap_or(trimmed);
+            if let Ok(compiled) = build_glob(trimmed) {
+                if glob.contains('/') {
+                    by_path.add(compiled);
+                } else {
+                    by_name.add(compiled);
+                }
+            }
+        }
+        FileGlobs {
+            by_path: by_path
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            by_name: by_name
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+        }
+    }
+
+    /// Whether a file, given relative to the workspace root, is an extra ecosystem file.
+    pub fn matches(&self, relative_path: &Path) -> bool {
+        self.by_path.is_match(relative_path)
+            || relative_path
+                .file_name()
+                .is_some_and(|name| self.by_name.is_match(Path::new(name)))
+    }
+
+    /// Whether there are no extra globs at all, so callers can skip the check.
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty() && self.by_name.is_empty()
+    }
+}
+
+/// Compiles one glob the way `files` globs are matched (`*` does not cross `/`).
+fn build_glob(glob: &str) -> Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+}
+
+/// Where the project file comes from: found upward (the default), given (`--config`, `configPath`), or
+/// none at all (`--no-config`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum ConfigSource {
+    /// The nearest `portos-lsp.toml` / `.portos-lsp.toml` upward from the file.
+    #[default]
+    Discover,
+    /// This file, wherever it is.
+    Path(PathBuf),
+    /// No project file: defaults (and editor settings) only.
+    None,
+}
+
+/// A project file read and applied over the defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedConfig {
+    /// Defaults with the project file applied; apply editor settings with [`LoadedConfig::with_editor`].
+    pub config: Config,
+    /// The project file used, if any, so shells can watch it and name it in messages.
+    pub path: Option<PathBuf>,
+    /// Everything worth telling the user that did not stop the file from loading.
+    pub warnings: Vec<ConfigWarning>,
+    /// The project file's own settings, kept so editor settings can be re-layered without re-reading it.
+    pub layer: ConfigLayer,
+}
+
+impl LoadedConfig {
+    /// The defaults alone, for when there is no project file or it failed to load.
+    pub fn defaults() -> Self {
+        LoadedConfig {
+            config: Config::default(),
+            path: None,
+            warnings: Vec::new(),
+            layer: ConfigLayer::default(),
+        }
+    }
+
+    /// The effective configuration with editor settings on top of this project file.
+    pub fn with_editor(&self, editor: &ConfigLayer) -> Config {
+        Config::layered(&[&self.layer, editor])
+    }
+}
+
+/// Editor settings read from `initializationOptions` or the `portos` section of `workspace/configuration`.
+/// Unlike a project file, a bad value here drops only that setting: the editor cannot show a file position,
+/// and the rest of what the user set should still apply.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EditorSettings {
+    /// The settings that were valid.
+    pub layer: ConfigLayer,
+    /// `configPath`: the project file the user chose, for the shell to pass as [`ConfigSource::Path`].
+    pub config_path: Option<PathBuf>,
+    /// Unknown keys and other notes.
+    pub warnings: Vec<ConfigWarning>,
+    /// Settings that were refused (their defaults stay in force).
+    pub errors: Vec<ConfigError>,
+}
+
+/// Reads editor settings. Accepts the section itself (`{"registry": true}`) or wrapped in `{"portos": {…}}`,
+/// nested objects or dotted keys (`{"ranges.user": […]}`), and `null` for "not set".
+pub fn parse_editor_settings(json: &serde_json::Value, known_rules: &[&str]) -> EditorSettings {
+    let section = match json.get("portos") {
+        Some(inner) if inner.is_object() => inner,
+        _ => json,
+    };
+    let node = from_json(section);
+    let entries = match node.kind {
+        Kind::Table(entries) => entries,
+        Kind::Null => Vec::new(),
+        other => {
+            return EditorSettings {
+                errors: vec![ConfigError::at(
+                    None,
+                    None,
+                    format!(
+                        "portos: expected an object of settings, got {}",
+                        other.type_name()
+                    ),
+                )],
+                ..EditorSettings::default()
+            };
+        }
+    };
+    let read = read_layer(&entries, Source::Editor, None, known_rules);
+    let mut warnings = read.warnings;
+    if let Some(message) = overlap_message(&Config::layered(&[&read.layer]), "portos.ranges") {
+        warnings.push(ConfigWarning::at(None, None, message));
+    }
+    EditorSettings {
+        layer: read.layer,
+        config_path: read.config_path,
+        warnings,
+        errors: read.errors,
+    }
+}
+
+/// Reads a project file's text. `path` is only used in messages. The first error in the file (by
+/// position) is returned; a file with an error applies nothing.
+pub fn parse_project_file(
+    text: &str,
+    path: Option<&Path>,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
+    let positions = Positions::new(text);
+    let owned_path = path.map(Path::to_path_buf);
+    let root = toml::de::DeTable::parse(text).map_err(|e| {
+        let pos = e.span().map(|span| positions.at(span.start));
+        ConfigError::at(
+            owned_path.as_ref(),
+            pos,
+            format!("not valid TOML: {}", e.message().trim_end()),
+        )
+    })?;
+    let entries = table_from_toml(root.get_ref(), &positions);
+    let ReadLayer {
+        layer,
+        range_pos,
+        mut warnings,
+        errors,
+        ..
+    } = read_layer(&entries, Source::ProjectFile, path, known_rules);
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first);
+    }
+    let config = Config::layered(&[&layer]);
+    if let Some(message) = overlap_message(&config, "ranges") {
+        warnings.push(ConfigWarning::at(owned_path.as_ref(), range_pos, message));
+    }
+    Ok(LoadedConfig {
+        config,
+        path: owned_path,
+        warnings,
+        layer,
+    })
+}
+
+/// Reads and parses a project file from disk.
+pub fn read_project_file(path: &Path, known_rules: &[&str]) -> Result<LoadedConfig, ConfigError> {
+    let owned = path.to_path_buf();
+    let cannot = |why: String| {
+        ConfigError::at(
+            Some(&owned),
+            None,
+            format!("cannot read the configuration file: {why}"),
+        )
+    };
+    let bytes = std::fs::read(path).map_err(|e| cannot(e.to_string()))?;
+    let text =
+        crate::syntax::decode(bytes, MAX_CONFIG_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
+    parse_project_file(&text, Some(path), known_rules)
+}
+
+/// The configuration for one ecosystem file, as the shells need it: the project file chosen by `explicit`
+/// (discovered upward from `file` by default) applied over the defaults. An `Err` is a bad project file;
+/// shells report it (CLI: exit 2; editor: a diagnostic in that file) and go on with the defaults.
+pub fn load_for(
+    file: &Path,
+    explicit: ConfigSource,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
+    match explicit {
+        ConfigSource::None => Ok(LoadedConfig::defaults()),
+        ConfigSource::Path(path) => read_project_file(&path, known_rules),
+        ConfigSource::Discover => {
+            let Some(found) = find_config_file(file) else {
+                return Ok(LoadedConfig::defaults());
+            };
+            let mut loaded = read_project_file(&found.path, known_rules)?;
+            if let Some(shadowed) = found.shadowed {
+                loaded.warnings.insert(
+                    0,
+                    ConfigWarning::at(
+                        Some(&shadowed),
+                        None,
+                        format!(
+                            "ignored: {} in the same directory takes precedence; merge the two and delete one",
+                            found.path.display()
+                        ),
+                    ),
+                );
+            }
+            Ok(loaded)
+        }
+    }
+}
+
+/// Describes overlapping ranges, if any; `key` is how the source names the ranges.
+fn overlap_message(config: &Config, key: &str) -> Option<String> {
+    let Ranges {
+        core,
+        reserved,
+        user,
+    } = config.ranges;
+    let pairs = [
+        ("core", core, "reserved", reserved),
+        ("core", core, "user", user),
+        ("reserved", reserved, "user", user),
+    ];
+    let clashes: Vec<String> = pairs
+        .iter()
+        .filter(|(_, a, _, b)| a.overlaps(b))
+        .map(|(an, a, bn, b)| format!("{an} {a} and {bn} {b}"))
+        .collect();
+    (!clashes.is_empty()).then(|| {
+        format!(
+            "{key}: {} overlap; a port in two ranges counts as core, then reserved, then user",
+            clashes.join(", ")
+        )
+    })
+}
