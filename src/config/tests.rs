@@ -679,7 +679,7 @@ fn editor_wrapper_dotted_keys_and_client_only_keys() {
 fn editor_unknown_keys_warn_and_bad_values_drop_only_themselves() {
     let s = parse_editor_settings(
         &json!({"livePort": true, "registry": "yes", "apiUrl": "https://127.0.0.1",
-                "rules": {"nope": "off"}, "ranges": {"user": [5599, 5570]}, "livePorts": true}),
+                "rules": {"nope": "off", "port-gap": "hint"}, "ranges": {"user": [5599, 5570]}, "livePorts": true}),
         RULES,
     );
     let warnings: Vec<&str> = s.warnings.iter().map(|w| w.message.as_str()).collect();
@@ -700,6 +700,11 @@ fn editor_unknown_keys_warn_and_bad_values_drop_only_themselves() {
     assert!(s.errors.iter().all(|e| e.path.is_none() && e.line == 0));
     let c = Config::layered(&[&s.layer]);
     assert!(c.portos.live_ports, "the valid setting still applies");
+    assert_eq!(
+        c.rule_level("port-gap"),
+        Some(RuleLevel::Hint),
+        "and the valid rule"
+    );
     assert_eq!(c.portos.api_url, "http://127.0.0.1:5555", "default stays");
     assert_eq!(c.ranges.user, PortRange::new(5570, 5599));
 }
@@ -967,4 +972,13 @@ fn never_panics_on_broken_input() {
 fn bom_and_crlf_positions() {
     let e = parse_err("\u{feff}# ✓\r\n[ranges]\r\nuser = [5599, 5570]\r\n");
     assert_eq!((e.line, e.column), (3, 8));
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let depth = 100_000;
+    let text = format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let _ = parse(&text);
+    let inline = format!("a = {}1{}\n", "{b = ".repeat(depth), "}".repeat(depth));
+    let _ = parse(&inline);
 }
