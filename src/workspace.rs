@@ -74,26 +74,6 @@ pub fn find_files(paths: &[PathBuf], extra: &dyn Fn(&Path) -> bool) -> Vec<Found
     found
 }
 
-/// The root for cross-file questions: the nearest ancestor holding `portos-lsp.toml` / `.portos-lsp.toml`,
-/// else the nearest holding `.git`, else the file's own directory (spec §1).
-pub fn workspace_root(file: &Path) -> PathBuf {
-    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    let start = if absolute.is_dir() {
-        absolute.clone()
-    } else {
-        absolute.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let nearest = |marker: &dyn Fn(&Path) -> bool| {
-        start
-            .ancestors()
-            .find(|dir| marker(dir))
-            .map(Path::to_path_buf)
-    };
-    nearest(&|dir| dir.join("portos-lsp.toml").is_file() || dir.join(".portos-lsp.toml").is_file())
-        .or_else(|| nearest(&|dir| dir.join(".git").exists()))
-        .unwrap_or(start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

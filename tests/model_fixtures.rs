@@ -2,7 +2,8 @@
 //! fixture states (written from the spec) and snapshots the full labelled model.
 
 use portos_lsp::analysis::{self, Analysis};
-use portos_lsp::labels::{self, DEFAULT_CONNECT_KEYS};
+use portos_lsp::config::BUILTIN_CONNECT_KEYS;
+use portos_lsp::labels;
 use portos_lsp::model::DiskLoader;
 use portos_lsp::shells::cli::ports::file_json;
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 fn analyse(path: &Path) -> Analysis {
     let text = std::fs::read_to_string(path).expect("fixture is readable UTF-8");
-    let keys: Vec<String> = DEFAULT_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
+    let keys: Vec<String> = BUILTIN_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     analysis::analyze(path, Arc::from(text), &DiskLoader, Some(root), &keys)
 }

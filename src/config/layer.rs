@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, ConfigWarning};
 use super::security::{validate_api_url, validate_env_name, validate_project_token_env};
-use super::value::{Kind, Node, Pos};
+use super::value::{Entry, Kind, Node, Pos};
 use super::{Config, CorePort, PortRange, Role, RuleLevel};
 
 /// Settings from one source. `None` (or an empty collection) means "this source did not say", so merging
@@ -213,7 +213,7 @@ struct Found<'a> {
 
 /// Reads a layer from the root table of a source. Every problem is collected; callers decide what is fatal.
 pub(crate) fn read_layer(
-    root: &[(String, Option<Pos>, Node)],
+    root: &[Entry],
     source: Source,
     path: Option<&Path>,
     known_rules: &[&str],
@@ -293,12 +293,7 @@ impl Reader<'_> {
     }
 
     /// Descends groups and collects settings; unknown names become warnings with a suggestion.
-    fn walk<'a>(
-        &mut self,
-        entries: &'a [(String, Option<Pos>, Node)],
-        prefix: &str,
-        found: &mut Vec<Found<'a>>,
-    ) {
+    fn walk<'a>(&mut self, entries: &'a [Entry], prefix: &str, found: &mut Vec<Found<'a>>) {
         for (key, key_pos, node) in entries {
             let name = if prefix.is_empty() {
                 key.clone()
@@ -371,7 +366,14 @@ impl Reader<'_> {
                 connect_keys(&name, item.node).map(|k| self.out.layer.connect_keys_replace = Some(k))
             }
             Setting::Files => globs(&name, item.node).map(|g| self.out.layer.files = g),
-            Setting::Rules => rules(&name, item.node, self.known_rules).map(|r| self.out.layer.rules = r),
+            Setting::Rules => {
+                let (levels, problems) = rules(&name, item.node, self.known_rules);
+                self.out.layer.rules = levels;
+                for (pos, message) in problems {
+                    self.error(pos.or(item.key_pos), message);
+                }
+                Ok(())
+            }
             Setting::AppRole => role(&name, item.node).map(|r| self.out.layer.app_role = Some(r)),
             Setting::Registry => boolean(&name, item.node).map(|b| self.out.layer.registry = Some(b)),
             Setting::LivePorts => boolean(&name, item.node).map(|b| self.out.layer.live_ports = Some(b)),
@@ -495,7 +497,7 @@ fn port_range(name: &str, node: &Node) -> Result<PortRange, Problem> {
     Ok(PortRange { first, last })
 }
 
-fn table<'n>(name: &str, node: &'n Node) -> Result<&'n [(String, Option<Pos>, Node)], Problem> {
+fn table<'n>(name: &str, node: &'n Node) -> Result<&'n [Entry], Problem> {
     match &node.kind {
         Kind::Table(entries) => Ok(entries),
         other => Err((
@@ -621,30 +623,44 @@ fn globs(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
     Ok(out)
 }
 
+/// Rules are checked entry by entry: a mistyped code costs only its own entry, so in editor settings the
+/// other rule levels still apply (a project file with any error still fails as a whole).
 fn rules(
     name: &str,
     node: &Node,
     known_rules: &[&str],
-) -> Result<BTreeMap<String, RuleLevel>, Problem> {
+) -> (BTreeMap<String, RuleLevel>, Vec<Problem>) {
     let mut out = BTreeMap::new();
-    for (code, key_pos, value) in table(name, node)? {
+    let mut problems = Vec::new();
+    let entries = match table(name, node) {
+        Ok(entries) => entries,
+        Err(problem) => return (out, vec![problem]),
+    };
+    for (code, key_pos, value) in entries {
         if !known_rules.contains(&code.as_str()) {
             let hint = suggestion(code, known_rules.iter().copied());
-            return Err((*key_pos, format!("{name}: unknown rule \"{code}\"{hint}")));
+            problems.push((*key_pos, format!("{name}: unknown rule \"{code}\"{hint}")));
+            continue;
         }
         let entry = format!("{name}.{code}");
-        let word = string(&entry, value)?;
-        let Some(level) = RuleLevel::from_word(&word) else {
-            return Err((
-                value.pos,
-                format!(
-                    "{entry}: unknown level \"{word}\"; expected error, warning, information, hint or off"
-                ),
-            ));
+        let word = match string(&entry, value) {
+            Ok(word) => word,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
         };
-        out.insert(code.clone(), level);
+        match RuleLevel::from_word(&word) {
+            Some(level) => {
+                out.insert(code.clone(), level);
+            }
+            None => problems.push((
+                value.pos,
+                format!("{entry}: unknown level \"{word}\"; expected error, warning, information, hint or off"),
+            )),
+        }
     }
-    Ok(out)
+    (out, problems)
 }
 
 fn role(name: &str, node: &Node) -> Result<Role, Problem> {

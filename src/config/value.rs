@@ -10,6 +10,9 @@ pub(crate) struct Pos {
     pub(crate) column: u32,
 }
 
+/// A table entry: the key, where the key was written, the value.
+pub(crate) type Entry = (String, Option<Pos>, Node);
+
 /// A configuration value with where it was written; editor JSON has no positions.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
@@ -27,7 +30,7 @@ pub(crate) enum Kind {
     Str(String),
     Array(Vec<Node>),
     /// Entries in source order: key, the key's position, the value.
-    Table(Vec<(String, Option<Pos>, Node)>),
+    Table(Vec<Entry>),
     /// JSON `null`: the editor's way of saying "not set".
     Null,
     /// A value of a type no setting accepts (a TOML datetime); the name is for the message.
@@ -107,7 +110,7 @@ pub(crate) fn from_toml(
 pub(crate) fn table_from_toml(
     table: &toml::de::DeTable<'_>,
     positions: &Positions<'_>,
-) -> Vec<(String, Option<Pos>, Node)> {
+) -> Vec<Entry> {
     let mut entries: Vec<(usize, String, Option<Pos>, Node)> = table
         .iter()
         .map(|(key, value)| {

@@ -5,32 +5,6 @@ use crate::model::{FileModel, Loc, Port, PortSource, PortUse, Process};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// The built-in connects-to stems (spec §3); configuration may add to or replace them.
-pub const DEFAULT_CONNECT_KEYS: &[&str] = &[
-    "DB",
-    "PG",
-    "POSTGRES",
-    "MYSQL",
-    "MARIADB",
-    "REDIS",
-    "MONGO",
-    "MONGODB",
-    "SMTP",
-    "MAIL",
-    "AMQP",
-    "RABBITMQ",
-    "KAFKA",
-    "ELASTIC",
-    "ES",
-    "MEMCACHED",
-    "CLICKHOUSE",
-    "NATS",
-    "UPSTREAM",
-    "BACKEND",
-    "PROXY",
-    "TARGET",
-];
-
 /// Which of PortOS's rules gave a port its label, so hover can say why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -623,7 +597,10 @@ mod tests {
 
     #[test]
     fn connect_segments() {
-        let keys: Vec<String> = DEFAULT_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
+        let keys: Vec<String> = crate::config::BUILTIN_CONNECT_KEYS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(
             connect_segment("REDIS_CACHE_PORT", &keys).as_deref(),
             Some("REDIS")

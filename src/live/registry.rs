@@ -255,7 +255,7 @@ pub struct RegistryProcess {
     pub name: String,
     /// Primary port, which PortOS reserves even when `ports` is empty (Vite-config lookup, §3.11).
     pub port: Option<i64>,
-    /// Label → port, sorted by label; values that are not port-like numbers are dropped.
+    /// Label → port, in the JSON object's order (PortOS's key order); values that are not port-like numbers are dropped.
     pub ports: Vec<(String, i64)>,
 }
 

@@ -193,8 +193,8 @@ fn live_parse_recorded_apps() {
         old.processes[1].ports,
         vec![
             ("api".into(), 70000),
-            ("debug".into(), -1),
-            ("health".into(), 0)
+            ("health".into(), 0),
+            ("debug".into(), -1)
         ]
     );
 

@@ -1,13 +1,12 @@
 //! `portos-lsp check`: every ecosystem file under the paths, checked per file and across each workspace.
 
-use super::input::{self, Unreadable};
+use super::input;
 use super::output::{self, OutputFormat, Rendered};
 use super::settings::{self, ConfigChoice};
 use crate::config::Config;
 use crate::rules::{self, FileReport};
-use crate::workspace::{self, Found};
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,12 +52,6 @@ pub struct CheckArgs {
     config: ConfigChoice,
 }
 
-/// One file to check: where it is and its text.
-struct Input {
-    path: PathBuf,
-    text: Arc<str>,
-}
-
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> i32 {
     let color = match args.color {
@@ -69,15 +62,16 @@ pub fn run(args: CheckArgs) -> i32 {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let mut unreadable: Vec<Unreadable> = Vec::new();
-    let inputs = match collect_inputs(&args, &mut unreadable) {
-        Ok(inputs) => inputs,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return super::EXIT_TROUBLE;
-        }
-    };
+    let paths = super::paths_or_cwd(args.paths.clone());
     let mut configs = settings::ConfigCache::new(args.config.source());
+    let (inputs, unreadable) =
+        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
+            Ok(collected) => collected,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return super::EXIT_TROUBLE;
+            }
+        };
     // Group by workspace: cross-file rules ask their questions within one workspace.
     let mut workspaces: BTreeMap<PathBuf, Vec<(FileReport, Arc<str>)>> = BTreeMap::new();
     let mut config_of: BTreeMap<PathBuf, Config> = BTreeMap::new();
@@ -89,7 +83,7 @@ pub fn run(args: CheckArgs) -> i32 {
                 return super::EXIT_TROUBLE;
             }
         };
-        let root = workspace::workspace_root(&input.path);
+        let root = crate::config::workspace_root(&input.path);
         let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
         let report = rules::check_file(&analysis, &config);
         drop(analysis);
@@ -141,56 +135,4 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         super::EXIT_OK
     }
-}
-
-fn collect_inputs(
-    args: &CheckArgs,
-    unreadable: &mut Vec<Unreadable>,
-) -> Result<Vec<Input>, String> {
-    let paths = super::paths_or_cwd(args.paths.clone());
-    let mut inputs = Vec::new();
-    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
-    if stdin_count > 1 {
-        return Err("`-` (stdin) may be given only once".into());
-    }
-    for path in &paths {
-        if path.as_os_str() == "-" {
-            let name = args
-                .stdin_filename
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"));
-            let mut bytes = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                return Err(format!("cannot read stdin: {e}"));
-            }
-            match crate::syntax::decode(bytes, crate::syntax::source::DEFAULT_MAX_FILE_BYTES) {
-                Ok(text) => inputs.push(Input {
-                    path: name,
-                    text: Arc::from(text),
-                }),
-                Err(e) => unreadable.push(Unreadable {
-                    path: name,
-                    reason: e.to_string(),
-                }),
-            }
-            continue;
-        }
-        let globs = settings::file_globs_for(path);
-        for found in workspace::find_files(std::slice::from_ref(path), &globs) {
-            match found {
-                Found::Missing(path, why) => unreadable.push(Unreadable {
-                    path,
-                    reason: format!("cannot read: {why}"),
-                }),
-                Found::File(path) => {
-                    let limit = crate::syntax::source::DEFAULT_MAX_FILE_BYTES;
-                    match input::read_text(&path, limit) {
-                        Ok(text) => inputs.push(Input { path, text }),
-                        Err(reason) => unreadable.push(Unreadable { path, reason }),
-                    }
-                }
-            }
-        }
-    }
-    Ok(inputs)
 }

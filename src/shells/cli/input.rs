@@ -1,9 +1,12 @@
-//! Reading the files a command works on: expanding directories, decoding bytes, reporting what failed.
+//! Reading the files a command works on: expanding directories, reading stdin, decoding bytes, and
+//! reporting what failed — one line per file, the run going on with the others.
 
+use super::settings;
 use crate::analysis::{self, Analysis};
 use crate::model::DiskLoader;
 use crate::syntax::{self, LineIndex};
 use crate::workspace::{self, Found};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,29 +24,63 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// Every file named or found, analysed or refused, in path order.
-pub enum Loaded {
-    /// An analysed file.
-    Analysed(Box<Analysis>),
-    /// A file we could not read or decode.
-    Failed(Unreadable),
+/// One file to work on: where it is and its text.
+pub struct Input {
+    /// The path as given or found (for stdin, the `--stdin-filename`).
+    pub path: PathBuf,
+    /// The decoded text.
+    pub text: Arc<str>,
 }
 
-/// Expands `paths` and analyses each ecosystem file.
-pub fn load(paths: &[PathBuf], connect_keys: &[String], max_bytes: usize) -> Vec<Loaded> {
-    workspace::find_files(paths, &|_: &Path| false)
-        .into_iter()
-        .map(|found| match found {
-            Found::Missing(path, why) => Loaded::Failed(Unreadable {
-                path,
-                reason: format!("cannot read: {why}"),
-            }),
-            Found::File(path) => match read_text(&path, max_bytes) {
-                Ok(text) => Loaded::Analysed(Box::new(analyze_text(&path, text, connect_keys))),
-                Err(reason) => Loaded::Failed(Unreadable { path, reason }),
-            },
-        })
-        .collect()
+/// Expands `paths` (`-` is stdin, named `stdin_filename`), reads and decodes every file. Files that cannot be
+/// read go to the second list; a usage problem is an `Err`.
+pub fn collect(
+    paths: &[PathBuf],
+    stdin_filename: Option<&Path>,
+    configs: &mut settings::ConfigCache,
+) -> Result<(Vec<Input>, Vec<Unreadable>), String> {
+    let mut inputs = Vec::new();
+    let mut unreadable = Vec::new();
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err("`-` (stdin) may be given only once".into());
+    }
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let name = stdin_filename
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"));
+            let mut bytes = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+                return Err(format!("cannot read stdin: {e}"));
+            }
+            let limit = configs.max_file_bytes(&name);
+            match syntax::decode(bytes, limit) {
+                Ok(text) => inputs.push(Input {
+                    path: name,
+                    text: Arc::from(text),
+                }),
+                Err(e) => unreadable.push(Unreadable {
+                    path: name,
+                    reason: e.to_string(),
+                }),
+            }
+            continue;
+        }
+        let globs = settings::file_globs_for(path);
+        for found in workspace::find_files(std::slice::from_ref(path), &globs) {
+            match found {
+                Found::Missing(path, why) => unreadable.push(Unreadable {
+                    path,
+                    reason: format!("cannot read: {why}"),
+                }),
+                Found::File(path) => match read_text(&path, configs.max_file_bytes(&path)) {
+                    Ok(text) => inputs.push(Input { path, text }),
+                    Err(reason) => unreadable.push(Unreadable { path, reason }),
+                },
+            }
+        }
+    }
+    Ok((inputs, unreadable))
 }
 
 /// Reads and decodes one file.
@@ -54,15 +91,10 @@ pub fn read_text(path: &Path, max_bytes: usize) -> Result<Arc<str>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Analyses text that belongs to `path`, with `require` bounded by the file's workspace.
-pub fn analyze_text(path: &Path, text: Arc<str>, connect_keys: &[String]) -> Analysis {
-    let root = workspace::workspace_root(path);
-    analysis::analyze(path, text, &DiskLoader, Some(root), connect_keys)
-}
-
-/// Analyses text under a configuration (its connects-to keys).
+/// Analyses text that belongs to `path` under a configuration, `require` bounded by the file's workspace.
 pub fn analyze_with(path: &Path, text: Arc<str>, config: &crate::config::Config) -> Analysis {
-    analyze_text(path, text, &config.connect_keys)
+    let root = crate::config::workspace_root(path);
+    analysis::analyze(path, text, &DiskLoader, Some(root), &config.connect_keys)
 }
 
 /// 1-based line and column in Unicode characters, as machine output reports positions.

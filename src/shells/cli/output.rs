@@ -41,10 +41,13 @@ pub struct Span {
     pub end_column: u32,
 }
 
+/// A file read for related locations, or `None` when it could not be read.
+type ExtraSource = Option<(Arc<str>, LineIndex)>;
+
 /// Texts of the files findings point into, so related locations in other files can be placed.
 struct Sources<'a> {
     loaded: BTreeMap<&'a Path, (&'a str, LineIndex)>,
-    extra: std::cell::RefCell<BTreeMap<PathBuf, Option<(Arc<str>, LineIndex)>>>,
+    extra: std::cell::RefCell<BTreeMap<PathBuf, ExtraSource>>,
 }
 
 impl<'a> Sources<'a> {

@@ -1,10 +1,12 @@
 //! `portos-lsp ports`: each process's ports in PortOS's display format, or as `/api/apps`-shaped JSON.
 
-use super::input::{self, Loaded};
+use super::input;
+use super::settings::{ConfigCache, ConfigChoice};
 use crate::analysis::Analysis;
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
 use crate::model::{Loc, PortSource, Unknown};
+use crate::portos::detector::{self, DetectedProcess};
 use crate::syntax::LineIndex;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -13,50 +15,100 @@ use std::path::PathBuf;
 /// Arguments of `ports`.
 #[derive(clap::Args)]
 pub struct PortsArgs {
-    /// Files or directories (every ecosystem file below a directory). Defaults to the current directory.
+    /// Files or directories (every ecosystem file below a directory), or `-` for stdin. Defaults to `.`.
     paths: Vec<PathBuf>,
     /// One JSON object per file per line, shaped like PortOS's `/api/apps` processes.
     #[arg(long)]
     json: bool,
+    /// Show what PortOS's own regex detector reads instead of what the file declares.
+    #[arg(long)]
+    as_portos: bool,
+    /// The file name to report when reading stdin.
+    #[arg(long)]
+    stdin_filename: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigChoice,
 }
 
 /// Runs `ports`.
 pub fn run(args: PortsArgs) -> i32 {
-    let connect_keys: Vec<String> = labels::DEFAULT_CONNECT_KEYS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let loaded = input::load(
-        &super::paths_or_cwd(args.paths),
-        &connect_keys,
-        crate::syntax::source::DEFAULT_MAX_FILE_BYTES,
-    );
+    let paths = super::paths_or_cwd(args.paths.clone());
+    let mut configs = ConfigCache::new(args.config.source());
+    let (inputs, unreadable) =
+        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
+            Ok(collected) => collected,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return super::EXIT_TROUBLE;
+            }
+        };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut trouble = false;
-    for item in &loaded {
-        match item {
-            Loaded::Failed(failure) => {
-                trouble = true;
-                eprintln!("{failure}");
+    for input in inputs {
+        let written = if args.as_portos {
+            let detected = detector::detect(&input.text);
+            if args.json {
+                writeln!(out, "{}", as_portos_json(&input.path, &detected))
+            } else {
+                write!(out, "{}", as_portos_human(&input.path, &detected))
             }
-            Loaded::Analysed(analysis) => {
-                let written = if args.json {
-                    writeln!(out, "{}", file_json(analysis))
-                } else {
-                    write!(out, "{}", human(analysis))
-                };
-                if written.is_err() {
+        } else {
+            let config = match configs.for_file(&input.path) {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("error: {error}");
                     return super::EXIT_TROUBLE;
                 }
+            };
+            let analysis = input::analyze_with(&input.path, input.text, &config);
+            if args.json {
+                writeln!(out, "{}", file_json(&analysis))
+            } else {
+                write!(out, "{}", human(&analysis))
             }
+        };
+        if written.is_err() {
+            return super::EXIT_TROUBLE;
         }
     }
-    if trouble {
-        super::EXIT_TROUBLE
-    } else {
-        super::EXIT_OK
+    for failure in &unreadable {
+        eprintln!("{failure}");
     }
+    if unreadable.is_empty() {
+        super::EXIT_OK
+    } else {
+        super::EXIT_TROUBLE
+    }
+}
+
+/// PortOS's reading as display lines under the file's path.
+fn as_portos_human(path: &std::path::Path, detected: &[DetectedProcess]) -> String {
+    let mut text = format!("{}\n", path.display());
+    for process in detected {
+        text.push_str(&format!(
+            "  {}\n",
+            detector::display_line(&process.name, &process.ports)
+        ));
+    }
+    if detected.is_empty() {
+        text.push_str("  (no processes)\n");
+    }
+    text
+}
+
+/// PortOS's reading as `/api/apps`-shaped JSON.
+fn as_portos_json(path: &std::path::Path, detected: &[DetectedProcess]) -> Value {
+    let processes: Vec<Value> = detected
+        .iter()
+        .map(|p| {
+            let mut ports = Map::new();
+            for port in &p.ports {
+                ports.insert(port.label.clone(), json!(port.port));
+            }
+            json!({ "name": p.name, "port": p.port, "ports": ports })
+        })
+        .collect();
+    json!({ "file": path.display().to_string(), "processes": processes })
 }
 
 /// The display lines under the file's path.

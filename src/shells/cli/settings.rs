@@ -78,7 +78,7 @@ impl ConfigCache {
 
 /// The extra ecosystem-file globs that apply below `dir`, matched relative to its workspace root.
 pub fn file_globs_for(dir: &Path) -> impl Fn(&Path) -> bool + use<> {
-    let root = crate::workspace::workspace_root(dir);
+    let root = crate::config::workspace_root(dir);
     let globs = config::load_for(dir, ConfigSource::Discover, &crate::rules::codes())
         .map(|l| FileGlobs::new(&l.config.files))
         .unwrap_or_else(|_| FileGlobs::new(&[]));
@@ -131,4 +131,16 @@ pub fn external_ports(config: &Config, registry_flag: bool, live_flag: bool) -> 
         }
     }
     external
+}
+
+impl ConfigCache {
+    /// The size limit for files governed by `path`'s configuration (5 MB by default; a broken
+    /// configuration is reported when the file is checked, so the default applies here).
+    pub fn max_file_bytes(&mut self, path: &Path) -> usize {
+        self.for_file(path)
+            .map(|c| c.max_file_bytes)
+            .unwrap_or(config::DEFAULT_MAX_FILE_BYTES)
+            .try_into()
+            .unwrap_or(usize::MAX)
+    }
 }
