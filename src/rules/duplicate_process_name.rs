@@ -33,11 +33,12 @@ Prefix process names with the app's name (`shop-api`, `blog-api`).
 "#,
 };
 
-/// Reports each process whose name another process of the workspace also has.
+/// Reports each process whose name another process of the workspace also has. `all` holds at least
+/// every file of the workspace with one of this file's process names, in workspace order (this file too).
 pub fn check_workspace(
     path: &Path,
     summary: &AppSummary,
-    all: &[(PathBuf, AppSummary)],
+    all: &[&(PathBuf, AppSummary)],
     out: &mut Vec<Finding>,
 ) {
     for (i, process) in summary.processes.iter().enumerate() {

@@ -29,6 +29,7 @@ pub use suppression::Suppressions;
 use crate::config::{Config, RuleLevel};
 use crate::syntax::TextRange;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Where the per-rule docs are published; `codeDescription` links here.
@@ -247,19 +248,51 @@ pub fn check_workspace(
         .iter()
         .map(|r| (r.path.clone(), r.summary.clone()))
         .collect();
+    // Both cross-file rules only relate files that share a process name or a served port, so each file is
+    // compared with those files alone (in workspace order, as before) rather than with every file, which
+    // made a workspace of n files cost n² path comparisons.
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    for (index, (_, summary)) in summaries.iter().enumerate() {
+        for name in summary.processes.iter().filter_map(|p| p.name.as_deref()) {
+            by_name.entry(name).or_default().push(index);
+        }
+        for served in &summary.served {
+            by_port.entry(served.port).or_default().push(index);
+        }
+    }
     for report in reports.iter_mut() {
         let external = external(&report.summary.app_dir);
         let external = &external;
+        let mut sharing: Vec<usize> = report
+            .summary
+            .processes
+            .iter()
+            .filter_map(|p| by_name.get(p.name.as_deref()?))
+            .chain(
+                report
+                    .summary
+                    .served
+                    .iter()
+                    .filter_map(|s| by_port.get(&s.port)),
+            )
+            .flatten()
+            .copied()
+            .collect();
+        sharing.sort_unstable();
+        sharing.dedup();
+        let candidates: Vec<&(PathBuf, AppSummary)> =
+            sharing.into_iter().map(|i| &summaries[i]).collect();
         let mut findings = Vec::new();
         duplicate_process_name::check_workspace(
             &report.path,
             &report.summary,
-            &summaries,
+            &candidates,
             &mut findings,
         );
         port_conflict::check_workspace(
             &report.summary,
-            &summaries,
+            &candidates,
             config,
             external,
             &mut findings,

@@ -39,10 +39,11 @@ Move one app to a free port; the quick fix picks the next free one, and `portos-
 "#,
 };
 
-/// Reports each served port that another party also holds.
+/// Reports each served port that another party also holds. `all` holds at least every file of the
+/// workspace that serves one of this file's ports, in workspace order; other files do not matter.
 pub fn check_workspace(
     summary: &AppSummary,
-    all: &[(PathBuf, AppSummary)],
+    all: &[&(PathBuf, AppSummary)],
     config: &Config,
     external: &ExternalPorts,
     out: &mut Vec<Finding>,
