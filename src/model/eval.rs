@@ -869,6 +869,9 @@ impl<'t> Scope<'t> {
     }
 
     fn member(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
+        if let Some(value) = self.member_by_reference(session, node) {
+            return value;
+        }
         let loc = self.loc(node);
         let (Some(object), Some(property)) = (
             node.child_by_field_name("object"),
@@ -880,6 +883,46 @@ impl<'t> Scope<'t> {
         let base = self.eval(session, object);
         let object_text = self.src(object).to_string();
         self.get_member(session, base, &key, &object_text, loc)
+    }
+
+    /// `NAME.a.b.c` where `NAME` is a top-level binding whose every step is a known object that has the
+    /// key: reads the binding's stored value in place and clones only the member read. The general path
+    /// clones the whole binding at each access, which for a large `PORTS` table referenced once per app
+    /// made analysis quadratic. `None` means "take the general path", which gives the same result.
+    fn member_by_reference(&mut self, session: &mut Session, node: Node<'t>) -> Option<Traced> {
+        let mut keys: Vec<&'t str> = Vec::new();
+        let mut current = node;
+        while current.kind() == "member_expression" {
+            keys.push(self.src(current.child_by_field_name("property")?));
+            current = current.child_by_field_name("object")?;
+        }
+        // The general path evaluates one nested expression per key; keep its depth limit.
+        if current.kind() != "identifier"
+            || self.depth as usize + keys.len() >= MAX_EXPRESSION_DEPTH as usize
+        {
+            return None;
+        }
+        let name = self.src(current);
+        if matches!(self.slots.get(name)?.state, SlotState::Pending) {
+            let at = self.loc(current);
+            self.lookup(session, name, at);
+        }
+        let SlotState::Done(root) = &self.slots.get(name)?.state else {
+            return None;
+        };
+        let mut value = root;
+        let mut defs = Vec::with_capacity(keys.len());
+        for key in keys.iter().rev() {
+            let Value::Object(object) = &value.value else {
+                return None;
+            };
+            let prop = object.get(key)?;
+            defs.push(prop.value.def);
+            value = &prop.value;
+        }
+        let read = value.clone().used_at(self.loc(node));
+        session.referenced.extend(defs);
+        Some(read)
     }
 
     fn subscript(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
