@@ -4,7 +4,7 @@
 #[allow(dead_code)] // The workspace generator is for the other bench.
 mod generate;
 
-use portos_lsp::analysis::{self, Analysis};
+use portos_lsp::analysis;
 use portos_lsp::config::Config;
 use portos_lsp::model::DiskLoader;
 use std::hint::black_box;
@@ -16,31 +16,45 @@ use std::time::{Duration, Instant};
 struct Stats {
     median: Duration,
     min: Duration,
-    runs: usize,
 }
 
-/// Runs `f` for warm-up, then repeatedly until `budget` has passed (at least `min_runs` times, at most
-/// 10,000), and returns the median and minimum of the timed runs.
-fn measure<T>(budget: Duration, min_runs: usize, mut f: impl FnMut() -> T) -> Stats {
+impl Stats {
+    fn of(mut times: Vec<Duration>) -> Stats {
+        times.sort();
+        Stats {
+            median: times[times.len() / 2],
+            min: times[0],
+        }
+    }
+}
+
+/// Times each of `steps` once per round, round after round, until `budget` has passed (at least
+/// `min_rounds`, at most 10,000), after warm-up rounds for a fifth of the budget. Interleaving the steps
+/// makes the load of other processes on this shared machine fall on all of them alike, so their ratios
+/// hold even when absolute times move. Returns the rounds run and each step's statistics.
+fn measure(
+    budget: Duration,
+    min_rounds: usize,
+    steps: &mut [&mut dyn FnMut()],
+) -> (usize, Vec<Stats>) {
     let warm_until = Instant::now() + budget / 5;
     let mut warm = 0;
     while warm < 2 || Instant::now() < warm_until {
-        black_box(f());
+        steps.iter_mut().for_each(|step| step());
         warm += 1;
     }
-    let mut times = Vec::new();
+    let mut times: Vec<Vec<Duration>> = steps.iter().map(|_| Vec::new()).collect();
     let start = Instant::now();
-    while times.len() < min_runs || (start.elapsed() < budget && times.len() < 10_000) {
-        let t = Instant::now();
-        black_box(f());
-        times.push(t.elapsed());
+    let mut rounds = 0;
+    while rounds < min_rounds || (start.elapsed() < budget && rounds < 10_000) {
+        for (step, times) in steps.iter_mut().zip(&mut times) {
+            let t = Instant::now();
+            step();
+            times.push(t.elapsed());
+        }
+        rounds += 1;
     }
-    times.sort();
-    Stats {
-        median: times[times.len() / 2],
-        min: times[0],
-        runs: times.len(),
-    }
+    (rounds, times.into_iter().map(Stats::of).collect())
 }
 
 fn fmt_duration(d: Duration) -> String {
@@ -71,18 +85,28 @@ fn main() {
         .set_language(&portos_lsp::syntax::language())
         .expect("grammar matches tree-sitter");
 
-    println!("portos-lsp analysis benchmark: median (min) of repeated runs, one thread");
+    println!("portos-lsp analysis benchmark: median (min) of interleaved runs, one thread");
     println!();
     println!(
         "| size | bytes | apps | ports | findings | parse | analysis | analysis + check | analysis/parse | check/parse |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut ratios_of_min = Vec::new();
     for (label, target) in sizes {
         if !filter.is_empty() && !filter.iter().any(|f| f == label) {
             continue;
         }
         let (text, groups) = generate::ecosystem_of_size(target, 5570);
         let text: Arc<str> = Arc::from(text);
+        // PORTOS_LSP_BENCH_KEEP=1 also writes the file, to look at it or run `portos-lsp check` on it.
+        if std::env::var_os("PORTOS_LSP_BENCH_KEEP").is_some() {
+            let dir = std::env::temp_dir().join(format!("portos-lsp-bench-{label}"));
+            let file = dir.join("ecosystem.config.cjs");
+            std::fs::create_dir_all(&dir)
+                .and_then(|_| std::fs::write(&file, text.as_bytes()))
+                .expect("write the generated file");
+            eprintln!("  (wrote {})", file.display());
+        }
         let budget = Duration::from_secs(3);
 
         // Sanity: the generated file parses cleanly and every app is seen.
@@ -95,17 +119,27 @@ fn main() {
         );
         drop(analysed);
 
-        let parse = measure(budget, 5, || {
+        let mut parse = || {
             parser.reset();
-            parser.parse(text.as_bytes(), None)
-        });
-        let analyze = measure(budget, 5, || -> Analysis {
-            analysis::analyze(path, text.clone(), &DiskLoader, None, &connect_keys)
-        });
-        let check = measure(budget, 5, || {
+            black_box(parser.parse(text.as_bytes(), None));
+        };
+        let mut analyze = || {
+            black_box(analysis::analyze(
+                path,
+                text.clone(),
+                &DiskLoader,
+                None,
+                &connect_keys,
+            ));
+        };
+        let mut check = || {
             let a = analysis::analyze(path, text.clone(), &DiskLoader, None, &connect_keys);
-            portos_lsp::rules::check_file(&a, &config)
-        });
+            black_box(portos_lsp::rules::check_file(&a, &config));
+        };
+        let (rounds, stats) = measure(budget, 15, &mut [&mut parse, &mut analyze, &mut check]);
+        let [parse, analyze, check] = &stats[..] else {
+            unreachable!("three steps")
+        };
         println!(
             "| {label} | {} | {} | {} | {findings} | {} ({}) | {} ({}) | {} ({}) | {:.2}× | {:.2}× |",
             text.len(),
@@ -120,13 +154,20 @@ fn main() {
             ratio(analyze.median, parse.median),
             ratio(check.median, parse.median),
         );
+        ratios_of_min.push(format!(
+            "{label}: analysis/parse {:.2}×, check/parse {:.2}×",
+            ratio(analyze.min, parse.min),
+            ratio(check.min, parse.min)
+        ));
         eprintln!(
-            "  ({label}: {} / {} / {} timed runs; parse {:.1} MB/s)",
-            parse.runs,
-            analyze.runs,
-            check.runs,
+            "  ({label}: {rounds} rounds; parse {:.1} MB/s)",
             text.len() as f64 / parse.median.as_secs_f64() / 1e6
         );
+    }
+    println!();
+    println!("Ratios of the minimums (the least disturbed runs):");
+    for line in ratios_of_min {
+        println!("- {line}");
     }
     println!();
     println!("Target: analysis ≤ 1.5× the bare parse.");
