@@ -2,6 +2,7 @@
 //! 10,000 ecosystem files, against reading and parsing the same files in this process. Prints wall time,
 //! files per second and peak memory; see docs/performance.md.
 
+#[allow(dead_code)] // The single-file generator is for the other bench.
 mod generate;
 
 use std::hint::black_box;
@@ -10,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Timed runs per measurement, after one warm-up run that also fills the page cache.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 /// The first port of the first app; each app takes `PORTS_PER_GROUP` after the previous one.
 const FIRST_PORT: u32 = 20_000;
 
@@ -194,19 +195,19 @@ fn main() {
         let workspace = Workspace::generate(count);
         assert_eq!(workspace.files.len(), count);
 
+        // A warm-up of each, then rounds of baseline and check one after the other, so that the load of
+        // other processes on a shared machine falls on both alike.
         assert_eq!(read_and_parse(&workspace.root, &mut parser), count);
-        let baseline = median(
-            (0..RUNS)
-                .map(|_| {
-                    let t = Instant::now();
-                    read_and_parse(&workspace.root, &mut parser);
-                    t.elapsed()
-                })
-                .collect(),
-        );
-
         run_check(&workspace.root);
-        let runs: Vec<Run> = (0..RUNS).map(|_| run_check(&workspace.root)).collect();
+        let mut baselines = Vec::new();
+        let mut runs = Vec::new();
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            read_and_parse(&workspace.root, &mut parser);
+            baselines.push(t.elapsed());
+            runs.push(run_check(&workspace.root));
+        }
+        let baseline = median(baselines);
         let wall = median(runs.iter().map(|r| r.wall).collect());
         let peak = runs.iter().filter_map(|r| r.peak_kib).max();
         let lines = runs[0].lines;
@@ -224,8 +225,9 @@ fn main() {
     println!();
     if let [(small, Some(a)), .., (large, Some(b))] = peaks[..] {
         println!(
-            "Peak RSS at {large} files / at {small} files: {:.2}×",
-            b as f64 / a as f64
+            "Peak RSS at {large} files / at {small} files: {:.2}×; {:.1} KiB more per added file",
+            b as f64 / a as f64,
+            (b as f64 - a as f64) / (large - small) as f64
         );
     }
     println!(
