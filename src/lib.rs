@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod features;
 pub mod labels;
 pub mod live;
 pub mod model;
