@@ -5,4 +5,5 @@
 //! `config`, `portos` and `live` sit beside them: `config` and `portos` are data and pure functions that
 //! any layer may read, `live` does the IO (PortOS's registry, listening sockets) that only shells call.
 
+pub mod portos;
 pub mod syntax;

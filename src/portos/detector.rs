@@ -1,0 +1,831 @@
+//! PortOS's regex-based ecosystem-file detector (`portos-detection.md` §3), reproduced bugs and all.
+//!
+//! PortOS never executes an ecosystem file: it runs a handful of regular expressions and two brace counters
+//! over the text. This module does the same, so the checker can say "PortOS will show X here" even when X
+//! is wrong. Each pattern below follows the spec's prose; where the prose leaves a detail open we take the
+//! most literal reading and say so in a `Literal reading:` comment. Patterns use JavaScript's semantics:
+//! `\w`, `\d` and `\b` are ASCII-only, `\s` is JavaScript's whitespace set (see [`js_regex`]).
+
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+use crate::syntax::TextRange;
+
+/// One port as PortOS's detector reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DetectedPort {
+    /// The label PortOS shows (`api`, `ui`, `devUi`, `cdp`, `health`, or a camel-cased `*_PORT` stem).
+    pub label: String,
+    /// The number PortOS took; values above 65535 are kept, as PortOS keeps them.
+    pub port: i64,
+    /// Byte range of the digits PortOS took, when it took them from this text. For a value that came
+    /// through the constant table (`PORT: PORTS.API`) this is the constant's digits.
+    pub value_range: Option<TextRange>,
+}
+
+/// One process as PortOS's detector reports it (the shape of an `/api/apps` process).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DetectedProcess {
+    /// The PM2 name as PortOS captured it (cut short at a quote of the other kind).
+    pub name: String,
+    /// The name's characters, inside the quotes.
+    pub name_range: TextRange,
+    /// The app block as PortOS delimits it: `{` to its matching `}`, or just the `{` when it never closes.
+    pub block_range: TextRange,
+    /// In the order JavaScript enumerates PortOS's `ports` object: integer-like labels first, ascending,
+    /// then insertion order (`devUi` moved to the end by the post-pass).
+    pub ports: Vec<DetectedPort>,
+    /// The primary port (§3.9); may come from the Vite-config lookup while `ports` is empty (§3.11).
+    pub port: Option<i64>,
+    /// Whether PortOS thinks the process uses Vite (§3.10).
+    pub uses_vite: bool,
+    /// The first string-literal `cwd` in the block, which the Vite-config lookup uses.
+    pub cwd: Option<String>,
+}
+
+/// A number in PortOS's constant table, with where its digits are.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ConstNumber {
+    /// The value, parsed saturating.
+    pub value: i64,
+    /// The digits' byte range in the file.
+    pub digits: TextRange,
+}
+
+/// A value in PortOS's constant table (§3.1), so callers can explain what a reference resolved to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ConstValue {
+    /// A loose `*PORT*` constant or a `PORTS.word` / `PORTS.word.sub` entry.
+    Number(ConstNumber),
+    /// A one-level group of the `PORTS` object (`PORTS.word`), sub-key → number in JavaScript key order;
+    /// this is what `ports: PORTS.word` uses.
+    Group(Vec<(String, ConstNumber)>),
+}
+
+impl ConstValue {
+    /// The number, when this entry is one (not a group).
+    pub fn number(&self) -> Option<i64> {
+        match self {
+            ConstValue::Number(number) => Some(number.value),
+            ConstValue::Group(_) => None,
+        }
+    }
+}
+
+/// PortOS's constant table for a file (§3.1) in insertion order, keyed by the exact text a value will be
+/// written as (`API_PORT`, `PORTS.API`, `PORTS.gateway`, `PORTS.gateway.api`).
+pub fn constant_table(text: &str) -> Vec<(String, ConstValue)> {
+    build_constant_table(text).entries
+}
+
+/// Runs PortOS's detector over an ecosystem file's text, without the Vite-config lookup.
+pub fn detect(text: &str) -> Vec<DetectedProcess> {
+    detect_with_vite_lookup(text, &mut |_| None)
+}
+
+/// Same as [`detect`], with §3.11's Vite-config lookup: the callback gets the process's string-literal `cwd`
+/// and returns the text of `<app dir>/<cwd>/vite.config.ts`, else `.js`, if one exists (the caller does
+/// the IO, and joins the cwd as a relative path even when it is absolute, as PortOS does).
+pub fn detect_with_vite_lookup(
+    text: &str,
+    vite_config: &mut dyn FnMut(&str) -> Option<String>,
+) -> Vec<DetectedProcess> {
+    let constants = build_constant_table(text);
+    let mut drafts: Vec<Draft> = APP_START
+        .captures_iter(text)
+        .map(|caps| read_app(text, &caps, &constants))
+        .collect();
+
+    relabel_vite_ui_as_dev_ui(&mut drafts);
+
+    drafts
+        .into_iter()
+        .map(|draft| {
+            let ports = draft.ports.into_enumerated();
+            let mut port = ports.first().map(|(_, found)| found.value);
+            if port.is_none() && draft.uses_vite {
+                if let Some(cwd) = &draft.cwd {
+                    port = vite_config(cwd).and_then(|config| first_bare_port(&config));
+                }
+            }
+            DetectedProcess {
+                name: draft.name,
+                name_range: draft.name_range,
+                block_range: draft.block_range,
+                ports: ports
+                    .into_iter()
+                    .map(|(label, found)| DetectedPort {
+                        label,
+                        port: found.value,
+                        value_range: Some(found.digits),
+                    })
+                    .collect(),
+                port,
+                uses_vite: draft.uses_vite,
+                cwd: draft.cwd,
+            }
+        })
+        .collect()
+}
+
+/// The guide's display line: `name:5555` for one port, `name (cdp:5556,health:5557)` for several (no space
+/// after the comma), just `name` for none. Used wherever we quote what the guide would print.
+pub fn display_line(name: &str, ports: &[DetectedPort]) -> String {
+    match ports {
+        [] => name.to_string(),
+        [only] => format!("{name}:{}", only.port),
+        several => {
+            let entries: Vec<String> = several
+                .iter()
+                .map(|found| format!("{}:{}", found.label, found.port))
+                .collect();
+            format!("{name} ({})", entries.join(","))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Patterns
+
+/// JavaScript's `\s`: ASCII whitespace plus the Unicode space separators, line separators and the BOM.
+/// (Rust's notion differs: it counts U+0085 and not U+FEFF.)
+const JS_SPACE_CLASS: &str = r"[\t\n\x0B\x0C\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]";
+
+/// Compiles a pattern written in JavaScript's regex dialect: `\s`, `\w`, `\d` and `\b` are rewritten to
+/// their JavaScript (non-`u`) meanings, since the `regex` crate's defaults are Unicode-aware.
+fn js_regex(pattern: &str) -> Regex {
+    let translated = pattern
+        .replace(r"\s", JS_SPACE_CLASS)
+        .replace(r"\w", "[0-9A-Za-z_]")
+        .replace(r"\d", "[0-9]")
+        .replace(r"\b", r"(?-u:\b)");
+    Regex::new(&translated).expect("the detector's patterns are fixed and valid")
+}
+
+/// §3.2: `{`, optional whitespace, `name`, `:`, a quote, non-quote characters, a quote (either kind each).
+/// Literal reading: no whitespace before the colon; whitespace after it is allowed (every real file has it).
+static APP_START: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"\{\s*name:\s*['"]([^'"]+)['"]"#));
+
+/// §3.1 loose constants. Literal reading: no word boundary before the keyword; "digits directly after `=`"
+/// is read as "no expression between", whitespace allowed (as in `const API_PORT = 5555`).
+static LOOSE_CONSTANT: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r"(?:const|let|var)\s+(\w*PORT\w*)\s*=\s*(\d+)"));
+
+/// §3.1: the header of the `PORTS` object; only the first match counts.
+static PORTS_DECLARATION: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r"(?:const|let|var)\s+PORTS\s*=\s*\{"));
+
+/// `word: <digits>` as the PORTS table and the literal ports map read it. Whitespace before the colon is
+/// allowed: the spec's ternary cases (`? 5432 : 5561` → key `5432`) require it.
+static WORD_COLON_DIGITS: LazyLock<Regex> = LazyLock::new(|| js_regex(r"(\w+)\s*:\s*(\d+)"));
+
+/// §3.1 groups: `word: {` up to the next `}`, found left to right without overlap.
+static PORTS_GROUP: LazyLock<Regex> = LazyLock::new(|| js_regex(r"(\w+)\s*:\s*\{([^}]*)\}"));
+
+/// §3.4: the first lower-case, unquoted, word-bounded `ports: {` up to the first `}` after it.
+static PORTS_MAP: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\bports:\s*\{([^}]*)\}"));
+
+/// §3.5: the first `ports:` followed by a dotted word. Literal reading: the prose names a word boundary
+/// only for §3.4, so none here.
+static PORTS_REFERENCE: LazyLock<Regex> = LazyLock::new(|| js_regex(r"ports:\s*(\w+(?:\.\w+)*)"));
+
+/// §3.6 env block headers, in processing order. Literal reading: no word boundary before the key.
+static ENV_HEADERS: LazyLock<[Regex; 3]> = LazyLock::new(|| {
+    [
+        js_regex(r"env:\s*\{"),
+        js_regex(r"env_development:\s*\{"),
+        js_regex(r"env_production:\s*\{"),
+    ]
+});
+
+/// §3.6 env keys: `PORT` or `<LETTER>[A-Z0-9_]*_PORT`, ASCII-word-bounded before, optionally quoted, then
+/// `:`. Literal reading: the colon follows the key (or its closing quote) directly.
+static ENV_KEY: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r#"['"]?\b(PORT|[A-Z][A-Z0-9_]*_PORT)['"]?:"#));
+
+/// §3.6 value form 2: ends with `||`, optional space, optional quote, digits, optional quote.
+static OR_DEFAULT: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"\|\|\s*['"]?(\d+)['"]?$"#));
+
+/// §3.8 args: `args`, `:`, a quote, non-quote characters, `--port`, whitespace, digits. No word boundary
+/// before `args` (so `node_args` counts); the greedy run takes the last `--port N` in the string.
+static ARGS_PORT: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r#"args:\s*['"][^'"]*--port\s+(\d+)"#));
+
+/// §3.8 bare key and §3.11 Vite config: the first lower-case `port: <digits>`. Literal reading: no word
+/// boundary before `port`.
+static BARE_PORT: LazyLock<Regex> = LazyLock::new(|| js_regex(r"port:\s*(\d+)"));
+
+/// §2 `cwd`: the first `cwd: '…'` string literal. Literal reading: a non-empty string, either quote kind.
+static CWD: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"cwd:\s*['"]([^'"]+)['"]"#));
+
+/// §3.10: the word `vite`, case-insensitive (ASCII folding, as a non-`u` JavaScript regex), word-bounded.
+static VITE_WORD: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\b[vV][iI][tT][eE]\b"));
+
+// ---------------------------------------------------------------------------------------------------------
+// JavaScript object semantics
+
+/// A string-keyed map that behaves like a JavaScript plain object where PortOS relies on it: assigning an
+/// existing key keeps its position, assigning `__proto__` is a no-op, and enumeration lists array-index
+/// keys first in ascending order, then the rest in insertion order.
+#[derive(Clone, Debug)]
+struct JsObject<V> {
+    entries: Vec<(String, V)>,
+}
+
+impl<V> Default for JsObject<V> {
+    fn default() -> Self {
+        JsObject {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V> JsObject<V> {
+    fn set(&mut self, key: &str, value: V) {
+        // `obj.__proto__ = number` on a plain object changes nothing.
+        if key == "__proto__" {
+            return;
+        }
+        match self
+            .entries
+            .iter_mut()
+            .find(|(existing, _)| existing == key)
+        {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key.to_string(), value)),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.entries
+            .iter()
+            .find(|(existing, _)| existing == key)
+            .map(|(_, value)| value)
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        let index = self
+            .entries
+            .iter()
+            .position(|(existing, _)| existing == key)?;
+        Some(self.entries.remove(index).1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries in JavaScript's enumeration order.
+    fn into_enumerated(self) -> Vec<(String, V)> {
+        let (mut indexed, named): (Vec<_>, Vec<_>) = self
+            .entries
+            .into_iter()
+            .partition(|(key, _)| array_index(key).is_some());
+        indexed.sort_by_key(|(key, _)| array_index(key));
+        indexed.extend(named);
+        indexed
+    }
+}
+
+/// The value of a key JavaScript treats as an array index (`"0"`, `"6201"`; not `"01"`, not 2³²−1).
+fn array_index(key: &str) -> Option<u32> {
+    let canonical = key == "0" || (key.len() <= 10 && !key.starts_with('0'));
+    if !canonical || key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<u64>()
+        .ok()
+        .filter(|&value| value <= u64::from(u32::MAX - 1))
+        .map(|value| value as u32)
+}
+
+/// Parses an ASCII digit run, saturating instead of overflowing (PortOS keeps any size; we cap at i64).
+fn parse_digits(digits: &str) -> i64 {
+    digits.bytes().fold(0i64, |total, byte| {
+        total
+            .saturating_mul(10)
+            .saturating_add(i64::from(byte.wrapping_sub(b'0')))
+    })
+}
+
+/// A number read from the text, with the absolute range of its digits.
+fn number_at(text_offset: usize, digits: regex::Match<'_>) -> ConstNumber {
+    ConstNumber {
+        value: parse_digits(digits.as_str()),
+        digits: TextRange::new(text_offset + digits.start(), text_offset + digits.end()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// §3.1 constant table
+
+fn build_constant_table(text: &str) -> JsObject<ConstValue> {
+    let mut table = JsObject::default();
+    for caps in LOOSE_CONSTANT.captures_iter(text) {
+        table.set(&caps[1], ConstValue::Number(number_at(0, group(&caps, 2))));
+    }
+
+    let Some(header) = PORTS_DECLARATION.find(text) else {
+        return table;
+    };
+    let open = header.end() - 1;
+    // Literal reading: a PORTS object that never closes runs to the end of the text.
+    let end = naive_matching_brace(text.as_bytes(), open).map_or(text.len(), |close| close + 1);
+    let body = &text[open..end];
+
+    // Every `word: digits` at any depth first, then the groups (the order the spec lists them in).
+    for caps in WORD_COLON_DIGITS.captures_iter(body) {
+        let key = format!("PORTS.{}", &caps[1]);
+        table.set(&key, ConstValue::Number(number_at(open, group(&caps, 2))));
+    }
+    for caps in PORTS_GROUP.captures_iter(body) {
+        let inner = group(&caps, 2);
+        let mut members = JsObject::default();
+        for sub in WORD_COLON_DIGITS.captures_iter(inner.as_str()) {
+            let number = number_at(open + inner.start(), group(&sub, 2));
+            let key = format!("PORTS.{}.{}", &caps[1], &sub[1]);
+            table.set(&key, ConstValue::Number(number.clone()));
+            members.set(&sub[1], number);
+        }
+        let key = format!("PORTS.{}", &caps[1]);
+        table.set(&key, ConstValue::Group(members.into_enumerated()));
+    }
+    table
+}
+
+/// A capture group the pattern always has when it matched.
+fn group<'t>(caps: &Captures<'t>, index: usize) -> regex::Match<'t> {
+    caps.get(index)
+        .expect("the group is not optional in its pattern")
+}
+
+/// §3.1: the `}` that brings a plain `{`/`}` count back to zero, blind to strings and comments.
+fn naive_matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, &byte) in bytes.iter().enumerate().skip(open) {
+        match byte {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// §3.2 block extent
+
+#[derive(Clone, Copy)]
+enum ScanState {
+    Code,
+    LineComment,
+    BlockComment,
+    /// Inside a `'`, `"` or `` ` `` string (template literals are opaque: `${…}` is not looked into).
+    Quoted(u8),
+}
+
+/// §3.2: the `}` matching the `{` at `open`, counting braces outside `//` and `/* */` comments and
+/// `'`, `"`, `` ` `` strings. Regex literals are not recognised.
+fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut state = ScanState::Code;
+    let mut index = open;
+    while let Some(&byte) = bytes.get(index) {
+        let next = bytes.get(index + 1).copied();
+        match state {
+            ScanState::Code => match byte {
+                b'/' if next == Some(b'/') => {
+                    state = ScanState::LineComment;
+                    index += 1;
+                }
+                b'/' if next == Some(b'*') => {
+                    // The opener's `*` cannot also close it: `/*/` stays open.
+                    state = ScanState::BlockComment;
+                    index += 1;
+                }
+                b'\'' | b'"' | b'`' => state = ScanState::Quoted(byte),
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Some(index);
+                    }
+                }
+                _ => {}
+            },
+            // Literal reading: a line comment ends at `\n` only (not `\r`, U+2028 or U+2029).
+            ScanState::LineComment if byte == b'\n' => state = ScanState::Code,
+            ScanState::BlockComment if byte == b'*' && next == Some(b'/') => {
+                state = ScanState::Code;
+                index += 1;
+            }
+            // Literal reading: the odd-backslash-run rule applies to the closing quote; an opening quote
+            // is never considered escaped.
+            ScanState::Quoted(quote) if byte == quote && !is_escaped(bytes, index) => {
+                state = ScanState::Code;
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    None
+}
+
+/// Whether the byte at `index` is preceded by an odd run of backslashes.
+fn is_escaped(bytes: &[u8], index: usize) -> bool {
+    let run = bytes[..index]
+        .iter()
+        .rev()
+        .take_while(|&&byte| byte == b'\\')
+        .count();
+    run % 2 == 1
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// §3.2–§3.9 one app
+
+/// A process before the post-pass: its ports still as PortOS's `ports` object.
+struct Draft {
+    name: String,
+    name_range: TextRange,
+    block_range: TextRange,
+    ports: JsObject<ConstNumber>,
+    uses_vite: bool,
+    cwd: Option<String>,
+}
+
+fn read_app(text: &str, caps: &Captures<'_>, constants: &JsObject<ConstValue>) -> Draft {
+    let open = group(caps, 0).start();
+    let name = group(caps, 1);
+    let end = matching_brace(text.as_bytes(), open).map_or(open + 1, |close| close + 1);
+    let block = &text[open..end];
+    let ports = if end == open + 1 {
+        JsObject::default()
+    } else {
+        ports_of_block(block, open, name.as_str(), constants)
+    };
+    Draft {
+        name: name.as_str().to_string(),
+        name_range: TextRange::new(name.start(), name.end()),
+        block_range: TextRange::new(open, end),
+        ports,
+        uses_vite: VITE_WORD.is_match(block) || block.contains("VITE_PORT"),
+        cwd: CWD.captures(block).map(|cwd| cwd[1].to_string()),
+    }
+}
+
+/// §3.3: the five sources in order; the first that yields anything wins.
+fn ports_of_block(
+    block: &str,
+    offset: usize,
+    name: &str,
+    constants: &JsObject<ConstValue>,
+) -> JsObject<ConstNumber> {
+    let sources: [&dyn Fn() -> JsObject<ConstNumber>; 5] = [
+        &|| literal_ports_map(block, offset),
+        &|| referenced_ports_group(block, constants),
+        &|| env_ports(block, offset, name, constants),
+        &|| single_port(&ARGS_PORT, block, offset, "ui"),
+        &|| single_port(&BARE_PORT, block, offset, "api"),
+    ];
+    sources
+        .iter()
+        .map(|source| source())
+        .find(|ports| !ports.is_empty())
+        .unwrap_or_default()
+}
+
+/// Sets `label` unless the number is 0, which PortOS treats as no port.
+fn set_port(ports: &mut JsObject<ConstNumber>, label: &str, number: ConstNumber) {
+    if number.value != 0 {
+        ports.set(label, number);
+    }
+}
+
+/// §3.4: every `word: digits` between the first `ports: {` and the first `}` after it.
+fn literal_ports_map(block: &str, offset: usize) -> JsObject<ConstNumber> {
+    let mut ports = JsObject::default();
+    if let Some(caps) = PORTS_MAP.captures(block) {
+        let body = group(&caps, 1);
+        for entry in WORD_COLON_DIGITS.captures_iter(body.as_str()) {
+            set_port(
+                &mut ports,
+                &entry[1],
+                number_at(offset + body.start(), group(&entry, 2)),
+            );
+        }
+    }
+    ports
+}
+
+/// §3.5: `ports: PORTS.word`, when the table holds a group under that exact text.
+fn referenced_ports_group(block: &str, constants: &JsObject<ConstValue>) -> JsObject<ConstNumber> {
+    let mut ports = JsObject::default();
+    let reference = PORTS_REFERENCE.captures(block);
+    if let Some(ConstValue::Group(members)) = reference.and_then(|caps| constants.get(&caps[1])) {
+        for (label, number) in members {
+            set_port(&mut ports, label, number.clone());
+        }
+    }
+    ports
+}
+
+/// §3.6–§3.7: the env blocks' port keys, merged by precedence, then labelled.
+fn env_ports(
+    block: &str,
+    offset: usize,
+    name: &str,
+    constants: &JsObject<ConstValue>,
+) -> JsObject<ConstNumber> {
+    let mut by_key: JsObject<ConstNumber> = JsObject::default();
+    for header in ENV_HEADERS.iter() {
+        for found in header.find_iter(block) {
+            let open = found.end() - 1;
+            let end = matching_brace(block.as_bytes(), open).map_or(open + 1, |close| close + 1);
+            read_env_keys(&block[open..end], offset + open, constants, &mut by_key);
+        }
+    }
+    label_env_ports(by_key, name)
+}
+
+/// §3.6: every port key in one env block's raw text; a resolved value overwrites, an unresolved one not.
+fn read_env_keys(
+    env: &str,
+    offset: usize,
+    constants: &JsObject<ConstValue>,
+    by_key: &mut JsObject<ConstNumber>,
+) {
+    // Literal reading: the search for the next key resumes right after this key's colon.
+    for caps in ENV_KEY.captures_iter(env) {
+        let value_start = group(&caps, 0).end();
+        let rest = &env[value_start..];
+        let value_end = rest.find([',', '}', '\n']).unwrap_or(rest.len());
+        let raw = &rest[..value_end];
+        let value = raw.trim_matches(is_js_space);
+        let value_offset =
+            offset + value_start + (raw.len() - raw.trim_start_matches(is_js_space).len());
+        if let Some(number) = resolve_env_value(value, value_offset, constants) {
+            set_port(by_key, &caps[1], number);
+        }
+    }
+}
+
+/// JavaScript's whitespace (what `\s` and `String.prototype.trim` strip).
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
+    )
+}
+
+/// §3.6's three value forms: all digits; `… || N` (optionally quoted N); an exact constant-table key.
+/// `offset` is where `value` starts in the file.
+fn resolve_env_value(
+    value: &str,
+    offset: usize,
+    constants: &JsObject<ConstValue>,
+) -> Option<ConstNumber> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(ConstNumber {
+            value: parse_digits(value),
+            digits: TextRange::new(offset, offset + value.len()),
+        });
+    }
+    if let Some(caps) = OR_DEFAULT.captures(value) {
+        return Some(number_at(offset, group(&caps, 1)));
+    }
+    // Literal reading: a table key that names a group is not a port (only numbers resolve).
+    match constants.get(value) {
+        Some(ConstValue::Number(number)) => Some(number.clone()),
+        _ => None,
+    }
+}
+
+/// §3.7: `CDP_PORT` → cdp; `PORT` → ui / health / api by the process name; `VITE_PORT` → ui; every other
+/// key → its camel-cased stem unless that label is taken.
+fn label_env_ports(by_key: JsObject<ConstNumber>, name: &str) -> JsObject<ConstNumber> {
+    let mut ports = JsObject::default();
+    let cdp = by_key.get("CDP_PORT");
+    if let Some(cdp) = cdp {
+        ports.set("cdp", cdp.clone());
+    }
+    if let Some(port) = by_key.get("PORT") {
+        let lower = name.to_ascii_lowercase();
+        let label = if ["-ui", "_ui", "-client", "_client"]
+            .iter()
+            .any(|suffix| lower.ends_with(suffix))
+        {
+            "ui"
+        // Literal reading: only the ui/client suffixes are said to be case-insensitive.
+        } else if (name.ends_with("-browser") || name.ends_with("_browser")) && cdp.is_some() {
+            "health"
+        } else {
+            "api"
+        };
+        ports.set(label, port.clone());
+    }
+    if let Some(vite) = by_key.get("VITE_PORT") {
+        ports.set("ui", vite.clone());
+    }
+    for (key, number) in &by_key.entries {
+        if matches!(key.as_str(), "PORT" | "CDP_PORT" | "VITE_PORT") {
+            continue;
+        }
+        let label = camel_case_stem(key);
+        if !ports.contains(&label) {
+            ports.set(&label, number.clone());
+        }
+    }
+    ports
+}
+
+/// `METRICS_HTTP_PORT` → `metricsHttp`: drop the trailing `_PORT` (or `PORT`), lower-case, and turn each
+/// `_` + letter into the upper-case letter.
+fn camel_case_stem(key: &str) -> String {
+    let stem = key
+        .strip_suffix("_PORT")
+        .or_else(|| key.strip_suffix("PORT"))
+        .unwrap_or(key)
+        .to_ascii_lowercase();
+    let mut label = String::with_capacity(stem.len());
+    let mut chars = stem.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&letter) if c == '_' && letter.is_ascii_lowercase() => {
+                label.push(letter.to_ascii_uppercase());
+                chars.next();
+            }
+            _ => label.push(c),
+        }
+    }
+    label
+}
+
+/// §3.8: one labelled port from the first match of `pattern` (args `--port` or a bare `port:`).
+fn single_port(pattern: &Regex, block: &str, offset: usize, label: &str) -> JsObject<ConstNumber> {
+    let mut ports = JsObject::default();
+    if let Some(caps) = pattern.captures(block) {
+        set_port(&mut ports, label, number_at(offset, group(&caps, 1)));
+    }
+    ports
+}
+
+/// §3.11: the first `port: digits` of a Vite config, when it is not 0.
+fn first_bare_port(config: &str) -> Option<i64> {
+    let caps = BARE_PORT.captures(config)?;
+    Some(parse_digits(&caps[1])).filter(|&port| port != 0)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// §3.10 post-pass
+
+/// If any process has an `api` port, every Vite process with `ui` and no `devUi` gets its `ui` moved to
+/// `devUi` (appended, so it enumerates last).
+fn relabel_vite_ui_as_dev_ui(drafts: &mut [Draft]) {
+    if !drafts.iter().any(|draft| draft.ports.contains("api")) {
+        return;
+    }
+    for draft in drafts.iter_mut() {
+        if draft.uses_vite && !draft.ports.contains("devUi") {
+            if let Some(ui) = draft.ports.remove("ui") {
+                draft.ports.set("devUi", ui);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(process: &DetectedProcess) -> Vec<(&str, i64)> {
+        process
+            .ports
+            .iter()
+            .map(|found| (found.label.as_str(), found.port))
+            .collect()
+    }
+
+    #[test]
+    fn js_space_class_and_trim_agree() {
+        let pattern = js_regex(r"^\s+$");
+        for c in ['\u{A0}', '\u{3000}', '\u{FEFF}', '\u{2028}', '\t'] {
+            assert!(pattern.is_match(&c.to_string()), "{c:?}");
+            assert!(is_js_space(c));
+        }
+        assert!(!pattern.is_match("\u{85}"));
+        assert!(!is_js_space('\u{85}'));
+    }
+
+    #[test]
+    fn word_classes_are_ascii() {
+        assert!(!js_regex(r"^\w$").is_match("é"));
+        assert!(!js_regex(r"^\d$").is_match("٣"));
+        assert!(js_regex(r"\bBER").is_match("ÜBER"));
+    }
+
+    #[test]
+    fn array_index_keys() {
+        assert_eq!(array_index("0"), Some(0));
+        assert_eq!(array_index("6201"), Some(6201));
+        assert_eq!(array_index("01"), None);
+        assert_eq!(array_index("4294967294"), Some(4_294_967_294));
+        assert_eq!(array_index("4294967295"), None);
+        assert_eq!(array_index("api"), None);
+        assert_eq!(array_index(""), None);
+    }
+
+    #[test]
+    fn js_object_order_and_proto() {
+        let mut object = JsObject::default();
+        object.set("b", 1);
+        object.set("10", 2);
+        object.set("a", 3);
+        object.set("2", 4);
+        object.set("b", 5);
+        object.set("__proto__", 6);
+        let keys: Vec<_> = object.into_enumerated().into_iter().collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("2".to_string(), 4),
+                ("10".to_string(), 2),
+                ("b".to_string(), 5),
+                ("a".to_string(), 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn digits_saturate() {
+        assert_eq!(parse_digits("0065"), 65);
+        assert_eq!(parse_digits("99999999999999999999999"), i64::MAX);
+    }
+
+    #[test]
+    fn camel_case_stems() {
+        assert_eq!(camel_case_stem("METRICS_HTTP_PORT"), "metricsHttp");
+        assert_eq!(camel_case_stem("DEV_UI_PORT"), "devUi");
+        assert_eq!(camel_case_stem("H2_PORT"), "h2");
+        assert_eq!(camel_case_stem("A_2_PORT"), "a_2");
+        assert_eq!(camel_case_stem("A__B_PORT"), "a_B");
+    }
+
+    #[test]
+    fn brace_matcher_escapes_and_comments() {
+        let text = r#"{ a: 'x\'}', b: "\\", c: `${ "}" }`, /* } */ // }
+        d: 1 }"#;
+        assert_eq!(matching_brace(text.as_bytes(), 0), Some(text.len() - 1));
+        assert_eq!(matching_brace(b"{ /*/ } */ }", 0), Some(11));
+        assert_eq!(matching_brace(b"{ 'open }", 0), None);
+    }
+
+    #[test]
+    fn env_value_forms() {
+        let text = "const API_PORT = 7000;\nmodule.exports = { apps: [{ name: 'a', env: {\n  PORT: process.env.PORT || '4420', \n} }, { name: 'b', env: { PORT: API_PORT } }, { name: 'c', env: { PORT: parseInt(x, 10) || 5 } }] };";
+        let found = detect(text);
+        assert_eq!(labels(&found[0]), vec![("api", 4420)]);
+        assert_eq!(
+            &text[found[0].ports[0].value_range.unwrap().as_range()],
+            "4420"
+        );
+        assert_eq!(labels(&found[1]), vec![("api", 7000)]);
+        assert_eq!(
+            &text[found[1].ports[0].value_range.unwrap().as_range()],
+            "7000"
+        );
+        assert!(found[2].ports.is_empty());
+    }
+
+    #[test]
+    fn display_lines() {
+        let port = |label: &str, port| DetectedPort {
+            label: label.to_string(),
+            port,
+            value_range: None,
+        };
+        assert_eq!(display_line("a", &[]), "a");
+        assert_eq!(display_line("a", &[port("api", 5555)]), "a:5555");
+        assert_eq!(
+            display_line("b", &[port("cdp", 5556), port("health", 5557)]),
+            "b (cdp:5556,health:5557)"
+        );
+    }
+}
