@@ -21,7 +21,8 @@ pub struct DetectedPort {
     /// The number PortOS took; values above 65535 are kept, as PortOS keeps them.
     pub port: i64,
     /// Byte range of the digits PortOS took, when it took them from this text. For a value that came
-    /// through the constant table (`PORT: PORTS.API`) this is the constant's digits.
+    /// through the constant table (`PORT: PORTS.API`) this is the constant's digits. Every port the
+    /// detector labels comes from the file, so this is `Some` today; a Vite-config port is never labelled.
     pub value_range: Option<TextRange>,
 }
 
@@ -505,6 +506,7 @@ fn read_app(
         .find(text.as_bytes(), open)
         .map_or(open + 1, |close| close + 1);
     let block = &text[open..end];
+    // §3.2: a block that never closes is just its `{` and yields no ports.
     let ports = if end == open + 1 {
         JsObject::default()
     } else {
