@@ -38,11 +38,7 @@ impl LineIndex {
     /// Indexes `text`. Lines end at `\n`, `\r\n` or a lone `\r`, as LSP defines them.
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let first = if text.starts_with(BOM) {
-            BOM.len_utf8()
-        } else {
-            0
-        };
+        let first = if text.starts_with(BOM) { BOM.len_utf8() } else { 0 };
         let mut line_starts = vec![first as u32];
         let mut line_ends = Vec::new();
         let mut i = first;
@@ -165,11 +161,7 @@ mod tests {
     fn roundtrip(text: &str, offset: usize, enc: Encoding) -> (u32, u32) {
         let index = LineIndex::new(text);
         let pos = index.position(text, offset, enc);
-        assert_eq!(
-            index.offset(text, pos, enc),
-            Some(offset),
-            "round trip of {offset} in {enc:?}"
-        );
+        assert_eq!(index.offset(text, pos, enc), Some(offset), "round trip of {offset} in {enc:?}");
         (pos.line, pos.col)
     }
 
@@ -188,10 +180,7 @@ mod tests {
     fn offset_inside_crlf_clamps_to_line_end() {
         let text = "ab\r\ncd";
         let index = LineIndex::new(text);
-        assert_eq!(
-            index.position(text, 3, Encoding::Utf16),
-            LineCol { line: 0, col: 2 }
-        );
+        assert_eq!(index.position(text, 3, Encoding::Utf16), LineCol { line: 0, col: 2 });
     }
 
     #[test]
@@ -226,41 +215,23 @@ mod tests {
         let a = text.find('A').unwrap();
         assert_eq!(roundtrip(text, a, Encoding::Utf16), (0, 6));
         let index = LineIndex::new(text);
-        assert_eq!(
-            index.position(text, 0, Encoding::Utf16),
-            LineCol { line: 0, col: 0 }
-        );
+        assert_eq!(index.position(text, 0, Encoding::Utf16), LineCol { line: 0, col: 0 });
     }
 
     #[test]
     fn column_in_the_middle_of_a_surrogate_pair_rounds_down() {
         let text = "🚀x";
         let index = LineIndex::new(text);
-        assert_eq!(
-            index.offset(text, LineCol { line: 0, col: 1 }, Encoding::Utf16),
-            Some(0)
-        );
-        assert_eq!(
-            index.offset(text, LineCol { line: 0, col: 99 }, Encoding::Utf16),
-            Some(5)
-        );
-        assert_eq!(
-            index.offset(text, LineCol { line: 1, col: 0 }, Encoding::Utf16),
-            None
-        );
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 1 }, Encoding::Utf16), Some(0));
+        assert_eq!(index.offset(text, LineCol { line: 0, col: 99 }, Encoding::Utf16), Some(5));
+        assert_eq!(index.offset(text, LineCol { line: 1, col: 0 }, Encoding::Utf16), None);
     }
 
     #[test]
     fn offsets_past_the_end_or_inside_a_char_are_clamped() {
         let text = "é\n";
         let index = LineIndex::new(text);
-        assert_eq!(
-            index.position(text, 1, Encoding::Utf16),
-            LineCol { line: 0, col: 0 }
-        );
-        assert_eq!(
-            index.position(text, 99, Encoding::Utf16),
-            LineCol { line: 1, col: 0 }
-        );
+        assert_eq!(index.position(text, 1, Encoding::Utf16), LineCol { line: 0, col: 0 });
+        assert_eq!(index.position(text, 99, Encoding::Utf16), LineCol { line: 1, col: 0 });
     }
 }

@@ -91,8 +91,7 @@ pub fn parse(text: &str) -> Parsed {
         parser.parse(text, None)
     });
     // `parse` only returns None on cancellation or without a language, neither of which we allow.
-    let tree =
-        tree.expect("tree-sitter parse without timeout or cancellation always yields a tree");
+    let tree = tree.expect("tree-sitter parse without timeout or cancellation always yields a tree");
     let errors = collect_errors(&tree, text);
     Parsed { tree, errors }
 }
@@ -152,20 +151,12 @@ mod tests {
     fn missing_comma_is_reported_and_bounded() {
         let parsed = parse("const a = { x: 1 y: 2 };\nconst b = 3;\n");
         assert!(!parsed.errors.is_empty());
-        assert!(
-            parsed.errors.iter().all(|e| !e.unbounded),
-            "{:?}",
-            parsed.errors
-        );
+        assert!(parsed.errors.iter().all(|e| !e.unbounded), "{:?}", parsed.errors);
     }
 
     #[test]
     fn unterminated_comment_is_unbounded() {
         let parsed = parse("const a = 1;\n/* open\nconst b = 2;\n");
-        assert!(
-            parsed.errors.iter().any(|e| e.unbounded),
-            "{:?}",
-            parsed.errors
-        );
+        assert!(parsed.errors.iter().any(|e| e.unbounded), "{:?}", parsed.errors);
     }
 }

@@ -38,10 +38,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "file looks binary (NUL byte at offset {offset})")
             }
             DecodeError::InvalidUtf8 { offset } => {
-                write!(
-                    f,
-                    "file is not valid UTF-8 (invalid byte at offset {offset})"
-                )
+                write!(f, "file is not valid UTF-8 (invalid byte at offset {offset})")
             }
         }
     }
@@ -72,18 +69,12 @@ mod tests {
 
     #[test]
     fn refuses_binary_invalid_and_large() {
-        assert_eq!(
-            decode(b"ab\0".to_vec(), 10),
-            Err(DecodeError::Binary { offset: 2 })
-        );
+        assert_eq!(decode(b"ab\0".to_vec(), 10), Err(DecodeError::Binary { offset: 2 }));
         assert_eq!(
             decode(vec![b'a', 0xff], 10),
             Err(DecodeError::InvalidUtf8 { offset: 1 })
         );
-        assert!(matches!(
-            decode(vec![b'a'; 11], 10),
-            Err(DecodeError::TooLarge { .. })
-        ));
+        assert!(matches!(decode(vec![b'a'; 11], 10), Err(DecodeError::TooLarge { .. })));
         assert_eq!(decode(b"ok".to_vec(), 10).unwrap(), "ok");
     }
 }
