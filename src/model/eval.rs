@@ -758,10 +758,45 @@ impl<'t> Scope<'t> {
     }
 
     fn object(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
-        let loc = self.loc(node);
-        let mut object = Object::default();
         let mut cursor = node.walk();
         let members: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        self.object_of(session, self.loc(node), members)
+    }
+
+    /// A missing `}` makes tree-sitter read the next element of a list into the broken one, the next
+    /// element's `{` left as an ERROR among the members. Splitting there gives the broken element what it
+    /// had and the next element back as itself, instead of one object whose later keys overwrite the
+    /// earlier ones. `None` when the object has no such ERROR.
+    fn run_on_objects(&self, node: Node<'t>) -> Option<Vec<(Loc, Vec<Node<'t>>)>> {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        let opens_object =
+            |n: &Node<'t>| n.is_error() && n.child(0).is_some_and(|c| c.kind() == "{");
+        if !children.iter().any(opens_object) {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut start = node.start_byte();
+        let mut members: Vec<Node<'t>> = Vec::new();
+        for child in children {
+            if opens_object(&child) {
+                let end = members.last().map_or(child.start_byte(), |m| m.end_byte());
+                let range = TextRange::new(start, end);
+                parts.push((Loc::new(self.file, range), std::mem::take(&mut members)));
+                start = child.start_byte();
+                let mut inner = child.walk();
+                members.extend(child.named_children(&mut inner));
+            } else {
+                members.push(child);
+            }
+        }
+        let range = TextRange::new(start, node.end_byte());
+        parts.push((Loc::new(self.file, range), members));
+        Some(parts)
+    }
+
+    fn object_of(&mut self, session: &mut Session, loc: Loc, members: Vec<Node<'t>>) -> Traced {
+        let mut object = Object::default();
         for member in members {
             match member.kind() {
                 "pair" => {
@@ -856,6 +891,12 @@ impl<'t> Scope<'t> {
                 match value.value {
                     Value::Array(spread) => items.extend(spread),
                     _ => items.push(value.used_at(self.loc(element))),
+                }
+            } else if element.kind() == "object"
+                && let Some(parts) = self.run_on_objects(element)
+            {
+                for (part_loc, members) in parts {
+                    items.push(self.object_of(session, part_loc, members));
                 }
             } else {
                 items.push(self.eval(session, element));
