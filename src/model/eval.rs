@@ -641,6 +641,10 @@ impl<'t> Scope<'t> {
 
     fn eval_inner(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
+        if node.is_missing() {
+            // Tree-sitter stood in a zero-width token for a value the source does not have (`PORT: ,`).
+            return self.unknown(node, Unknown::Unsupported("a value missing from the source".into()));
+        }
         match node.kind() {
             "number" => match parse_number_literal(self.src(node)) {
                 Some(n) => Traced::here(Value::Number(n), loc),
@@ -880,7 +884,8 @@ impl<'t> Scope<'t> {
         let mut cursor = node.walk();
         let elements: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for element in elements {
-            if element.kind() == "comment" {
+            // An ERROR among the elements is reported as a syntax error; it is no element of the list.
+            if element.kind() == "comment" || element.is_error() {
                 continue;
             }
             if element.kind() == "spread_element" {
