@@ -745,7 +745,10 @@ impl<'t> Scope<'t> {
                     self.loc(part),
                 )),
                 "template_substitution" => match part.named_child(0) {
-                    Some(expr) => parts.push(self.eval(session, expr)),
+                    Some(expr) => {
+                        let value = self.eval(session, expr);
+                        parts.push(stringified(value));
+                    }
                     None => {
                         return self
                             .unknown(part, Unknown::Unsupported("an empty substitution".into()));
@@ -1108,7 +1111,13 @@ impl<'t> Scope<'t> {
                 logical(op, l, r, loc)
             }
             _ => {
-                let r = self.eval(session, right);
+                let mut r = self.eval(session, right);
+                let mut l = l;
+                if op == "+" && (is_string(&l.value) || is_string(&r.value)) {
+                    // Concatenation: a number keeps its origin inside the string (`'--port ' + PORTS.UI`).
+                    l = stringified(l);
+                    r = stringified(r);
+                }
                 let op = op.to_string();
                 combine(l, r, loc, &move |a, b| arithmetic(&op, a, b))
             }
@@ -1235,6 +1244,45 @@ impl<'t> Scope<'t> {
         session.depth -= 1;
         session.modules.insert(path, Some(exports.clone()));
         with_default(exports, esm).used_at(loc)
+    }
+}
+
+/// A value about to become part of a string (a template substitution, `'…' + x`) as a string whose one piece
+/// points at the value's definition, so a port written through `${PORTS.UI}` is traced to `PORTS.UI`'s literal.
+fn stringified(value: Traced) -> Traced {
+    match value.value {
+        Value::Alternatives(items) => {
+            let loc = value.use_;
+            alternatives(items.into_iter().map(stringified).collect(), loc)
+        }
+        Value::String(_) | Value::Unknown(_) | Value::Object(_) | Value::Array(_) => value,
+        ref other => match to_js_string(other) {
+            Some(text) => {
+                let piece = Piece {
+                    range: 0..text.len(),
+                    def: value.def,
+                    verbatim: false,
+                };
+                Traced {
+                    value: Value::String(Str {
+                        text,
+                        pieces: vec![piece],
+                    }),
+                    def: value.def,
+                    use_: value.use_,
+                }
+            }
+            None => value,
+        },
+    }
+}
+
+/// Whether `+` on this value concatenates: a string, or alternatives that are all strings.
+fn is_string(value: &Value) -> bool {
+    match value {
+        Value::String(_) => true,
+        Value::Alternatives(items) => items.iter().all(|t| is_string(&t.value)),
+        _ => false,
     }
 }
 
