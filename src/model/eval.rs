@@ -84,12 +84,14 @@ pub struct Session<'l> {
 impl<'l> Session<'l> {
     /// Starts a session for `main` inside `workspace` (where `require` may reach; `None` forbids it).
     pub fn new(main: SourceFile, loader: &'l dyn SourceLoader, workspace: Option<PathBuf>) -> Self {
+        // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
+        let modules = HashMap::from([(normalize(&main.path), None)]);
         Session {
             files: vec![main],
             notes: Vec::new(),
             loader,
             workspace,
-            modules: HashMap::new(),
+            modules,
             depth: 0,
         }
     }
@@ -1181,6 +1183,14 @@ impl<'t> Scope<'t> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        let inside = |path: &Path| {
+            path.starts_with(normalize(&workspace))
+                && !path.components().any(|c| c.as_os_str() == "node_modules")
+        };
+        // Judge the path as written before probing the disk: nothing outside the workspace is even looked at.
+        if !inside(&normalize(&base.join(specifier))) {
+            return external(format!("`{specifier}`"));
+        }
         let Some(path) = resolve_module(&base.join(specifier)) else {
             session.note(EvalNote::RequireFailed {
                 loc,
@@ -1193,9 +1203,7 @@ impl<'t> Scope<'t> {
             );
         };
         let path = normalize(&path);
-        if !path.starts_with(normalize(&workspace))
-            || path.components().any(|c| c.as_os_str() == "node_modules")
-        {
+        if !inside(&path) {
             return external(format!("`{specifier}`"));
         }
         if let Some(cached) = session.modules.get(&path) {
