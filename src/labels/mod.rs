@@ -341,7 +341,12 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
 /// Whether a labelled use holds a port that can take its label: PortOS collects no key whose value does not
 /// resolve and counts 0 as no port, so an unknown `PORT` leaves `api` to an `API_PORT` beside it.
 fn takes_label(labelled: &Labelled) -> bool {
-    labelled.source.value.ports().iter().any(|p| p.number != 0.0)
+    labelled
+        .source
+        .value
+        .ports()
+        .iter()
+        .any(|p| p.number != 0.0)
 }
 
 /// First wins for each label within one source; a later port with the same label and another number is
@@ -349,7 +354,9 @@ fn takes_label(labelled: &Labelled) -> bool {
 /// whole is hidden by an earlier one, which is not a collision.
 fn mark_collisions(labelled: &mut [Labelled]) {
     for i in 0..labelled.len() {
-        if labelled[i].replaced || labelled[i].source.instance.is_some() || !takes_label(&labelled[i])
+        if labelled[i].replaced
+            || labelled[i].source.instance.is_some()
+            || !takes_label(&labelled[i])
         {
             continue;
         }

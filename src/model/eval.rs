@@ -645,7 +645,10 @@ impl<'t> Scope<'t> {
         let loc = self.loc(node);
         if node.is_missing() {
             // Tree-sitter stood in a zero-width token for a value the source does not have (`PORT: ,`).
-            return self.unknown(node, Unknown::Unsupported("a value missing from the source".into()));
+            return self.unknown(
+                node,
+                Unknown::Unsupported("a value missing from the source".into()),
+            );
         }
         match node.kind() {
             "number" => match parse_number_literal(self.src(node)) {
