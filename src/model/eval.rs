@@ -896,8 +896,20 @@ impl<'t> Scope<'t> {
         let mut cursor = node.walk();
         let elements: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for element in elements {
-            // An ERROR among the elements is reported as a syntax error; it is no element of the list.
-            if element.kind() == "comment" || element.is_error() {
+            // An ERROR among the elements is reported as a syntax error; it is no element of the list, but a
+            // complete object inside it (an app followed by a missing comma) still is one.
+            if element.is_error() {
+                let mut inner = element.walk();
+                let recovered: Vec<Node<'t>> = element
+                    .named_children(&mut inner)
+                    .filter(|n| n.kind() == "object" && !n.has_error())
+                    .collect();
+                for object in recovered {
+                    items.push(self.eval(session, object));
+                }
+                continue;
+            }
+            if element.kind() == "comment" {
                 continue;
             }
             if element.kind() == "spread_element" {
