@@ -456,10 +456,12 @@ fn bindings_of(
             // Alternatives that all agree (`c ? PORTS.API : 5570`) are one definite port.
             let alternative = l.source.value.definite().is_none();
             for port in l.source.value.ports() {
+                // A port the `ports` map declares is that binding, whatever label env's rules would give
+                // its mirror (`ports: { ui: 5583 }` beside `PORT: 5583` is one listener, not two).
                 let existing = bindings.iter_mut().find(|b| {
-                    b.label == l.label
-                        && b.port.number == port.number
+                    b.port.number == port.number
                         && b.connects_to == connects_to
+                        && (b.label == l.label || b.rule == LabelRule::PortsMapKey && l.rank > 0)
                 });
                 match existing {
                     Some(binding) => {

@@ -116,7 +116,13 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .map(|p| (p.label.clone(), p.port))
             .collect();
         if portos != true_ports || seen.name != process.display_name() {
-            let shown = detector::display_line(&seen.name, &seen.ports);
+            let mut shown = detector::display_line(&seen.name, &seen.ports);
+            let mut truth = truth;
+            if shown == truth {
+                // One port each: the display hides the label, so show the labels that differ.
+                shown = with_labels(&seen.name, &portos);
+                truth = with_labels(process.display_name(), &true_ports);
+            }
             let message = format!("PortOS will show `{shown}` here; the file says `{truth}`");
             out.push(check.finding(&RULE, range, message));
         }
@@ -127,6 +133,15 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         }
         out.push(phantom(check, seen));
     }
+}
+
+/// `name (label:port,…)` even for one port, to show a difference in labels.
+fn with_labels(name: &str, ports: &[(String, f64)]) -> String {
+    let parts: Vec<String> = ports
+        .iter()
+        .map(|(label, port)| format!("{label}:{}", crate::model::value::number_to_string(*port)))
+        .collect();
+    format!("{name} ({})", parts.join(","))
 }
 
 fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {

@@ -13,7 +13,7 @@ module.exports = {
     {
       name: 'blog-web',
       script: 'web.js',
-      ports: { ui: 5583 }, // deliberate: 5582 is taken only by the mismatched env (port-gap in the map's view)
+      ports: { ui: 5583 },
       env: { PORT: 5583 },
     },
   ],

@@ -1,13 +1,13 @@
 // Deliberate mistakes: `portos-lsp check examples/workspace` reports each of them.
 const PORTS = {
-  API: 5590,
-  ADMIN: 5591,
-  METRICS: 5594, // leaves 5592–5593 empty
-  OLD_REPORTS: 5599, // nothing uses it
+  API: 5574,
+  ADMIN: 5575,
+  METRICS: 5578, // leaves 5576–5577 empty
+  OLD_REPORTS: 5579, // nothing uses it
 };
 
 const apps = [
-  // { name: 'legacy-old-worker', script: 'old.js', env: { PORT: 5598 } },
+  // { name: 'legacy-old-worker', script: 'old.js', env: { PORT: 5590 } },
   {
     name: 'legacy-api',
     script: 'api.js',
@@ -39,7 +39,7 @@ const apps = [
   {
     name: 'shop-api', // shop already has a process with this name
     script: 'dev.js',
-    env: { PORT: 3000, STATUS_PORT: 80, GRAPHQL_PORT: 6100, SHOP_PORT: 5571 },
+    env: { PORT: 3000, STATUS_PORT: 80, GRAPHQL_PORT: 6100, SHOP_PORT: 5573 },
   },
 ];
 
