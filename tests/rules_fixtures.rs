@@ -21,13 +21,25 @@ fn check_case(dir: &Path) -> (Vec<FileReport>, String) {
     let mut reports = Vec::new();
     let mut texts = Vec::new();
     for found in workspace::find_files(&[dir.to_path_buf()], &|_: &Path| false) {
-        let Found::File(path) = found else { panic!("unreadable fixture in {}", dir.display()) };
+        let Found::File(path) = found else {
+            panic!("unreadable fixture in {}", dir.display())
+        };
         let text: Arc<str> = Arc::from(std::fs::read_to_string(&path).unwrap());
-        let analysis = analysis::analyze(&path, text.clone(), &DiskLoader, Some(dir.to_path_buf()), &config.connect_keys);
+        let analysis = analysis::analyze(
+            &path,
+            text.clone(),
+            &DiskLoader,
+            Some(dir.to_path_buf()),
+            &config.connect_keys,
+        );
         reports.push(rules::check_file(&analysis, &config));
         texts.push(text);
     }
-    assert!(!reports.is_empty(), "{} has no ecosystem file", dir.display());
+    assert!(
+        !reports.is_empty(),
+        "{} has no ecosystem file",
+        dir.display()
+    );
     rules::check_workspace(&mut reports, &config, &|_: &Path| ExternalPorts::default());
     let mut out = String::new();
     for (report, text) in reports.iter().zip(&texts) {
@@ -44,11 +56,24 @@ fn check_case(dir: &Path) -> (Vec<FileReport>, String) {
                 f.message
             ));
             for related in &f.related {
-                let other = related.path.strip_prefix(dir).unwrap_or(&related.path).display().to_string();
-                out.push_str(&format!("    related: {other} @{} — {}\n", related.range.start, related.message));
+                let other = related
+                    .path
+                    .strip_prefix(dir)
+                    .unwrap_or(&related.path)
+                    .display()
+                    .to_string();
+                out.push_str(&format!(
+                    "    related: {other} @{} — {}\n",
+                    related.range.start, related.message
+                ));
             }
             if let Some(fix) = &f.fix {
-                out.push_str(&format!("    fix: {}\n", serde_json::to_string(fix).unwrap().replace(dir.to_str().unwrap(), "<case>")));
+                out.push_str(&format!(
+                    "    fix: {}\n",
+                    serde_json::to_string(fix)
+                        .unwrap()
+                        .replace(dir.to_str().unwrap(), "<case>")
+                ));
             }
         }
     }
@@ -61,7 +86,9 @@ fn every_rule_has_a_triggering_and_a_clean_fixture() {
         let case = fixtures().join(rule.code);
         let (bad, rendered) = check_case(&case.join("bad"));
         assert!(
-            bad.iter().flat_map(|r| &r.findings).any(|f| f.code == rule.code),
+            bad.iter()
+                .flat_map(|r| &r.findings)
+                .any(|f| f.code == rule.code),
             "{}/bad does not trigger {}:\n{rendered}",
             rule.code,
             rule.code
@@ -69,7 +96,10 @@ fn every_rule_has_a_triggering_and_a_clean_fixture() {
         insta::assert_snapshot!(format!("rule_{}", rule.code.replace('-', "_")), rendered);
         let (good, rendered) = check_case(&case.join("good"));
         assert!(
-            !good.iter().flat_map(|r| &r.findings).any(|f| f.code == rule.code),
+            !good
+                .iter()
+                .flat_map(|r| &r.findings)
+                .any(|f| f.code == rule.code),
             "{}/good triggers {}:\n{rendered}",
             rule.code,
             rule.code
@@ -81,6 +111,9 @@ fn every_rule_has_a_triggering_and_a_clean_fixture() {
 fn no_fixture_directory_lacks_a_rule() {
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(rules::find(&name).is_some(), "tests/fixtures/rules/{name} names no rule");
+        assert!(
+            rules::find(&name).is_some(),
+            "tests/fixtures/rules/{name} names no rule"
+        );
     }
 }

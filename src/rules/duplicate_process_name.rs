@@ -65,7 +65,11 @@ pub fn check_workspace(
         let place = if first.path == path {
             "in this file".to_string()
         } else {
-            let file = first.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file = first
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let app = first
                 .path
                 .parent()

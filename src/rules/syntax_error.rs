@@ -46,11 +46,19 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 let source = text.get(error.range.as_range()).unwrap_or("");
                 let words = source.split_whitespace().collect::<Vec<_>>().join(" ");
                 let snippet: String = words.chars().take(40).collect();
-                let more = if words.chars().count() > 40 { "…" } else { "" };
+                let more = if words.chars().count() > 40 {
+                    "…"
+                } else {
+                    ""
+                };
                 if snippet.is_empty() {
                     "syntax error".to_string()
-                } else if source.trim_start().starts_with(['{', '[']) && error.range.end > error.range.start {
-                    format!("syntax error: cannot parse `{snippet}{more}` (a missing `,` after it?)")
+                } else if source.trim_start().starts_with(['{', '['])
+                    && error.range.end > error.range.start
+                {
+                    format!(
+                        "syntax error: cannot parse `{snippet}{more}` (a missing `,` after it?)"
+                    )
                 } else {
                     format!("syntax error: unexpected `{snippet}{more}`")
                 }

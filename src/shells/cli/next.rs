@@ -163,7 +163,7 @@ pub fn run(args: NextArgs) -> i32 {
     if args.json {
         let value = json!({
             "app": name,
-            "directory": app_dir.display().to_string(),
+            "directory": dir.display().to_string(),
             "range": [range.first, range.last],
             "block": allocation.block.map(|(a, b)| [a, b]),
             "ports": allocation.offers,
