@@ -64,14 +64,11 @@ pub fn run(args: CheckArgs) -> i32 {
     };
     let paths = super::paths_or_cwd(args.paths.clone());
     let mut configs = settings::ConfigCache::new(args.config.source());
-    let (inputs, unreadable) =
-        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
-            Ok(collected) => collected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return super::EXIT_TROUBLE;
-            }
-        };
+    let Some((inputs, unreadable)) =
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
     // Group by workspace: cross-file rules ask their questions within one workspace.
     let mut workspaces: BTreeMap<PathBuf, Vec<(FileReport, Arc<str>)>> = BTreeMap::new();
     let mut config_of: BTreeMap<PathBuf, Config> = BTreeMap::new();

@@ -83,6 +83,21 @@ pub fn collect(
     Ok((inputs, unreadable))
 }
 
+/// [`collect`], printing a usage problem on stderr: `None` means the command should exit with code 2.
+pub fn collect_or_report(
+    paths: &[PathBuf],
+    stdin_filename: Option<&Path>,
+    configs: &mut settings::ConfigCache,
+) -> Option<(Vec<Input>, Vec<Unreadable>)> {
+    match collect(paths, stdin_filename, configs) {
+        Ok(collected) => Some(collected),
+        Err(message) => {
+            eprintln!("error: {message}");
+            None
+        }
+    }
+}
+
 /// Reads and decodes one file.
 pub fn read_text(path: &Path, max_bytes: usize) -> Result<Arc<str>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;

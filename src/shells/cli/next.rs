@@ -65,13 +65,10 @@ pub fn run(args: NextArgs) -> i32 {
             return super::EXIT_TROUBLE;
         }
     };
-    let (inputs, unreadable) = match input::collect(std::slice::from_ref(&root), None, &mut configs)
-    {
-        Ok(collected) => collected,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return super::EXIT_TROUBLE;
-        }
+    let Some((inputs, unreadable)) =
+        input::collect_or_report(std::slice::from_ref(&root), None, &mut configs)
+    else {
+        return super::EXIT_TROUBLE;
     };
     for failure in &unreadable {
         eprintln!("{failure}");

@@ -34,14 +34,11 @@ pub struct PortsArgs {
 pub fn run(args: PortsArgs) -> i32 {
     let paths = super::paths_or_cwd(args.paths.clone());
     let mut configs = ConfigCache::new(args.config.source());
-    let (inputs, unreadable) =
-        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
-            Ok(collected) => collected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return super::EXIT_TROUBLE;
-            }
-        };
+    let Some((inputs, unreadable)) =
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for input in inputs {
