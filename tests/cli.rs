@@ -291,3 +291,108 @@ fn version() {
         format!("portos-lsp {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Serves one canned HTTP response per connection on loopback, counting requests, until the test ends.
+fn serve_once_per_connection(
+    body: String,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            while reader.read_line(&mut request).is_ok_and(|n| n > 2)
+                && !request.ends_with("\r\n\r\n")
+            {}
+            if request.starts_with("GET /api/apps ") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn registry_ports_count_as_taken_except_the_apps_own_entry() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-registry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("shop")).unwrap();
+    std::fs::write(
+        dir.join("shop/ecosystem.config.cjs"),
+        "module.exports = { apps: [{ name: 'shop-api', env: { PORT: 5570 } }, { name: 'shop-ui', env: { PORT: 5571 } }] };",
+    )
+    .unwrap();
+    let shop = std::path::absolute(dir.join("shop")).unwrap();
+    let body = serde_json::json!([
+        { "id": "a1", "name": "Shop", "repoPath": shop, "apiPort": 5570, "uiPort": 5571,
+          "processes": [{ "name": "shop-api", "port": 5570, "ports": { "api": 5570 } }] },
+        { "id": "b2", "name": "Blog", "repoPath": "/srv/blog", "apiPort": 5572,
+          "processes": [{ "name": "blog-api", "port": 5572, "ports": { "api": 5572 } },
+                        { "name": "blog-ui", "port": 5571, "ports": { "ui": 5571 } }] }
+    ])
+    .to_string();
+    let (port, hits) = serve_once_per_connection(body);
+    std::fs::write(
+        dir.join("portos-lsp.toml"),
+        format!("[portos]\nregistry = true\napi_url = \"http://127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["next", "shop", "--json"], None);
+    let answer: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
+    assert_eq!(code, 0, "{stderr}");
+    // 5572 is Blog's in PortOS's registry, so shop has no room after its block and must move to 5573–5575.
+    assert_eq!(answer["ports"][0]["port"], 5575, "{stdout}");
+    assert!(
+        answer["note"]
+            .as_str()
+            .unwrap()
+            .contains("move its block to 5573–5575"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run_in(&dir, &["check", "shop", "--output-format", "concise"], None);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("port 5571 (ui of `shop-ui`) is also used by Blog (blog-ui:ui) according to PortOS's registry"), "{stdout}");
+    assert!(
+        !stdout.contains("5570 (api of `shop-api`) is also used"),
+        "the app's own entry does not count: {stdout}"
+    );
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn registry_down_is_a_warning_not_a_failure() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("portos-lsp-registry-down-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/ecosystem.config.cjs"),
+        "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("portos-lsp.toml"),
+        format!("[portos]\nregistry = true\napi_url = \"http://127.0.0.1:{closed}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["check", "app"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stderr.contains("PortOS is not reachable"), "{stderr}");
+}
