@@ -396,3 +396,60 @@ fn registry_down_is_a_warning_not_a_failure() {
     assert_eq!(code, 0, "{stdout}");
     assert!(stderr.contains("PortOS is not reachable"), "{stderr}");
 }
+
+#[test]
+fn directories_skip_node_modules_and_gitignored_files_and_refuse_huge_ones() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let app = "module.exports = { apps: [{ name: 'NAME', env: { PORT: 5570 } }] };";
+    for (sub, name) in [
+        ("b-app", "b"),
+        ("a-app", "a"),
+        ("node_modules/pkg", "dep"),
+        ("ignored", "ignored"),
+    ] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(
+            dir.join(sub).join("ecosystem.config.cjs"),
+            app.replace("NAME", name),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    std::fs::create_dir_all(dir.join("huge")).unwrap();
+    let mut huge = String::from("module.exports = { apps: [] };\n");
+    huge.push_str(&"// padding\n".repeat(600_000));
+    std::fs::write(dir.join("huge/ecosystem.config.cjs"), huge).unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["ports", "."], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 2, "the huge file is an error: {stderr}");
+    assert_eq!(
+        stdout,
+        "./a-app/ecosystem.config.cjs\n  a:5570\n./b-app/ecosystem.config.cjs\n  b:5570\n"
+    );
+    assert!(stderr.contains("huge/ecosystem.config.cjs: file is too large to analyse (6600031 bytes; the limit is 5242880 bytes)"), "{stderr}");
+}
+
+#[test]
+fn suppression_comments_silence_findings() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-ignore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    std::fs::write(
+        dir.join("app/ecosystem.config.cjs"),
+        "module.exports = {\n  apps: [\n    // portos-lsp-ignore: common-port\n    { name: 'a', env: { PORT: 3000 } },\n    { name: 'b', env: { PORT: 8080 } }, // portos-lsp-ignore\n    { name: 'c', env: { PORT: 5432 } },\n  ],\n};\n",
+    )
+    .unwrap();
+    let (_, stdout, _) = run_in(&dir, &["check", "app", "--output-format", "concise"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        !stdout.contains("3000") && !stdout.contains("8080"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("port 5432 (api of `c`) is commonly used by PostgreSQL"),
+        "{stdout}"
+    );
+}
