@@ -97,6 +97,10 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         });
         let truth = labels::display_line(process.display_name(), &labelled.listing);
         let Some((i, seen)) = found else {
+            if process.name.is_none() {
+                // No plain name (a broken or computed one): nothing useful to compare.
+                continue;
+            }
             let message = format!(
                 "PortOS will not see `{}`: its detector finds only apps written as `{{ name: '…'` with `name` first and a plain string name; the file says `{truth}`",
                 process.display_name()
@@ -145,7 +149,21 @@ fn with_labels(name: &str, ports: &[(String, f64)]) -> String {
 }
 
 fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {
-    let shown = detector::display_line(&seen.name, &seen.ports);
+    // A name PortOS captured across lines (after an unterminated string) is shown up to its first line.
+    let name: String = seen
+        .name
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(60)
+        .collect();
+    let name = if name.len() < seen.name.len() {
+        format!("{name}…")
+    } else {
+        name
+    };
+    let shown = detector::display_line(&name, &seen.ports);
     let message = format!(
         "PortOS will show a process `{shown}` that the file does not run: its detector takes any `{{ name: '…'` text, in comments, strings and helper objects too"
     );

@@ -53,6 +53,10 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 };
                 if snippet.is_empty() {
                     "syntax error".to_string()
+                } else if crate::syntax::is_unterminated_string(source) {
+                    format!("syntax error: unterminated string `{snippet}{more}`")
+                } else if source.trim() == "{" {
+                    "syntax error: unexpected `{`: a `}` is probably missing before it".to_string()
                 } else if source.trim_start().starts_with(['{', '['])
                     && error.range.end > error.range.start
                 {
