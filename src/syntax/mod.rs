@@ -170,7 +170,8 @@ mod tests {
 
     #[test]
     fn unterminated_string_is_unbounded() {
-        let parsed = parse("const a = [{ n: 'a' }, { n: 'b, x: 1 }, { n: 'c' }];\n");
+        let parsed =
+            parse("const a = [\n  { n: 'a' },\n  { n: 'b, x: { y: 1 } },\n  { n: 'c' },\n];\n");
         assert!(
             parsed.errors.iter().any(|e| e.unbounded),
             "{:?}",
