@@ -65,19 +65,23 @@ pub fn run(args: NextArgs) -> i32 {
             return super::EXIT_TROUBLE;
         }
     };
-    let Some((inputs, unreadable)) =
+    let Some((pending, mut unreadable)) =
         input::collect_or_report(std::slice::from_ref(&root), None, &mut configs)
     else {
         return super::EXIT_TROUBLE;
     };
-    for failure in &unreadable {
-        eprintln!("{failure}");
-    }
     let name = app_name(&app_dir);
     let mut occupied = Occupied::default();
     let mut own: BTreeSet<u16> = BTreeSet::new();
     let mut role = config.app_role;
-    for input in inputs {
+    for item in pending {
+        let input = match item.read(&mut configs) {
+            Ok(input) => input,
+            Err(failure) => {
+                unreadable.push(failure);
+                continue;
+            }
+        };
         let file_dir = std::path::absolute(&input.path)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -124,6 +128,9 @@ pub fn run(args: NextArgs) -> i32 {
                 }
             });
         }
+    }
+    for failure in &unreadable {
+        eprintln!("{failure}");
     }
     for (port, owner) in &config.core_ports {
         occupied.add(
