@@ -5,8 +5,11 @@
 //! `config`, `portos` and `live` sit beside them: `config` and `portos` are data and pure functions that
 //! any layer may read, `live` does the IO (PortOS's registry, listening sockets) that only shells call.
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod config;
+pub mod features;
 pub mod labels;
 pub mod live;
 pub mod model;

@@ -312,16 +312,35 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
     out
 }
 
-/// First wins for each label; a later port with the same label and another number is shadowed.
+/// Whether a labelled use holds a port that can take its label: PortOS collects no key whose value does not
+/// resolve and counts 0 as no port, so an unknown `PORT` leaves `api` to an `API_PORT` beside it.
+fn takes_label(labelled: &Labelled) -> bool {
+    labelled
+        .source
+        .value
+        .ports()
+        .iter()
+        .any(|p| p.number != 0.0)
+}
+
+/// First wins for each label within one source; a later port with the same label and another number is
+/// shadowed. Across sources only the `ports` map against env is compared (a mismatch): a later source as a
+/// whole is hidden by an earlier one, which is not a collision.
 fn mark_collisions(labelled: &mut [Labelled]) {
     for i in 0..labelled.len() {
-        if labelled[i].replaced || labelled[i].source.instance.is_some() {
+        if labelled[i].replaced
+            || labelled[i].source.instance.is_some()
+            || !takes_label(&labelled[i])
+        {
             continue;
         }
         let winner = (0..i).find(|&j| {
             !labelled[j].replaced
                 && labelled[j].shadowed.is_none()
+                && takes_label(&labelled[j])
                 && labelled[j].label == labelled[i].label
+                && (labelled[j].rank == labelled[i].rank
+                    || labelled[j].rank == 0 && labelled[i].rank == 1)
         });
         let Some(j) = winner else { continue };
         let (first, this) = (&labelled[j], &labelled[i]);
@@ -434,12 +453,15 @@ fn bindings_of(
             let shadowed = l.shadowed.clone().or_else(|| {
                 (first_rank.is_some_and(|r| l.rank > r)).then_some(Shadowed::EarlierSource)
             });
-            let alternative = l.source.value.ports().len() > 1;
+            // Alternatives that all agree (`c ? PORTS.API : 5570`) are one definite port.
+            let alternative = l.source.value.definite().is_none();
             for port in l.source.value.ports() {
+                // A port the `ports` map declares is that binding, whatever label env's rules would give
+                // its mirror (`ports: { ui: 5583 }` beside `PORT: 5583` is one listener, not two).
                 let existing = bindings.iter_mut().find(|b| {
-                    b.label == l.label
-                        && b.port.number == port.number
+                    b.port.number == port.number
                         && b.connects_to == connects_to
+                        && (b.label == l.label || b.rule == LabelRule::PortsMapKey && l.rank > 0)
                 });
                 match existing {
                     Some(binding) => {

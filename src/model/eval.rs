@@ -87,13 +87,15 @@ pub struct Session<'l> {
 impl<'l> Session<'l> {
     /// Starts a session for `main` inside `workspace` (where `require` may reach; `None` forbids it).
     pub fn new(main: SourceFile, loader: &'l dyn SourceLoader, workspace: Option<PathBuf>) -> Self {
+        // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
+        let modules = HashMap::from([(normalize(&main.path), None)]);
         Session {
             files: vec![main],
             notes: Vec::new(),
             referenced: Default::default(),
             loader,
             workspace,
-            modules: HashMap::new(),
+            modules,
             depth: 0,
         }
     }
@@ -645,6 +647,13 @@ impl<'t> Scope<'t> {
 
     fn eval_inner(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
+        if node.is_missing() {
+            // Tree-sitter stood in a zero-width token for a value the source does not have (`PORT: ,`).
+            return self.unknown(
+                node,
+                Unknown::Unsupported("a value missing from the source".into()),
+            );
+        }
         match node.kind() {
             "number" => match parse_number_literal(self.src(node)) {
                 Some(n) => Traced::here(Value::Number(n), loc),
@@ -745,7 +754,10 @@ impl<'t> Scope<'t> {
                     self.loc(part),
                 )),
                 "template_substitution" => match part.named_child(0) {
-                    Some(expr) => parts.push(self.eval(session, expr)),
+                    Some(expr) => {
+                        let value = self.eval(session, expr);
+                        parts.push(stringified(value));
+                    }
                     None => {
                         return self
                             .unknown(part, Unknown::Unsupported("an empty substitution".into()));
@@ -762,10 +774,45 @@ impl<'t> Scope<'t> {
     }
 
     fn object(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
-        let loc = self.loc(node);
-        let mut object = Object::default();
         let mut cursor = node.walk();
         let members: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        self.object_of(session, self.loc(node), members)
+    }
+
+    /// A missing `}` makes tree-sitter read the next element of a list into the broken one, the next
+    /// element's `{` left as an ERROR among the members. Splitting there gives the broken element what it
+    /// had and the next element back as itself, instead of one object whose later keys overwrite the
+    /// earlier ones. `None` when the object has no such ERROR.
+    fn run_on_objects(&self, node: Node<'t>) -> Option<Vec<(Loc, Vec<Node<'t>>)>> {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        let opens_object =
+            |n: &Node<'t>| n.is_error() && n.child(0).is_some_and(|c| c.kind() == "{");
+        if !children.iter().any(opens_object) {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut start = node.start_byte();
+        let mut members: Vec<Node<'t>> = Vec::new();
+        for child in children {
+            if opens_object(&child) {
+                let end = members.last().map_or(child.start_byte(), |m| m.end_byte());
+                let range = TextRange::new(start, end);
+                parts.push((Loc::new(self.file, range), std::mem::take(&mut members)));
+                start = child.start_byte();
+                let mut inner = child.walk();
+                members.extend(child.named_children(&mut inner));
+            } else {
+                members.push(child);
+            }
+        }
+        let range = TextRange::new(start, node.end_byte());
+        parts.push((Loc::new(self.file, range), members));
+        Some(parts)
+    }
+
+    fn object_of(&mut self, session: &mut Session, loc: Loc, members: Vec<Node<'t>>) -> Traced {
+        let mut object = Object::default();
         for member in members {
             match member.kind() {
                 "pair" => {
@@ -849,6 +896,19 @@ impl<'t> Scope<'t> {
         let mut cursor = node.walk();
         let elements: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for element in elements {
+            // An ERROR among the elements is reported as a syntax error; it is no element of the list, but a
+            // complete object inside it (an app followed by a missing comma) still is one.
+            if element.is_error() {
+                let mut inner = element.walk();
+                let recovered: Vec<Node<'t>> = element
+                    .named_children(&mut inner)
+                    .filter(|n| n.kind() == "object" && !n.has_error())
+                    .collect();
+                for object in recovered {
+                    items.push(self.eval(session, object));
+                }
+                continue;
+            }
             if element.kind() == "comment" {
                 continue;
             }
@@ -860,6 +920,12 @@ impl<'t> Scope<'t> {
                 match value.value {
                     Value::Array(spread) => items.extend(spread),
                     _ => items.push(value.used_at(self.loc(element))),
+                }
+            } else if element.kind() == "object"
+                && let Some(parts) = self.run_on_objects(element)
+            {
+                for (part_loc, members) in parts {
+                    items.push(self.object_of(session, part_loc, members));
                 }
             } else {
                 items.push(self.eval(session, element));
@@ -1112,7 +1178,13 @@ impl<'t> Scope<'t> {
                 logical(op, l, r, loc)
             }
             _ => {
-                let r = self.eval(session, right);
+                let mut r = self.eval(session, right);
+                let mut l = l;
+                if op == "+" && (is_string(&l.value) || is_string(&r.value)) {
+                    // Concatenation: a number keeps its origin inside the string (`'--port ' + PORTS.UI`).
+                    l = stringified(l);
+                    r = stringified(r);
+                }
                 let op = op.to_string();
                 combine(l, r, loc, &move |a, b| arithmetic(&op, a, b))
             }
@@ -1176,6 +1248,14 @@ impl<'t> Scope<'t> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        let inside = |path: &Path| {
+            path.starts_with(normalize(&workspace))
+                && !path.components().any(|c| c.as_os_str() == "node_modules")
+        };
+        // Judge the path as written before probing the disk: nothing outside the workspace is even looked at.
+        if !inside(&normalize(&base.join(specifier))) {
+            return external(format!("`{specifier}`"));
+        }
         let Some(path) = resolve_module(&base.join(specifier)) else {
             session.note(EvalNote::RequireFailed {
                 loc,
@@ -1188,9 +1268,7 @@ impl<'t> Scope<'t> {
             );
         };
         let path = normalize(&path);
-        if !path.starts_with(normalize(&workspace))
-            || path.components().any(|c| c.as_os_str() == "node_modules")
-        {
+        if !inside(&path) {
             return external(format!("`{specifier}`"));
         }
         if let Some(cached) = session.modules.get(&path) {
@@ -1239,6 +1317,45 @@ impl<'t> Scope<'t> {
         session.depth -= 1;
         session.modules.insert(path, Some(exports.clone()));
         with_default(exports, esm).used_at(loc)
+    }
+}
+
+/// A value about to become part of a string (a template substitution, `'…' + x`) as a string whose one piece
+/// points at the value's definition, so a port written through `${PORTS.UI}` is traced to `PORTS.UI`'s literal.
+fn stringified(value: Traced) -> Traced {
+    match value.value {
+        Value::Alternatives(items) => {
+            let loc = value.use_;
+            alternatives(items.into_iter().map(stringified).collect(), loc)
+        }
+        Value::String(_) | Value::Unknown(_) | Value::Object(_) | Value::Array(_) => value,
+        ref other => match to_js_string(other) {
+            Some(text) => {
+                let piece = Piece {
+                    range: 0..text.len(),
+                    def: value.def,
+                    verbatim: false,
+                };
+                Traced {
+                    value: Value::String(Str {
+                        text,
+                        pieces: vec![piece],
+                    }),
+                    def: value.def,
+                    use_: value.use_,
+                }
+            }
+            None => value,
+        },
+    }
+}
+
+/// Whether `+` on this value concatenates: a string, or alternatives that are all strings.
+fn is_string(value: &Value) -> bool {
+    match value {
+        Value::String(_) => true,
+        Value::Alternatives(items) => items.iter().all(|t| is_string(&t.value)),
+        _ => false,
     }
 }
 

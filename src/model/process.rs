@@ -249,6 +249,18 @@ impl AppWalk {
             anchor
         }
     }
+
+    /// A port use for one property of a `ports` map or env block whose reported use is `anchor`.
+    fn port_use(&self, source: PortSource, entry: &super::value::Prop, anchor: Loc) -> PortUse {
+        PortUse {
+            source,
+            key: entry.key.clone(),
+            key_loc: entry.key_loc,
+            value: port_value(&entry.value),
+            use_loc: self.use_of(&entry.value, anchor),
+            instance: None,
+        }
+    }
 }
 
 fn read_process(app: &Traced, object: &Object) -> Process {
@@ -271,14 +283,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
         let entries = map
             .props
             .iter()
-            .map(|entry| PortUse {
-                source: PortSource::PortsMap,
-                key: entry.key.clone(),
-                key_loc: entry.key_loc,
-                value: port_value(&entry.value),
-                use_loc: walk.use_of(&entry.value, loc),
-                instance: None,
-            })
+            .map(|entry| walk.port_use(PortSource::PortsMap, entry, loc))
             .collect();
         Some(PortsMap {
             loc,
@@ -299,14 +304,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
                 .props
                 .iter()
                 .filter(|e| is_port_env_key(&e.key))
-                .map(|entry| PortUse {
-                    source: source.clone(),
-                    key: entry.key.clone(),
-                    key_loc: entry.key_loc,
-                    value: port_value(&entry.value),
-                    use_loc: walk.use_of(&entry.value, loc),
-                    instance: None,
-                })
+                .map(|entry| walk.port_use(source.clone(), entry, loc))
                 .collect();
             Some(EnvBlock {
                 name: prop.key.clone(),

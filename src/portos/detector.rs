@@ -6,6 +6,7 @@
 //! most literal reading and say so in a `Literal reading:` comment. Patterns use JavaScript's semantics:
 //! `\w`, `\d` and `\b` are ASCII-only, `\s` is JavaScript's whitespace set (see [`js_regex`]).
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -20,7 +21,8 @@ pub struct DetectedPort {
     /// The number PortOS took; values above 65535 are kept, as PortOS keeps them.
     pub port: i64,
     /// Byte range of the digits PortOS took, when it took them from this text. For a value that came
-    /// through the constant table (`PORT: PORTS.API`) this is the constant's digits.
+    /// through the constant table (`PORT: PORTS.API`) this is the constant's digits. Every port the
+    /// detector labels comes from the file, so this is `Some` today; a Vite-config port is never labelled.
     pub value_range: Option<TextRange>,
 }
 
@@ -92,9 +94,10 @@ pub fn detect_with_vite_lookup(
     vite_config: &mut dyn FnMut(&str) -> Option<String>,
 ) -> Vec<DetectedProcess> {
     let constants = build_constant_table(text);
+    let mut block_ends = BlockEnds::default();
     let mut drafts: Vec<Draft> = APP_START
         .captures_iter(text)
-        .map(|caps| read_app(text, &caps, &constants))
+        .map(|caps| read_app(text, &caps, &constants, &mut block_ends))
         .collect();
 
     relabel_vite_ui_as_dev_ui(&mut drafts);
@@ -394,51 +397,78 @@ enum ScanState {
     Quoted(u8),
 }
 
-/// §3.2: the `}` matching the `{` at `open`, counting braces outside `//` and `/* */` comments and
-/// `'`, `"`, `` ` `` strings. Regex literals are not recognised.
-fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut state = ScanState::Code;
-    let mut index = open;
-    while let Some(&byte) = bytes.get(index) {
-        let next = bytes.get(index + 1).copied();
-        match state {
-            ScanState::Code => match byte {
-                b'/' if next == Some(b'/') => {
-                    state = ScanState::LineComment;
-                    index += 1;
-                }
-                b'/' if next == Some(b'*') => {
-                    // The opener's `*` cannot also close it: `/*/` stays open.
-                    state = ScanState::BlockComment;
-                    index += 1;
-                }
-                b'\'' | b'"' | b'`' => state = ScanState::Quoted(byte),
-                b'{' => depth += 1,
-                b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return Some(index);
+/// §3.2: where blocks end — the `}` matching a `{`, counting braces outside `//` and `/* */` comments and
+/// `'`, `"`, `` ` `` strings (regex literals are not recognised).
+///
+/// PortOS rescans from every app start, which is quadratic when blocks overlap (an unclosed or run-on
+/// block). The answer for a `{` depends only on its position (a scan always starts in code), so every `{`
+/// a scan meets in code is remembered with its answer, and later scans jump over known blocks. The
+/// results are the same as rescanning; only the time differs.
+#[derive(Default)]
+struct BlockEnds {
+    known: HashMap<usize, Option<usize>>,
+}
+
+impl BlockEnds {
+    /// The index of the `}` matching the `{` at `open` in `bytes`, or `None` if it never closes. One
+    /// `BlockEnds` must only ever be asked about one `bytes`.
+    fn find(&mut self, bytes: &[u8], open: usize) -> Option<usize> {
+        if let Some(&known) = self.known.get(&open) {
+            return known;
+        }
+        let mut open_braces: Vec<usize> = Vec::new();
+        let mut state = ScanState::Code;
+        let mut index = open;
+        while let Some(&byte) = bytes.get(index) {
+            let next = bytes.get(index + 1).copied();
+            match state {
+                ScanState::Code => match byte {
+                    b'/' if next == Some(b'/') => {
+                        state = ScanState::LineComment;
+                        index += 1;
                     }
+                    b'/' if next == Some(b'*') => {
+                        // The opener's `*` cannot also close it: `/*/` stays open.
+                        state = ScanState::BlockComment;
+                        index += 1;
+                    }
+                    b'\'' | b'"' | b'`' => state = ScanState::Quoted(byte),
+                    b'{' => match self.known.get(&index) {
+                        Some(Some(close)) => index = *close,
+                        // A block inside ours never closes, so neither does ours.
+                        Some(None) => break,
+                        None => open_braces.push(index),
+                    },
+                    b'}' => {
+                        if let Some(start) = open_braces.pop() {
+                            self.known.insert(start, Some(index));
+                        }
+                        if open_braces.is_empty() {
+                            return Some(index);
+                        }
+                    }
+                    _ => {}
+                },
+                // Literal reading: a line comment ends at `\n` only (not `\r`, U+2028 or U+2029).
+                ScanState::LineComment if byte == b'\n' => state = ScanState::Code,
+                ScanState::BlockComment if byte == b'*' && next == Some(b'/') => {
+                    state = ScanState::Code;
+                    index += 1;
+                }
+                // Literal reading: the odd-backslash-run rule applies to the closing quote; an opening
+                // quote is never considered escaped.
+                ScanState::Quoted(quote) if byte == quote && !is_escaped(bytes, index) => {
+                    state = ScanState::Code;
                 }
                 _ => {}
-            },
-            // Literal reading: a line comment ends at `\n` only (not `\r`, U+2028 or U+2029).
-            ScanState::LineComment if byte == b'\n' => state = ScanState::Code,
-            ScanState::BlockComment if byte == b'*' && next == Some(b'/') => {
-                state = ScanState::Code;
-                index += 1;
             }
-            // Literal reading: the odd-backslash-run rule applies to the closing quote; an opening quote
-            // is never considered escaped.
-            ScanState::Quoted(quote) if byte == quote && !is_escaped(bytes, index) => {
-                state = ScanState::Code;
-            }
-            _ => {}
+            index += 1;
         }
-        index += 1;
+        for start in open_braces {
+            self.known.insert(start, None);
+        }
+        None
     }
-    None
 }
 
 /// Whether the byte at `index` is preceded by an odd run of backslashes.
@@ -464,11 +494,19 @@ struct Draft {
     cwd: Option<String>,
 }
 
-fn read_app(text: &str, caps: &Captures<'_>, constants: &JsObject<ConstValue>) -> Draft {
+fn read_app(
+    text: &str,
+    caps: &Captures<'_>,
+    constants: &JsObject<ConstValue>,
+    block_ends: &mut BlockEnds,
+) -> Draft {
     let open = group(caps, 0).start();
     let name = group(caps, 1);
-    let end = matching_brace(text.as_bytes(), open).map_or(open + 1, |close| close + 1);
+    let end = block_ends
+        .find(text.as_bytes(), open)
+        .map_or(open + 1, |close| close + 1);
     let block = &text[open..end];
+    // §3.2: a block that never closes is just its `{` and yields no ports.
     let ports = if end == open + 1 {
         JsObject::default()
     } else {
@@ -548,10 +586,14 @@ fn env_ports(
     constants: &JsObject<ConstValue>,
 ) -> JsObject<ConstNumber> {
     let mut by_key: JsObject<ConstNumber> = JsObject::default();
+    // Env blocks are matched within the app block's text, so they cannot run past it.
+    let mut env_ends = BlockEnds::default();
     for header in ENV_HEADERS.iter() {
         for found in header.find_iter(block) {
             let open = found.end() - 1;
-            let end = matching_brace(block.as_bytes(), open).map_or(open + 1, |close| close + 1);
+            let end = env_ends
+                .find(block.as_bytes(), open)
+                .map_or(open + 1, |close| close + 1);
             read_env_keys(&block[open..end], offset + open, constants, &mut by_key);
         }
     }
@@ -792,9 +834,63 @@ mod tests {
     fn brace_matcher_escapes_and_comments() {
         let text = r#"{ a: 'x\'}', b: "\\", c: `${ "}" }`, /* } */ // }
         d: 1 }"#;
+        let matching_brace = |bytes: &[u8], open| BlockEnds::default().find(bytes, open);
         assert_eq!(matching_brace(text.as_bytes(), 0), Some(text.len() - 1));
         assert_eq!(matching_brace(b"{ /*/ } */ }", 0), Some(11));
         assert_eq!(matching_brace(b"{ 'open }", 0), None);
+    }
+
+    #[test]
+    fn remembered_block_ends_agree_with_fresh_scans() {
+        let text = b"{ a { b: '}' } { c /* { */ } { d ` { ` { e } x '{' } { never";
+        let opens: Vec<usize> = (0..text.len()).filter(|&i| text[i] == b'{').collect();
+        let mut shared = BlockEnds::default();
+        for &open in &opens {
+            assert_eq!(
+                shared.find(text, open),
+                BlockEnds::default().find(text, open),
+                "{open}"
+            );
+        }
+        for &open in opens.iter().rev() {
+            assert_eq!(
+                shared.find(text, open),
+                BlockEnds::default().find(text, open),
+                "{open}"
+            );
+        }
+
+        // Random texts over the scanner's alphabet, opens asked in a scrambled order.
+        let alphabet = b"{{}}'\"`/*\\\n x";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as usize
+        };
+        for _ in 0..2000 {
+            let text: Vec<u8> = (0..next() % 40)
+                .map(|_| alphabet[next() % alphabet.len()])
+                .collect();
+            let mut opens: Vec<usize> = (0..text.len()).filter(|&i| text[i] == b'{').collect();
+            let rotate = if opens.is_empty() {
+                0
+            } else {
+                next() % opens.len()
+            };
+            opens.rotate_left(rotate);
+            let mut shared = BlockEnds::default();
+            for open in opens {
+                let fresh = BlockEnds::default().find(&text, open);
+                assert_eq!(
+                    shared.find(&text, open),
+                    fresh,
+                    "{:?} at {open}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
     }
 
     #[test]

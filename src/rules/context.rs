@@ -58,6 +58,37 @@ impl<'a> FileCheck<'a> {
         self.here(binding.use_loc(), process.use_loc)
     }
 
+    /// A finding of `rule` at a served binding's use, with the quick fix that moves its definition to a free
+    /// port.
+    pub fn movable_finding(
+        &self,
+        rule: &Rule,
+        process: &Process,
+        binding: &Binding,
+        port: u16,
+        message: String,
+    ) -> Finding {
+        let mut finding = self.finding(rule, self.binding_range(process, binding), message);
+        finding.fix = Some(super::FixData::MoveToFreePort {
+            path: self.path_of(binding.port.def),
+            range: binding.port.def.range,
+            current: port,
+        });
+        finding
+    }
+
+    /// Every binding PortOS would not show, with its process.
+    pub fn shadowed(&self) -> impl Iterator<Item = (&'a Process, &'a Binding)> {
+        let model = &self.analysis.model;
+        self.analysis.labels.processes.iter().flat_map(move |p| {
+            let process = &model.processes[p.index];
+            p.bindings
+                .iter()
+                .filter(|b| b.shadowed.is_some())
+                .map(move |b| (process, b))
+        })
+    }
+
     /// A finding of `rule` at `range`.
     pub fn finding(&self, rule: &Rule, range: TextRange, message: String) -> Finding {
         Finding {

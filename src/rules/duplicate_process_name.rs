@@ -66,7 +66,18 @@ pub fn check_workspace(
         let place = if first.path == path {
             "in this file".to_string()
         } else {
-            format!("in {}", first.path.display())
+            let file = first
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let app = first
+                .path
+                .parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("by app `{app}` ({app}/{file})")
         };
         let message = format!(
             "process name `{name}` is also used {place}: PM2 names are global to a daemon, so one replaces the other"

@@ -37,32 +37,28 @@ distinct labels.
 
 /// Reports each binding PortOS drops on a label collision.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let model = check.model();
-    for labelled in &check.analysis.labels.processes {
-        let process = &model.processes[labelled.index];
-        for binding in &labelled.bindings {
-            let Some(Shadowed::Collision {
-                label,
-                kept,
-                kept_at,
-            }) = &binding.shadowed
-            else {
-                continue;
-            };
-            let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
-            let message = format!(
-                "`{key}` ({}) gets the label `{label}`, which `{}` already has for port {}: PortOS will drop {}{}",
-                number_to_string(binding.port.number),
-                process.display_name(),
-                number_to_string(*kept),
-                number_to_string(binding.port.number),
-                check.environments_note(&binding.environments),
-            );
-            let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-            finding
-                .related
-                .push(check.related(*kept_at, format!("`{label}` is taken here first")));
-            out.push(finding);
-        }
+    for (process, binding) in check.shadowed() {
+        let Some(Shadowed::Collision {
+            label,
+            kept,
+            kept_at,
+        }) = &binding.shadowed
+        else {
+            continue;
+        };
+        let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
+        let message = format!(
+            "`{key}` ({}) gets the label `{label}`, which `{}` already has for port {}: PortOS will drop {}{}",
+            number_to_string(binding.port.number),
+            process.display_name(),
+            number_to_string(*kept),
+            number_to_string(binding.port.number),
+            check.environments_note(&binding.environments),
+        );
+        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
+        finding
+            .related
+            .push(check.related(*kept_at, format!("`{label}` is taken here first")));
+        out.push(finding);
     }
 }

@@ -1,6 +1,7 @@
 //! `port-gap`: an app's served ports do not form one contiguous block.
 
 use super::{FileCheck, Finding, FixData, Rule, Severity};
+use crate::config::Role;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -12,7 +13,9 @@ pub const RULE: Rule = Rule {
 
 ## What it flags
 An app (the processes of one ecosystem file) whose served ports leave holes: 5570, 5571 and 5573 miss 5572. Only
-definite ports the app serves count — not ports it connects to, not run-time alternatives. Each environment
+definite ports the app serves inside its own range count (the user range for a user app, the reserved range for
+an extension, the core range for PortOS) — not ports it connects to, not run-time alternatives, not ports outside
+the range, which `outside-user-range` and the other range rules report. Each environment
 (`env`, and `env` overlaid with each `env_<name>`) is checked on its own. The message names the missing ports.
 
 ## Why it matters
@@ -60,7 +63,17 @@ fn describe_missing(missing: &[u16]) -> String {
 
 /// Reports the missing ports of the app's block, once per distinct set of holes.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let served: Vec<_> = check.served().filter(|(_, b, _)| !b.alternative).collect();
+    // The block is the app's ports inside its own range: ports elsewhere (3000, 80) are other rules' findings
+    // and would only stretch the "gap" over thousands of ports.
+    let range = match check.role {
+        Role::Core => check.config.ranges.core,
+        Role::Extension => check.config.ranges.reserved,
+        Role::User => check.config.ranges.user,
+    };
+    let served: Vec<_> = check
+        .served()
+        .filter(|(_, b, p)| !b.alternative && range.contains(*p))
+        .collect();
     let mut by_holes: BTreeMap<Vec<u16>, BTreeSet<Option<String>>> = BTreeMap::new();
     for env in &check.analysis.labels.environments {
         let ports: BTreeSet<u16> = served

@@ -97,6 +97,10 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         });
         let truth = labels::display_line(process.display_name(), &labelled.listing);
         let Some((i, seen)) = found else {
+            if process.name.is_none() {
+                // No plain name (a broken or computed one): nothing useful to compare.
+                continue;
+            }
             let message = format!(
                 "PortOS will not see `{}`: its detector finds only apps written as `{{ name: '…'` with `name` first and a plain string name; the file says `{truth}`",
                 process.display_name()
@@ -116,7 +120,13 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .map(|p| (p.label.clone(), p.port))
             .collect();
         if portos != true_ports || seen.name != process.display_name() {
-            let shown = detector::display_line(&seen.name, &seen.ports);
+            let mut shown = detector::display_line(&seen.name, &seen.ports);
+            let mut truth = truth;
+            if shown == truth {
+                // One port each: the display hides the label, so show the labels that differ.
+                shown = with_labels(&seen.name, &portos);
+                truth = with_labels(process.display_name(), &true_ports);
+            }
             let message = format!("PortOS will show `{shown}` here; the file says `{truth}`");
             out.push(check.finding(&RULE, range, message));
         }
@@ -129,8 +139,31 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     }
 }
 
+/// `name (label:port,…)` even for one port, to show a difference in labels.
+fn with_labels(name: &str, ports: &[(String, f64)]) -> String {
+    let parts: Vec<String> = ports
+        .iter()
+        .map(|(label, port)| format!("{label}:{}", crate::model::value::number_to_string(*port)))
+        .collect();
+    format!("{name} ({})", parts.join(","))
+}
+
 fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {
-    let shown = detector::display_line(&seen.name, &seen.ports);
+    // A name PortOS captured across lines (after an unterminated string) is shown up to its first line.
+    let name: String = seen
+        .name
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(60)
+        .collect();
+    let name = if name.len() < seen.name.len() {
+        format!("{name}…")
+    } else {
+        name
+    };
+    let shown = detector::display_line(&name, &seen.ports);
     let message = format!(
         "PortOS will show a process `{shown}` that the file does not run: its detector takes any `{{ name: '…'` text, in comments, strings and helper objects too"
     );

@@ -34,32 +34,28 @@ Make them agree — better, move to the later guide's single `PORTS` table and r
 
 /// Reports each env binding whose label the map gives another number.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let model = check.model();
-    for labelled in &check.analysis.labels.processes {
-        let process = &model.processes[labelled.index];
-        for binding in &labelled.bindings {
-            let Some(Shadowed::Mismatch {
-                label,
-                map_port,
-                map_at,
-            }) = &binding.shadowed
-            else {
-                continue;
-            };
-            let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
-            let message = format!(
-                "the ports map says `{label}` is {}, but `{key}` says {}{}: PortOS shows {}, the process listens on {}",
-                number_to_string(*map_port),
-                number_to_string(binding.port.number),
-                check.environments_note(&binding.environments),
-                number_to_string(*map_port),
-                number_to_string(binding.port.number),
-            );
-            let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-            finding
-                .related
-                .push(check.related(*map_at, format!("the ports map's `{label}`")));
-            out.push(finding);
-        }
+    for (process, binding) in check.shadowed() {
+        let Some(Shadowed::Mismatch {
+            label,
+            map_port,
+            map_at,
+        }) = &binding.shadowed
+        else {
+            continue;
+        };
+        let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
+        let message = format!(
+            "the ports map says `{label}` is {}, but `{key}` says {}{}: PortOS shows {}, the process listens on {}",
+            number_to_string(*map_port),
+            number_to_string(binding.port.number),
+            check.environments_note(&binding.environments),
+            number_to_string(*map_port),
+            number_to_string(binding.port.number),
+        );
+        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
+        finding
+            .related
+            .push(check.related(*map_at, format!("the ports map's `{label}`")));
+        out.push(finding);
     }
 }

@@ -1,6 +1,6 @@
 //! `privileged-port`: a port below 1024, which needs root to bind.
 
-use super::{FileCheck, Finding, FixData, Rule, Severity};
+use super::{FileCheck, Finding, Rule, Severity};
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -41,12 +41,6 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             process.display_name(),
             check.environments_note(&binding.environments),
         );
-        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-        finding.fix = Some(FixData::MoveToFreePort {
-            path: check.path_of(binding.port.def),
-            range: binding.port.def.range,
-            current: port,
-        });
-        out.push(finding);
+        out.push(check.movable_finding(&RULE, process, binding, port, message));
     }
 }

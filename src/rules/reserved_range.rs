@@ -1,6 +1,6 @@
 //! `reserved-range`: a user app binds a port in PortOS's core or extensions range.
 
-use super::{FileCheck, Finding, FixData, Rule, Severity};
+use super::{FileCheck, Finding, Rule, Severity};
 use crate::config::{RangeKind, Role};
 
 /// The rule.
@@ -69,12 +69,6 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             user.first,
             user.last,
         );
-        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-        finding.fix = Some(FixData::MoveToFreePort {
-            path: check.path_of(binding.port.def),
-            range: binding.port.def.range,
-            current: port,
-        });
-        out.push(finding);
+        out.push(check.movable_finding(&RULE, process, binding, port, message));
     }
 }

@@ -43,17 +43,28 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let mut message = match &error.missing {
             Some(token) => format!("syntax error: missing `{token}`"),
             None => {
-                let snippet: String = text
-                    .get(error.range.as_range())
-                    .unwrap_or("")
-                    .chars()
-                    .take(30)
-                    .collect();
-                let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+                let source = text.get(error.range.as_range()).unwrap_or("");
+                let words = source.split_whitespace().collect::<Vec<_>>().join(" ");
+                let snippet: String = words.chars().take(40).collect();
+                let more = if words.chars().count() > 40 {
+                    "…"
+                } else {
+                    ""
+                };
                 if snippet.is_empty() {
                     "syntax error".to_string()
+                } else if crate::syntax::is_unterminated_string(source) {
+                    format!("syntax error: unterminated string `{snippet}{more}`")
+                } else if source.trim() == "{" {
+                    "syntax error: unexpected `{`: a `}` is probably missing before it".to_string()
+                } else if source.trim_start().starts_with(['{', '['])
+                    && error.range.end > error.range.start
+                {
+                    format!(
+                        "syntax error: cannot parse `{snippet}{more}` (a missing `,` after it?)"
+                    )
                 } else {
-                    format!("syntax error: unexpected `{snippet}`")
+                    format!("syntax error: unexpected `{snippet}{more}`")
                 }
             }
         };

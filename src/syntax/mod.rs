@@ -133,10 +133,19 @@ fn is_unbounded(node: Node, text: &str) -> bool {
     if node.end_byte() >= text.trim_end().len() {
         return true;
     }
-    let slice = &text[node.start_byte()..node.end_byte()];
+    let slice = text.get(node.start_byte()..node.end_byte()).unwrap_or("");
     slice.contains("/*") && !slice.contains("*/")
         || slice.matches('`').count() % 2 == 1
-        || slice.trim_start().starts_with(['\'', '"']) && slice.lines().count() > 1
+        || is_unterminated_string(slice)
+}
+
+/// Whether the text opens a quote it never closes (`'b, env: {…`), which swallows what follows.
+pub fn is_unterminated_string(slice: &str) -> bool {
+    let trimmed = slice.trim();
+    let Some(quote) = trimmed.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+        return false;
+    };
+    trimmed.len() == 1 || !trimmed.ends_with(quote) || trimmed.lines().count() > 1
 }
 
 #[cfg(test)]
@@ -157,6 +166,20 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn unterminated_string_is_unbounded() {
+        let parsed =
+            parse("const a = [\n  { n: 'a' },\n  { n: 'b, x: { y: 1 } },\n  { n: 'c' },\n];\n");
+        assert!(
+            parsed.errors.iter().any(|e| e.unbounded),
+            "{:?}",
+            parsed.errors
+        );
+        assert!(is_unterminated_string("'b, x: 1 },"));
+        assert!(!is_unterminated_string("'b'"));
+        assert!(!is_unterminated_string("{ n: 'b' }"));
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct CheckArgs {
     config: ConfigChoice,
 }
 
+/// A checked file and its text, kept only when it has findings (or came from stdin).
+type Checked = (FileReport, Option<Arc<str>>);
+
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> i32 {
     let color = match args.color {
@@ -64,34 +67,41 @@ pub fn run(args: CheckArgs) -> i32 {
     };
     let paths = super::paths_or_cwd(args.paths.clone());
     let mut configs = settings::ConfigCache::new(args.config.source());
-    let (inputs, unreadable) =
-        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
-            Ok(collected) => collected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return super::EXIT_TROUBLE;
-            }
-        };
-    // Group by workspace: cross-file rules ask their questions within one workspace.
-    let mut workspaces: BTreeMap<PathBuf, Vec<(FileReport, Arc<str>)>> = BTreeMap::new();
+    let Some((pending, mut unreadable)) =
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
+    // Group by workspace: cross-file rules ask their questions within one workspace. Files are read, analysed
+    // and checked one at a time; only their summaries (and the text of files with findings) are kept.
+    let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
     let mut config_of: BTreeMap<PathBuf, Config> = BTreeMap::new();
-    for input in inputs {
-        let config = match configs.for_file(&input.path) {
+    for item in pending {
+        let config = match configs.for_file(item.path()) {
             Ok(config) => config,
             Err(error) => {
                 eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }
         };
+        let from_stdin = item.is_stdin();
+        let input = match item.read(&mut configs) {
+            Ok(input) => input,
+            Err(failure) => {
+                unreadable.push(failure);
+                continue;
+            }
+        };
         let root = crate::config::workspace_root(&input.path);
         let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
         let report = rules::check_file(&analysis, &config);
         drop(analysis);
+        let keep = from_stdin || !report.findings.is_empty();
         config_of.entry(root.clone()).or_insert(config);
         workspaces
             .entry(root)
             .or_default()
-            .push((report, input.text));
+            .push((report, keep.then_some(input.text)));
     }
     for warning in configs.warnings() {
         eprintln!("warning: {warning}");
@@ -100,11 +110,22 @@ pub fn run(args: CheckArgs) -> i32 {
     for (root, entries) in workspaces {
         let config = config_of.remove(&root).unwrap_or_default();
         let external = settings::external_ports(&config, args.config.registry, false);
-        let (mut reports, texts): (Vec<FileReport>, Vec<Arc<str>>) = entries.into_iter().unzip();
+        let (mut reports, texts): (Vec<FileReport>, Vec<Option<Arc<str>>>) =
+            entries.into_iter().unzip();
         rules::check_workspace(&mut reports, &config, &|app_dir: &Path| {
             external.for_app(app_dir)
         });
-        results.extend(reports.into_iter().zip(texts));
+        for (report, text) in reports.into_iter().zip(texts) {
+            // A file that only has cross-file findings is read again for its source frames.
+            let text = match text {
+                Some(text) => text,
+                None if report.findings.is_empty() => Arc::from(""),
+                None => {
+                    input::read_text(&report.path, usize::MAX).unwrap_or_else(|_| Arc::from(""))
+                }
+            };
+            results.push((report, text));
+        }
     }
     results.sort_by(|a, b| a.0.path.cmp(&b.0.path));
 

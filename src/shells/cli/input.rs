@@ -32,14 +32,51 @@ pub struct Input {
     pub text: Arc<str>,
 }
 
-/// Expands `paths` (`-` is stdin, named `stdin_filename`), reads and decodes every file. Files that cannot be
-/// read go to the second list; a usage problem is an `Err`.
+/// A file found but not read yet: files are read one at a time, so a run over thousands of files never holds
+/// them all in memory.
+pub struct Pending {
+    path: PathBuf,
+    stdin: Option<Result<Arc<str>, String>>,
+}
+
+impl Pending {
+    /// The path as given or found.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this is stdin, whose text cannot be read again later.
+    pub fn is_stdin(&self) -> bool {
+        self.stdin.is_some()
+    }
+
+    /// Reads and decodes the file (stdin was read when it was found).
+    pub fn read(self, configs: &mut settings::ConfigCache) -> Result<Input, Unreadable> {
+        let text = match self.stdin {
+            Some(text) => text,
+            None => read_text(&self.path, configs.max_file_bytes(&self.path)),
+        };
+        match text {
+            Ok(text) => Ok(Input {
+                path: self.path,
+                text,
+            }),
+            Err(reason) => Err(Unreadable {
+                path: self.path,
+                reason,
+            }),
+        }
+    }
+}
+
+/// Expands `paths` (`-` is stdin, named `stdin_filename`) into the files to read, in path order. Paths that do
+/// not exist go to the second list; a usage problem is an `Err`.
 pub fn collect(
     paths: &[PathBuf],
     stdin_filename: Option<&Path>,
     configs: &mut settings::ConfigCache,
-) -> Result<(Vec<Input>, Vec<Unreadable>), String> {
-    let mut inputs = Vec::new();
+) -> Result<(Vec<Pending>, Vec<Unreadable>), String> {
+    let mut pending = Vec::new();
     let mut unreadable = Vec::new();
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("`-` (stdin) may be given only once".into());
@@ -54,16 +91,13 @@ pub fn collect(
                 return Err(format!("cannot read stdin: {e}"));
             }
             let limit = configs.max_file_bytes(&name);
-            match syntax::decode(bytes, limit) {
-                Ok(text) => inputs.push(Input {
-                    path: name,
-                    text: Arc::from(text),
-                }),
-                Err(e) => unreadable.push(Unreadable {
-                    path: name,
-                    reason: e.to_string(),
-                }),
-            }
+            let text = syntax::decode(bytes, limit)
+                .map(Arc::from)
+                .map_err(|e| e.to_string());
+            pending.push(Pending {
+                path: name,
+                stdin: Some(text),
+            });
             continue;
         }
         let globs = settings::file_globs_for(path);
@@ -73,14 +107,26 @@ pub fn collect(
                     path,
                     reason: format!("cannot read: {why}"),
                 }),
-                Found::File(path) => match read_text(&path, configs.max_file_bytes(&path)) {
-                    Ok(text) => inputs.push(Input { path, text }),
-                    Err(reason) => unreadable.push(Unreadable { path, reason }),
-                },
+                Found::File(path) => pending.push(Pending { path, stdin: None }),
             }
         }
     }
-    Ok((inputs, unreadable))
+    Ok((pending, unreadable))
+}
+
+/// [`collect`], printing a usage problem on stderr: `None` means the command should exit with code 2.
+pub fn collect_or_report(
+    paths: &[PathBuf],
+    stdin_filename: Option<&Path>,
+    configs: &mut settings::ConfigCache,
+) -> Option<(Vec<Pending>, Vec<Unreadable>)> {
+    match collect(paths, stdin_filename, configs) {
+        Ok(collected) => Some(collected),
+        Err(message) => {
+            eprintln!("error: {message}");
+            None
+        }
+    }
 }
 
 /// Reads and decodes one file.

@@ -1,7 +1,9 @@
 //! The command line: argument parsing, reading files, exit codes. Each subcommand lives in its own module.
 
 mod check;
+mod explain;
 mod input;
+mod next;
 mod output;
 pub mod ports;
 mod settings;
@@ -34,6 +36,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Print each process's ports the way PortOS's apps list shows them.
     Ports(ports::PortsArgs),
+    /// Suggest the next free port(s) for an app, with the reason each is free.
+    Next(next::NextArgs),
+    /// Print a rule's documentation (or list every rule).
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -53,6 +59,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Ports(args) => ports::run(args),
+        Command::Next(args) => next::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }
 

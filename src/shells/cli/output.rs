@@ -52,8 +52,10 @@ struct Sources<'a> {
 
 impl<'a> Sources<'a> {
     fn new(results: &'a [(FileReport, Arc<str>)]) -> Self {
+        // Only files with findings carry their text here; others are read if a related location needs them.
         let loaded = results
             .iter()
+            .filter(|(r, _)| !r.findings.is_empty())
             .map(|(r, t)| (r.path.as_path(), (&**t, LineIndex::new(t))))
             .collect();
         Sources {

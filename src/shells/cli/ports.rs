@@ -34,17 +34,21 @@ pub struct PortsArgs {
 pub fn run(args: PortsArgs) -> i32 {
     let paths = super::paths_or_cwd(args.paths.clone());
     let mut configs = ConfigCache::new(args.config.source());
-    let (inputs, unreadable) =
-        match input::collect(&paths, args.stdin_filename.as_deref(), &mut configs) {
-            Ok(collected) => collected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return super::EXIT_TROUBLE;
-            }
-        };
+    let Some((pending, mut unreadable)) =
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for input in inputs {
+    for item in pending {
+        let input = match item.read(&mut configs) {
+            Ok(input) => input,
+            Err(failure) => {
+                unreadable.push(failure);
+                continue;
+            }
+        };
         let written = if args.as_portos {
             let detected = detector::detect(&input.text);
             if args.json {

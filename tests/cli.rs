@@ -1,0 +1,455 @@
+//! End-to-end tests of the command line: the built binary on fixture workspaces, with stdout, stderr and the
+//! exit code snapshot-tested for every output format and every exit path.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn cli_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli")
+}
+
+/// Runs the binary in the CLI fixture folder and renders exit code, stdout and stderr for a snapshot.
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portos-lsp"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("PORTOS_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run(args: &[&str]) -> String {
+    let (code, stdout, stderr) = run_in(&cli_dir(), args, None);
+    format!("exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
+}
+
+#[test]
+fn check_clean_exits_0() {
+    insta::assert_snapshot!(run(&["check", "clean"]));
+}
+
+#[test]
+fn check_full_with_frames_exits_1() {
+    insta::assert_snapshot!(run(&["check", "findings", "--color", "never"]));
+}
+
+#[test]
+fn check_concise() {
+    insta::assert_snapshot!(run(&["check", "findings", "--output-format", "concise"]));
+}
+
+#[test]
+fn check_json() {
+    insta::assert_snapshot!(run(&["check", "findings", "--output-format", "json"]));
+}
+
+#[test]
+fn check_github() {
+    insta::assert_snapshot!(run(&["check", "findings", "--format", "github"]));
+}
+
+#[test]
+fn check_sarif() {
+    insta::assert_snapshot!(run(&["check", "findings", "--output-format", "sarif"]));
+}
+
+#[test]
+fn sarif_has_the_required_fields() {
+    let (code, stdout, _) = run_in(
+        &cli_dir(),
+        &["check", "findings", "--output-format", "sarif"],
+        None,
+    );
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(sarif["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "portos-lsp");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), portos_lsp::rules::ALL.len());
+    for rule in rules {
+        assert!(rule["id"].is_string() && rule["helpUri"].as_str().unwrap().ends_with(".md"));
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        assert!(rules.iter().any(|r| r["id"] == result["ruleId"]));
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
+        assert!(result["message"]["text"].is_string());
+        let location = &result["locations"][0]["physicalLocation"];
+        assert!(
+            location["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("ecosystem.config.cjs")
+        );
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert!(location["region"]["startColumn"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn json_columns_count_unicode_characters() {
+    let (_, stdout, _) = run_in(
+        &cli_dir(),
+        &["check", "findings", "--output-format", "json"],
+        None,
+    );
+    let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let duplicate = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "duplicate-port")
+        .expect("a duplicate-port finding");
+    // `    { name: 'shop-worker-🚀', env: { PORT: ` is 42 characters (the emoji is one), so PORTS.API starts at 43.
+    assert_eq!(duplicate["start_line"], 7);
+    assert_eq!(duplicate["start_column"], 43);
+    assert_eq!(duplicate["end_column"], 52);
+    let gap = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "port-gap")
+        .unwrap();
+    assert_eq!(
+        gap["start_column"], 46,
+        "after `/* 界面 */`, CJK characters count one each"
+    );
+    let blog = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "common-port")
+        .unwrap();
+    assert_eq!(
+        (blog["start_line"].as_u64(), blog["start_column"].as_u64()),
+        (Some(3), Some(38)),
+        "CRLF lines"
+    );
+}
+
+#[test]
+fn deny_warnings_raises_the_bar() {
+    insta::assert_snapshot!(run(&["check", "warnings", "--output-format", "concise"]));
+    insta::assert_snapshot!(run(&[
+        "check",
+        "warnings",
+        "--output-format",
+        "concise",
+        "--deny",
+        "warnings"
+    ]));
+}
+
+#[test]
+fn exit_zero_lowers_it() {
+    insta::assert_snapshot!(run(&[
+        "check",
+        "findings",
+        "--output-format",
+        "concise",
+        "--exit-zero"
+    ]));
+}
+
+#[test]
+fn missing_path_exits_2() {
+    insta::assert_snapshot!(run(&[
+        "check",
+        "clean",
+        "no-such-dir",
+        "--output-format",
+        "concise"
+    ]));
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let (code, _, stderr) = run_in(&cli_dir(), &["check", "--output-format", "xml"], None);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("xml"), "{stderr}");
+}
+
+#[test]
+fn bad_config_exits_2_with_its_position() {
+    insta::assert_snapshot!(run(&["check", "clean", "--config", "bad-config.toml"]));
+}
+
+#[test]
+fn unreadable_files_are_named_and_the_rest_still_checked() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (app, bytes) in [
+        ("binary", b"module.exports = {\0}".to_vec()),
+        ("latin1", b"// caf\xe9\nmodule.exports = {}".to_vec()),
+        (
+            "fine",
+            b"module.exports = { apps: [{ name: 'fine', env: { PORT: 3000 } }] };".to_vec(),
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(app)).unwrap();
+        std::fs::write(dir.join(app).join("ecosystem.config.cjs"), bytes).unwrap();
+    }
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["check", ".", "--output-format", "concise"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 2);
+    assert!(stdout.contains("fine/ecosystem.config.cjs:1:"), "{stdout}");
+    assert!(
+        stderr.contains("binary/ecosystem.config.cjs: file looks binary (NUL byte at offset 18)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "latin1/ecosystem.config.cjs: file is not valid UTF-8 (invalid byte at offset 6)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn stdin_with_a_filename() {
+    let text = b"module.exports = { apps: [{ name: 'piped', env: { PORT: 8080 } }] };";
+    let (code, stdout, stderr) = run_in(
+        &cli_dir().join("clean"),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "app/ecosystem.config.cjs",
+            "--output-format",
+            "concise",
+        ],
+        Some(text),
+    );
+    insta::assert_snapshot!(format!(
+        "exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    ));
+}
+
+#[test]
+fn color_always_and_never() {
+    let (_, colored, _) = run_in(
+        &cli_dir(),
+        &["check", "warnings", "--color", "always"],
+        None,
+    );
+    assert!(
+        colored.contains("\x1b[1;33mwarning[common-port]"),
+        "{colored}"
+    );
+    let (_, plain, _) = run_in(&cli_dir(), &["check", "warnings", "--color", "never"], None);
+    assert!(!plain.contains('\x1b'));
+    let (_, auto, _) = run_in(&cli_dir(), &["check", "warnings"], None);
+    assert!(!auto.contains('\x1b'), "auto does not colour a pipe");
+}
+
+#[test]
+fn explain() {
+    insta::assert_snapshot!(run(&["explain", "port-gap"]));
+    let (code, _, stderr) = run_in(&cli_dir(), &["explain", "no-such-rule"], None);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown rule `no-such-rule`"));
+}
+
+#[test]
+fn ports_human_json_and_as_portos() {
+    insta::assert_snapshot!(run(&["ports", "findings"]));
+    insta::assert_snapshot!(run(&["ports", "--json", "clean"]));
+    insta::assert_snapshot!(run(&["ports", "--as-portos", "findings"]));
+}
+
+#[test]
+fn next_answers_with_reasons() {
+    insta::assert_snapshot!(run(&["next", "findings/shop", "--count", "2"]));
+    insta::assert_snapshot!(run(&["next", "clean/app", "--json"]));
+}
+
+#[test]
+fn version() {
+    let (code, stdout, _) = run_in(&cli_dir(), &["--version"], None);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout.trim(),
+        format!("portos-lsp {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// Serves one canned HTTP response per connection on loopback, counting requests, until the test ends.
+fn serve_once_per_connection(
+    body: String,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            while reader.read_line(&mut request).is_ok_and(|n| n > 2)
+                && !request.ends_with("\r\n\r\n")
+            {}
+            if request.starts_with("GET /api/apps ") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn registry_ports_count_as_taken_except_the_apps_own_entry() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-registry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("shop")).unwrap();
+    std::fs::write(
+        dir.join("shop/ecosystem.config.cjs"),
+        "module.exports = { apps: [{ name: 'shop-api', env: { PORT: 5570 } }, { name: 'shop-ui', env: { PORT: 5571 } }] };",
+    )
+    .unwrap();
+    let shop = std::path::absolute(dir.join("shop")).unwrap();
+    let body = serde_json::json!([
+        { "id": "a1", "name": "Shop", "repoPath": shop, "apiPort": 5570, "uiPort": 5571,
+          "processes": [{ "name": "shop-api", "port": 5570, "ports": { "api": 5570 } }] },
+        { "id": "b2", "name": "Blog", "repoPath": "/srv/blog", "apiPort": 5572,
+          "processes": [{ "name": "blog-api", "port": 5572, "ports": { "api": 5572 } },
+                        { "name": "blog-ui", "port": 5571, "ports": { "ui": 5571 } }] }
+    ])
+    .to_string();
+    let (port, hits) = serve_once_per_connection(body);
+    std::fs::write(
+        dir.join("portos-lsp.toml"),
+        format!("[portos]\nregistry = true\napi_url = \"http://127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["next", "shop", "--json"], None);
+    let answer: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
+    assert_eq!(code, 0, "{stderr}");
+    // 5572 is Blog's in PortOS's registry, so shop has no room after its block and must move to 5573–5575.
+    assert_eq!(answer["ports"][0]["port"], 5575, "{stdout}");
+    assert!(
+        answer["note"]
+            .as_str()
+            .unwrap()
+            .contains("move its block to 5573–5575"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run_in(&dir, &["check", "shop", "--output-format", "concise"], None);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("port 5571 (ui of `shop-ui`) is also used by Blog (blog-ui:ui) according to PortOS's registry"), "{stdout}");
+    assert!(
+        !stdout.contains("5570 (api of `shop-api`) is also used"),
+        "the app's own entry does not count: {stdout}"
+    );
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn registry_down_is_a_warning_not_a_failure() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("portos-lsp-registry-down-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/ecosystem.config.cjs"),
+        "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("portos-lsp.toml"),
+        format!("[portos]\nregistry = true\napi_url = \"http://127.0.0.1:{closed}\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["check", "app"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stderr.contains("PortOS is not reachable"), "{stderr}");
+}
+
+#[test]
+fn directories_skip_node_modules_and_gitignored_files_and_refuse_huge_ones() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let app = "module.exports = { apps: [{ name: 'NAME', env: { PORT: 5570 } }] };";
+    for (sub, name) in [
+        ("b-app", "b"),
+        ("a-app", "a"),
+        ("node_modules/pkg", "dep"),
+        ("ignored", "ignored"),
+    ] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(
+            dir.join(sub).join("ecosystem.config.cjs"),
+            app.replace("NAME", name),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    std::fs::create_dir_all(dir.join("huge")).unwrap();
+    let mut huge = String::from("module.exports = { apps: [] };\n");
+    huge.push_str(&"// padding\n".repeat(600_000));
+    std::fs::write(dir.join("huge/ecosystem.config.cjs"), huge).unwrap();
+    let (code, stdout, stderr) = run_in(&dir, &["ports", "."], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 2, "the huge file is an error: {stderr}");
+    assert_eq!(
+        stdout,
+        "./a-app/ecosystem.config.cjs\n  a:5570\n./b-app/ecosystem.config.cjs\n  b:5570\n"
+    );
+    assert!(stderr.contains("huge/ecosystem.config.cjs: file is too large to analyse (6600031 bytes; the limit is 5242880 bytes)"), "{stderr}");
+}
+
+#[test]
+fn suppression_comments_silence_findings() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-ignore-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    std::fs::write(
+        dir.join("app/ecosystem.config.cjs"),
+        "module.exports = {\n  apps: [\n    // portos-lsp-ignore: common-port\n    { name: 'a', env: { PORT: 3000 } },\n    { name: 'b', env: { PORT: 8080 } }, // portos-lsp-ignore\n    { name: 'c', env: { PORT: 5432 } },\n  ],\n};\n",
+    )
+    .unwrap();
+    let (_, stdout, _) = run_in(&dir, &["check", "app", "--output-format", "concise"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        !stdout.contains("3000") && !stdout.contains("8080"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("port 5432 (api of `c`) is commonly used by PostgreSQL"),
+        "{stdout}"
+    );
+}
