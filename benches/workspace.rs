@@ -44,8 +44,15 @@ impl Workspace {
         for i in 0..count {
             let dir = root.join(format!("app-{i:05}"));
             std::fs::create_dir(&dir).expect("create an app directory");
-            let text =
-                generate::workspace_app(i, FIRST_PORT + i as u32 * generate::PORTS_PER_GROUP);
+            // Every hundredth app's UI port is the previous app's API port: a port conflict between two
+            // directories, so the cross-file rule has something to find (1 % of files with findings).
+            let first = FIRST_PORT + i as u32 * generate::PORTS_PER_GROUP;
+            let ui = if i % 100 == 99 {
+                first - generate::PORTS_PER_GROUP
+            } else {
+                first + 1
+            };
+            let text = generate::workspace_app(i, [first, ui, first + 2]);
             bytes += text.len();
             let file = dir.join("ecosystem.config.cjs");
             std::fs::write(&file, text).expect("write an ecosystem file");

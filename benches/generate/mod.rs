@@ -49,7 +49,10 @@ struct Group {
     section: &'static str,
     key: String,
     app: String,
-    first_port: u32,
+    /// API, UI and metrics ports.
+    ports: [u32; 3],
+    /// True for a file of one app: a flat `PORTS` table (`PORTS.API`), as the PortOS guide writes it.
+    flat: bool,
 }
 
 impl Group {
@@ -59,32 +62,41 @@ impl Group {
             section: SECTIONS[index % SECTIONS.len()],
             key: format!("{}_{index}", word.to_uppercase()),
             app: format!("{word}-{index}"),
-            first_port: first_port + index as u32 * PORTS_PER_GROUP,
+            ports: std::array::from_fn(|i| first_port + index as u32 * PORTS_PER_GROUP + i as u32),
+            flat: false,
         }
     }
 
     fn path(&self, port: &str) -> String {
-        format!("PORTS.{}.{}.{port}", self.section, self.key)
+        if self.flat {
+            format!("PORTS.{port}")
+        } else {
+            format!("PORTS.{}.{}.{port}", self.section, self.key)
+        }
     }
 }
 
-/// The `PORTS` entries of one group, inside its section.
+/// The `PORTS` entries of one group: inside its section, or the whole table of a flat file.
 fn ports_entry(out: &mut String, group: &Group) {
-    let p = group.first_port;
+    let [api, ui, metrics] = group.ports;
+    let indent = if group.flat { "  " } else { "      " };
+    if !group.flat {
+        let _ = writeln!(
+            out,
+            "    // {}: API, UI and metrics, allocated together",
+            group.app
+        );
+        let _ = writeln!(out, "    {}: {{", group.key);
+    }
+    let _ = writeln!(out, "{indent}API: {api}, // REST API");
+    let _ = writeln!(out, "{indent}UI: {ui}, // Vite dev server");
     let _ = writeln!(
         out,
-        "    // {}: API, UI and metrics, allocated together",
-        group.app
+        "{indent}METRICS: {metrics} // Prometheus scrape endpoint"
     );
-    let _ = writeln!(out, "    {}: {{", group.key);
-    let _ = writeln!(out, "      API: {p}, // REST API");
-    let _ = writeln!(out, "      UI: {}, // Vite dev server", p + 1);
-    let _ = writeln!(
-        out,
-        "      METRICS: {} // Prometheus scrape endpoint",
-        p + 2
-    );
-    let _ = writeln!(out, "    }},");
+    if !group.flat {
+        let _ = writeln!(out, "    }},");
+    }
 }
 
 /// The two apps of one group.
@@ -143,7 +155,7 @@ fn apps_entry(out: &mut String, group: &Group, rng: &mut Rng) {
     let _ = writeln!(out, "    }},");
 }
 
-/// Builds a file from the groups `0..groups`, ports starting at `first_port`.
+/// Builds a file from `groups`; `seed` varies the details (instances, memory limits, API versions).
 fn assemble(groups: &[Group], seed: u64) -> String {
     let mut rng = Rng(seed | 1);
     let mut ports: Vec<String> = SECTIONS.iter().map(|_| String::new()).collect();
@@ -165,8 +177,19 @@ fn assemble(groups: &[Group], seed: u64) -> String {
     out.push_str(
         "// =============================================================================\n",
     );
-    out.push_str("const PORTS = Object.freeze({\n");
+    // The one-app files write a plain object literal, which is what PortOS's own reader understands; the
+    // large files freeze theirs, which PortOS does not read (a `portos-reads-differently` per app).
+    let flat = groups.iter().all(|g| g.flat);
+    out.push_str(if flat {
+        "const PORTS = {\n"
+    } else {
+        "const PORTS = Object.freeze({\n"
+    });
     for (section, body) in SECTIONS.iter().zip(&ports) {
+        if flat {
+            out.push_str(body);
+            continue;
+        }
         if body.is_empty() {
             continue;
         }
@@ -174,7 +197,7 @@ fn assemble(groups: &[Group], seed: u64) -> String {
         out.push_str(body);
         out.push_str("  },\n");
     }
-    out.push_str("});\n\n");
+    out.push_str(if flat { "};\n\n" } else { "});\n\n" });
     out.push_str("/* Shared by every API process. */\n");
     out.push_str("const SHARED_ENV = {\n");
     out.push_str("  NODE_ENV: 'development',\n");
@@ -217,11 +240,12 @@ pub fn ecosystem_of_size(target_bytes: usize, first_port: u32) -> (String, usize
     (text, count)
 }
 
-/// One app's ecosystem file of about 2 KB for workspace `index`: one group of three ports at
-/// `first_port`, the apps named after the index so that every file is distinct.
-pub fn workspace_app(index: usize, first_port: u32) -> String {
+/// One app's ecosystem file of about 2 KB for workspace `index`, with a flat `PORTS` table of `ports`
+/// (API, UI, metrics); the apps are named after the index so that every file is distinct.
+pub fn workspace_app(index: usize, ports: [u32; 3]) -> String {
     let mut group = Group::new(index, 0);
-    group.first_port = first_port;
+    group.ports = ports;
+    group.flat = true;
     let text = assemble(&[group], index as u64);
     // Pad with a realistic header comment block to about 2 KB, as real files carry notes.
     let mut out = String::with_capacity(2100);
