@@ -5,6 +5,7 @@
 use super::value::{
     FileId, Loc, Object, Piece, Prop, Str, Traced, Unknown, Value, to_js_string, truthy,
 };
+use crate::syntax::fields::FIELDS;
 use crate::syntax::{self, TextRange};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -201,7 +202,7 @@ impl<'t> Scope<'t> {
             match statement.kind() {
                 "lexical_declaration" | "variable_declaration" => self.declare(statement, false),
                 "export_statement" => {
-                    if let Some(decl) = statement.child_by_field_name("declaration") {
+                    if let Some(decl) = statement.child_by_field_id(FIELDS.declaration) {
                         match decl.kind() {
                             "lexical_declaration" | "variable_declaration" => {
                                 self.declare(decl, true)
@@ -225,7 +226,7 @@ impl<'t> Scope<'t> {
             if declarator.kind() != "variable_declarator" {
                 continue;
             }
-            if let Some(name) = declarator.child_by_field_name("name") {
+            if let Some(name) = declarator.child_by_field_id(FIELDS.name) {
                 self.declare_pattern(name, declarator, Vec::new(), None, exported);
             }
         }
@@ -269,8 +270,8 @@ impl<'t> Scope<'t> {
                         }
                         "object_assignment_pattern" => {
                             let (Some(left), right) = (
-                                part.child_by_field_name("left"),
-                                part.child_by_field_name("right"),
+                                part.child_by_field_id(FIELDS.left),
+                                part.child_by_field_id(FIELDS.right),
                             ) else {
                                 continue;
                             };
@@ -280,8 +281,8 @@ impl<'t> Scope<'t> {
                         }
                         "pair_pattern" => {
                             let (Some(key), Some(value)) = (
-                                part.child_by_field_name("key"),
-                                part.child_by_field_name("value"),
+                                part.child_by_field_id(FIELDS.key),
+                                part.child_by_field_id(FIELDS.value),
                             ) else {
                                 continue;
                             };
@@ -292,8 +293,8 @@ impl<'t> Scope<'t> {
                             p.push(Step::Key(key));
                             let (target, default) = if value.kind() == "assignment_pattern" {
                                 (
-                                    value.child_by_field_name("left"),
-                                    value.child_by_field_name("right"),
+                                    value.child_by_field_id(FIELDS.left),
+                                    value.child_by_field_id(FIELDS.right),
                                 )
                             } else {
                                 (Some(value), None)
@@ -313,8 +314,8 @@ impl<'t> Scope<'t> {
                     p.push(Step::Index(index));
                     let (target, default) = if part.kind() == "assignment_pattern" {
                         (
-                            part.child_by_field_name("left"),
-                            part.child_by_field_name("right"),
+                            part.child_by_field_id(FIELDS.left),
+                            part.child_by_field_id(FIELDS.right),
                         )
                     } else {
                         (Some(part), None)
@@ -330,7 +331,7 @@ impl<'t> Scope<'t> {
 
     /// Functions and classes are bindings whose value we do not model.
     fn declare_opaque(&mut self, decl: Node<'t>) {
-        if let Some(name) = decl.child_by_field_name("name") {
+        if let Some(name) = decl.child_by_field_id(FIELDS.name) {
             self.declare_pattern(name, decl, Vec::new(), None, false);
         }
     }
@@ -360,10 +361,10 @@ impl<'t> Scope<'t> {
                     "named_imports" => {
                         let mut specs = part.walk();
                         for spec in part.named_children(&mut specs) {
-                            let Some(name) = spec.child_by_field_name("name") else {
+                            let Some(name) = spec.child_by_field_id(FIELDS.name) else {
                                 continue;
                             };
-                            let target = spec.child_by_field_name("alias").unwrap_or(name);
+                            let target = spec.child_by_field_id(FIELDS.alias).unwrap_or(name);
                             let key = self
                                 .static_key(name)
                                 .unwrap_or_else(|| self.src(name).into());
@@ -418,11 +419,11 @@ impl<'t> Scope<'t> {
             return done.clone();
         }
         let value = match declarator.kind() {
-            "variable_declarator" => match declarator.child_by_field_name("value") {
+            "variable_declarator" => match declarator.child_by_field_id(FIELDS.value) {
                 Some(init) => self.eval(session, init),
                 None => Traced::here(Value::Undefined, self.loc(declarator)),
             },
-            "import_statement" => match declarator.child_by_field_name("source") {
+            "import_statement" => match declarator.child_by_field_id(FIELDS.source) {
                 Some(source) => {
                     let specifier = self.string_literal(source).unwrap_or_default();
                     self.require(session, &specifier, self.loc(declarator), true)
@@ -502,8 +503,8 @@ impl<'t> Scope<'t> {
         exports: &mut Traced,
     ) {
         let (Some(left), Some(right)) = (
-            assignment.child_by_field_name("left"),
-            assignment.child_by_field_name("right"),
+            assignment.child_by_field_id(FIELDS.left),
+            assignment.child_by_field_id(FIELDS.right),
         ) else {
             return;
         };
@@ -545,10 +546,10 @@ impl<'t> Scope<'t> {
                 });
             }
         };
-        if let Some(value) = statement.child_by_field_name("value") {
+        if let Some(value) = statement.child_by_field_id(FIELDS.value) {
             let v = self.eval(session, value);
             set("default".into(), self.loc(statement), v, exports);
-        } else if let Some(decl) = statement.child_by_field_name("declaration") {
+        } else if let Some(decl) = statement.child_by_field_id(FIELDS.declaration) {
             let names: Vec<(String, Loc)> = self
                 .slots
                 .iter()
@@ -572,10 +573,10 @@ impl<'t> Scope<'t> {
                 let mut inner = clause.walk();
                 let specs: Vec<Node<'t>> = clause.named_children(&mut inner).collect();
                 for spec in specs {
-                    let Some(name) = spec.child_by_field_name("name") else {
+                    let Some(name) = spec.child_by_field_id(FIELDS.name) else {
                         continue;
                     };
-                    let alias = spec.child_by_field_name("alias").unwrap_or(name);
+                    let alias = spec.child_by_field_id(FIELDS.alias).unwrap_or(name);
                     let local = self.src(name).to_string();
                     let exported = self
                         .static_key(alias)
@@ -593,8 +594,8 @@ impl<'t> Scope<'t> {
             "identifier" => vec![self.src(node).to_string()],
             "member_expression" => {
                 let (Some(object), Some(property)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("property"),
+                    node.child_by_field_id(FIELDS.object),
+                    node.child_by_field_id(FIELDS.property),
                 ) else {
                     return Vec::new();
                 };
@@ -606,8 +607,8 @@ impl<'t> Scope<'t> {
             }
             "subscript_expression" => {
                 let (Some(object), Some(index)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("index"),
+                    node.child_by_field_id(FIELDS.object),
+                    node.child_by_field_id(FIELDS.index),
                 ) else {
                     return Vec::new();
                 };
@@ -817,8 +818,8 @@ impl<'t> Scope<'t> {
             match member.kind() {
                 "pair" => {
                     let (Some(key), Some(value)) = (
-                        member.child_by_field_name("key"),
-                        member.child_by_field_name("value"),
+                        member.child_by_field_id(FIELDS.key),
+                        member.child_by_field_id(FIELDS.value),
                     ) else {
                         continue;
                     };
@@ -851,7 +852,7 @@ impl<'t> Scope<'t> {
                     spread_into(&mut object, value, spread_loc);
                 }
                 "method_definition" => {
-                    if let Some(name) = member.child_by_field_name("name")
+                    if let Some(name) = member.child_by_field_id(FIELDS.name)
                         && let Some(key) = self.key(session, name)
                     {
                         object.set(Prop {
@@ -940,8 +941,8 @@ impl<'t> Scope<'t> {
         }
         let loc = self.loc(node);
         let (Some(object), Some(property)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("property"),
+            node.child_by_field_id(FIELDS.object),
+            node.child_by_field_id(FIELDS.property),
         ) else {
             return self.unknown(node, Unknown::Unsupported("a member expression".into()));
         };
@@ -959,8 +960,8 @@ impl<'t> Scope<'t> {
         let mut keys: Vec<&'t str> = Vec::new();
         let mut current = node;
         while current.kind() == "member_expression" {
-            keys.push(self.src(current.child_by_field_name("property")?));
-            current = current.child_by_field_name("object")?;
+            keys.push(self.src(current.child_by_field_id(FIELDS.property)?));
+            current = current.child_by_field_id(FIELDS.object)?;
         }
         // The general path evaluates one nested expression per key; keep its depth limit.
         if current.kind() != "identifier"
@@ -994,8 +995,8 @@ impl<'t> Scope<'t> {
     fn subscript(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let (Some(object), Some(index)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("index"),
+            node.child_by_field_id(FIELDS.object),
+            node.child_by_field_id(FIELDS.index),
         ) else {
             return self.unknown(node, Unknown::Unsupported("a subscript".into()));
         };
@@ -1072,8 +1073,8 @@ impl<'t> Scope<'t> {
     fn call(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let (Some(function), Some(arguments)) = (
-            node.child_by_field_name("function"),
-            node.child_by_field_name("arguments"),
+            node.child_by_field_id(FIELDS.function),
+            node.child_by_field_id(FIELDS.arguments),
         ) else {
             return self.unknown(node, Unknown::Unsupported("a call".into()));
         };
@@ -1138,7 +1139,7 @@ impl<'t> Scope<'t> {
                 // `list.concat(other)` on known arrays is common enough to model; any other call is opaque.
                 if let ["concat"] = callee.last().map(std::slice::from_ref).unwrap_or_default()
                     && function.kind() == "member_expression"
-                    && let Some(object) = function.child_by_field_name("object")
+                    && let Some(object) = function.child_by_field_id(FIELDS.object)
                 {
                     let base = self.eval(session, object);
                     if let Value::Array(mut items) = base.value {
@@ -1164,9 +1165,9 @@ impl<'t> Scope<'t> {
     fn binary(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let (Some(left), Some(right), Some(op)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-            node.child_by_field_name("operator"),
+            node.child_by_field_id(FIELDS.left),
+            node.child_by_field_id(FIELDS.right),
+            node.child_by_field_id(FIELDS.operator),
         ) else {
             return self.unknown(node, Unknown::Unsupported("an operator".into()));
         };
@@ -1194,8 +1195,8 @@ impl<'t> Scope<'t> {
     fn unary(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let (Some(arg), Some(op)) = (
-            node.child_by_field_name("argument"),
-            node.child_by_field_name("operator"),
+            node.child_by_field_id(FIELDS.argument),
+            node.child_by_field_id(FIELDS.operator),
         ) else {
             return self.unknown(node, Unknown::Unsupported("an operator".into()));
         };
@@ -1212,9 +1213,9 @@ impl<'t> Scope<'t> {
     fn ternary(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let (Some(condition), Some(yes), Some(no)) = (
-            node.child_by_field_name("condition"),
-            node.child_by_field_name("consequence"),
-            node.child_by_field_name("alternative"),
+            node.child_by_field_id(FIELDS.condition),
+            node.child_by_field_id(FIELDS.consequence),
+            node.child_by_field_id(FIELDS.alternative),
         ) else {
             return self.unknown(node, Unknown::Unsupported("a conditional".into()));
         };
