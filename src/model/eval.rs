@@ -384,21 +384,29 @@ impl<'t> Scope<'t> {
     }
 
     fn lookup(&mut self, session: &mut Session, name: &str, at: Loc) -> Traced {
-        let Some(slot) = self.slots.get_mut(name) else {
-            return Traced::here(unbound_global(name), at);
-        };
-        match &slot.state {
-            SlotState::Done(value) => return value.clone().used_at(at),
-            SlotState::Evaluating => {
-                return Traced::here(
-                    Value::Unknown(Unknown::Unbound(format!("{name} (refers to itself)"))),
-                    at,
-                );
-            }
-            SlotState::Pending => slot.state = SlotState::Evaluating,
+        self.force(session, name);
+        match self.slots.get(name).map(|slot| &slot.state) {
+            None => Traced::here(unbound_global(name), at),
+            Some(SlotState::Done(value)) => value.clone().used_at(at),
+            Some(_) => Traced::here(
+                Value::Unknown(Unknown::Unbound(format!("{name} (refers to itself)"))),
+                at,
+            ),
         }
+    }
+
+    /// Evaluates a binding once; a binding met again while it is being evaluated refers to itself.
+    fn force(&mut self, session: &mut Session, name: &str) {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
+        if !matches!(slot.state, SlotState::Pending) {
+            return;
+        }
+        slot.state = SlotState::Evaluating;
         let (declarator, path, default) = (slot.declarator, slot.path.clone(), slot.default);
-        let whole = self.declarator_value(session, declarator);
+        // Only a destructuring declarator serves several bindings; its value is worth keeping.
+        let whole = self.declarator_value(session, declarator, !path.is_empty());
         let mut value = walk_path(whole, &path);
         if let Some(default) = default
             && matches!(
@@ -409,12 +417,16 @@ impl<'t> Scope<'t> {
             value = self.eval(session, default);
         }
         if let Some(slot) = self.slots.get_mut(name) {
-            slot.state = SlotState::Done(value.clone());
+            slot.state = SlotState::Done(value);
         }
-        value.used_at(at)
     }
 
-    fn declarator_value(&mut self, session: &mut Session, declarator: Node<'t>) -> Traced {
+    fn declarator_value(
+        &mut self,
+        session: &mut Session,
+        declarator: Node<'t>,
+        keep: bool,
+    ) -> Traced {
         if let Some(done) = self.declarator_values.get(&declarator.id()) {
             return done.clone();
         }
@@ -441,30 +453,37 @@ impl<'t> Scope<'t> {
                 self.loc(declarator),
             ),
         };
-        self.declarator_values
-            .insert(declarator.id(), value.clone());
+        if keep {
+            self.declarator_values
+                .insert(declarator.id(), value.clone());
+        }
         value
     }
 
+    /// Every binding with its value, moved out of the scope: evaluation of this module is over.
     fn all_bindings(&mut self, session: &mut Session, exports: &Traced) -> Vec<TopBinding> {
         let names = self.order.clone();
         let exported_defs: Vec<Loc> = match &exports.value {
             Value::Object(object) => object.props.iter().map(|p| p.value.def).collect(),
             _ => Vec::new(),
         };
+        for name in &names {
+            self.force(session, name);
+        }
         names
             .into_iter()
             .filter_map(|name| {
-                let (name_loc, exported) = {
-                    let slot = self.slots.get(name)?;
-                    (self.loc(slot.name_node), slot.exported)
+                let name_loc = self.loc(self.slots.get(name)?.name_node);
+                let slot = self.slots.get_mut(name)?;
+                let state = std::mem::replace(&mut slot.state, SlotState::Evaluating);
+                let SlotState::Done(value) = state else {
+                    return None;
                 };
-                let value = self.lookup(session, name, name_loc);
-                let exported = exported || exported_defs.contains(&value.def);
+                let exported = slot.exported || exported_defs.contains(&value.def);
                 Some(TopBinding {
                     name: name.to_string(),
                     name_loc,
-                    value,
+                    value: value.used_at(name_loc),
                     exported,
                 })
             })
