@@ -68,14 +68,15 @@ pub fn build(
     let mut session = eval::Session::new(main, loader, workspace);
     let module = eval::evaluate_main(&mut session, &parsed.tree);
     let apps = apps_value(&module.exports);
-    let (processes, dynamic_apps) = match &apps {
+    let apps_loc = apps.map(|a| a.use_);
+    let (processes, dynamic_apps) = match apps {
         Some(apps) => process::processes_from_apps(apps),
         None => (Vec::new(), Vec::new()),
     };
     FileModel {
         files: session.files,
         syntax_errors: parsed.errors,
-        apps_loc: apps.as_ref().map(|a| a.use_),
+        apps_loc,
         exports: module.exports,
         bindings: module.bindings,
         processes,
@@ -86,15 +87,15 @@ pub fn build(
 }
 
 /// `module.exports.apps`, or `export default { apps }`'s, or `export const apps`.
-fn apps_value(exports: &Traced) -> Option<Traced> {
+fn apps_value(exports: &Traced) -> Option<&Traced> {
     let object = exports.as_object()?;
     if let Some(apps) = object.get("apps") {
-        return Some(apps.value.clone());
+        return Some(&apps.value);
     }
     let default = object.get("default")?;
     match &default.value.value {
-        Value::Object(inner) => inner.get("apps").map(|p| p.value.clone()),
-        Value::Unknown(_) => Some(default.value.clone()),
+        Value::Object(inner) => inner.get("apps").map(|p| &p.value),
+        Value::Unknown(_) => Some(&default.value),
         _ => None,
     }
 }
