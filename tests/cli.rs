@@ -453,3 +453,30 @@ fn suppression_comments_silence_findings() {
         "{stdout}"
     );
 }
+
+#[test]
+fn suppression_applies_to_cross_file_findings() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-ignore-x-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (app, body) in [
+        (
+            "a",
+            "module.exports = {\n  apps: [\n    // portos-lsp-ignore: port-conflict\n    { name: 'a-api', env: { PORT: 5570 } },\n  ],\n};\n",
+        ),
+        (
+            "b",
+            "module.exports = {\n  apps: [\n    { name: 'b-api', env: { PORT: 5570 } },\n  ],\n};\n",
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(app)).unwrap();
+        std::fs::write(dir.join(app).join("ecosystem.config.cjs"), body).unwrap();
+    }
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    let (_, stdout, _) = run_in(&dir, &["check", ".", "--output-format", "concise"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!stdout.contains("a/ecosystem.config.cjs:4"), "{stdout}");
+    assert!(
+        stdout.contains("b/ecosystem.config.cjs:3:35: warning[port-conflict]"),
+        "{stdout}"
+    );
+}

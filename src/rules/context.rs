@@ -167,7 +167,7 @@ impl<'a> FileCheck<'a> {
                 process: process.display_name().to_string(),
                 label: binding.label.clone(),
                 range: self.binding_range(process, binding),
-                def_path: self.path_of(binding.port.def),
+                def_path: (binding.port.def.file.0 != 0).then(|| self.path_of(binding.port.def)),
                 def_range: binding.port.def.range,
             });
         }
@@ -226,8 +226,8 @@ pub struct ServedPort {
     pub label: String,
     /// Where it is used, in its file.
     pub range: TextRange,
-    /// Where it is defined.
-    pub def_path: PathBuf,
+    /// The file defining it, when that is not the reported file (a `require`d table).
+    pub def_path: Option<PathBuf>,
     /// The definition's range.
     pub def_range: TextRange,
 }

@@ -1,7 +1,7 @@
 //! `duplicate-process-name`: two processes of one workspace share a PM2 name.
 
 use super::{AppSummary, Finding, Related, Rule, Severity};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -38,13 +38,13 @@ Prefix process names with the app's name (`shop-api`, `blog-api`).
 pub fn check_workspace(
     path: &Path,
     summary: &AppSummary,
-    all: &[&(PathBuf, AppSummary)],
+    all: &[(&Path, &AppSummary)],
     out: &mut Vec<Finding>,
 ) {
     for (i, process) in summary.processes.iter().enumerate() {
         let Some(name) = &process.name else { continue };
         let mut related = Vec::new();
-        for (other_path, other) in all {
+        for &(other_path, other) in all {
             let same_file = other_path == path;
             if !same_file && other.app_dir == summary.app_dir {
                 continue; // a variant of the same app
@@ -54,7 +54,7 @@ pub fn check_workspace(
                     continue;
                 }
                 related.push(Related {
-                    path: other_path.clone(),
+                    path: other_path.to_path_buf(),
                     range: other_process.range,
                     message: format!("another process named `{name}`"),
                 });

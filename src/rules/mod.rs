@@ -187,15 +187,19 @@ pub struct FileReport {
     pub summary: AppSummary,
     /// The file's suppression comments, applied to cross-file findings too.
     pub suppressions: Suppressions,
-    /// Line starts of the file, to place cross-file findings on lines for suppression.
-    line_starts: Vec<u32>,
+    /// The zero-based line of each place a cross-file finding can point at (the summary's names and ports),
+    /// sorted by offset: enough to apply suppressions later without keeping the text.
+    summary_lines: Vec<(u32, u32)>,
 }
 
 impl FileReport {
-    fn line_of(&self, offset: u32) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(line) => line,
-            Err(next) => next.saturating_sub(1),
+    fn summary_line(&self, offset: u32) -> usize {
+        match self
+            .summary_lines
+            .binary_search_by_key(&offset, |&(at, _)| at)
+        {
+            Ok(i) => self.summary_lines[i].1 as usize,
+            Err(_) => 0,
         }
     }
 }
@@ -221,17 +225,27 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
     unresolved_port::check(&check, &mut findings);
     dynamic_apps::check(&check, &mut findings);
     let text = analysis.model.text();
-    let suppressions = Suppressions::scan(text);
-    let line_starts = line_starts(text);
+    let index = crate::syntax::LineIndex::new(text);
+    let summary = check.summary();
+    let mut summary_lines: Vec<(u32, u32)> = summary
+        .processes
+        .iter()
+        .map(|p| p.range.start)
+        .chain(summary.served.iter().map(|s| s.range.start))
+        .map(|at| (at, index.line_of(at as usize) as u32))
+        .collect();
+    summary_lines.sort_unstable();
+    summary_lines.dedup();
     let mut report = FileReport {
         path: analysis.model.path().to_path_buf(),
         findings: Vec::new(),
-        summary: check.summary(),
-        suppressions,
-        line_starts,
+        summary,
+        suppressions: Suppressions::scan(text),
+        summary_lines,
     };
     for finding in findings {
-        push_finding(&mut report, finding, config);
+        let line = index.line_of(finding.range.start as usize);
+        push_finding(&mut report, finding, line, config);
     }
     sort(&mut report.findings);
     report
@@ -244,26 +258,27 @@ pub fn check_workspace(
     config: &Config,
     external: &dyn Fn(&std::path::Path) -> ExternalPorts,
 ) {
-    let summaries: Vec<(PathBuf, AppSummary)> = reports
-        .iter()
-        .map(|r| (r.path.clone(), r.summary.clone()))
-        .collect();
     // Both cross-file rules only relate files that share a process name or a served port, so each file is
-    // compared with those files alone (in workspace order, as before) rather than with every file, which
-    // made a workspace of n files cost n² path comparisons.
+    // compared with those files alone (in workspace order) rather than with every file, which made a
+    // workspace of n files cost n² comparisons. Summaries are borrowed, never copied.
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
-    for (index, (_, summary)) in summaries.iter().enumerate() {
-        for name in summary.processes.iter().filter_map(|p| p.name.as_deref()) {
+    for (index, report) in reports.iter().enumerate() {
+        for name in report
+            .summary
+            .processes
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+        {
             by_name.entry(name).or_default().push(index);
         }
-        for served in &summary.served {
+        for served in &report.summary.served {
             by_port.entry(served.port).or_default().push(index);
         }
     }
-    for report in reports.iter_mut() {
+    let mut new_findings: Vec<Vec<Finding>> = Vec::with_capacity(reports.len());
+    for report in reports.iter() {
         let external = external(&report.summary.app_dir);
-        let external = &external;
         let mut sharing: Vec<usize> = report
             .summary
             .processes
@@ -281,8 +296,10 @@ pub fn check_workspace(
             .collect();
         sharing.sort_unstable();
         sharing.dedup();
-        let candidates: Vec<&(PathBuf, AppSummary)> =
-            sharing.into_iter().map(|i| &summaries[i]).collect();
+        let candidates: Vec<(&std::path::Path, &AppSummary)> = sharing
+            .into_iter()
+            .map(|i| (reports[i].path.as_path(), &reports[i].summary))
+            .collect();
         let mut findings = Vec::new();
         duplicate_process_name::check_workspace(
             &report.path,
@@ -291,21 +308,26 @@ pub fn check_workspace(
             &mut findings,
         );
         port_conflict::check_workspace(
+            &report.path,
             &report.summary,
             &candidates,
             config,
-            external,
+            &external,
             &mut findings,
         );
+        new_findings.push(findings);
+    }
+    for (report, findings) in reports.iter_mut().zip(new_findings) {
         for finding in findings {
-            push_finding(report, finding, config);
+            let line = report.summary_line(finding.range.start);
+            push_finding(report, finding, line, config);
         }
         sort(&mut report.findings);
     }
 }
 
 /// Applies the configured severity and the file's suppressions, then keeps the finding.
-fn push_finding(report: &mut FileReport, mut finding: Finding, config: &Config) {
+fn push_finding(report: &mut FileReport, mut finding: Finding, line: usize, config: &Config) {
     match config.rule_level(finding.code) {
         Some(RuleLevel::Off) => return,
         Some(RuleLevel::Error) => finding.severity = Severity::Error,
@@ -314,7 +336,6 @@ fn push_finding(report: &mut FileReport, mut finding: Finding, config: &Config) 
         Some(RuleLevel::Hint) => finding.severity = Severity::Hint,
         None => {}
     }
-    let line = report.line_of(finding.range.start);
     if report.suppressions.silences(finding.code, line) {
         return;
     }
@@ -333,13 +354,6 @@ fn sort(findings: &mut Vec<Finding>) {
         ))
     });
     findings.dedup();
-}
-
-fn line_starts(text: &str) -> Vec<u32> {
-    let index = crate::syntax::LineIndex::new(text);
-    (0..index.line_count())
-        .filter_map(|l| index.line_range(l).map(|r| r.start as u32))
-        .collect()
 }
 
 #[cfg(test)]

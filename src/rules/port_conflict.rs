@@ -3,7 +3,7 @@
 
 use super::{AppSummary, ExternalPorts, Finding, FixData, Related, Rule, Severity};
 use crate::config::{Config, Role};
-use std::path::PathBuf;
+use std::path::Path;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -42,8 +42,9 @@ Move one app to a free port; the quick fix picks the next free one, and `portos-
 /// Reports each served port that another party also holds. `all` holds at least every file of the
 /// workspace that serves one of this file's ports, in workspace order; other files do not matter.
 pub fn check_workspace(
+    path: &Path,
     summary: &AppSummary,
-    all: &[&(PathBuf, AppSummary)],
+    all: &[(&Path, &AppSummary)],
     config: &Config,
     external: &ExternalPorts,
     out: &mut Vec<Finding>,
@@ -57,7 +58,7 @@ pub fn check_workspace(
         {
             parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
         }
-        for (other_path, other) in all {
+        for &(other_path, other) in all {
             if other.app_dir == summary.app_dir {
                 continue;
             }
@@ -72,7 +73,7 @@ pub fn check_workspace(
                     other_served.process, other_served.label
                 ));
                 related.push(Related {
-                    path: other_path.clone(),
+                    path: other_path.to_path_buf(),
                     range: other_served.range,
                     message: format!("port {port} is served here by `{}`", other_served.process),
                 });
@@ -99,7 +100,10 @@ pub fn check_workspace(
             related,
             unnecessary: false,
             fix: Some(FixData::MoveToFreePort {
-                path: served.def_path.clone(),
+                path: served
+                    .def_path
+                    .clone()
+                    .unwrap_or_else(|| path.to_path_buf()),
                 range: served.def_range,
                 current: port,
             }),
