@@ -85,12 +85,8 @@ pub fn run(args: CheckArgs) -> i32 {
             }
         };
         let from_stdin = item.is_stdin();
-        let input = match item.read(&mut configs) {
-            Ok(input) => input,
-            Err(failure) => {
-                unreadable.push(failure);
-                continue;
-            }
+        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
+            continue;
         };
         let root = crate::config::workspace_root(&input.path);
         let analysis = input::analyze_with(&input.path, input.text.clone(), &config);

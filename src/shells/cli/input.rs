@@ -50,6 +50,17 @@ impl Pending {
         self.stdin.is_some()
     }
 
+    /// Reads the file, or records why it could not be read and returns `None` (the run goes on).
+    pub fn read_or_note(
+        self,
+        configs: &mut settings::ConfigCache,
+        unreadable: &mut Vec<Unreadable>,
+    ) -> Option<Input> {
+        self.read(configs)
+            .map_err(|failure| unreadable.push(failure))
+            .ok()
+    }
+
     /// Reads and decodes the file (stdin was read when it was found).
     pub fn read(self, configs: &mut settings::ConfigCache) -> Result<Input, Unreadable> {
         let text = match self.stdin {

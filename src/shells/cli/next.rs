@@ -75,12 +75,8 @@ pub fn run(args: NextArgs) -> i32 {
     let mut own: BTreeSet<u16> = BTreeSet::new();
     let mut role = config.app_role;
     for item in pending {
-        let input = match item.read(&mut configs) {
-            Ok(input) => input,
-            Err(failure) => {
-                unreadable.push(failure);
-                continue;
-            }
+        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
+            continue;
         };
         let file_dir = std::path::absolute(&input.path)
             .ok()

@@ -42,12 +42,8 @@ pub fn run(args: PortsArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for item in pending {
-        let input = match item.read(&mut configs) {
-            Ok(input) => input,
-            Err(failure) => {
-                unreadable.push(failure);
-                continue;
-            }
+        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
+            continue;
         };
         let written = if args.as_portos {
             let detected = detector::detect(&input.text);
