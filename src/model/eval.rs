@@ -989,10 +989,7 @@ impl<'t> Scope<'t> {
             return None;
         }
         let name = self.src(current);
-        if matches!(self.slots.get(name)?.state, SlotState::Pending) {
-            let at = self.loc(current);
-            self.lookup(session, name, at);
-        }
+        self.force(session, name);
         let SlotState::Done(root) = &self.slots.get(name)?.state else {
             return None;
         };
