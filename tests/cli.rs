@@ -480,3 +480,16 @@ fn suppression_applies_to_cross_file_findings() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_example_workspace_shows_every_diagnostic_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, stdout, stderr) = run_in(root, &["check", "examples/workspace", "--output-format", "json"], None);
+    assert_eq!(code, 1, "the examples contain errors on purpose: {stderr}");
+    let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found: std::collections::BTreeSet<&str> =
+        findings.as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    for rule in portos_lsp::rules::ALL {
+        assert!(found.contains(rule.code), "examples/workspace has no `{}` finding", rule.code);
+    }
+}
