@@ -323,6 +323,16 @@ fn takes_label(labelled: &Labelled) -> bool {
         .any(|p| p.number != 0.0)
 }
 
+/// The precedence rank of the source a binding first came from: `ports` map, env, args, bare `port`.
+fn source_rank(binding: &Binding) -> u8 {
+    match binding.uses.first().map(|u| &u.source) {
+        Some(PortSource::PortsMap) => 0,
+        Some(PortSource::Env(_)) => 1,
+        Some(PortSource::Args) => 2,
+        _ => 3,
+    }
+}
+
 /// First wins for each label within one source; a later port with the same label and another number is
 /// shadowed. Across sources only the `ports` map against env is compared (a mismatch): a later source as a
 /// whole is hidden by an earlier one, which is not a collision.
@@ -340,7 +350,9 @@ fn mark_collisions(labelled: &mut [Labelled]) {
                 && takes_label(&labelled[j])
                 && labelled[j].label == labelled[i].label
                 && (labelled[j].rank == labelled[i].rank
-                    || labelled[j].rank == 0 && labelled[i].rank == 1)
+                    || labelled[j].rank == 0 && labelled[i].rank == 1
+                    // `--port` beside a `VITE_PORT` (both `ui`) with another number: PortOS shows only env's.
+                    || labelled[j].rank == 1 && labelled[i].rank == 2)
         });
         let Some(j) = winner else { continue };
         let (first, this) = (&labelled[j], &labelled[i]);
@@ -456,12 +468,13 @@ fn bindings_of(
             // Alternatives that all agree (`c ? PORTS.API : 5570`) are one definite port.
             let alternative = l.source.value.definite().is_none();
             for port in l.source.value.ports() {
-                // A port the `ports` map declares is that binding, whatever label env's rules would give
-                // its mirror (`ports: { ui: 5583 }` beside `PORT: 5583` is one listener, not two).
+                // One number stated by two sources of a process (a `ports` map mirrored in env, `--port 5570`
+                // beside `PORT: 5570`) is one listener, whatever labels each source's rules would give it: it
+                // joins the earlier source's binding.
                 let existing = bindings.iter_mut().find(|b| {
                     b.port.number == port.number
                         && b.connects_to == connects_to
-                        && (b.label == l.label || b.rule == LabelRule::PortsMapKey && l.rank > 0)
+                        && (b.label == l.label || source_rank(b) < l.rank)
                 });
                 match existing {
                     Some(binding) => {
@@ -482,7 +495,11 @@ fn bindings_of(
                         }
                     }
                     None => bindings.push(Binding {
-                        label: l.label.clone(),
+                        // A port PortOS drops on a label collision keeps its place, labelled by its key (§3).
+                        label: match &shadowed {
+                            Some(Shadowed::Collision { .. }) => l.source.key.clone(),
+                            _ => l.label.clone(),
+                        },
                         rule: l.rule,
                         renamed_to_dev_ui: false,
                         port: *port,
