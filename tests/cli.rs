@@ -484,12 +484,101 @@ fn suppression_applies_to_cross_file_findings() {
 #[test]
 fn the_example_workspace_shows_every_diagnostic_code() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (code, stdout, stderr) = run_in(root, &["check", "examples/workspace", "--output-format", "json"], None);
+    let (code, stdout, stderr) = run_in(
+        root,
+        &["check", "examples/workspace", "--output-format", "json"],
+        None,
+    );
     assert_eq!(code, 1, "the examples contain errors on purpose: {stderr}");
     let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let found: std::collections::BTreeSet<&str> =
-        findings.as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    let found: std::collections::BTreeSet<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
     for rule in portos_lsp::rules::ALL {
-        assert!(found.contains(rule.code), "examples/workspace has no `{}` finding", rule.code);
+        assert!(
+            found.contains(rule.code),
+            "examples/workspace has no `{}` finding",
+            rule.code
+        );
     }
+}
+
+/// A workspace of two apps, `a` and `b`, both serving 5580, plus `c` with `DB_PORT` inside its block.
+fn two_app_workspace(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (app, body) in [
+        (
+            "a",
+            "module.exports = { apps: [{ name: 'a-api', env: { PORT: 5580 } }] };",
+        ),
+        (
+            "b",
+            "module.exports = { apps: [{ name: 'b-api', env: { PORT: 5580 } }] };",
+        ),
+        (
+            "c",
+            "module.exports = { apps: [{ name: 'c-api', env: { PORT: 5590, DB_PORT: 5591 } }, { name: 'c-ui', env: { PORT: 5592 } }] };",
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(app)).unwrap();
+        std::fs::write(dir.join(app).join("ecosystem.config.cjs"), body).unwrap();
+    }
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    dir
+}
+
+#[test]
+fn checking_one_app_still_asks_the_whole_workspace() {
+    let dir = two_app_workspace("context");
+    let (code, stdout, _) = run_in(
+        &dir.join("a"),
+        &["check", "--output-format", "concise"],
+        None,
+    );
+    let (_, relative, _) = run_in(
+        &dir.join("a"),
+        &[
+            "check",
+            "ecosystem.config.cjs",
+            "../b",
+            "--output-format",
+            "concise",
+        ],
+        None,
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "a warning only");
+    assert!(
+        stdout.contains("port 5580 (api of `a-api`) is also used by `b-api` (api) of app b"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(1 file checked)"),
+        "b is context, not reported: {stdout}"
+    );
+    assert_eq!(
+        relative.matches("warning[port-conflict]").count(),
+        2,
+        "{relative}"
+    );
+}
+
+#[test]
+fn next_takes_a_bare_file_name_and_keeps_the_apps_own_database_port() {
+    let dir = two_app_workspace("next-bare");
+    let (code, stdout, stderr) = run_in(&dir.join("c"), &["next", "ecosystem.config.cjs"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("Next free port for c (block 5590–5592):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("5593  right after c's block"),
+        "5591 is c's own database: {stdout}"
+    );
 }

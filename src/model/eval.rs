@@ -408,6 +408,10 @@ impl<'t> Scope<'t> {
         // Only a destructuring declarator serves several bindings; its value is worth keeping.
         let whole = self.declarator_value(session, declarator, !path.is_empty());
         let mut value = walk_path(whole, &path);
+        if !path.is_empty() {
+            // `const { API } = PORTS` reads `PORTS.API` as surely as a member access does.
+            session.referenced.insert(value.def);
+        }
         if let Some(default) = default
             && matches!(
                 value.value,
@@ -1410,8 +1414,9 @@ fn resolve_module(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Removes `.` and `..` without touching the disk, so workspace containment is judged on the path as written.
-fn normalize(path: &Path) -> PathBuf {
+/// The absolute path with `.` and `..` removed, without touching the disk: workspace containment is judged on
+/// the path as written, and two spellings of one directory (`a/../b`, `b`) compare equal.
+pub fn normalize(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -4,7 +4,7 @@ pub mod eval;
 pub mod process;
 pub mod value;
 
-pub use eval::{DiskLoader, EvalNote, SourceFile, SourceLoader, TopBinding};
+pub use eval::{DiskLoader, EvalNote, SourceFile, SourceLoader, TopBinding, normalize};
 pub use process::{DynamicApps, EnvBlock, Port, PortSource, PortUse, PortValue, PortsMap, Process};
 pub use value::{FileId, Loc, Object, Prop, Str, Traced, Unknown, Value};
 

@@ -171,9 +171,9 @@ impl<'a> FileCheck<'a> {
                 def_range: binding.port.def.range,
             });
         }
-        let app_dir = std::path::absolute(self.path())
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
+        let app_dir = crate::model::normalize(self.path())
+            .parent()
+            .map(Path::to_path_buf)
             .unwrap_or_default();
         AppSummary {
             app_dir,

@@ -46,37 +46,43 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         }
     });
     let mut seen = Vec::new();
+    // Every use is looked at, not only the binding's first definition: `--port 5571` beside
+    // `VITE_PORT: PORTS.UI` is one binding whose definition is the table, yet the args literal is a second place
+    // to change.
     for (process, binding, _) in check.served() {
-        let def = binding.port.def;
-        let written_in_process =
-            def.file == process.def.file && process.def.range.contains_range(def.range);
-        if !written_in_process || def.file.0 != 0 || seen.contains(&def) {
-            continue;
+        for port_use in &binding.uses {
+            for port in port_use.value.ports() {
+                let def = port.def;
+                let written_in_process =
+                    def.file == process.def.file && process.def.range.contains_range(def.range);
+                if !written_in_process || def.file.0 != 0 || seen.contains(&def) {
+                    continue;
+                }
+                seen.push(def);
+                let number = port.number;
+                let entry = entries
+                    .iter()
+                    .find(|(_, n)| *n == number)
+                    .map(|(p, _)| p.clone());
+                let hint = match &entry {
+                    Some(path) => format!("; `{path}` already holds it"),
+                    None => "; add it to the table and reference it".to_string(),
+                };
+                let message = format!(
+                    "port {} of `{}` is a literal; the file's `PORTS` table should hold it{hint}",
+                    number_to_string(number),
+                    process.display_name()
+                );
+                let mut finding = check.finding(&RULE, def.range, message);
+                if let (Some(path), false) = (entry, port_use.source == PortSource::Args) {
+                    finding.fix = Some(FixData::Replace {
+                        path: check.path().to_path_buf(),
+                        range: def.range,
+                        text: path,
+                    });
+                }
+                out.push(finding);
+            }
         }
-        seen.push(def);
-        let number = binding.port.number;
-        let entry = entries
-            .iter()
-            .find(|(_, n)| *n == number)
-            .map(|(p, _)| p.clone());
-        let hint = match &entry {
-            Some(path) => format!("; `{path}` already holds it"),
-            None => "; add it to the table and reference it".to_string(),
-        };
-        let message = format!(
-            "port {} of `{}` is a literal; the file's `PORTS` table should hold it{hint}",
-            number_to_string(number),
-            process.display_name()
-        );
-        let mut finding = check.finding(&RULE, def.range, message);
-        let in_string = binding.uses.iter().any(|u| u.source == PortSource::Args);
-        if let (Some(path), false) = (entry, in_string) {
-            finding.fix = Some(FixData::Replace {
-                path: check.path().to_path_buf(),
-                range: def.range,
-                text: path,
-            });
-        }
-        out.push(finding);
     }
 }

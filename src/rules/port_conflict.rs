@@ -49,17 +49,23 @@ pub fn check_workspace(
     external: &ExternalPorts,
     out: &mut Vec<Finding>,
 ) {
+    // PortOS itself holds its ports by right: a user app on one of them is the app's finding, not PortOS's.
+    if summary.role == Role::Core {
+        return;
+    }
     for served in &summary.served {
         let port = served.port;
         let mut parties: Vec<String> = Vec::new();
         let mut related: Vec<Related> = Vec::new();
-        if summary.role != Role::Core
-            && let Some(owner) = config.core_owner(port)
-        {
+        if let Some(owner) = config.core_owner(port) {
             parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
         }
         for &(other_path, other) in all {
             if other.app_dir == summary.app_dir {
+                continue;
+            }
+            // PortOS's own file on a port of its core table: the table already names that owner.
+            if other.role == Role::Core && config.core_owner(port).is_some() {
                 continue;
             }
             for other_served in other.served.iter().filter(|s| s.port == port) {
@@ -111,7 +117,11 @@ pub fn check_workspace(
     }
 }
 
+/// Names the parties, the first three in full: related information lists every one.
 fn join(parties: &[String]) -> String {
+    if parties.len() > 3 {
+        return format!("{} and {} more", parties[..3].join(", "), parties.len() - 3);
+    }
     match parties {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),

@@ -15,7 +15,8 @@ pub const RULE: Rule = Rule {
 An app (the processes of one ecosystem file) whose served ports leave holes: 5570, 5571 and 5573 miss 5572. Only
 definite ports the app serves inside its own range count (the user range for a user app, the reserved range for
 an extension, the core range for PortOS) — not ports it connects to, not run-time alternatives, not ports outside
-the range, which `outside-user-range` and the other range rules report. Each environment
+the range, which `outside-user-range` and the other range rules report. A port inside the block that the app
+connects to (`DB_PORT: 5571` for its own database container) is taken, not a hole. Each environment
 (`env`, and `env` overlaid with each `env_<name>`) is checked on its own. The message names the missing ports.
 
 ## Why it matters
@@ -84,7 +85,20 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let (Some(&low), Some(&high)) = (ports.first(), ports.last()) else {
             continue;
         };
-        let missing: Vec<u16> = (low..=high).filter(|p| !ports.contains(p)).collect();
+        // A port inside the block that the app connects to (its database container, say) is taken, not a
+        // hole: moving a process onto it would clash with it.
+        let connected: BTreeSet<u16> = check
+            .analysis
+            .labels
+            .processes
+            .iter()
+            .flat_map(|p| &p.bindings)
+            .filter(|b| !b.served() && b.in_environment(env))
+            .filter_map(|b| b.number())
+            .collect();
+        let missing: Vec<u16> = (low..=high)
+            .filter(|p| !ports.contains(p) && !connected.contains(p))
+            .collect();
         if !missing.is_empty() {
             by_holes.entry(missing).or_default().insert(env.clone());
         }

@@ -90,14 +90,15 @@ impl Suppressions {
     }
 }
 
-/// `: a, b */` → Some({a, b}); nothing (or no colon) → None, meaning every code.
+/// `: a, b */` → Some({a, b}); no colon, or a colon with nothing after it → None, meaning every code. A
+/// misspelt code (`common_port`) is kept as written, so it silences nothing rather than everything.
 fn parse_codes(rest: &str) -> Option<BTreeSet<String>> {
     let list = rest.trim_start().strip_prefix(':')?;
     let list = list.split("*/").next().unwrap_or("");
     let codes: BTreeSet<String> = list
         .split([',', ' ', '\t'])
         .map(str::trim)
-        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'))
+        .filter(|c| !c.is_empty())
         .map(str::to_string)
         .collect();
     (!codes.is_empty()).then_some(codes)
@@ -129,6 +130,13 @@ mod tests {
         assert!(!s.silences("reserved-range", 0));
         let all = Suppressions::scan("// portos-lsp-ignore-file\n");
         assert!(all.silences("anything", 9));
+    }
+
+    #[test]
+    fn a_misspelt_code_silences_nothing() {
+        let s = Suppressions::scan("// portos-lsp-ignore: common_port\nPORT: 3000\n");
+        assert!(!s.silences("common-port", 1));
+        assert!(!s.silences("duplicate-port", 1));
     }
 
     #[test]

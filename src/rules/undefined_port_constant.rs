@@ -34,6 +34,28 @@ Fix the name; the message suggests the closest existing key and the quick fix ap
 "#,
 };
 
+/// Whether an object's name has the word "port(s)" in it (`PORTS`, `apiPorts`, `PORT_MAP`, `ports.gateway`),
+/// as opposed to merely containing the letters (`support`, `transport`, `report`).
+fn names_ports(object: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in object.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut current));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_lowercase();
+        current.extend(c.to_lowercase());
+    }
+    words.push(current);
+    words.iter().any(|w| w == "port" || w == "ports")
+}
+
 /// Edit distance, for "did you mean".
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -92,7 +114,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         if loc.file.0 != 0 {
             continue;
         }
-        let porty = object.to_lowercase().contains("port") || port_use_locs.contains(loc);
+        let porty = names_ports(object) || port_use_locs.contains(loc);
         if !porty {
             continue;
         }
@@ -121,6 +143,23 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_tables_are_named_by_word() {
+        for name in ["PORTS", "apiPorts", "PORT_MAP", "ports.gateway", "Ports"] {
+            assert!(names_ports(name), "{name}");
+        }
+        for name in [
+            "support",
+            "transport",
+            "report",
+            "passport",
+            "portal",
+            "cfg",
+        ] {
+            assert!(!names_ports(name), "{name}");
+        }
+    }
 
     #[test]
     fn suggests_close_keys() {

@@ -88,7 +88,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
             continue;
         };
-        let root = crate::config::workspace_root(&input.path);
+        let root = crate::config::workspace_root(&crate::model::normalize(&input.path));
         let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
         let report = rules::check_file(&analysis, &config);
         drop(analysis);
@@ -108,9 +108,14 @@ pub fn run(args: CheckArgs) -> i32 {
         let external = settings::external_ports(&config, args.config.registry, false);
         let (mut reports, texts): (Vec<FileReport>, Vec<Option<Arc<str>>>) =
             entries.into_iter().unzip();
+        // Cross-file questions are asked in the whole workspace (spec §1), not only among the paths named:
+        // the workspace's other ecosystem files take part as context and are not reported on.
+        let named = reports.len();
+        reports.extend(context_reports(&root, &reports, &mut configs));
         rules::check_workspace(&mut reports, &config, &|app_dir: &Path| {
             external.for_app(app_dir)
         });
+        reports.truncate(named);
         for (report, text) in reports.into_iter().zip(texts) {
             // A file that only has cross-file findings is read again for its source frames.
             let text = match text {
@@ -152,4 +157,36 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         super::EXIT_OK
     }
+}
+
+/// Reports for the workspace's ecosystem files that were not named, so cross-file rules see every app. Files
+/// that cannot be read or configured are skipped here: they were not asked about.
+fn context_reports(
+    root: &Path,
+    named: &[FileReport],
+    configs: &mut settings::ConfigCache,
+) -> Vec<FileReport> {
+    let seen: std::collections::BTreeSet<PathBuf> = named
+        .iter()
+        .map(|r| crate::model::normalize(&r.path))
+        .collect();
+    let globs = settings::file_globs_for(root);
+    let mut reports = Vec::new();
+    for found in crate::workspace::find_files(&[root.to_path_buf()], &globs) {
+        let crate::workspace::Found::File(path) = found else {
+            continue;
+        };
+        if seen.contains(&crate::model::normalize(&path)) {
+            continue;
+        }
+        let Ok(config) = configs.for_file(&path) else {
+            continue;
+        };
+        let Ok(text) = input::read_text(&path, configs.max_file_bytes(&path)) else {
+            continue;
+        };
+        let analysis = input::analyze_with(&path, text, &config);
+        reports.push(rules::check_file(&analysis, &config));
+    }
+    reports
 }

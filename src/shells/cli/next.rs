@@ -49,13 +49,15 @@ pub fn run(args: NextArgs) -> i32 {
             eprintln!("error: {}: cannot read: {e}", path.display());
             return super::EXIT_TROUBLE;
         }
+        // A bare file name's parent is "", which is the current directory.
         Ok(meta) if meta.is_file() => path
             .parent()
+            .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from(".")),
         Ok(_) => path.clone(),
     };
-    let app_dir = std::path::absolute(&dir).unwrap_or(dir.clone());
+    let app_dir = crate::model::normalize(&dir);
     let root = crate::config::workspace_root(&app_dir);
     let mut configs = ConfigCache::new(args.config.source());
     let config = match configs.for_file(&app_dir.join("ecosystem.config.cjs")) {
@@ -78,9 +80,9 @@ pub fn run(args: NextArgs) -> i32 {
         let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
             continue;
         };
-        let file_dir = std::path::absolute(&input.path)
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
+        let file_dir = crate::model::normalize(&input.path)
+            .parent()
+            .map(Path::to_path_buf)
             .unwrap_or_default();
         let analysis = input::analyze_with(&input.path, input.text, &config);
         let check = FileCheck::new(&analysis, &config);
@@ -97,7 +99,17 @@ pub fn run(args: NextArgs) -> i32 {
                 };
                 if is_own && binding.served() {
                     own.insert(port);
-                } else if !is_own {
+                } else if is_own {
+                    // The app's own connects-to ports (a database it runs beside) are not free either.
+                    occupied.add(
+                        port,
+                        format!(
+                            "{} connects to it ({})",
+                            process.display_name(),
+                            binding.label
+                        ),
+                    );
+                } else {
                     occupied.add(
                         port,
                         format!(
