@@ -75,7 +75,7 @@ pub fn run(args: CheckArgs) -> i32 {
     // Group by workspace: cross-file rules ask their questions within one workspace. Files are read, analysed
     // and checked one at a time; only their summaries (and the text of files with findings) are kept.
     let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
-    let mut config_of: BTreeMap<PathBuf, Config> = BTreeMap::new();
+    let mut config_of: BTreeMap<PathBuf, Arc<Config>> = BTreeMap::new();
     for item in pending {
         let config = match configs.for_file(item.path()) {
             Ok(config) => config,
@@ -88,7 +88,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
             continue;
         };
-        let root = crate::config::workspace_root(&crate::model::normalize(&input.path));
+        let root = configs.workspace_root(&input.path);
         let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
         let report = rules::check_file(&analysis, &config);
         drop(analysis);
@@ -111,7 +111,13 @@ pub fn run(args: CheckArgs) -> i32 {
         // Cross-file questions are asked in the whole workspace (spec §1), not only among the paths named:
         // the workspace's other ecosystem files take part as context and are not reported on.
         let named = reports.len();
-        reports.extend(context_reports(&root, &reports, &mut configs));
+        // A named directory that holds the whole workspace was walked already: nothing is missing.
+        let walked_whole = paths
+            .iter()
+            .any(|p| root.starts_with(crate::model::normalize(p)));
+        if !walked_whole {
+            reports.extend(context_reports(&root, &reports, &mut configs));
+        }
         rules::check_workspace(&mut reports, &config, &|app_dir: &Path| {
             external.for_app(app_dir)
         });

@@ -4,8 +4,9 @@
 use crate::config::{self, Config, ConfigError, ConfigSource, ConfigWarning, FileGlobs};
 use crate::live::{self, RegistryApp};
 use crate::rules::ExternalPorts;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long PortOS's registry may take to answer before we go on without it.
@@ -36,11 +37,23 @@ impl ConfigChoice {
     }
 }
 
-/// Loads each configuration file once, however many files it governs.
+/// Loads each configuration file once, however many files it governs, and remembers per directory which file
+/// governs it and which workspace it is in: a run over thousands of files must not stat every ancestor of
+/// every file again and again.
 pub struct ConfigCache {
     source: ConfigSource,
-    by_file: BTreeMap<Option<PathBuf>, Config>,
+    by_file: BTreeMap<Option<PathBuf>, Arc<Config>>,
+    /// What the ancestors of a directory hold, for directories met as parents (a handful per run, not one
+    /// entry per app).
+    above: HashMap<PathBuf, Markers>,
     warnings: BTreeSet<String>,
+}
+
+/// The nearest project file and the nearest `.git` at or above a directory.
+#[derive(Clone, Debug, Default)]
+struct Markers {
+    config: Option<PathBuf>,
+    git: Option<PathBuf>,
 }
 
 impl ConfigCache {
@@ -49,14 +62,15 @@ impl ConfigCache {
         ConfigCache {
             source,
             by_file: BTreeMap::new(),
+            above: HashMap::new(),
             warnings: BTreeSet::new(),
         }
     }
 
     /// The configuration that governs `file`.
-    pub fn for_file(&mut self, file: &Path) -> Result<Config, ConfigError> {
+    pub fn for_file(&mut self, file: &Path) -> Result<Arc<Config>, ConfigError> {
         let key = match &self.source {
-            ConfigSource::Discover => config::find_config_file(file).map(|f| f.path),
+            ConfigSource::Discover => self.markers_of_file(file).config,
             ConfigSource::Path(path) => Some(path.clone()),
             ConfigSource::None => None,
         };
@@ -66,8 +80,64 @@ impl ConfigCache {
         let loaded = config::load_for(file, self.source.clone(), &crate::rules::codes())?;
         self.warnings
             .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
-        self.by_file.insert(key, loaded.config.clone());
-        Ok(loaded.config)
+        let config = Arc::new(loaded.config);
+        self.by_file.insert(key, config.clone());
+        Ok(config)
+    }
+
+    /// The workspace root of `file` (spec §1): the nearest directory with a project file, else with `.git`,
+    /// else the file's own directory; absolute, without `.` or `..`.
+    pub fn workspace_root(&mut self, file: &Path) -> PathBuf {
+        let markers = self.markers_of_file(file);
+        let dir = crate::model::normalize(file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        markers
+            .config
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or(markers.git)
+            .unwrap_or(dir)
+    }
+
+    fn markers_of_file(&mut self, file: &Path) -> Markers {
+        let absolute = crate::model::normalize(file);
+        match absolute.parent() {
+            Some(dir) => self.markers_of_dir(dir, false),
+            None => Markers::default(),
+        }
+    }
+
+    /// The markers at or above `dir`; `remember` caches the answer (done for parents, not for every leaf).
+    fn markers_of_dir(&mut self, dir: &Path, remember: bool) -> Markers {
+        if let Some(known) = self.above.get(dir) {
+            return known.clone();
+        }
+        let inherited = match dir.parent() {
+            Some(parent) => self.markers_of_dir(parent, true),
+            None => Markers::default(),
+        };
+        let has_config = config::CONFIG_FILE_NAMES
+            .iter()
+            .any(|name| dir.join(name).is_file());
+        let markers = Markers {
+            config: if has_config {
+                config::find_config_file(dir).map(|f| f.path)
+            } else {
+                inherited.config
+            },
+            git: if dir.join(".git").exists() {
+                Some(dir.to_path_buf())
+            } else {
+                inherited.git
+            },
+        };
+        if remember {
+            self.above.insert(dir.to_path_buf(), markers.clone());
+        }
+        markers
     }
 
     /// Warnings from every configuration file read, once each.
