@@ -264,6 +264,9 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
             .copied()
             .find(|u| u.key == key && u.instance.is_none())
     };
+    // A key whose value is unknown (or 0) is one PortOS never collects, so it cannot steer the name rules:
+    // an unknown `CDP_PORT` does not make `PORT` a health port, an unknown `VITE_PORT` does not replace `ui`.
+    let known = |use_: &PortUse| use_.value.ports().iter().any(|p| p.number != 0.0);
     let cdp = find("CDP_PORT");
     let mut env_labels: Vec<Labelled<'m>> = Vec::new();
     if let Some(cdp) = cdp {
@@ -272,7 +275,7 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
     if let Some(port) = find("PORT") {
         let (l, rule) = if ends_with_any(name, &["-ui", "_ui", "-client", "_client"]) {
             ("ui", LabelRule::PortUiName)
-        } else if ends_with_any(name, &["-browser", "_browser"]) && cdp.is_some() {
+        } else if ends_with_any(name, &["-browser", "_browser"]) && cdp.is_some_and(known) {
             ("health", LabelRule::PortBrowserHealth)
         } else {
             ("api", LabelRule::PortApi)
@@ -280,7 +283,9 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
         env_labels.push(label(l, rule, 1, port));
     }
     if let Some(vite) = find("VITE_PORT") {
-        if let Some(from_port) = env_labels.iter_mut().find(|l| l.label == "ui") {
+        if !known(vite) {
+            // Still a port use (reported as unresolved), but it replaces nothing.
+        } else if let Some(from_port) = env_labels.iter_mut().find(|l| l.label == "ui") {
             from_port.replaced = true;
         }
         env_labels.push(label("ui", LabelRule::VitePort, 1, vite));
