@@ -391,8 +391,17 @@ fn mark_collisions(labelled: &mut [Labelled]) {
     }
 }
 
+/// How an overlay block's key replaces the same key of an earlier block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Overlay {
+    /// Always, as PM2 does when it starts the process.
+    Always,
+    /// Only with a known value: PortOS's merge never lets an unresolved value overwrite a resolved one.
+    KnownValues,
+}
+
 /// The env a process sees in one environment: `env` overlaid with `env_<name>` (PM2's behaviour), keyed by key.
-fn env_view<'m>(process: &'m Process, overlays: &[&str]) -> Vec<&'m PortUse> {
+fn env_view<'m>(process: &'m Process, overlays: &[&str], overlay: Overlay) -> Vec<&'m PortUse> {
     let mut view: Vec<&'m PortUse> = Vec::new();
     let blocks = std::iter::once("env").chain(overlays.iter().copied());
     for block_name in blocks {
@@ -402,7 +411,11 @@ fn env_view<'m>(process: &'m Process, overlays: &[&str]) -> Vec<&'m PortUse> {
                     .iter_mut()
                     .find(|u| u.key == entry.key && u.instance == entry.instance)
                 {
-                    Some(slot) => *slot = entry,
+                    Some(slot) => {
+                        if overlay == Overlay::Always || !entry.value.ports().is_empty() {
+                            *slot = entry;
+                        }
+                    }
                     None => view.push(entry),
                 }
             }
@@ -453,7 +466,7 @@ fn bindings_of(
         let overlay: Vec<&str> = env.iter().map(|e| e.as_str()).collect();
         let overlay_names: Vec<String> = overlay.iter().map(|e| format!("env_{e}")).collect();
         let overlay_refs: Vec<&str> = overlay_names.iter().map(String::as_str).collect();
-        let view = env_view(process, &overlay_refs);
+        let view = env_view(process, &overlay_refs, Overlay::Always);
         let labelled = label_sources(process, &view);
         let first_rank = labelled
             .iter()
@@ -524,7 +537,11 @@ fn bindings_of(
 /// PortOS's listing: env blocks merged `env` < `env_development` < `env_production`, the first source that
 /// yields a definite port wins, collided ports left out, JavaScript key order.
 fn listing_of(process: &Process) -> Vec<ListedPort> {
-    let view = env_view(process, &["env_development", "env_production"]);
+    let view = env_view(
+        process,
+        &["env_development", "env_production"],
+        Overlay::KnownValues,
+    );
     let labelled = label_sources(process, &view);
     let usable: Vec<&Labelled> = labelled
         .iter()
