@@ -53,6 +53,17 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 };
                 if snippet.is_empty() {
                     "syntax error".to_string()
+                } else if let Some(at) = error.comma_at {
+                    let next: String = text
+                        .get(at as usize..)
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .chars()
+                        .take(24)
+                        .collect();
+                    format!("syntax error: a `,` is missing here, before `{next}…`")
                 } else if crate::syntax::is_unterminated_string(source) {
                     format!("syntax error: unterminated string `{snippet}{more}`")
                 } else if source.trim() == "{" {
@@ -73,6 +84,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 "; the parser cannot tell where the broken app ends, so findings after this point may be incomplete",
             );
         }
-        out.push(check.finding(&RULE, error.range, message));
+        // A missing comma is pointed at where the comma goes, not at the span tree-sitter gave up on.
+        let range = match error.comma_at {
+            Some(at) => crate::syntax::TextRange::new(at as usize, at as usize + 1),
+            None => error.range,
+        };
+        out.push(check.finding(&RULE, range, message));
     }
 }

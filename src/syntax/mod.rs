@@ -58,6 +58,9 @@ pub struct SyntaxError {
     /// Whether the error leaves an open string, template, comment or brace, after which the extent of the
     /// enclosing app cannot be known (spec §8); the diagnostic says findings after it may be incomplete.
     pub unbounded: bool,
+    /// Where a `,` makes the file parse better, when one does: the likely fix, and the repair the evaluator's
+    /// tree already has. It is before the error (`'x.js' env: {…}`) or right after it.
+    pub comma_at: Option<u32>,
 }
 
 /// A parsed file: the tree and its errors. Parsing never fails; a broken file is a tree with errors.
@@ -79,6 +82,30 @@ thread_local! {
 
 /// Parses JavaScript. Reuses one parser per thread, since creating one allocates its tables each time.
 pub fn parse(text: &str) -> Parsed {
+    let tree = parse_raw(text);
+    let errors = collect_errors(&tree, text);
+    if errors.is_empty() {
+        return Parsed { tree, errors };
+    }
+    // The errors reported are the file's own; the tree is the best repair found, so the apps around a missing
+    // comma keep all their keys (`script: 'x.js' env: {…}` would otherwise lose its env).
+    let mut errors = errors;
+    let tree = repair_missing_commas(text, tree, &mut errors);
+    if errors.iter().any(|e| e.comma_at.is_some()) {
+        // Errors that vanish once the comma is there were only its echo (a stray `}` after the broken app).
+        let remaining = collect_errors(&tree, text);
+        errors.retain(|e| {
+            e.comma_at.is_some()
+                || remaining.iter().any(|r| {
+                    r.range.start < e.range.end.max(e.range.start + 1)
+                        && e.range.start < r.range.end.max(r.range.start + 1)
+                })
+        });
+    }
+    Parsed { tree, errors }
+}
+
+fn parse_raw(text: &str) -> Tree {
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -92,10 +119,115 @@ pub fn parse(text: &str) -> Parsed {
         parser.parse(text, None)
     });
     // `parse` only returns None on cancellation or without a language, neither of which we allow.
-    let tree =
-        tree.expect("tree-sitter parse without timeout or cancellation always yields a tree");
-    let errors = collect_errors(&tree, text);
-    Parsed { tree, errors }
+    tree.expect("tree-sitter parse without timeout or cancellation always yields a tree")
+}
+
+/// How many comma repairs one file may get: each costs a parse.
+const MAX_COMMA_REPAIRS: usize = 4;
+
+/// Tries a `,` in place of one whitespace byte before each bounded ERROR that follows a complete value, keeping
+/// a repair when the file then has fewer errors. Replacing a byte (not inserting one) keeps every offset, so
+/// the repaired tree's spans are the original text's spans.
+fn repair_missing_commas(text: &str, mut tree: Tree, errors: &mut [SyntaxError]) -> Tree {
+    let mut candidate = text.as_bytes().to_vec();
+    let mut error_count = errors.len();
+    let mut repairs = 0;
+    for error in errors
+        .iter_mut()
+        .filter(|e| e.missing.is_none() && !e.unbounded)
+    {
+        if repairs == MAX_COMMA_REPAIRS {
+            break;
+        }
+        // The comma may be missing before the error (`'x.js' env: {…}`) or right after it (an ERROR that wraps
+        // a complete app followed by the next one).
+        // The comma may be missing before the error (`'x.js' env: {…}`), inside it (tree-sitter folded the value
+        // before the gap into the ERROR), or right after it (an ERROR that wraps a complete app).
+        let (start, end) = (error.range.start as usize, error.range.end as usize);
+        let slot = comma_slot(&candidate, start)
+            .or_else(|| {
+                (start + 1..end.min(start + 4096))
+                    .filter(|&j| candidate[j - 1].is_ascii_whitespace())
+                    .find_map(|j| comma_slot(&candidate, j))
+            })
+            .or_else(|| {
+                let next = (end..candidate.len()).find(|&i| !candidate[i].is_ascii_whitespace())?;
+                comma_slot(&candidate, next)
+            });
+        let Some((at, reported)) = slot else {
+            continue;
+        };
+        let saved = candidate[at];
+        candidate[at] = b',';
+        let Ok(repaired_text) = std::str::from_utf8(&candidate) else {
+            candidate[at] = saved;
+            continue;
+        };
+        let repaired = parse_raw(repaired_text);
+        let count = count_errors(&repaired);
+        repairs += 1;
+        if count < error_count {
+            error_count = count;
+            tree = repaired;
+            error.comma_at = Some(reported as u32);
+        } else {
+            candidate[at] = saved;
+        }
+    }
+    tree
+}
+
+/// The whitespace byte to turn into a comma before an error at `start`: the run of spaces before it must follow
+/// the end of a value (a quote, a digit, a closing bracket, a word) and the error must start like a key.
+fn comma_slot(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+    let starts_like_key = bytes.get(start).is_some_and(|b| {
+        b.is_ascii_alphabetic() || matches!(b, b'_' | b'$' | b'\'' | b'"' | b'[' | b'{' | b'.')
+    });
+    if !starts_like_key {
+        return None;
+    }
+    let mut i = start;
+    while i > 0 && bytes[i - 1].is_ascii_whitespace() {
+        i -= 1;
+    }
+    if i == start || i == 0 {
+        return None;
+    }
+    let ends_value = bytes[i - 1].is_ascii_alphanumeric()
+        || matches!(
+            bytes[i - 1],
+            b'\'' | b'"' | b'`' | b'}' | b']' | b')' | b'_' | b'$'
+        );
+    if !ends_value {
+        return None;
+    }
+    // Replace a space or tab if there is one, so line breaks stay where they are; report the comma right after
+    // the value, where a user would type it.
+    let replace = (i..start)
+        .find(|&j| bytes[j] == b' ' || bytes[j] == b'\t')
+        .unwrap_or(i);
+    Some((replace, i))
+}
+
+fn count_errors(tree: &Tree) -> usize {
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        } else if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return count;
+            }
+        }
+    }
 }
 
 fn collect_errors(tree: &Tree, text: &str) -> Vec<SyntaxError> {
@@ -112,6 +244,7 @@ fn collect_errors(tree: &Tree, text: &str) -> Vec<SyntaxError> {
                 range: TextRange::of(node),
                 unbounded: is_unbounded(node, text),
                 missing,
+                comma_at: None,
             });
         } else if node.has_error() && cursor.goto_first_child() {
             continue;
@@ -142,11 +275,22 @@ fn is_unbounded(node: Node, text: &str) -> bool {
 
 /// Whether the text opens a quote it never closes (`'b, env: {…`), which swallows what follows.
 pub fn is_unterminated_string(slice: &str) -> bool {
-    let trimmed = slice.trim();
+    let trimmed = slice.trim_start();
     let Some(quote) = trimmed.chars().next().filter(|c| *c == '\'' || *c == '"') else {
         return false;
     };
-    trimmed.len() == 1 || !trimmed.ends_with(quote) || trimmed.lines().count() > 1
+    // Terminated when the same quote closes it on its own line (a backslash escapes the next character).
+    let mut escaped = false;
+    for c in trimmed[1..].chars() {
+        match c {
+            '\n' | '\r' => return true,
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == quote => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -167,6 +311,25 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn a_missing_comma_is_repaired_in_the_tree_and_named_in_the_error() {
+        let text = "const a = { x: 'x' y: { z: 1 } };\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].comma_at, Some(18));
+        assert!(
+            !parsed.tree.root_node().has_error(),
+            "the repaired tree parses cleanly"
+        );
+        assert_eq!(&text[..18], "const a = { x: 'x'");
+    }
+
+    #[test]
+    fn no_repair_where_a_comma_does_not_help() {
+        let parsed = parse("const a = ;\n");
+        assert!(parsed.errors.iter().all(|e| e.comma_at.is_none()));
     }
 
     #[test]
