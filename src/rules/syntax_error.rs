@@ -15,7 +15,8 @@ template literal or comment, a missing `}`.
 
 ## Why it matters
 PM2 cannot load a file with a syntax error, so none of its apps start. portos-lsp still checks every app it can
-read around the error. After an unterminated string, template literal or block comment, or a missing `}`, the
+read around the error. A missing comma is pointed at where the comma goes, and the apps are read as if it were
+there, so even the broken app keeps its ports. After an unterminated string, template literal or block comment, or a missing `}`, the
 parser cannot tell where the broken app ends, so findings after that point may be incomplete; the message says so.
 
 ## Example
