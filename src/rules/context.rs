@@ -120,12 +120,8 @@ impl<'a> FileCheck<'a> {
     /// 1-based line of an offset in the file holding `loc`, for messages that name another definition.
     pub fn line_of(&self, loc: Loc) -> usize {
         let text = &self.analysis.model.files[loc.file.0 as usize].text;
-        let end = (loc.range.start as usize).min(text.len());
-        text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        // The one line index, so CRLF and lone CR count as the editor counts them.
+        crate::syntax::LineIndex::new(text).line_of(loc.range.start as usize) + 1
     }
 
     /// Every served binding with a valid port number, with its process.

@@ -89,7 +89,7 @@ pub fn run(args: CheckArgs) -> i32 {
             continue;
         };
         let root = configs.workspace_root(&input.path);
-        let analysis = input::analyze_with(&input.path, input.text.clone(), &config);
+        let analysis = input::analyze_with(&input.path, input.text.clone(), &config, root.clone());
         let report = rules::check_file(&analysis, &config);
         drop(analysis);
         let keep = from_stdin || !report.findings.is_empty();
@@ -191,7 +191,7 @@ fn context_reports(
         let Ok(text) = input::read_text(&path, configs.max_file_bytes(&path)) else {
             continue;
         };
-        let analysis = input::analyze_with(&path, text, &config);
+        let analysis = input::analyze_with(&path, text, &config, root.to_path_buf());
         reports.push(rules::check_file(&analysis, &config));
     }
     reports

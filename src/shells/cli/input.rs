@@ -148,9 +148,14 @@ pub fn read_text(path: &Path, max_bytes: usize) -> Result<Arc<str>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Analyses text that belongs to `path` under a configuration, `require` bounded by the file's workspace.
-pub fn analyze_with(path: &Path, text: Arc<str>, config: &crate::config::Config) -> Analysis {
-    let root = crate::config::workspace_root(path);
+/// Analyses text that belongs to `path` under a configuration (its connects-to keys), `require` bounded by the
+/// workspace `root` the caller already found.
+pub fn analyze_with(
+    path: &Path,
+    text: Arc<str>,
+    config: &crate::config::Config,
+    root: PathBuf,
+) -> Analysis {
     analysis::analyze(path, text, &DiskLoader, Some(root), &config.connect_keys)
 }
 

@@ -84,7 +84,7 @@ pub fn run(args: NextArgs) -> i32 {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let analysis = input::analyze_with(&input.path, input.text, &config);
+        let analysis = input::analyze_with(&input.path, input.text, &config, root.clone());
         let check = FileCheck::new(&analysis, &config);
         let is_own = file_dir == app_dir;
         if is_own && role.is_none() {

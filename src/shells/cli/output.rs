@@ -1,7 +1,7 @@
 //! Renderers for `check`: rustc-style frames, one line per finding, JSON, SARIF 2.1.0 and GitHub annotations.
 
 use crate::rules::{self, FileReport, Finding, Severity};
-use crate::syntax::{Encoding, LineIndex, TextRange};
+use crate::syntax::{LineIndex, TextRange};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,13 +87,13 @@ impl<'a> Sources<'a> {
 }
 
 fn span_in(text: &str, index: &LineIndex, range: TextRange) -> Span {
-    let start = index.position(text, range.start as usize, Encoding::Utf32);
-    let end = index.position(text, range.end as usize, Encoding::Utf32);
+    let (start_line, start_column) = super::input::line_col(text, index, range.start);
+    let (end_line, end_column) = super::input::line_col(text, index, range.end);
     Span {
-        start_line: start.line + 1,
-        start_column: start.col + 1,
-        end_line: end.line + 1,
-        end_column: end.col + 1,
+        start_line,
+        start_column,
+        end_line,
+        end_column,
     }
 }
 

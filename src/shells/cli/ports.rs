@@ -60,7 +60,8 @@ pub fn run(args: PortsArgs) -> i32 {
                     return super::EXIT_TROUBLE;
                 }
             };
-            let analysis = input::analyze_with(&input.path, input.text, &config);
+            let root = configs.workspace_root(&input.path);
+            let analysis = input::analyze_with(&input.path, input.text, &config, root);
             if args.json {
                 writeln!(out, "{}", file_json(&analysis))
             } else {
