@@ -6,7 +6,7 @@ mod generate;
 
 use portos_lsp::analysis;
 use portos_lsp::config::Config;
-use portos_lsp::model::DiskLoader;
+use portos_lsp::vfs::DiskVfs;
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
@@ -110,7 +110,7 @@ fn main() {
         let budget = Duration::from_secs(3);
 
         // Sanity: the generated file parses cleanly and every app is seen.
-        let analysed = analysis::analyze(path, text.clone(), &DiskLoader, None, &connect_keys);
+        let analysed = analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &connect_keys);
         let report = portos_lsp::rules::check_file(&analysed, &config);
         let findings = report.findings.len();
         assert!(
@@ -127,13 +127,13 @@ fn main() {
             black_box(analysis::analyze(
                 path,
                 text.clone(),
-                &DiskLoader,
+                &DiskVfs::new(),
                 None,
                 &connect_keys,
             ));
         };
         let mut check = || {
-            let a = analysis::analyze(path, text.clone(), &DiskLoader, None, &connect_keys);
+            let a = analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &connect_keys);
             black_box(portos_lsp::rules::check_file(&a, &config));
         };
         let (rounds, stats) = measure(budget, 15, &mut [&mut parse, &mut analyze, &mut check]);

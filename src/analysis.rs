@@ -1,7 +1,9 @@
-//! One file's analysis: the model and its labels, computed together so every shell sees the same thing.
+//! One file's analysis: the model, its labels and the facts about its directory, computed together so every
+//! shell sees the same thing.
 
 use crate::labels::{self, LabelledFile};
-use crate::model::{self, FileModel, SourceLoader};
+use crate::model::{self, FileModel};
+use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,17 +13,83 @@ pub struct Analysis {
     pub model: FileModel,
     /// Labels, bindings and the PortOS-compatible listing.
     pub labels: LabelledFile,
+    /// What the file's directory says about it (read through the Vfs, so rules never touch the disk).
+    pub dir: DirFacts,
+}
+
+/// Facts about the directory of an ecosystem file: one directory is one PortOS app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DirFacts {
+    /// The directory, absolute and normalised.
+    pub app_dir: PathBuf,
+    /// The app's name: the directory's `package.json` name, else the directory name.
+    pub app_name: String,
+    /// The ecosystem file PortOS reads in this directory, if any: `ecosystem.config.js`, else `.cjs`.
+    pub portos_reads: Option<&'static str>,
+}
+
+impl DirFacts {
+    /// Reads the facts of the directory holding `file`.
+    pub fn of_file(vfs: &dyn Vfs, file: &Path) -> DirFacts {
+        let app_dir = vfs
+            .normalize(file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Self::of_dir(vfs, app_dir)
+    }
+
+    /// Reads the facts of `app_dir` (absolute).
+    pub fn of_dir(vfs: &dyn Vfs, app_dir: PathBuf) -> DirFacts {
+        let portos_reads = ["ecosystem.config.js", "ecosystem.config.cjs"]
+            .into_iter()
+            .find(|name| vfs.is_file(&app_dir.join(name)));
+        DirFacts {
+            app_name: app_name(vfs, &app_dir),
+            portos_reads,
+            app_dir,
+        }
+    }
+}
+
+/// The app's name: its directory's `package.json` name, else the directory name.
+pub fn app_name(vfs: &dyn Vfs, dir: &Path) -> String {
+    let from_package = vfs
+        .read(&dir.join("package.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+    from_package.unwrap_or_else(|| {
+        vfs.normalize(dir)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "app".into())
+    })
 }
 
 /// Analyses one file's text. `workspace` bounds `require`; `connect_keys` is the effective connects-to list.
 pub fn analyze(
     path: &Path,
     text: Arc<str>,
-    loader: &dyn SourceLoader,
+    vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
     connect_keys: &[String],
 ) -> Analysis {
-    let model = model::build(path, text, loader, workspace);
+    let parsed = crate::syntax::parse(&text);
+    analyze_parsed(path, text, parsed, vfs, workspace, connect_keys)
+}
+
+/// [`analyze`] over a parse the caller already has (the editor's incremental one).
+pub fn analyze_parsed(
+    path: &Path,
+    text: Arc<str>,
+    parsed: crate::syntax::Parsed,
+    vfs: &dyn Vfs,
+    workspace: Option<PathBuf>,
+    connect_keys: &[String],
+) -> Analysis {
+    let model = model::build_parsed(path, text, parsed, vfs, workspace);
     let labels = labels::label_file(&model, connect_keys);
-    Analysis { model, labels }
+    let dir = DirFacts::of_file(vfs, path);
+    Analysis { model, labels, dir }
 }

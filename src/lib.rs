@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod config;
 pub mod features;
+pub mod ide;
 pub mod labels;
 pub mod live;
 pub mod model;
@@ -17,4 +18,5 @@ pub mod portos;
 pub mod rules;
 pub mod shells;
 pub mod syntax;
+pub mod vfs;
 pub mod workspace;

@@ -1,5 +1,6 @@
 //! Which files are ecosystem files, and finding them under the paths a user names.
 
+use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 
 /// Whether a base name is one of the ecosystem file names PM2 users write (spec §1).
@@ -44,31 +45,25 @@ pub enum Found {
 
 /// Expands paths: files are taken as they are (named explicitly, they are analysed whatever their name);
 /// directories are walked for ecosystem files, `.gitignore` respected, `node_modules` skipped, in path order.
-pub fn find_files(paths: &[PathBuf], extra: &dyn Fn(&Path) -> bool) -> Vec<Found> {
+pub fn find_files(vfs: &dyn Vfs, paths: &[PathBuf], extra: &dyn Fn(&Path) -> bool) -> Vec<Found> {
     let mut found = Vec::new();
     for path in paths {
-        match std::fs::metadata(path) {
-            Err(e) => found.push(Found::Missing(path.clone(), e.to_string())),
-            Ok(meta) if meta.is_file() => found.push(Found::File(path.clone())),
-            Ok(_) => {
-                let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(path)
-                    .hidden(false)
-                    .parents(true)
-                    .git_ignore(true)
-                    .require_git(false)
-                    .filter_entry(|e| {
-                        let name = e.file_name();
-                        name != "node_modules" && name != ".git"
-                    })
-                    .build()
-                    .filter_map(Result::ok)
-                    .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-                    .map(|e| e.into_path())
+        if vfs.is_file(path) {
+            found.push(Found::File(path.clone()));
+        } else if vfs.is_dir(path) {
+            let (files, _errors) = vfs.walk(path);
+            found.extend(
+                files
+                    .into_iter()
                     .filter(|p| is_ecosystem_file(p, extra))
-                    .collect();
-                files.sort();
-                found.extend(files.into_iter().map(Found::File));
-            }
+                    .map(Found::File),
+            );
+        } else {
+            let why = match vfs.read(path) {
+                Err(e) => e.to_string(),
+                Ok(_) => "not a file or directory".into(),
+            };
+            found.push(Found::Missing(path.clone(), why));
         }
     }
     found

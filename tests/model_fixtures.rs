@@ -4,8 +4,8 @@
 use portos_lsp::analysis::{self, Analysis};
 use portos_lsp::config::BUILTIN_CONNECT_KEYS;
 use portos_lsp::labels;
-use portos_lsp::model::DiskLoader;
 use portos_lsp::shells::cli::ports::file_json;
+use portos_lsp::vfs::DiskVfs;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ fn analyse(path: &Path) -> Analysis {
     let text = std::fs::read_to_string(path).expect("fixture is readable UTF-8");
     let keys: Vec<String> = BUILTIN_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    analysis::analyze(path, Arc::from(text), &DiskLoader, Some(root), &keys)
+    analysis::analyze(path, Arc::from(text), &DiskVfs::new(), Some(root), &keys)
 }
 
 /// `// expect: line` comments at the top of a fixture, in order; `// expect: (none)` for no processes.

@@ -1,10 +1,9 @@
 //! No input panics the analysis: every fixture truncated at every character boundary, fixtures with
 //! pseudo-random byte flips, and pathological nesting all go through the full per-file check.
 
-use portos_lsp::analysis;
-use portos_lsp::config::Config;
-use portos_lsp::model::DiskLoader;
-use portos_lsp::rules;
+use portos_lsp::config::ConfigSource;
+use portos_lsp::ide::Host;
+use portos_lsp::vfs::DiskVfs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,17 +34,11 @@ fn fixture_files() -> Vec<PathBuf> {
 }
 
 fn check(path: &Path, text: &str) {
-    let config = Config::default();
-    let workspace = path.parent().map(Path::to_path_buf);
-    let analysis = analysis::analyze(
-        path,
-        Arc::from(text),
-        &DiskLoader,
-        workspace,
-        &config.connect_keys,
-    );
-    let mut reports = vec![rules::check_file(&analysis, &config)];
-    rules::check_workspace(&mut reports, &config, &|_: &Path| Default::default());
+    let mut host = Host::new(Arc::new(DiskVfs::new()), ConfigSource::None);
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let files = vec![(path.to_path_buf(), Arc::from(text))];
+    host.check_workspace(&root, files, &|_: &Path| Default::default())
+        .unwrap();
     let _ = portos_lsp::portos::detect(text);
 }
 

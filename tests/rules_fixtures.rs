@@ -2,12 +2,11 @@
 //! (`…/good/`). Each case directory is one workspace; each subdirectory with an ecosystem file is one app. The
 //! rendered findings of every `bad` case are snapshot-tested.
 
-use portos_lsp::analysis;
-use portos_lsp::config::Config;
-use portos_lsp::model::DiskLoader;
+use portos_lsp::config::ConfigSource;
+use portos_lsp::ide::Host;
 use portos_lsp::rules::{self, ExternalPorts, FileReport};
 use portos_lsp::syntax::{Encoding, LineIndex};
-use portos_lsp::workspace::{self, Found};
+use portos_lsp::vfs::DiskVfs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,30 +16,20 @@ fn fixtures() -> PathBuf {
 
 /// Checks one case directory as a workspace and renders its findings with paths relative to it.
 fn check_case(dir: &Path) -> (Vec<FileReport>, String) {
-    let config = Config::default();
-    let mut reports = Vec::new();
-    let mut texts = Vec::new();
-    for found in workspace::find_files(&[dir.to_path_buf()], &|_: &Path| false) {
-        let Found::File(path) = found else {
-            panic!("unreadable fixture in {}", dir.display())
-        };
-        let text: Arc<str> = Arc::from(std::fs::read_to_string(&path).unwrap());
-        let analysis = analysis::analyze(
-            &path,
-            text.clone(),
-            &DiskLoader,
-            Some(dir.to_path_buf()),
-            &config.connect_keys,
-        );
-        reports.push(rules::check_file(&analysis, &config));
-        texts.push(text);
-    }
-    assert!(
-        !reports.is_empty(),
-        "{} has no ecosystem file",
-        dir.display()
-    );
-    rules::check_workspace(&mut reports, &config, &|_: &Path| ExternalPorts::default());
+    let mut host = Host::new(Arc::new(DiskVfs::new()), ConfigSource::None);
+    let files: Vec<(PathBuf, Arc<str>)> = host
+        .ecosystem_files(dir)
+        .into_iter()
+        .map(|path| {
+            let text: Arc<str> = Arc::from(std::fs::read_to_string(&path).unwrap());
+            (path, text)
+        })
+        .collect();
+    assert!(!files.is_empty(), "{} has no ecosystem file", dir.display());
+    let texts: Vec<Arc<str>> = files.iter().map(|(_, t)| t.clone()).collect();
+    let reports = host
+        .check_workspace(dir, files, &|_: &Path| ExternalPorts::default())
+        .unwrap();
     let mut out = String::new();
     for (report, text) in reports.iter().zip(&texts) {
         let index = LineIndex::new(text);

@@ -1,6 +1,7 @@
 //! Finding the project file upward from a file, and the workspace root that cross-file questions use
 //! when no editor workspace folder says otherwise (spec §1, §7).
 
+use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 
 /// The project file's names, in order of preference: where both exist in one directory the first wins.
@@ -18,9 +19,9 @@ pub struct FoundConfig {
 
 /// The directory a search starts from: the path itself when it is a directory, else its parent. Made
 /// absolute (without resolving symlinks) so that a relative `ecosystem.config.cjs` still has ancestors.
-fn start_dir(file_or_dir: &Path) -> PathBuf {
-    let absolute = std::path::absolute(file_or_dir).unwrap_or_else(|_| file_or_dir.to_path_buf());
-    if absolute.is_dir() {
+fn start_dir(vfs: &dyn Vfs, file_or_dir: &Path) -> PathBuf {
+    let absolute = vfs.normalize(file_or_dir);
+    if vfs.is_dir(&absolute) {
         absolute
     } else {
         match absolute.parent() {
@@ -31,15 +32,15 @@ fn start_dir(file_or_dir: &Path) -> PathBuf {
 }
 
 /// The nearest project file at or above the directory of `file_or_dir`.
-pub fn find_config_file(file_or_dir: &Path) -> Option<FoundConfig> {
-    let start = start_dir(file_or_dir);
-    start.ancestors().find_map(config_in_dir)
+pub fn find_config_file(vfs: &dyn Vfs, file_or_dir: &Path) -> Option<FoundConfig> {
+    let start = start_dir(vfs, file_or_dir);
+    start.ancestors().find_map(|dir| config_in_dir(vfs, dir))
 }
 
-/// The project file of one directory, if it has one.
-fn config_in_dir(dir: &Path) -> Option<FoundConfig> {
+/// The project file of one directory, if it has one: `portos-lsp.toml` wins over `.portos-lsp.toml`.
+pub fn config_in_dir(vfs: &dyn Vfs, dir: &Path) -> Option<FoundConfig> {
     let [preferred, hidden] = CONFIG_FILE_NAMES.map(|name| dir.join(name));
-    match (preferred.is_file(), hidden.is_file()) {
+    match (vfs.is_file(&preferred), vfs.is_file(&hidden)) {
         (true, true) => Some(FoundConfig {
             path: preferred,
             shadowed: Some(hidden),
@@ -59,12 +60,15 @@ fn config_in_dir(dir: &Path) -> Option<FoundConfig> {
 /// The workspace of a file when no editor workspace folder holds it: the nearest ancestor holding a
 /// project file, else the nearest holding `.git` (a directory, or a file in worktrees and submodules),
 /// else the file's own directory.
-pub fn workspace_root(file_or_dir: &Path) -> PathBuf {
-    let start = start_dir(file_or_dir);
-    if let Some(dir) = start.ancestors().find(|dir| config_in_dir(dir).is_some()) {
+pub fn workspace_root(vfs: &dyn Vfs, file_or_dir: &Path) -> PathBuf {
+    let start = start_dir(vfs, file_or_dir);
+    if let Some(dir) = start
+        .ancestors()
+        .find(|dir| config_in_dir(vfs, dir).is_some())
+    {
         return dir.to_path_buf();
     }
-    if let Some(dir) = start.ancestors().find(|dir| dir.join(".git").exists()) {
+    if let Some(dir) = start.ancestors().find(|dir| vfs.exists(&dir.join(".git"))) {
         return dir.to_path_buf();
     }
     start

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use discovery::{CONFIG_FILE_NAMES, FoundConfig, find_config_file, workspace_root};
+pub use discovery::{
+    CONFIG_FILE_NAMES, FoundConfig, config_in_dir, find_config_file, workspace_root,
+};
 pub use error::{ConfigError, ConfigWarning};
 pub use layer::ConfigLayer;
 pub use security::validate_api_url;
@@ -618,7 +620,11 @@ pub fn parse_project_file(
 }
 
 /// Reads and parses a project file from disk.
-pub fn read_project_file(path: &Path, known_rules: &[&str]) -> Result<LoadedConfig, ConfigError> {
+pub fn read_project_file(
+    vfs: &dyn crate::vfs::Vfs,
+    path: &Path,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
     let owned = path.to_path_buf();
     let cannot = |why: String| {
         ConfigError::at(
@@ -627,7 +633,7 @@ pub fn read_project_file(path: &Path, known_rules: &[&str]) -> Result<LoadedConf
             format!("cannot read the configuration file: {why}"),
         )
     };
-    let bytes = std::fs::read(path).map_err(|e| cannot(e.to_string()))?;
+    let bytes = vfs.read(path).map_err(|e| cannot(e.to_string()))?;
     let text =
         crate::syntax::decode(bytes, MAX_CONFIG_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
     parse_project_file(&text, Some(path), known_rules)
@@ -637,18 +643,19 @@ pub fn read_project_file(path: &Path, known_rules: &[&str]) -> Result<LoadedConf
 /// (discovered upward from `file` by default) applied over the defaults. An `Err` is a bad project file;
 /// shells report it (CLI: exit 2; editor: a diagnostic in that file) and go on with the defaults.
 pub fn load_for(
+    vfs: &dyn crate::vfs::Vfs,
     file: &Path,
     explicit: ConfigSource,
     known_rules: &[&str],
 ) -> Result<LoadedConfig, ConfigError> {
     match explicit {
         ConfigSource::None => Ok(LoadedConfig::defaults()),
-        ConfigSource::Path(path) => read_project_file(&path, known_rules),
+        ConfigSource::Path(path) => read_project_file(vfs, &path, known_rules),
         ConfigSource::Discover => {
-            let Some(found) = find_config_file(file) else {
+            let Some(found) = find_config_file(vfs, file) else {
                 return Ok(LoadedConfig::defaults());
             };
-            let mut loaded = read_project_file(&found.path, known_rules)?;
+            let mut loaded = read_project_file(vfs, &found.path, known_rules)?;
             if let Some(shadowed) = found.shadowed {
                 loaded.warnings.insert(
                     0,

@@ -2,6 +2,7 @@
 //! on real directories, layering and the loopback rule.
 
 use super::*;
+use crate::vfs::DiskVfs;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -793,21 +794,32 @@ fn discovery_finds_the_nearest_file_upward() {
     let file = tmp.write("apps/one/src/ecosystem.config.cjs", "");
     let other = tmp.write("apps/two/ecosystem.config.cjs", "");
 
-    let found = find_config_file(&file).unwrap();
+    let found = find_config_file(&DiskVfs::new(), &file).unwrap();
     assert_eq!(found.path, nested);
     assert_eq!(found.shadowed, None);
-    assert_eq!(find_config_file(&other).unwrap().path, top);
-    assert_eq!(find_config_file(&tmp.0.join("apps/two")).unwrap().path, top);
+    assert_eq!(find_config_file(&DiskVfs::new(), &other).unwrap().path, top);
+    assert_eq!(
+        find_config_file(&DiskVfs::new(), &tmp.0.join("apps/two"))
+            .unwrap()
+            .path,
+        top
+    );
 
-    let loaded = load_for(&file, ConfigSource::Discover, RULES).unwrap();
+    let loaded = load_for(&DiskVfs::new(), &file, ConfigSource::Discover, RULES).unwrap();
     assert_eq!(loaded.config.app_role, Some(Role::User));
     assert_eq!(loaded.path.as_deref(), Some(nested.as_path()));
-    let loaded = load_for(&other, ConfigSource::Discover, RULES).unwrap();
+    let loaded = load_for(&DiskVfs::new(), &other, ConfigSource::Discover, RULES).unwrap();
     assert_eq!(loaded.config.app_role, Some(Role::Core));
 
-    let explicit = load_for(&other, ConfigSource::Path(nested.clone()), RULES).unwrap();
+    let explicit = load_for(
+        &DiskVfs::new(),
+        &other,
+        ConfigSource::Path(nested.clone()),
+        RULES,
+    )
+    .unwrap();
     assert_eq!(explicit.config.app_role, Some(Role::User));
-    let none = load_for(&other, ConfigSource::None, RULES).unwrap();
+    let none = load_for(&DiskVfs::new(), &other, ConfigSource::None, RULES).unwrap();
     assert_eq!(none, LoadedConfig::defaults());
 }
 
@@ -817,10 +829,10 @@ fn both_names_in_one_directory() {
     let visible = tmp.write("portos-lsp.toml", "[app]\nrole = \"core\"\n");
     let hidden = tmp.write(".portos-lsp.toml", "[app]\nrole = \"user\"\n");
     let file = tmp.write("ecosystem.config.cjs", "");
-    let found = find_config_file(&file).unwrap();
+    let found = find_config_file(&DiskVfs::new(), &file).unwrap();
     assert_eq!(found.path, visible);
     assert_eq!(found.shadowed.as_deref(), Some(hidden.as_path()));
-    let loaded = load_for(&file, ConfigSource::Discover, RULES).unwrap();
+    let loaded = load_for(&DiskVfs::new(), &file, ConfigSource::Discover, RULES).unwrap();
     assert_eq!(loaded.config.app_role, Some(Role::Core));
     assert_eq!(loaded.warnings.len(), 1);
     let w = &loaded.warnings[0];
@@ -839,12 +851,18 @@ fn load_errors_name_the_file() {
     let tmp = TempDir::new("errors");
     let config = tmp.write("portos-lsp.toml", "# ✓\n[ranges]\nuser = [5599, 5570]\n");
     let file = tmp.write("ecosystem.config.cjs", "");
-    let e = load_for(&file, ConfigSource::Discover, RULES).unwrap_err();
+    let e = load_for(&DiskVfs::new(), &file, ConfigSource::Discover, RULES).unwrap_err();
     assert_eq!(e.path.as_deref(), Some(config.as_path()));
     assert_eq!((e.line, e.column), (3, 8));
 
     let missing = tmp.0.join("nope.toml");
-    let e = load_for(&file, ConfigSource::Path(missing.clone()), RULES).unwrap_err();
+    let e = load_for(
+        &DiskVfs::new(),
+        &file,
+        ConfigSource::Path(missing.clone()),
+        RULES,
+    )
+    .unwrap_err();
     assert_eq!(e.path.as_deref(), Some(missing.as_path()));
     assert_eq!(e.line, 0);
     assert!(
@@ -855,10 +873,10 @@ fn load_errors_name_the_file() {
 
     let binary = tmp.0.join("bin.toml");
     std::fs::write(&binary, b"a = 1\0").unwrap();
-    assert!(read_project_file(&binary, RULES).is_err());
+    assert!(read_project_file(&DiskVfs::new(), &binary, RULES).is_err());
     let latin1 = tmp.0.join("latin1.toml");
     std::fs::write(&latin1, b"a = \"\xe9\"").unwrap();
-    assert!(read_project_file(&latin1, RULES).is_err());
+    assert!(read_project_file(&DiskVfs::new(), &latin1, RULES).is_err());
 }
 
 #[test]
@@ -874,12 +892,24 @@ fn workspace_root_prefers_config_then_git_then_own_dir() {
     let hidden_only = tmp.write("hidden/.portos-lsp.toml", "");
     let in_hidden = tmp.write("hidden/deep/x/ecosystem.config.js", "");
 
-    assert_eq!(workspace_root(&in_sub), tmp.0.join("repo/sub"));
-    assert_eq!(workspace_root(&in_repo), tmp.0.join("repo"));
-    assert_eq!(workspace_root(&in_worktree), worktree.parent().unwrap());
-    assert_eq!(workspace_root(&in_hidden), hidden_only.parent().unwrap());
     assert_eq!(
-        workspace_root(&tmp.0.join("repo/sub/app")),
+        workspace_root(&DiskVfs::new(), &in_sub),
+        tmp.0.join("repo/sub")
+    );
+    assert_eq!(
+        workspace_root(&DiskVfs::new(), &in_repo),
+        tmp.0.join("repo")
+    );
+    assert_eq!(
+        workspace_root(&DiskVfs::new(), &in_worktree),
+        worktree.parent().unwrap()
+    );
+    assert_eq!(
+        workspace_root(&DiskVfs::new(), &in_hidden),
+        hidden_only.parent().unwrap()
+    );
+    assert_eq!(
+        workspace_root(&DiskVfs::new(), &tmp.0.join("repo/sub/app")),
         tmp.0.join("repo/sub")
     );
     // No marker anywhere above (the system temp dir has none): the file's own directory.
@@ -887,11 +917,14 @@ fn workspace_root_prefers_config_then_git_then_own_dir() {
         .ancestors()
         .any(|d| d.join(".git").exists())
     {
-        assert_eq!(workspace_root(&loose), tmp.0.join("loose"));
+        assert_eq!(workspace_root(&DiskVfs::new(), &loose), tmp.0.join("loose"));
     }
     // A file that does not exist yet (an unsaved buffer) still gets a root.
     assert_eq!(
-        workspace_root(&tmp.0.join("repo/new/ecosystem.config.cjs")),
+        workspace_root(
+            &DiskVfs::new(),
+            &tmp.0.join("repo/new/ecosystem.config.cjs")
+        ),
         tmp.0.join("repo")
     );
 }

@@ -1,4 +1,5 @@
-//! Features built on the analysis and the rules: the port allocator (hover, completion and code actions
-//! come with the language server).
+//! Features built on the analysis and the rules: the port allocator and the workspace's occupied set (hover,
+//! completion and code actions use them through the `ide` host).
 
 pub mod allocator;
+pub mod occupied;

@@ -7,8 +7,9 @@ use super::value::{
 };
 use crate::syntax::fields::FIELDS;
 use crate::syntax::{self, TextRange};
+use crate::vfs::Vfs;
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tree_sitter::Node;
 
@@ -19,20 +20,10 @@ const MAX_ALTERNATIVES: usize = 16;
 /// How deeply nested an expression may be before evaluation gives up, so hostile input cannot overflow the stack.
 const MAX_EXPRESSION_DEPTH: u32 = 200;
 
-/// Reads files that `require` reaches. The LSP serves open buffers before the disk; the CLI reads the disk.
-pub trait SourceLoader {
-    /// The text of `path`, or `None` when it is missing, unreadable or not text.
-    fn load(&self, path: &Path) -> Option<String>;
-}
-
-/// Reads from disk, refusing what the analysis would refuse for the main file.
-pub struct DiskLoader;
-
-impl SourceLoader for DiskLoader {
-    fn load(&self, path: &Path) -> Option<String> {
-        let bytes = std::fs::read(path).ok()?;
-        syntax::decode(bytes, syntax::source::DEFAULT_MAX_FILE_BYTES).ok()
-    }
+/// Reads a file that `require` reached, refusing what the analysis would refuse for the main file.
+fn load(vfs: &dyn Vfs, path: &Path) -> Option<String> {
+    let bytes = vfs.read(path).ok()?;
+    syntax::decode(bytes, syntax::source::DEFAULT_MAX_FILE_BYTES).ok()
 }
 
 /// One file the evaluation read, so locations can be turned into paths and positions.
@@ -79,7 +70,7 @@ pub struct Session<'l> {
     /// Definitions that some member access read (`PORTS.API` reads the literal of `API`), so a rule can
     /// tell which table entries nothing refers to.
     pub referenced: std::collections::HashSet<Loc>,
-    loader: &'l dyn SourceLoader,
+    vfs: &'l dyn Vfs,
     workspace: Option<PathBuf>,
     modules: HashMap<PathBuf, Option<Traced>>,
     depth: u32,
@@ -87,14 +78,14 @@ pub struct Session<'l> {
 
 impl<'l> Session<'l> {
     /// Starts a session for `main` inside `workspace` (where `require` may reach; `None` forbids it).
-    pub fn new(main: SourceFile, loader: &'l dyn SourceLoader, workspace: Option<PathBuf>) -> Self {
+    pub fn new(main: SourceFile, vfs: &'l dyn Vfs, workspace: Option<PathBuf>) -> Self {
         // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
-        let modules = HashMap::from([(normalize(&main.path), None)]);
+        let modules = HashMap::from([(vfs.normalize(&main.path), None)]);
         Session {
             files: vec![main],
             notes: Vec::new(),
             referenced: Default::default(),
-            loader,
+            vfs,
             workspace,
             modules,
             depth: 0,
@@ -1389,15 +1380,16 @@ impl<'t> Scope<'t> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        let vfs = session.vfs;
         let inside = |path: &Path| {
-            path.starts_with(normalize(&workspace))
+            path.starts_with(vfs.normalize(&workspace))
                 && !path.components().any(|c| c.as_os_str() == "node_modules")
         };
         // Judge the path as written before probing the disk: nothing outside the workspace is even looked at.
-        if !inside(&normalize(&base.join(specifier))) {
+        if !inside(&vfs.normalize(&base.join(specifier))) {
             return external(format!("`{specifier}`"));
         }
-        let Some(path) = resolve_module(&base.join(specifier)) else {
+        let Some(path) = resolve_module(vfs, &base.join(specifier)) else {
             session.note(EvalNote::RequireFailed {
                 loc,
                 specifier: specifier.into(),
@@ -1408,7 +1400,7 @@ impl<'t> Scope<'t> {
                 loc,
             );
         };
-        let path = normalize(&path);
+        let path = vfs.normalize(&path);
         if !inside(&path) {
             return external(format!("`{specifier}`"));
         }
@@ -1431,7 +1423,7 @@ impl<'t> Scope<'t> {
                 loc,
             );
         }
-        let Some(text) = session.loader.load(&path) else {
+        let Some(text) = load(vfs, &path) else {
             session.note(EvalNote::RequireFailed {
                 loc,
                 specifier: specifier.into(),
@@ -1543,8 +1535,8 @@ fn with_default(exports: Traced, esm: bool) -> Traced {
     namespace
 }
 
-fn resolve_module(path: &Path) -> Option<PathBuf> {
-    if path.is_file() {
+fn resolve_module(vfs: &dyn Vfs, path: &Path) -> Option<PathBuf> {
+    if vfs.is_file(path) {
         return Some(path.to_path_buf());
     }
     for ext in ["js", "cjs", "mjs"] {
@@ -1552,32 +1544,11 @@ fn resolve_module(path: &Path) -> Option<PathBuf> {
         candidate.push(".");
         candidate.push(ext);
         let candidate = PathBuf::from(candidate);
-        if candidate.is_file() {
+        if vfs.is_file(&candidate) {
             return Some(candidate);
         }
     }
     None
-}
-
-/// The absolute path with `.` and `..` removed, without touching the disk: workspace containment is judged on
-/// the path as written, and two spellings of one directory (`a/../b`, `b`) compare equal.
-pub fn normalize(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn unbound_global(name: &str) -> Value {

@@ -4,11 +4,12 @@ pub mod eval;
 pub mod process;
 pub mod value;
 
-pub use eval::{DiskLoader, EvalNote, SourceFile, SourceLoader, TopBinding, normalize};
+pub use eval::{EvalNote, SourceFile, TopBinding};
 pub use process::{DynamicApps, EnvBlock, Port, PortSource, PortUse, PortValue, PortsMap, Process};
 pub use value::{FileId, Loc, Object, Prop, Str, Traced, Unknown, Value};
 
 use crate::syntax::{self, SyntaxError};
+use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -54,18 +55,24 @@ impl FileModel {
 }
 
 /// Parses and evaluates one file. `workspace` bounds where `require` may reach.
-pub fn build(
+pub fn build(path: &Path, text: Arc<str>, vfs: &dyn Vfs, workspace: Option<PathBuf>) -> FileModel {
+    let parsed = syntax::parse(&text);
+    build_parsed(path, text, parsed, vfs, workspace)
+}
+
+/// [`build`] over a parse the caller already has (the editor's incremental one).
+pub fn build_parsed(
     path: &Path,
     text: Arc<str>,
-    loader: &dyn SourceLoader,
+    parsed: syntax::Parsed,
+    vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
 ) -> FileModel {
-    let parsed = syntax::parse(&text);
     let main = SourceFile {
         path: path.to_path_buf(),
         text,
     };
-    let mut session = eval::Session::new(main, loader, workspace);
+    let mut session = eval::Session::new(main, vfs, workspace);
     let module = eval::evaluate_main(&mut session, &parsed.tree);
     let apps = apps_value(&module.exports);
     let apps_loc = apps.map(|a| a.use_);

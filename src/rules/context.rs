@@ -167,15 +167,38 @@ impl<'a> FileCheck<'a> {
                 def_range: binding.port.def.range,
             });
         }
-        let app_dir = crate::model::normalize(self.path())
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let mut connects = Vec::new();
+        for labelled in &self.analysis.labels.processes {
+            let process = &model.processes[labelled.index];
+            for binding in labelled.bindings.iter().filter(|b| !b.served()) {
+                if let Some(port) = binding.number().filter(|p| *p != 0) {
+                    connects.push(HeldPort {
+                        port,
+                        process: process.display_name().to_string(),
+                        label: binding.label.clone(),
+                    });
+                }
+            }
+        }
+        let mut table = Vec::new();
+        if let Some(ports) = model.ports_table() {
+            super::invalid_port::table_leaves(&ports.value, "PORTS", &mut |entry, value| {
+                if let crate::model::Value::Number(n) = value.value
+                    && n.fract() == 0.0
+                    && (1.0..=65535.0).contains(&n)
+                {
+                    table.push((entry.to_string(), n as u16));
+                }
+            });
+        }
         AppSummary {
-            app_dir,
+            app_dir: self.analysis.dir.app_dir.clone(),
+            app_name: self.analysis.dir.app_name.clone(),
             role: self.role,
             processes,
             served,
+            connects,
+            table,
         }
     }
 }
@@ -228,17 +251,35 @@ pub struct ServedPort {
     pub def_range: TextRange,
 }
 
+/// A port a process holds without serving it (one it connects to), as the allocator sees it.
+#[derive(Clone, Debug)]
+pub struct HeldPort {
+    /// The number.
+    pub port: u16,
+    /// The process.
+    pub process: String,
+    /// Its label.
+    pub label: String,
+}
+
 /// One file's contribution to the workspace: no text, no tree, so memory stays flat over many files.
 #[derive(Clone, Debug)]
 pub struct AppSummary {
     /// The app's directory: one directory is one PortOS app.
     pub app_dir: PathBuf,
+    /// The app's name (its `package.json` name, else the directory's), for messages and the allocator.
+    pub app_name: String,
     /// Its role.
     pub role: Role,
     /// Its processes.
     pub processes: Vec<SummaryProcess>,
     /// Its served ports.
     pub served: Vec<ServedPort>,
+    /// Ports it connects to (a database it runs beside): taken, though not served.
+    pub connects: Vec<HeldPort>,
+    /// The valid numbers of its top-level `PORTS` table, with their paths (`PORTS.API`): reserved for the app
+    /// even before a process uses them.
+    pub table: Vec<(String, u16)>,
 }
 
 /// Ports taken outside the workspace's files: PortOS's registry and listening sockets (both opt-in).

@@ -23,7 +23,7 @@ pub mod undefined_port_constant;
 pub mod unresolved_port;
 pub mod unused_port_constant;
 
-pub use context::{AppSummary, ExternalPorts, FileCheck, ServedPort, SummaryProcess};
+pub use context::{AppSummary, ExternalPorts, FileCheck, HeldPort, ServedPort, SummaryProcess};
 pub use suppression::Suppressions;
 
 use crate::config::{Config, RuleLevel};
@@ -178,6 +178,7 @@ pub struct Finding {
 }
 
 /// What one file's check yields: its findings and the summary cross-file rules need.
+#[derive(Clone, Debug)]
 pub struct FileReport {
     /// The file.
     pub path: PathBuf,
@@ -251,13 +252,15 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
     report
 }
 
-/// Runs the cross-file rules over every file of one workspace, adding their findings to the reports.
-/// `external` gives the ports held outside the workspace as seen by one app (its own registry entry left out).
-pub fn check_workspace(
-    reports: &mut [FileReport],
+/// The cross-file findings of every file of one workspace: a pure function of the files' summaries, never
+/// appended into a file's own report, so an edit to either side of a conflict can retract them. Returns one
+/// list per report, in the same order, with severities and suppressions applied. `external` gives the ports
+/// held outside the workspace as seen by one app (its own registry entry left out).
+pub fn cross_file_findings(
+    reports: &[&FileReport],
     config: &Config,
     external: &dyn Fn(&std::path::Path) -> ExternalPorts,
-) {
+) -> Vec<Vec<Finding>> {
     // Both cross-file rules only relate files that share a process name or a served port, so each file is
     // compared with those files alone (in workspace order) rather than with every file, which made a
     // workspace of n files cost n² comparisons. Summaries are borrowed, never copied.
@@ -276,70 +279,147 @@ pub fn check_workspace(
             by_port.entry(served.port).or_default().push(index);
         }
     }
-    let mut new_findings: Vec<Vec<Finding>> = Vec::with_capacity(reports.len());
-    for report in reports.iter() {
-        let external = external(&report.summary.app_dir);
-        let mut sharing: Vec<usize> = report
+    let mut all = Vec::with_capacity(reports.len());
+    for report in reports {
+        all.push(cross_file_findings_of(
+            report, reports, &by_name, &by_port, config, external,
+        ));
+    }
+    all
+}
+
+/// The cross-file findings of one file against the others of its workspace (the server asks this per open
+/// file; `others` may include the file itself, which is skipped).
+pub fn cross_file_findings_for(
+    report: &FileReport,
+    others: &[&FileReport],
+    config: &Config,
+    external: &ExternalPorts,
+) -> Vec<Finding> {
+    let names: std::collections::HashSet<&str> = report
+        .summary
+        .processes
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .collect();
+    let ports: std::collections::HashSet<u16> =
+        report.summary.served.iter().map(|s| s.port).collect();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    for (index, other) in others.iter().enumerate() {
+        for name in other
             .summary
             .processes
             .iter()
-            .filter_map(|p| by_name.get(p.name.as_deref()?))
-            .chain(
-                report
-                    .summary
-                    .served
-                    .iter()
-                    .filter_map(|s| by_port.get(&s.port)),
-            )
-            .flatten()
-            .copied()
-            .collect();
-        sharing.sort_unstable();
-        sharing.dedup();
-        let candidates: Vec<(&std::path::Path, &AppSummary)> = sharing
-            .into_iter()
-            .map(|i| (reports[i].path.as_path(), &reports[i].summary))
-            .collect();
-        let mut findings = Vec::new();
-        duplicate_process_name::check_workspace(
-            &report.path,
-            &report.summary,
-            &candidates,
-            &mut findings,
-        );
-        port_conflict::check_workspace(
-            &report.path,
-            &report.summary,
-            &candidates,
-            config,
-            &external,
-            &mut findings,
-        );
-        new_findings.push(findings);
-    }
-    for (report, findings) in reports.iter_mut().zip(new_findings) {
-        for finding in findings {
-            let line = report.summary_line(finding.range.start);
-            push_finding(report, finding, line, config);
+            .filter_map(|p| p.name.as_deref())
+            .filter(|n| names.contains(n))
+        {
+            by_name.entry(name).or_default().push(index);
         }
-        sort(&mut report.findings);
+        for served in other
+            .summary
+            .served
+            .iter()
+            .filter(|s| ports.contains(&s.port))
+        {
+            by_port.entry(served.port).or_default().push(index);
+        }
     }
+    cross_file_findings_of(report, others, &by_name, &by_port, config, &|_| {
+        external.clone()
+    })
+}
+
+fn cross_file_findings_of(
+    report: &FileReport,
+    reports: &[&FileReport],
+    by_name: &HashMap<&str, Vec<usize>>,
+    by_port: &HashMap<u16, Vec<usize>>,
+    config: &Config,
+    external: &dyn Fn(&std::path::Path) -> ExternalPorts,
+) -> Vec<Finding> {
+    let external = external(&report.summary.app_dir);
+    let mut sharing: Vec<usize> = report
+        .summary
+        .processes
+        .iter()
+        .filter_map(|p| by_name.get(p.name.as_deref()?))
+        .chain(
+            report
+                .summary
+                .served
+                .iter()
+                .filter_map(|s| by_port.get(&s.port)),
+        )
+        .flatten()
+        .copied()
+        .collect();
+    sharing.sort_unstable();
+    sharing.dedup();
+    let candidates: Vec<(&std::path::Path, &AppSummary)> = sharing
+        .into_iter()
+        .map(|i| (reports[i].path.as_path(), &reports[i].summary))
+        .collect();
+    let mut findings = Vec::new();
+    duplicate_process_name::check_workspace(
+        &report.path,
+        &report.summary,
+        &candidates,
+        &mut findings,
+    );
+    port_conflict::check_workspace(
+        &report.path,
+        &report.summary,
+        &candidates,
+        config,
+        &external,
+        &mut findings,
+    );
+    let mut kept = Vec::new();
+    for finding in findings {
+        let line = report.summary_line(finding.range.start);
+        if let Some(finding) = configured(finding, line, &report.suppressions, config) {
+            kept.push(finding);
+        }
+    }
+    sort(&mut kept);
+    kept
+}
+
+/// A file's own findings and its cross-file findings as one sorted list, as both shells report them.
+pub fn merged(own: &[Finding], cross: Vec<Finding>) -> Vec<Finding> {
+    let mut all = own.to_vec();
+    all.extend(cross);
+    sort(&mut all);
+    all
 }
 
 /// Applies the configured severity and the file's suppressions, then keeps the finding.
-fn push_finding(report: &mut FileReport, mut finding: Finding, line: usize, config: &Config) {
+fn push_finding(report: &mut FileReport, finding: Finding, line: usize, config: &Config) {
+    if let Some(finding) = configured(finding, line, &report.suppressions, config) {
+        report.findings.push(finding);
+    }
+}
+
+/// The finding with its configured severity, or `None` when it is turned off or suppressed at `line`.
+fn configured(
+    mut finding: Finding,
+    line: usize,
+    suppressions: &Suppressions,
+    config: &Config,
+) -> Option<Finding> {
     match config.rule_level(finding.code) {
-        Some(RuleLevel::Off) => return,
+        Some(RuleLevel::Off) => return None,
         Some(RuleLevel::Error) => finding.severity = Severity::Error,
         Some(RuleLevel::Warning) => finding.severity = Severity::Warning,
         Some(RuleLevel::Information) => finding.severity = Severity::Information,
         Some(RuleLevel::Hint) => finding.severity = Severity::Hint,
         None => {}
     }
-    if report.suppressions.silences(finding.code, line) {
-        return;
+    if suppressions.silences(finding.code, line) {
+        return None;
     }
-    report.findings.push(finding);
+    Some(finding)
 }
 
 /// Orders findings by position and drops exact repeats (one concern reached twice, e.g. through two

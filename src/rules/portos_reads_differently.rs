@@ -46,13 +46,6 @@ PortOS's detector can read them — or accept the difference.
 "#,
 };
 
-/// The file name PortOS reads in an app's directory, if any: `ecosystem.config.js`, else `.cjs`.
-fn file_portos_reads(dir: &std::path::Path) -> Option<&'static str> {
-    ["ecosystem.config.js", "ecosystem.config.cjs"]
-        .into_iter()
-        .find(|name| dir.join(name).is_file())
-}
-
 /// Reports each difference between PortOS's reading and the truth.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let model = check.model();
@@ -66,12 +59,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("");
-    let dir = check.path().parent().unwrap_or(std::path::Path::new("."));
-    let read = file_portos_reads(if dir.as_os_str().is_empty() {
-        std::path::Path::new(".")
-    } else {
-        dir
-    });
+    let read = check.analysis.dir.portos_reads;
     if read != Some(name) {
         if model.processes.is_empty() {
             return;

@@ -105,7 +105,45 @@ pub fn parse(text: &str) -> Parsed {
     Parsed { tree, errors }
 }
 
+/// A parse that reuses the previous tree of an edited text (the edits already applied to `old` with
+/// `Tree::edit`), as the editor does on each keystroke. tree-sitter's incremental parse may recover from errors
+/// differently from a fresh one, so when the reused tree has errors a fresh parse decides: the result is always
+/// what [`parse`] gives for `text`. Returns the result and the unrepaired tree to edit next time.
+pub fn parse_incremental(text: &str, old: &Tree) -> (Parsed, Tree) {
+    let tree = parse_raw_with(text, Some(old));
+    if !tree.root_node().has_error() {
+        return (
+            Parsed {
+                tree: tree.clone(),
+                errors: Vec::new(),
+            },
+            tree,
+        );
+    }
+    let raw = parse_raw(text);
+    (parse(text), raw)
+}
+
+/// A fresh parse and the unrepaired tree, for a document that will be edited incrementally.
+pub fn parse_for_editing(text: &str) -> (Parsed, Tree) {
+    let raw = parse_raw(text);
+    if !raw.root_node().has_error() {
+        return (
+            Parsed {
+                tree: raw.clone(),
+                errors: Vec::new(),
+            },
+            raw,
+        );
+    }
+    (parse(text), raw)
+}
+
 fn parse_raw(text: &str) -> Tree {
+    parse_raw_with(text, None)
+}
+
+fn parse_raw_with(text: &str, old: Option<&Tree>) -> Tree {
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -116,7 +154,7 @@ fn parse_raw(text: &str) -> Tree {
             parser
         });
         parser.reset();
-        parser.parse(text, None)
+        parser.parse(text, old)
     });
     // `parse` only returns None on cancellation or without a language, neither of which we allow.
     tree.expect("tree-sitter parse without timeout or cancellation always yields a tree")

@@ -66,9 +66,9 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     };
     let paths = super::paths_or_cwd(args.paths.clone());
-    let mut configs = settings::ConfigCache::new(args.config.source());
+    let mut host = args.config.host();
     let Some((pending, mut unreadable)) =
-        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut host.configs)
     else {
         return super::EXIT_TROUBLE;
     };
@@ -77,29 +77,31 @@ pub fn run(args: CheckArgs) -> i32 {
     let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
     let mut config_of: BTreeMap<PathBuf, Arc<Config>> = BTreeMap::new();
     for item in pending {
-        let config = match configs.for_file(item.path()) {
-            Ok(config) => config,
+        if let Err(error) = host.configs.for_file(item.path()) {
+            eprintln!("error: {error}");
+            return super::EXIT_TROUBLE;
+        }
+        let from_stdin = item.is_stdin();
+        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
+            continue;
+        };
+        let checked = match host.check(&input.path, input.text.clone()) {
+            Ok(checked) => checked,
             Err(error) => {
                 eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }
         };
-        let from_stdin = item.is_stdin();
-        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
-            continue;
-        };
-        let root = configs.workspace_root(&input.path);
-        let analysis = input::analyze_with(&input.path, input.text.clone(), &config, root.clone());
-        let report = rules::check_file(&analysis, &config);
-        drop(analysis);
-        let keep = from_stdin || !report.findings.is_empty();
-        config_of.entry(root.clone()).or_insert(config);
+        let keep = from_stdin || !checked.report.findings.is_empty();
+        config_of
+            .entry(checked.root.clone())
+            .or_insert(checked.config);
         workspaces
-            .entry(root)
+            .entry(checked.root)
             .or_default()
-            .push((report, keep.then_some(input.text)));
+            .push((checked.report, keep.then_some(input.text)));
     }
-    for warning in configs.warnings() {
+    for warning in host.configs.warnings() {
         eprintln!("warning: {warning}");
     }
     let mut results: Vec<(FileReport, Arc<str>)> = Vec::new();
@@ -114,22 +116,25 @@ pub fn run(args: CheckArgs) -> i32 {
         // A named directory that holds the whole workspace was walked already: nothing is missing.
         let walked_whole = paths
             .iter()
-            .any(|p| root.starts_with(crate::model::normalize(p)));
+            .any(|p| root.starts_with(host.vfs.normalize(p)));
         if !walked_whole {
-            reports.extend(context_reports(&root, &reports, &mut configs));
+            let seen = reports
+                .iter()
+                .map(|r| host.vfs.normalize(&r.path))
+                .collect();
+            reports.extend(host.context_reports(&root, &seen));
         }
-        rules::check_workspace(&mut reports, &config, &|app_dir: &Path| {
-            external.for_app(app_dir)
-        });
-        reports.truncate(named);
-        for (report, text) in reports.into_iter().zip(texts) {
+        let all: Vec<&FileReport> = reports.iter().collect();
+        let cross =
+            rules::cross_file_findings(&all, &config, &|app_dir: &Path| external.for_app(app_dir));
+        for ((mut report, cross), text) in reports.into_iter().zip(cross).zip(texts).take(named) {
+            report.findings = rules::merged(&report.findings, cross);
             // A file that only has cross-file findings is read again for its source frames.
             let text = match text {
                 Some(text) => text,
                 None if report.findings.is_empty() => Arc::from(""),
-                None => {
-                    input::read_text(&report.path, usize::MAX).unwrap_or_else(|_| Arc::from(""))
-                }
+                None => crate::vfs::read_text(&*host.vfs, &report.path, usize::MAX)
+                    .unwrap_or_else(|_| Arc::from("")),
             };
             results.push((report, text));
         }
@@ -163,36 +168,4 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         super::EXIT_OK
     }
-}
-
-/// Reports for the workspace's ecosystem files that were not named, so cross-file rules see every app. Files
-/// that cannot be read or configured are skipped here: they were not asked about.
-fn context_reports(
-    root: &Path,
-    named: &[FileReport],
-    configs: &mut settings::ConfigCache,
-) -> Vec<FileReport> {
-    let seen: std::collections::BTreeSet<PathBuf> = named
-        .iter()
-        .map(|r| crate::model::normalize(&r.path))
-        .collect();
-    let globs = settings::file_globs_for(root);
-    let mut reports = Vec::new();
-    for found in crate::workspace::find_files(&[root.to_path_buf()], &globs) {
-        let crate::workspace::Found::File(path) = found else {
-            continue;
-        };
-        if seen.contains(&crate::model::normalize(&path)) {
-            continue;
-        }
-        let Ok(config) = configs.for_file(&path) else {
-            continue;
-        };
-        let Ok(text) = input::read_text(&path, configs.max_file_bytes(&path)) else {
-            continue;
-        };
-        let analysis = input::analyze_with(&path, text, &config, root.to_path_buf());
-        reports.push(rules::check_file(&analysis, &config));
-    }
-    reports
 }

@@ -1,9 +1,7 @@
 //! Reading the files a command works on: expanding directories, reading stdin, decoding bytes, and
 //! reporting what failed — one line per file, the run going on with the others.
 
-use super::settings;
-use crate::analysis::{self, Analysis};
-use crate::model::DiskLoader;
+use crate::ide::{ConfigCache, file_globs_for};
 use crate::syntax::{self, LineIndex};
 use crate::workspace::{self, Found};
 use std::io::Read;
@@ -53,7 +51,7 @@ impl Pending {
     /// Reads the file, or records why it could not be read and returns `None` (the run goes on).
     pub fn read_or_note(
         self,
-        configs: &mut settings::ConfigCache,
+        configs: &mut ConfigCache,
         unreadable: &mut Vec<Unreadable>,
     ) -> Option<Input> {
         self.read(configs)
@@ -62,10 +60,13 @@ impl Pending {
     }
 
     /// Reads and decodes the file (stdin was read when it was found).
-    pub fn read(self, configs: &mut settings::ConfigCache) -> Result<Input, Unreadable> {
+    pub fn read(self, configs: &mut ConfigCache) -> Result<Input, Unreadable> {
         let text = match self.stdin {
             Some(text) => text,
-            None => read_text(&self.path, configs.max_file_bytes(&self.path)),
+            None => {
+                let limit = configs.max_file_bytes(&self.path);
+                crate::vfs::read_text(&**configs.vfs(), &self.path, limit)
+            }
         };
         match text {
             Ok(text) => Ok(Input {
@@ -85,7 +86,7 @@ impl Pending {
 pub fn collect(
     paths: &[PathBuf],
     stdin_filename: Option<&Path>,
-    configs: &mut settings::ConfigCache,
+    configs: &mut ConfigCache,
 ) -> Result<(Vec<Pending>, Vec<Unreadable>), String> {
     let mut pending = Vec::new();
     let mut unreadable = Vec::new();
@@ -111,8 +112,8 @@ pub fn collect(
             });
             continue;
         }
-        let globs = settings::file_globs_for(path);
-        for found in workspace::find_files(std::slice::from_ref(path), &globs) {
+        let globs = file_globs_for(configs.vfs(), path);
+        for found in workspace::find_files(&**configs.vfs(), std::slice::from_ref(path), &globs) {
             match found {
                 Found::Missing(path, why) => unreadable.push(Unreadable {
                     path,
@@ -129,7 +130,7 @@ pub fn collect(
 pub fn collect_or_report(
     paths: &[PathBuf],
     stdin_filename: Option<&Path>,
-    configs: &mut settings::ConfigCache,
+    configs: &mut ConfigCache,
 ) -> Option<(Vec<Pending>, Vec<Unreadable>)> {
     match collect(paths, stdin_filename, configs) {
         Ok(collected) => Some(collected),
@@ -138,25 +139,6 @@ pub fn collect_or_report(
             None
         }
     }
-}
-
-/// Reads and decodes one file.
-pub fn read_text(path: &Path, max_bytes: usize) -> Result<Arc<str>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    syntax::decode(bytes, max_bytes)
-        .map(Arc::from)
-        .map_err(|e| e.to_string())
-}
-
-/// Analyses text that belongs to `path` under a configuration (its connects-to keys), `require` bounded by the
-/// workspace `root` the caller already found.
-pub fn analyze_with(
-    path: &Path,
-    text: Arc<str>,
-    config: &crate::config::Config,
-    root: PathBuf,
-) -> Analysis {
-    analysis::analyze(path, text, &DiskLoader, Some(root), &config.connect_keys)
 }
 
 /// 1-based line and column in Unicode characters, as machine output reports positions.

@@ -1,12 +1,10 @@
 //! `portos-lsp next`: the next free port(s) for the app in a directory, with the reason each is free.
 
 use super::input;
-use super::settings::{self, ConfigCache, ConfigChoice};
-use crate::config::{RangeKind, Role};
-use crate::features::allocator::{self, Occupied, Request};
-use crate::rules::{self, FileCheck};
+use super::settings::{self, ConfigChoice};
+use crate::features::occupied;
+use crate::rules::FileCheck;
 use serde_json::json;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `next`.
@@ -27,20 +25,6 @@ pub struct NextArgs {
     config: ConfigChoice,
 }
 
-/// The app's name: its directory's `package.json` name, else the directory name.
-pub fn app_name(dir: &Path) -> String {
-    let from_package = std::fs::read_to_string(dir.join("package.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
-    from_package.unwrap_or_else(|| {
-        std::path::absolute(dir)
-            .ok()
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "app".into())
-    })
-}
-
 /// Runs `next`.
 pub fn run(args: NextArgs) -> i32 {
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -57,10 +41,10 @@ pub fn run(args: NextArgs) -> i32 {
             .unwrap_or_else(|| PathBuf::from(".")),
         Ok(_) => path.clone(),
     };
-    let app_dir = crate::model::normalize(&dir);
-    let root = crate::config::workspace_root(&app_dir);
-    let mut configs = ConfigCache::new(args.config.source());
-    let config = match configs.for_file(&app_dir.join("ecosystem.config.cjs")) {
+    let mut host = args.config.host();
+    let app_dir = host.vfs.normalize(&dir);
+    let root = crate::config::workspace_root(&*host.vfs, &app_dir);
+    let config = match host.configs.for_file(&app_dir.join("ecosystem.config.cjs")) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");
@@ -68,110 +52,28 @@ pub fn run(args: NextArgs) -> i32 {
         }
     };
     let Some((pending, mut unreadable)) =
-        input::collect_or_report(std::slice::from_ref(&root), None, &mut configs)
+        input::collect_or_report(std::slice::from_ref(&root), None, &mut host.configs)
     else {
         return super::EXIT_TROUBLE;
     };
-    let name = app_name(&app_dir);
-    let mut occupied = Occupied::default();
-    let mut own: BTreeSet<u16> = BTreeSet::new();
-    let mut role = config.app_role;
+    let name = crate::analysis::app_name(&*host.vfs, &app_dir);
+    let mut summaries = Vec::new();
     for item in pending {
-        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
+        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
-        let file_dir = crate::model::normalize(&input.path)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let analysis = input::analyze_with(&input.path, input.text, &config, root.clone());
-        let check = FileCheck::new(&analysis, &config);
-        let is_own = file_dir == app_dir;
-        if is_own && role.is_none() {
-            role = Some(check.role);
-        }
-        let other_app = app_name(&file_dir);
-        for labelled in &analysis.labels.processes {
-            let process = &analysis.model.processes[labelled.index];
-            for binding in &labelled.bindings {
-                let Some(port) = binding.number().filter(|p| *p != 0) else {
-                    continue;
-                };
-                if is_own && binding.served() {
-                    own.insert(port);
-                } else if is_own {
-                    // The app's own connects-to ports (a database it runs beside) are not free either.
-                    occupied.add(
-                        port,
-                        format!(
-                            "{} connects to it ({})",
-                            process.display_name(),
-                            binding.label
-                        ),
-                    );
-                } else {
-                    occupied.add(
-                        port,
-                        format!(
-                            "{} ({}) of app {other_app}",
-                            process.display_name(),
-                            binding.label
-                        ),
-                    );
-                }
-            }
-        }
-        if let Some(table) = analysis.model.ports_table() {
-            rules::invalid_port::table_leaves(&table.value, "PORTS", &mut |entry, value| {
-                if let crate::model::Value::Number(n) = value.value
-                    && n.fract() == 0.0
-                    && (1.0..=65535.0).contains(&n)
-                {
-                    let port = n as u16;
-                    if is_own {
-                        own.insert(port);
-                    } else {
-                        occupied.add(port, format!("{entry} of app {other_app}"));
-                    }
-                }
-            });
-        }
+        let analysis = host.analyze(&input.path, input.text, &config, &root);
+        summaries.push(FileCheck::new(&analysis, &config).summary());
     }
     for failure in &unreadable {
         eprintln!("{failure}");
     }
-    for (port, owner) in &config.core_ports {
-        occupied.add(
-            *port,
-            format!("PortOS's {} ({})", owner.process, owner.label),
-        );
-    }
-    for (port, owner) in &config.common_ports {
-        occupied.add(*port, format!("commonly used by {owner}"));
-    }
     let external =
         settings::external_ports(&config, args.config.registry, args.live_ports).for_app(&app_dir);
-    for (port, owner) in &external.registry {
-        occupied.add(*port, format!("{owner} (PortOS registry)"));
-    }
-    for port in &external.listening {
-        occupied.add(*port, "listening on this machine");
-    }
-    let (kind, setting) = match role.unwrap_or(Role::User) {
-        Role::Core => (RangeKind::Core, "[ranges] core"),
-        Role::Extension => (RangeKind::Reserved, "[ranges] reserved"),
-        Role::User => (RangeKind::User, "[ranges] user"),
-    };
-    let range = config.range(kind);
-    let own_in_range: BTreeSet<u16> = own.iter().copied().filter(|p| range.contains(*p)).collect();
-    let request = Request {
-        app: &name,
-        own: &own_in_range,
-        range,
-        range_setting: setting,
-        count: usize::from(args.count),
-    };
-    let allocation = allocator::allocate(&request, &occupied);
+    let all: Vec<&crate::rules::AppSummary> = summaries.iter().collect();
+    let ports = occupied::app_ports(&app_dir, &name, &all, &config, &external);
+    let (range, _) = ports.range(&config);
+    let allocation = ports.allocate(&config, usize::from(args.count));
     if args.json {
         let value = json!({
             "app": name,

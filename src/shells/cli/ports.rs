@@ -1,7 +1,7 @@
 //! `portos-lsp ports`: each process's ports in PortOS's display format, or as `/api/apps`-shaped JSON.
 
 use super::input;
-use super::settings::{ConfigCache, ConfigChoice};
+use super::settings::ConfigChoice;
 use crate::analysis::Analysis;
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
@@ -33,16 +33,16 @@ pub struct PortsArgs {
 /// Runs `ports`.
 pub fn run(args: PortsArgs) -> i32 {
     let paths = super::paths_or_cwd(args.paths.clone());
-    let mut configs = ConfigCache::new(args.config.source());
+    let mut host = args.config.host();
     let Some((pending, mut unreadable)) =
-        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut configs)
+        input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut host.configs)
     else {
         return super::EXIT_TROUBLE;
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for item in pending {
-        let Some(input) = item.read_or_note(&mut configs, &mut unreadable) else {
+        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
         let written = if args.as_portos {
@@ -53,15 +53,15 @@ pub fn run(args: PortsArgs) -> i32 {
                 write!(out, "{}", as_portos_human(&input.path, &detected))
             }
         } else {
-            let config = match configs.for_file(&input.path) {
+            let config = match host.configs.for_file(&input.path) {
                 Ok(config) => config,
                 Err(error) => {
                     eprintln!("error: {error}");
                     return super::EXIT_TROUBLE;
                 }
             };
-            let root = configs.workspace_root(&input.path);
-            let analysis = input::analyze_with(&input.path, input.text, &config, root);
+            let root = host.configs.workspace_root(&input.path);
+            let analysis = host.analyze(&input.path, input.text, &config, &root);
             if args.json {
                 writeln!(out, "{}", file_json(&analysis))
             } else {

@@ -1,0 +1,200 @@
+//! Configuration for every file of a run or a session: discovery through the Vfs with a cache, editor
+//! settings layered on top, and the last good settings kept while a project file is broken.
+
+use crate::config::{
+    self, Config, ConfigError, ConfigLayer, ConfigSource, ConfigWarning, FileGlobs,
+};
+use crate::vfs::Vfs;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Loads each configuration file once, however many files it governs, and remembers per directory which file
+/// governs it and which workspace it is in: a run over thousands of files must not stat every ancestor of
+/// every file again and again. The server invalidates it when a project file changes.
+pub struct ConfigCache {
+    vfs: Arc<dyn Vfs>,
+    source: ConfigSource,
+    editor: ConfigLayer,
+    by_file: BTreeMap<Option<PathBuf>, Result<Arc<Config>, ConfigError>>,
+    /// The last configuration that loaded from each project file, kept in force while the file is broken
+    /// (so typing in it does not flood the workspace with findings).
+    last_good: HashMap<Option<PathBuf>, Arc<Config>>,
+    /// What the ancestors of a directory hold, for directories met as parents (a handful per run, not one
+    /// entry per app).
+    above: HashMap<PathBuf, Markers>,
+    warnings: BTreeSet<String>,
+}
+
+/// The nearest project file and the nearest `.git` at or above a directory.
+#[derive(Clone, Debug, Default)]
+struct Markers {
+    config: Option<PathBuf>,
+    git: Option<PathBuf>,
+}
+
+impl ConfigCache {
+    /// A cache reading project files as `source` says, through `vfs`.
+    pub fn new(vfs: Arc<dyn Vfs>, source: ConfigSource) -> Self {
+        ConfigCache {
+            vfs,
+            source,
+            editor: ConfigLayer::default(),
+            by_file: BTreeMap::new(),
+            last_good: HashMap::new(),
+            above: HashMap::new(),
+            warnings: BTreeSet::new(),
+        }
+    }
+
+    /// Sets the editor's settings (highest precedence) and where the project file comes from.
+    pub fn set_editor(&mut self, editor: ConfigLayer, source: ConfigSource) {
+        self.editor = editor;
+        self.source = source;
+        self.invalidate();
+    }
+
+    /// Forgets every loaded file and every directory's markers (a project file was created, changed or
+    /// deleted); the last good configurations are kept.
+    pub fn invalidate(&mut self) {
+        self.by_file.clear();
+        self.above.clear();
+        self.warnings.clear();
+    }
+
+    /// The project file that governs `file`, if any.
+    pub fn config_file_of(&mut self, file: &Path) -> Option<PathBuf> {
+        match &self.source {
+            ConfigSource::Discover => self.markers_of_file(file).config,
+            ConfigSource::Path(path) => Some(path.clone()),
+            ConfigSource::None => None,
+        }
+    }
+
+    /// The configuration that governs `file`, or the error in its project file.
+    pub fn for_file(&mut self, file: &Path) -> Result<Arc<Config>, ConfigError> {
+        let key = self.config_file_of(file);
+        if let Some(config) = self.by_file.get(&key) {
+            return config.clone();
+        }
+        let loaded = config::load_for(
+            &*self.vfs,
+            file,
+            self.source.clone(),
+            &crate::rules::codes(),
+        )
+        .map(|loaded| {
+            self.warnings
+                .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
+            Arc::new(loaded.with_editor(&self.editor))
+        });
+        if let Ok(config) = &loaded {
+            self.last_good.insert(key.clone(), config.clone());
+        }
+        self.by_file.insert(key, loaded.clone());
+        loaded
+    }
+
+    /// The configuration for `file` as the editor uses it: a broken project file keeps its last good
+    /// settings in force (defaults and editor settings when there never was one), and the error is returned
+    /// beside it for the shell to show.
+    pub fn for_file_lenient(&mut self, file: &Path) -> (Arc<Config>, Option<ConfigError>) {
+        match self.for_file(file) {
+            Ok(config) => (config, None),
+            Err(error) => {
+                let key = self.config_file_of(file);
+                let config = self.last_good.get(&key).cloned().unwrap_or_else(|| {
+                    Arc::new(config::LoadedConfig::defaults().with_editor(&self.editor))
+                });
+                (config, Some(error))
+            }
+        }
+    }
+
+    /// The workspace root of `file` (spec §1): the nearest directory with a project file, else with `.git`,
+    /// else the file's own directory; absolute, without `.` or `..`.
+    pub fn workspace_root(&mut self, file: &Path) -> PathBuf {
+        let markers = self.markers_of_file(file);
+        let dir = self
+            .vfs
+            .normalize(file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        markers
+            .config
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or(markers.git)
+            .unwrap_or(dir)
+    }
+
+    fn markers_of_file(&mut self, file: &Path) -> Markers {
+        let absolute = self.vfs.normalize(file);
+        match absolute.parent() {
+            Some(dir) => self.markers_of_dir(dir, false),
+            None => Markers::default(),
+        }
+    }
+
+    /// The markers at or above `dir`; `remember` caches the answer (done for parents, not for every leaf).
+    fn markers_of_dir(&mut self, dir: &Path, remember: bool) -> Markers {
+        if let Some(known) = self.above.get(dir) {
+            return known.clone();
+        }
+        let inherited = match dir.parent() {
+            Some(parent) => self.markers_of_dir(parent, true),
+            None => Markers::default(),
+        };
+        let found = config::config_in_dir(&*self.vfs, dir);
+        let markers = Markers {
+            config: found.map(|f| f.path).or(inherited.config),
+            git: if self.vfs.exists(&dir.join(".git")) {
+                Some(dir.to_path_buf())
+            } else {
+                inherited.git
+            },
+        };
+        if remember {
+            self.above.insert(dir.to_path_buf(), markers.clone());
+        }
+        markers
+    }
+
+    /// Warnings from every configuration file read, once each.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.warnings.iter()
+    }
+
+    /// The size limit for files governed by `path`'s configuration (5 MB by default; a broken
+    /// configuration is reported when the file is checked, so the default applies here).
+    pub fn max_file_bytes(&mut self, path: &Path) -> usize {
+        self.for_file(path)
+            .map(|c| c.max_file_bytes)
+            .unwrap_or(config::DEFAULT_MAX_FILE_BYTES)
+            .try_into()
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The file system this cache reads.
+    pub fn vfs(&self) -> &Arc<dyn Vfs> {
+        &self.vfs
+    }
+}
+
+/// The extra ecosystem-file globs that apply below `dir`, matched relative to its workspace root.
+pub fn file_globs_for(vfs: &Arc<dyn Vfs>, dir: &Path) -> impl Fn(&Path) -> bool + use<> {
+    let root = config::workspace_root(&**vfs, dir);
+    let globs = config::load_for(&**vfs, dir, ConfigSource::Discover, &crate::rules::codes())
+        .map(|l| FileGlobs::new(&l.config.files))
+        .unwrap_or_else(|_| FileGlobs::new(&[]));
+    let vfs = vfs.clone();
+    move |path: &Path| {
+        if globs.is_empty() {
+            return false;
+        }
+        let absolute = vfs.normalize(path);
+        globs.matches(absolute.strip_prefix(&root).unwrap_or(&absolute))
+    }
+}

@@ -1,0 +1,226 @@
+//! One open buffer: its text in a rope, its version, its line index and the tree to reparse incrementally.
+
+use crate::syntax::{self, Encoding, LineCol, LineIndex, Parsed};
+use ropey::Rope;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tree_sitter::{InputEdit, Point, Tree};
+
+/// A change to a buffer, in the editor's coordinates: a range (`None` replaces the whole text) and its
+/// replacement.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The replaced range as start and end positions, in the negotiated encoding.
+    pub range: Option<(LineCol, LineCol)>,
+    /// The new text.
+    pub text: String,
+}
+
+/// An open document.
+pub struct Document {
+    /// Its absolute, normalised path.
+    pub path: PathBuf,
+    /// The editor's version of the text.
+    pub version: i32,
+    rope: Rope,
+    text: Arc<str>,
+    index: Arc<LineIndex>,
+    /// The last tree parsed, with every edit since applied (`Tree::edit`), so the next parse can reuse it.
+    tree: Option<Tree>,
+}
+
+impl Document {
+    /// A document opened with `text`.
+    pub fn new(path: PathBuf, version: i32, text: &str) -> Self {
+        Document {
+            path,
+            version,
+            rope: Rope::from_str(text),
+            text: Arc::from(text),
+            index: Arc::new(LineIndex::new(text)),
+            tree: None,
+        }
+    }
+
+    /// The current text.
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// The line index of the current text.
+    pub fn index(&self) -> &Arc<LineIndex> {
+        &self.index
+    }
+
+    /// Applies the editor's changes in order and sets the new version. Ranges past the end are clamped; a
+    /// start after its end is swapped. Never panics, whatever the positions.
+    pub fn apply(&mut self, version: i32, changes: &[Change], encoding: Encoding) {
+        for change in changes {
+            match change.range {
+                None => {
+                    self.rope = Rope::from_str(&change.text);
+                    self.tree = None;
+                }
+                Some((start, end)) => {
+                    let start = self.offset(start, encoding);
+                    let end = self.offset(end, encoding);
+                    let (start, end) = if start <= end {
+                        (start, end)
+                    } else {
+                        (end, start)
+                    };
+                    self.edit(start, end, &change.text);
+                }
+            }
+            self.text = Arc::from(self.rope.to_string());
+            self.index = Arc::new(LineIndex::new(&self.text));
+        }
+        self.version = version;
+    }
+
+    /// The byte offset of an editor position, clamped to the text (a line past the end is the end).
+    pub fn offset(&self, pos: LineCol, encoding: Encoding) -> usize {
+        self.index
+            .offset(&self.text, pos, encoding)
+            .unwrap_or(self.text.len())
+    }
+
+    fn point(&self, offset: usize) -> Point {
+        let row = self.index.line_of(offset);
+        // tree-sitter counts columns in bytes from the line's first byte (a BOM included on line 0).
+        let start = if row == 0 {
+            0
+        } else {
+            self.index.line_range(row).map(|r| r.start).unwrap_or(0)
+        };
+        Point::new(row, offset.saturating_sub(start))
+    }
+
+    fn edit(&mut self, start: usize, end: usize, new_text: &str) {
+        let start_position = self.point(start);
+        let old_end_position = self.point(end);
+        let start_char = self.rope.byte_to_char(start);
+        let end_char = self.rope.byte_to_char(end);
+        self.rope.remove(start_char..end_char);
+        self.rope.insert(start_char, new_text);
+        let new_end = start + new_text.len();
+        // The new end's point: rows and columns counted over the inserted text.
+        let breaks = LineIndex::new(new_text);
+        let inserted_lines = breaks.line_count().saturating_sub(1);
+        let new_end_position = if inserted_lines == 0 {
+            Point::new(start_position.row, start_position.column + new_text.len())
+        } else {
+            let last_start = breaks
+                .line_range(inserted_lines)
+                .map(|r| r.start)
+                .unwrap_or(0);
+            Point::new(
+                start_position.row + inserted_lines,
+                new_text.len() - last_start,
+            )
+        };
+        if let Some(tree) = &mut self.tree {
+            tree.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: end,
+                new_end_byte: new_end,
+                start_position,
+                old_end_position,
+                new_end_position,
+            });
+        }
+    }
+
+    /// What a parse of the current version needs: its text and the edited tree to reuse.
+    pub fn parse_input(&self) -> ParseInput {
+        ParseInput {
+            version: self.version,
+            text: self.text.clone(),
+            old_tree: self.tree.clone(),
+        }
+    }
+
+    /// Keeps the tree of a parse when it is of the current version (a later edit makes it stale).
+    pub fn keep_tree(&mut self, version: i32, tree: Tree) {
+        if version == self.version {
+            self.tree = Some(tree);
+        }
+    }
+}
+
+/// A snapshot to parse outside any lock.
+pub struct ParseInput {
+    /// The version it is of.
+    pub version: i32,
+    /// Its text.
+    pub text: Arc<str>,
+    /// The previous tree with the edits since applied, if there is one.
+    pub old_tree: Option<Tree>,
+}
+
+impl ParseInput {
+    /// Parses, incrementally when there is a tree to reuse. The result is what a fresh parse gives
+    /// (see [`syntax::parse_incremental`]); the second value is the tree to keep for the next edit.
+    pub fn parse(&self) -> (Parsed, Tree) {
+        match &self.old_tree {
+            Some(old) => syntax::parse_incremental(&self.text, old),
+            None => syntax::parse_for_editing(&self.text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, col: u32) -> LineCol {
+        LineCol { line, col }
+    }
+
+    fn change(a: (u32, u32), b: (u32, u32), text: &str) -> Change {
+        Change {
+            range: Some((pos(a.0, a.1), pos(b.0, b.1))),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn edits_in_utf16_after_emoji_and_cjk() {
+        let mut doc = Document::new("/w/e.cjs".into(), 1, "a = '😀端';\r\nPORT: 5570\n");
+        // After the emoji (2 UTF-16 units) and the CJK character (1 unit): column 8 is the closing quote.
+        doc.apply(2, &[change((0, 8), (0, 8), "x")], Encoding::Utf16);
+        assert_eq!(&**doc.text(), "a = '😀端x';\r\nPORT: 5570\n");
+        doc.apply(3, &[change((1, 6), (1, 10), "5571")], Encoding::Utf16);
+        assert_eq!(&**doc.text(), "a = '😀端x';\r\nPORT: 5571\n");
+        assert_eq!(doc.version, 3);
+    }
+
+    #[test]
+    fn ranges_past_the_end_are_clamped() {
+        let mut doc = Document::new("/w/e.cjs".into(), 1, "abc\n");
+        doc.apply(2, &[change((0, 99), (42, 7), "!")], Encoding::Utf16);
+        assert_eq!(&**doc.text(), "abc!");
+        doc.apply(3, &[change((9, 0), (0, 1), "")], Encoding::Utf8);
+        assert_eq!(&**doc.text(), "a");
+    }
+
+    #[test]
+    fn incremental_parse_matches_a_fresh_one() {
+        let text = "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };\n";
+        let mut doc = Document::new("/w/e.cjs".into(), 1, text);
+        let (_, tree) = doc.parse_input().parse();
+        doc.keep_tree(1, tree);
+        doc.apply(2, &[change((0, 52), (0, 56), "5571")], Encoding::Utf16);
+        let (parsed, _) = doc.parse_input().parse();
+        let fresh = syntax::parse(doc.text());
+        assert_eq!(
+            parsed.tree.root_node().to_sexp(),
+            fresh.tree.root_node().to_sexp()
+        );
+        // A broken edit: the fresh parse decides.
+        doc.apply(3, &[change((0, 30), (0, 31), "")], Encoding::Utf16);
+        let (parsed, _) = doc.parse_input().parse();
+        let fresh = syntax::parse(doc.text());
+        assert_eq!(parsed.errors.len(), fresh.errors.len());
+    }
+}

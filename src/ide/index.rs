@@ -1,0 +1,125 @@
+//! Every ecosystem file the server knows, open or not, by its summary: what cross-file findings, the
+//! allocator and hover's "every other user" need, without any file's text or tree.
+
+use crate::config::Config;
+use crate::rules::{self, AppSummary, ExternalPorts, FileReport, Finding};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One known file.
+#[derive(Clone)]
+pub struct IndexedFile {
+    /// Its per-file findings and summary.
+    pub report: Arc<FileReport>,
+    /// Its workspace root: cross-file questions are asked among the files of one root.
+    pub root: PathBuf,
+    /// The configuration it was checked with.
+    pub config: Arc<Config>,
+    /// The files its `require`s read (absolute), so an edit to one re-checks it.
+    pub requires: Vec<PathBuf>,
+}
+
+/// The summaries of a session's ecosystem files and who requires whom.
+#[derive(Default)]
+pub struct WorkspaceIndex {
+    files: BTreeMap<PathBuf, IndexedFile>,
+    importers: HashMap<PathBuf, BTreeSet<PathBuf>>,
+}
+
+impl WorkspaceIndex {
+    /// Records (or replaces) what a file yields.
+    pub fn upsert(&mut self, path: PathBuf, file: IndexedFile) {
+        self.unlink(&path);
+        for required in &file.requires {
+            self.importers
+                .entry(required.clone())
+                .or_default()
+                .insert(path.clone());
+        }
+        self.files.insert(path, file);
+    }
+
+    /// Forgets a file (deleted, or no longer an ecosystem file).
+    pub fn remove(&mut self, path: &Path) -> Option<IndexedFile> {
+        self.unlink(path);
+        self.files.remove(path)
+    }
+
+    fn unlink(&mut self, path: &Path) {
+        if let Some(old) = self.files.get(path) {
+            for required in &old.requires {
+                if let Some(set) = self.importers.get_mut(required) {
+                    set.remove(path);
+                }
+            }
+        }
+    }
+
+    /// A known file.
+    pub fn get(&self, path: &Path) -> Option<&IndexedFile> {
+        self.files.get(path)
+    }
+
+    /// Every known file, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&PathBuf, &IndexedFile)> {
+        self.files.iter()
+    }
+
+    /// How many files are known.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file is known.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The ecosystem files that `require` `path` (directly).
+    pub fn importers_of(&self, path: &Path) -> Vec<PathBuf> {
+        self.importers
+            .get(path)
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The reports of every file in workspace `root`.
+    pub fn reports_in(&self, root: &Path) -> Vec<&FileReport> {
+        self.files
+            .values()
+            .filter(|f| f.root == root)
+            .map(|f| &*f.report)
+            .collect()
+    }
+
+    /// The summaries of every file in workspace `root`.
+    pub fn summaries_in(&self, root: &Path) -> Vec<&AppSummary> {
+        self.files
+            .values()
+            .filter(|f| f.root == root)
+            .map(|f| &f.report.summary)
+            .collect()
+    }
+
+    /// The cross-file findings of `path` against the rest of its workspace: a pure function of the
+    /// summaries, recomputed whenever either side changes.
+    pub fn cross_file_findings(&self, path: &Path, external: &ExternalPorts) -> Vec<Finding> {
+        let Some(file) = self.files.get(path) else {
+            return Vec::new();
+        };
+        let others = self.reports_in(&file.root);
+        rules::cross_file_findings_for(&file.report, &others, &file.config, external)
+    }
+
+    /// The findings to show for `path`: its own and its cross-file ones, merged and sorted as `check` does.
+    pub fn findings(&self, path: &Path, external: &ExternalPorts) -> Vec<Finding> {
+        let Some(file) = self.files.get(path) else {
+            return Vec::new();
+        };
+        rules::merged(
+            &file.report.findings,
+            self.cross_file_findings(path, external),
+        )
+    }
+}

@@ -1,0 +1,161 @@
+//! The analysis host: the one place that turns files into analyses, findings, hovers and completions, used by
+//! both shells. It works in byte offsets and knows no LSP types; all file access goes through a [`Vfs`].
+//!
+//! The command line builds a [`Host`] over the disk and asks it for reports; the language server keeps a
+//! [`Host`] over an [`crate::vfs::Overlay`] of its open buffers plus a [`WorkspaceIndex`] of every file's
+//! summary, so the same functions answer both.
+
+pub mod completion;
+pub mod configs;
+pub mod document;
+pub mod hover;
+pub mod index;
+
+pub use configs::{ConfigCache, file_globs_for};
+pub use document::Document;
+pub use index::WorkspaceIndex;
+
+use crate::analysis::{self, Analysis};
+use crate::config::{Config, ConfigError, ConfigSource};
+use crate::rules::{self, FileReport};
+use crate::syntax::Parsed;
+use crate::vfs::Vfs;
+use crate::workspace::{self, Found};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file system and the configuration read through it: everything an analysis needs besides the text.
+pub struct Host {
+    /// Where files are read.
+    pub vfs: Arc<dyn Vfs>,
+    /// Project files and editor settings.
+    pub configs: ConfigCache,
+}
+
+/// One file checked on its own: its report, and what it was checked under.
+pub struct Checked {
+    /// Findings and the summary cross-file rules need.
+    pub report: FileReport,
+    /// The configuration it was checked with.
+    pub config: Arc<Config>,
+    /// Its workspace root.
+    pub root: PathBuf,
+}
+
+impl Host {
+    /// A host reading `vfs`, with project files chosen by `source`.
+    pub fn new(vfs: Arc<dyn Vfs>, source: ConfigSource) -> Self {
+        Host {
+            configs: ConfigCache::new(vfs.clone(), source),
+            vfs,
+        }
+    }
+
+    /// Analyses `text` as the file at `path`, under `config`, `require` bounded by `root`.
+    pub fn analyze(&self, path: &Path, text: Arc<str>, config: &Config, root: &Path) -> Analysis {
+        analysis::analyze(
+            path,
+            text,
+            &*self.vfs,
+            Some(root.to_path_buf()),
+            &config.connect_keys,
+        )
+    }
+
+    /// Checks `text` as the file at `path`: its configuration, workspace, analysis and per-file findings.
+    pub fn check(&mut self, path: &Path, text: Arc<str>) -> Result<Checked, ConfigError> {
+        let config = self.configs.for_file(path)?;
+        let root = self.configs.workspace_root(path);
+        let analysis = self.analyze(path, text, &config, &root);
+        let report = rules::check_file(&analysis, &config);
+        Ok(Checked {
+            report,
+            config,
+            root,
+        })
+    }
+
+    /// Checks texts as the files of one workspace `root` (explicit, not discovered): each report's findings are
+    /// its own merged with its cross-file ones, exactly as `check` reports them. The first file's
+    /// configuration governs the cross-file rules, as in `check`.
+    pub fn check_workspace(
+        &mut self,
+        root: &Path,
+        files: Vec<(PathBuf, Arc<str>)>,
+        external: &dyn Fn(&Path) -> crate::rules::ExternalPorts,
+    ) -> Result<Vec<FileReport>, ConfigError> {
+        let mut reports = Vec::new();
+        let mut first_config = None;
+        for (path, text) in files {
+            let config = self.configs.for_file(&path)?;
+            let analysis = self.analyze(&path, text, &config, root);
+            reports.push(rules::check_file(&analysis, &config));
+            first_config.get_or_insert(config);
+        }
+        let config = first_config.unwrap_or_default();
+        let all: Vec<&FileReport> = reports.iter().collect();
+        let cross = rules::cross_file_findings(&all, &config, external);
+        Ok(reports
+            .into_iter()
+            .zip(cross)
+            .map(|(mut report, cross)| {
+                report.findings = rules::merged(&report.findings, cross);
+                report
+            })
+            .collect())
+    }
+
+    /// Every ecosystem file below `root` (its `.gitignore` respected, `node_modules` skipped, the project
+    /// file's extra globs applied), in path order.
+    pub fn ecosystem_files(&self, root: &Path) -> Vec<PathBuf> {
+        let globs = file_globs_for(&self.vfs, root);
+        workspace::find_files(&*self.vfs, &[root.to_path_buf()], &globs)
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File(path) => Some(path),
+                Found::Missing(..) => None,
+            })
+            .collect()
+    }
+
+    /// Reports for the workspace's ecosystem files other than `seen` (normalised paths), so cross-file rules
+    /// see every app. Files that cannot be read or configured are skipped: they were not asked about.
+    pub fn context_reports(&mut self, root: &Path, seen: &BTreeSet<PathBuf>) -> Vec<FileReport> {
+        let mut reports = Vec::new();
+        for path in self.ecosystem_files(root) {
+            if seen.contains(&self.vfs.normalize(&path)) {
+                continue;
+            }
+            let Ok(config) = self.configs.for_file(&path) else {
+                continue;
+            };
+            let limit = self.configs.max_file_bytes(&path);
+            let Ok(text) = crate::vfs::read_text(&*self.vfs, &path, limit) else {
+                continue;
+            };
+            let analysis = self.analyze(&path, text, &config, root);
+            reports.push(rules::check_file(&analysis, &config));
+        }
+        reports
+    }
+}
+
+/// Analyses a text already parsed (the editor's incremental parse): the same analysis as [`Host::analyze`].
+pub fn analyze_parsed(
+    vfs: &dyn Vfs,
+    path: &Path,
+    text: Arc<str>,
+    parsed: Parsed,
+    config: &Config,
+    root: &Path,
+) -> Analysis {
+    analysis::analyze_parsed(
+        path,
+        text,
+        parsed,
+        vfs,
+        Some(root.to_path_buf()),
+        &config.connect_keys,
+    )
+}
