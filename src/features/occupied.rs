@@ -123,3 +123,47 @@ impl AppPorts {
         allocator::allocate(&request, &self.occupied)
     }
 }
+
+impl AppPorts {
+    /// The allocator's first answer followed by further free ports of the app's range, `limit` in all, each
+    /// with why it is free: what completion offers, in that order.
+    pub fn offers(&self, config: &Config, limit: usize) -> Vec<allocator::Offer> {
+        let mut offers = self.allocate(config, 1).offers;
+        let (range, _) = self.range(config);
+        let kind = match self.role {
+            Role::Core => "core range",
+            Role::Extension => "range reserved for extensions",
+            Role::User => "user range",
+        };
+        let start = offers
+            .first()
+            .map(|o| o.port)
+            .or_else(|| {
+                self.own
+                    .iter()
+                    .copied()
+                    .filter(|p| range.contains(*p))
+                    .max()
+            })
+            .unwrap_or(range.first);
+        let taken = |p: u16| self.occupied.contains(p) || self.own.contains(&p);
+        let mut candidates: Vec<u16> = (start..=range.last).chain(range.first..start).collect();
+        candidates.retain(|p| range.contains(*p) && !taken(*p));
+        for port in candidates {
+            if offers.len() >= limit {
+                break;
+            }
+            if offers.iter().any(|o| o.port == port) {
+                continue;
+            }
+            offers.push(allocator::Offer {
+                port,
+                reason: format!(
+                    "free in PortOS's {kind} {}–{}; nothing else uses it",
+                    range.first, range.last
+                ),
+            });
+        }
+        offers
+    }
+}

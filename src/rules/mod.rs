@@ -194,7 +194,9 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn summary_line(&self, offset: u32) -> usize {
+    /// The zero-based line of a place the summary points at (a process name or a served port), without
+    /// the text: hover and the server name other files' lines from it.
+    pub fn summary_line(&self, offset: u32) -> usize {
         match self
             .summary_lines
             .binary_search_by_key(&offset, |&(at, _)| at)

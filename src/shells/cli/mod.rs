@@ -25,8 +25,11 @@ pub const EXIT_TROUBLE: i32 = 2;
     about = "Checks PM2 ecosystem files against PortOS's port allocation convention"
 )]
 struct Cli {
+    /// Run the language server on stdio (the same as `serve`).
+    #[arg(long)]
+    stdio: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +43,16 @@ enum Command {
     Next(next::NextArgs),
     /// Print a rule's documentation (or list every rule).
     Explain(explain::ExplainArgs),
+    /// Run the language server on stdio (editors start it this way).
+    Serve(ServeArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Speak LSP over stdin/stdout (the only transport, accepted because editors pass it).
+    #[arg(long)]
+    stdio: bool,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -57,10 +70,17 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Ports(args) => ports::run(args),
-        Command::Next(args) => next::run(args),
-        Command::Explain(args) => explain::run(args),
+        Some(Command::Check(args)) => check::run(args),
+        Some(Command::Ports(args)) => ports::run(args),
+        Some(Command::Next(args)) => next::run(args),
+        Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Serve(_)) => super::lsp::run_stdio(),
+        None if cli.stdio => super::lsp::run_stdio(),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            EXIT_TROUBLE
+        }
     }
 }
 

@@ -1,0 +1,148 @@
+//! Our framing loop's reading and writing half: `Content-Length` frames in and out. Unlike the library's own
+//! transport it never ends on bad input: a bad header or an undecodable body is reported to the caller, which
+//! answers it with a JSON-RPC parse error, and reading resumes at the next `Content-Length` header.
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest body accepted (a 10 MB buffer, JSON-escaped, fits many times over).
+pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+/// What one read yields.
+#[derive(Debug)]
+pub enum Frame {
+    /// A message body.
+    Body(Vec<u8>),
+    /// Something that was not a well-formed frame; reading can go on.
+    Malformed(String),
+    /// The input ended.
+    Eof,
+}
+
+const HEADER: &[u8] = b"content-length:";
+
+fn find_header(line: &[u8]) -> Option<usize> {
+    line.windows(HEADER.len())
+        .position(|w| w.eq_ignore_ascii_case(HEADER))
+}
+
+/// Reads the next frame. Header lines other than `Content-Length` (such as `Content-Type`) are ignored; text
+/// before a `Content-Length` header on the same line is skipped as garbage.
+pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> Frame {
+    let mut length: Option<usize> = None;
+    let mut garbage: Option<String> = None;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) => return Frame::Eof,
+            Ok(_) => {}
+            Err(e) => {
+                return if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    Frame::Eof
+                } else {
+                    Frame::Malformed(format!("cannot read the input: {e}"))
+                };
+            }
+        }
+        let trimmed = line.strip_suffix(b"\n").unwrap_or(&line);
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        if trimmed.is_empty() {
+            match (length, &garbage) {
+                (Some(_), _) => break,
+                (None, Some(_)) => continue,
+                (None, None) => {
+                    garbage = Some("an empty header block".into());
+                    continue;
+                }
+            }
+        }
+        match find_header(trimmed) {
+            Some(at) => {
+                if at > 0 && garbage.is_none() {
+                    garbage = Some(format!("{} bytes that are not a header", at));
+                }
+                let value = String::from_utf8_lossy(&trimmed[at + HEADER.len()..]);
+                match value.trim().parse::<usize>() {
+                    Ok(n) if n <= MAX_BODY_BYTES => length = Some(n),
+                    Ok(n) => {
+                        return Frame::Malformed(format!(
+                            "a Content-Length of {n} bytes is over the limit of {MAX_BODY_BYTES}"
+                        ));
+                    }
+                    Err(_) => {
+                        return Frame::Malformed(format!(
+                            "a Content-Length that is not a number: {:?}",
+                            value.trim()
+                        ));
+                    }
+                }
+            }
+            None if length.is_some() || trimmed.contains(&b':') && garbage.is_none() => {
+                // Another header (`Content-Type: …`): ignored.
+            }
+            None => {
+                if garbage.is_none() {
+                    let shown: String = String::from_utf8_lossy(trimmed).chars().take(40).collect();
+                    garbage = Some(format!("text that is not a header: {shown:?}"));
+                }
+            }
+        }
+    }
+    let length = length.unwrap_or(0);
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).await.is_err() {
+        return Frame::Eof;
+    }
+    if let Some(why) = garbage {
+        // The frame is good; what came before it was not: logged, and the good frame still gets its answer.
+        super::log_stderr(&format!("skipped {why} before a message"));
+    }
+    Frame::Body(body)
+}
+
+/// Writes one frame and flushes it.
+pub async fn write_frame<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    body: &[u8],
+) -> std::io::Result<()> {
+    writer
+        .write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes())
+        .await?;
+    writer.write_all(body).await?;
+    writer.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn frames(input: &[u8]) -> Vec<String> {
+        let mut reader = tokio::io::BufReader::new(input);
+        let mut out = Vec::new();
+        loop {
+            match read_frame(&mut reader).await {
+                Frame::Body(b) => out.push(format!("body {}", String::from_utf8_lossy(&b))),
+                Frame::Malformed(why) => out.push(format!("bad {why}")),
+                Frame::Eof => return out,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_frames_and_skips_garbage() {
+        let input = b"Content-Length: 2\r\n\r\n{}garbage line\nContent-Length: 4\r\nContent-Type: x\r\n\r\nnull";
+        assert_eq!(frames(input).await, vec!["body {}", "body null"]);
+        let input = b"Content-Length: nope\r\n\r\nContent-Length: 2\r\n\r\n[]";
+        let got = frames(input).await;
+        assert!(got[0].starts_with("bad "), "{got:?}");
+        assert_eq!(got.last().unwrap(), "body []");
+    }
+
+    #[tokio::test]
+    async fn a_truncated_body_is_the_end() {
+        assert_eq!(
+            frames(b"Content-Length: 10\r\n\r\n{}").await,
+            Vec::<String>::new()
+        );
+    }
+}
