@@ -1,0 +1,462 @@
+//! The language server in-process, over `tokio::io::duplex`: hover and completion from cursor-marker fixtures
+//! (`PORT: $0`, rust-analyzer's style), diagnostics on open and change, and the ordering of edits and requests.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{Mutex, mpsc};
+
+static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh directory under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "portos-lsp-inproc-{}-{}",
+            std::process::id(),
+            NEXT_DIR.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.0.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+type Writer = Arc<Mutex<tokio::io::WriteHalf<tokio::io::DuplexStream>>>;
+
+/// A client speaking to an in-process server.
+struct Client {
+    writer: Writer,
+    incoming: mpsc::UnboundedReceiver<Value>,
+    seen: Vec<Value>,
+    next_id: i64,
+}
+
+async fn send(writer: &Writer, message: &Value) {
+    let body = serde_json::to_vec(message).unwrap();
+    let mut w = writer.lock().await;
+    w.write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes())
+        .await
+        .unwrap();
+    w.write_all(&body).await.unwrap();
+    w.flush().await.unwrap();
+}
+
+impl Client {
+    /// Starts a server and initializes it with `folder` as the workspace folder.
+    async fn start(folder: &Path, capabilities: Value, options: Value) -> Client {
+        let (client_io, server_io) = tokio::io::duplex(1 << 20);
+        let (server_read, server_write) = tokio::io::split(server_io);
+        tokio::spawn(portos_lsp::shells::lsp::serve(server_read, server_write));
+        let (read, write) = tokio::io::split(client_io);
+        let writer: Writer = Arc::new(Mutex::new(write));
+        let (tx, incoming) = mpsc::unbounded_channel();
+        let answer = writer.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(read);
+            loop {
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).await.is_err() {
+                    return;
+                }
+                let message: Value = serde_json::from_slice(&body).unwrap();
+                // Server → client requests get an answer at once.
+                if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+                    let result = match method.as_str() {
+                        Some("workspace/configuration") => json!([null]),
+                        _ => Value::Null,
+                    };
+                    send(&answer, &json!({"jsonrpc": "2.0", "id": id, "result": result})).await;
+                }
+                if tx.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut client = Client {
+            writer,
+            incoming,
+            seen: Vec::new(),
+            next_id: 0,
+        };
+        let init = client
+            .request(
+                "initialize",
+                json!({
+                    "processId": null,
+                    "rootUri": uri(folder),
+                    "workspaceFolders": [{"uri": uri(folder), "name": "w"}],
+                    "capabilities": capabilities,
+                    "initializationOptions": options,
+                }),
+            )
+            .await;
+        assert!(init.get("result").is_some(), "{init}");
+        client.notify("initialized", json!({})).await;
+        client
+    }
+
+    async fn notify(&mut self, method: &str, params: Value) {
+        send(
+            &self.writer,
+            &json!({"jsonrpc": "2.0", "method": method, "params": params}),
+        )
+        .await;
+    }
+
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        send(
+            &self.writer,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )
+        .await;
+        self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+            .await
+    }
+
+    /// Waits for a message matching `pred` (already seen ones count), up to 10 s.
+    async fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(found) = self.seen.iter().find(|m| pred(m)) {
+            return found.clone();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.incoming.recv()).await {
+                Ok(Some(message)) => {
+                    self.seen.push(message.clone());
+                    if pred(&message) {
+                        return message;
+                    }
+                }
+                _ => panic!("no matching message; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// The newest diagnostics published for `uri` with `version`.
+    async fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let uri = uri.to_string();
+        let message = self
+            .wait_for(|m| {
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == uri.as_str()
+                    && m["params"]["version"] == version
+            })
+            .await;
+        message["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn open(&mut self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "javascript", "version": 1, "text": text}}),
+        )
+        .await;
+    }
+}
+
+/// Splits a fixture at its `$0` marker: the text and the marker's LSP position (UTF-16).
+fn cursor(fixture: &str) -> (String, Value) {
+    let at = fixture.find("$0").expect("fixture has a $0 marker");
+    let text = fixture.replacen("$0", "", 1);
+    let before = &fixture[..at];
+    let line = before.matches('\n').count();
+    let col: usize = before
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .chars()
+        .map(char::len_utf16)
+        .sum();
+    (text, json!({"line": line, "character": col}))
+}
+
+fn markdown_caps() -> Value {
+    json!({"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}})
+}
+
+async fn hover_at(fixture: &str) -> Option<String> {
+    let dir = TempDir::new();
+    let (text, position) = cursor(fixture);
+    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+    client.open(&path, &text).await;
+    let answer = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&path)}, "position": position}),
+        )
+        .await;
+    answer["result"]["contents"]["value"]
+        .as_str()
+        .map(str::to_string)
+}
+
+async fn check_hover(fixture: &str, expect: &[&str]) {
+    let text = hover_at(fixture)
+        .await
+        .unwrap_or_else(|| panic!("no hover at the marker of:\n{fixture}"));
+    for wanted in expect {
+        assert!(text.contains(wanted), "hover lacks {wanted:?}:\n{text}");
+    }
+}
+
+async fn completion_labels(fixture: &str) -> Vec<(String, String, String)> {
+    let dir = TempDir::new();
+    let (text, position) = cursor(fixture);
+    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client.open(&path, &text).await;
+    let answer = client
+        .request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri(&path)}, "position": position}),
+        )
+        .await;
+    let items = answer["result"]["items"]
+        .as_array()
+        .cloned()
+        .or_else(|| answer["result"].as_array().cloned())
+        .unwrap_or_default();
+    items
+        .iter()
+        .map(|i| {
+            (
+                i["label"].as_str().unwrap_or("").to_string(),
+                i["sortText"].as_str().unwrap_or("").to_string(),
+                i["detail"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+const V2: &str = "const PORTS = {\n  API: 5570,\n  UI: 5572,\n};\nmodule.exports = {\n  PORTS,\n  apps: [\n    { name: 'shop-api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'shop-ui', script: 'vite', env: { VITE_PORT: PORTS.UI } },\n  ],\n};\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_literal_names_number_label_process_and_range() {
+    check_hover(
+        "module.exports = { apps: [{ name: 'api', script: 'a.js', env: { PORT: 55$070 } }] };\n",
+        &["5570", "`api`", "Process: `api`", "user range 5570–5599", "PortOS shows"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_the_env_key_and_on_a_reference() {
+    check_hover(
+        "module.exports = { apps: [{ name: 'api', script: 'a.js', env: { P$0ORT: 5570 } }] };\n",
+        &["5570", "`api`"],
+    )
+    .await;
+    let fixture = V2.replace("PORT: PORTS.API", "PORT: PORTS.A$0PI");
+    check_hover(&fixture, &["5570", "`api`", "shop-api"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_ports_table_entry_key_colon_or_value() {
+    for marked in ["A$0PI: 5570", "API$0: 5570", "API: 55$070"] {
+        let fixture = V2.replace("API: 5570", marked);
+        check_hover(&fixture, &["5570", "`api`", "shop-api"]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_well_known_port_names_its_owner_and_other_users() {
+    check_hover(
+        "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 30$000 } },\n  { name: 'b', script: 'b.js', env: { PORT: 3000 } },\n] };\n",
+        &["3000", "Well-known", "Also used by", "ecosystem.config.cjs:3", "outside PortOS's ranges"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_suppressed_code_shows_the_rule_docs() {
+    check_hover(
+        "module.exports = { apps: [\n  // portos-lsp-ignore: common-p$0ort\n  { name: 'a', script: 'a.js', env: { PORT: 3000 } },\n] };\n",
+        &["common-port", "## What it flags"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_after_emoji_and_cjk_and_on_crlf_lines() {
+    check_hover(
+        "// 端口 😀 ports\r\nmodule.exports = { apps: [{ name: 'ü😀', script: 'a.js', env: { PORT: 557$01 } }] };\r\n",
+        &["5571", "`api`"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hover_away_from_ports() {
+    assert_eq!(
+        hover_at("module.exports = { apps: [{ na$0me: 'api', env: { PORT: 5570 } }] };\n").await,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_offers_the_gap_first_then_free_ports_in_order() {
+    let fixture = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 5572 } },\n  { name: 'c', script: 'c.js', env: { PORT: $0 } },\n] };\n";
+    let items = completion_labels(fixture).await;
+    assert!(items.len() >= 3, "{items:?}");
+    assert_eq!(items[0].0, "5571", "{items:?}");
+    assert!(items[0].2.contains("gap"), "{items:?}");
+    assert_eq!(items[1].0, "5573", "{items:?}");
+    let sorts: Vec<&String> = items.iter().map(|i| &i.1).collect();
+    let mut sorted = sorts.clone();
+    sorted.sort();
+    assert_eq!(sorts, sorted);
+    assert!(items.iter().all(|i| i.0.parse::<u16>().is_ok()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_in_a_ports_table_a_ports_map_and_after_port_flag() {
+    let table = V2.replace("UI: 5572,", "UI: 5572,\n  CDP: 55$0,");
+    let items = completion_labels(&table).await;
+    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+    let map = "module.exports = { apps: [{ name: 'x', script: 'a.js', ports: { api: 5570, ui: $0 } }] };\n";
+    let items = completion_labels(map).await;
+    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+    let args = "module.exports = { apps: [{ name: 'x', script: 'vite', args: '--port $0', env: { PORT: 5570 } }] };\n";
+    let items = completion_labels(args).await;
+    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_completion_outside_port_values() {
+    let items = completion_labels(
+        "module.exports = { apps: [{ name: '$0', script: 'a.js', env: { PORT: 5570 } }] };\n",
+    )
+    .await;
+    assert!(items.is_empty(), "{items:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clash_typed_shows_at_once_and_clears() {
+    let dir = TempDir::new();
+    let text = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 5571 } },\n] };\n";
+    let path = dir.write("app/ecosystem.config.cjs", text);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client.open(&path, text).await;
+    let before = client.diagnostics(&uri(&path), 1).await;
+    assert!(!before.iter().any(|d| d["code"] == "duplicate-port"));
+    // Line 2: `  { name: 'b', script: 'b.js', env: { PORT: 5571 } },` — the port's last digit is at column 48.
+    let line = text.lines().nth(2).unwrap();
+    let col = line.find("5571").unwrap() + 3;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(&path), "version": 2}, "contentChanges": [
+                {"range": {"start": {"line": 2, "character": col}, "end": {"line": 2, "character": col + 1}}, "text": "0"}
+            ]}),
+        )
+        .await;
+    let after = client.diagnostics(&uri(&path), 2).await;
+    let duplicate = after
+        .iter()
+        .find(|d| d["code"] == "duplicate-port")
+        .unwrap_or_else(|| panic!("{after:#?}"));
+    assert_eq!(duplicate["source"], "portos-lsp");
+    assert!(
+        duplicate["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/rules/duplicate-port.md")
+    );
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(&path), "version": 3}, "contentChanges": [
+                {"range": {"start": {"line": 2, "character": col}, "end": {"line": 2, "character": col + 1}}, "text": "1"}
+            ]}),
+        )
+        .await;
+    let cleared = client.diagnostics(&uri(&path), 3).await;
+    assert!(!cleared.iter().any(|d| d["code"] == "duplicate-port"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_edits_then_a_request_sees_them_all_and_the_last_publish_is_newest() {
+    let dir = TempDir::new();
+    let text = "module.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: 5570 } }] };\n";
+    let path = dir.write("app/ecosystem.config.cjs", text);
+    let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+    client.open(&path, text).await;
+    let col = text.find("5570").unwrap() + 3;
+    for version in 2..=61 {
+        let digit = if version % 2 == 0 { "1" } else { "0" };
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri(&path), "version": version}, "contentChanges": [
+                    {"range": {"start": {"line": 0, "character": col}, "end": {"line": 0, "character": col + 1}}, "text": digit}
+                ]}),
+            )
+            .await;
+    }
+    // Version 61 is odd: the port is back to 5570. A hover sent right away sees it.
+    let answer = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&path)}, "position": {"line": 0, "character": col}}),
+        )
+        .await;
+    let value = answer["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("**5570**"), "{value}");
+    client.diagnostics(&uri(&path), 61).await;
+    // Publishes come in version order: never an older version after a newer one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok(m) = client.incoming.try_recv() {
+        client.seen.push(m);
+    }
+    let versions: Vec<i64> = client
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .filter_map(|m| m["params"]["version"].as_i64())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
+    assert_eq!(versions.last(), Some(&61));
+}
