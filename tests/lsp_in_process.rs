@@ -102,7 +102,11 @@ impl Client {
                         Some("workspace/configuration") => json!([null]),
                         _ => Value::Null,
                     };
-                    send(&answer, &json!({"jsonrpc": "2.0", "id": id, "result": result})).await;
+                    send(
+                        &answer,
+                        &json!({"jsonrpc": "2.0", "id": id, "result": result}),
+                    )
+                    .await;
                 }
                 if tx.send(message).is_err() {
                     return;
@@ -277,7 +281,13 @@ const V2: &str = "const PORTS = {\n  API: 5570,\n  UI: 5572,\n};\nmodule.exports
 async fn hover_on_a_literal_names_number_label_process_and_range() {
     check_hover(
         "module.exports = { apps: [{ name: 'api', script: 'a.js', env: { PORT: 55$070 } }] };\n",
-        &["5570", "`api`", "Process: `api`", "user range 5570–5599", "PortOS shows"],
+        &[
+            "5570",
+            "`api`",
+            "Process: `api`",
+            "user range 5570–5599",
+            "PortOS shows",
+        ],
     )
     .await;
 }
@@ -355,13 +365,25 @@ async fn completion_offers_the_gap_first_then_free_ports_in_order() {
 async fn completion_in_a_ports_table_a_ports_map_and_after_port_flag() {
     let table = V2.replace("UI: 5572,", "UI: 5572,\n  CDP: 55$0,");
     let items = completion_labels(&table).await;
-    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+    assert_eq!(
+        items.first().map(|i| i.0.as_str()),
+        Some("5571"),
+        "{items:?}"
+    );
     let map = "module.exports = { apps: [{ name: 'x', script: 'a.js', ports: { api: 5570, ui: $0 } }] };\n";
     let items = completion_labels(map).await;
-    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+    assert_eq!(
+        items.first().map(|i| i.0.as_str()),
+        Some("5571"),
+        "{items:?}"
+    );
     let args = "module.exports = { apps: [{ name: 'x', script: 'vite', args: '--port $0', env: { PORT: 5570 } }] };\n";
     let items = completion_labels(args).await;
-    assert_eq!(items.first().map(|i| i.0.as_str()), Some("5571"), "{items:?}");
+    assert_eq!(
+        items.first().map(|i| i.0.as_str()),
+        Some("5571"),
+        "{items:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

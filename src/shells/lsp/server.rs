@@ -440,10 +440,10 @@ fn index_closed(state: &Mutex<State>, paths: &[PathBuf]) -> Vec<String> {
 }
 
 /// The ecosystem files of the workspace folders, with the near-miss names worth a log line.
-fn discover(state: &Mutex<State>) -> (Vec<PathBuf>, Vec<String>) {
+fn discover(state: &Mutex<State>, roots: Option<Vec<PathBuf>>) -> (Vec<PathBuf>, Vec<String>) {
     let (folders, vfs) = {
         let state = lock(state);
-        (state.folders.clone(), state.vfs())
+        (roots.unwrap_or_else(|| state.folders.clone()), state.vfs())
     };
     let mut files = Vec::new();
     let mut logs = Vec::new();
@@ -477,10 +477,15 @@ fn near_miss(path: &Path) -> String {
 /// Indexes every ecosystem file of the workspace folders, with `$/progress` when it takes longer than a
 /// moment, then republishes the open documents.
 async fn index_workspace(shared: Arc<Shared>) {
+    index_roots(shared, None).await
+}
+
+/// Indexes the ecosystem files below `roots` (the workspace folders when `None`).
+async fn index_roots(shared: Arc<Shared>, roots: Option<Vec<PathBuf>>) {
     let started = Instant::now();
     let (files, logs) = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || discover(&shared.state))
+        tokio::task::spawn_blocking(move || discover(&shared.state, roots))
             .await
             .unwrap_or_default()
     };
@@ -962,6 +967,19 @@ impl LanguageServer for Server {
             );
             kind
         };
+        if kind == DocKind::Ecosystem {
+            // A file outside every workspace folder (or opened with none): its workspace is found as the
+            // command line finds it (spec §1), and indexed once so cross-file questions have an answer.
+            let loose_root = {
+                let mut state = lock(&shared.state);
+                let inside = state.folders.iter().any(|f| path.starts_with(f));
+                let root = state.root_of(&path);
+                (!inside && state.extra_roots.insert(root.clone())).then_some(root)
+            };
+            if let Some(root) = loose_root {
+                tokio::spawn(index_roots(shared.clone(), Some(vec![root])));
+            }
+        }
         if kind == DocKind::Other
             && workspace::looks_like_ecosystem(
                 path.file_name().and_then(|n| n.to_str()).unwrap_or(""),

@@ -109,6 +109,8 @@ pub struct State {
     pub watched_requires: BTreeSet<PathBuf>,
     /// Whether file watching was registered with the client.
     pub watchers_registered: bool,
+    /// Workspaces indexed for files opened outside every workspace folder.
+    pub extra_roots: BTreeSet<PathBuf>,
 }
 
 impl State {
@@ -131,6 +133,7 @@ impl State {
             shown_errors: BTreeSet::new(),
             watched_requires: BTreeSet::new(),
             watchers_registered: false,
+            extra_roots: BTreeSet::new(),
         }
     }
 
