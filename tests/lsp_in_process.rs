@@ -482,3 +482,129 @@ async fn sixty_edits_then_a_request_sees_them_all_and_the_last_publish_is_newest
     assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
     assert_eq!(versions.last(), Some(&61));
 }
+
+/// The code actions at the marker, with the edit of the first (preferred) one applied to the text.
+async fn actions_at(fixture: &str, only: Option<&str>) -> (Vec<Value>, String) {
+    let dir = TempDir::new();
+    let (text, position) = cursor(fixture);
+    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client.open(&path, &text).await;
+    let mut context = json!({"diagnostics": []});
+    if let Some(kind) = only {
+        context["only"] = json!([kind]);
+    }
+    let answer = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(&path)}, "range": {"start": position, "end": position}, "context": context}),
+        )
+        .await;
+    let actions = answer["result"].as_array().cloned().unwrap_or_default();
+    let applied = actions
+        .first()
+        .map(|a| apply_edit(&text, &a["edit"]["changes"][uri(&path)]))
+        .unwrap_or_else(|| text.clone());
+    (actions, applied)
+}
+
+/// Applies LSP text edits (ASCII text: UTF-16 columns are bytes) to `text`.
+fn apply_edit(text: &str, edits: &Value) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |p: &Value| {
+        starts[p["line"].as_u64().unwrap() as usize] + p["character"].as_u64().unwrap() as usize
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_is_fixed_by_editing_the_ports_entry() {
+    let fixture = "const PORTS = {\n  API: 5570,\n  WORKER: 5570,\n};\nmodule.exports = {\n  apps: [\n    { name: 'api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'worker', script: 'w.js', env: { PORT: PORTS.WOR$0KER } },\n  ],\n};\n";
+    let (actions, applied) = actions_at(fixture, None).await;
+    let first = &actions[0];
+    assert_eq!(first["kind"], "quickfix");
+    assert_eq!(first["isPreferred"], true);
+    assert!(
+        first["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use free port 5571"),
+        "{first:#}"
+    );
+    assert!(applied.contains("WORKER: 5571,"), "{applied}");
+    assert!(
+        applied.contains("PORTS.WORKER }"),
+        "the reference is left alone: {applied}"
+    );
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.contains(&"Ignore duplicate-port on this line"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Ignore duplicate-port in this file"),
+        "{titles:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_actions_write_the_suppression_comments() {
+    let fixture = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 30$000 } },\n] };\n";
+    let (actions, _) = actions_at(fixture, None).await;
+    let (text, _) = cursor(fixture);
+    let line = actions
+        .iter()
+        .find(|a| a["title"] == "Ignore common-port on this line")
+        .unwrap();
+    let file = actions
+        .iter()
+        .find(|a| a["title"] == "Ignore common-port in this file")
+        .unwrap();
+    let key = actions[0]["edit"]["changes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let on_line = apply_edit(&text, &line["edit"]["changes"][&key]);
+    assert!(
+        on_line.contains("\n  // portos-lsp-ignore: common-port\n  { name: 'a'"),
+        "{on_line}"
+    );
+    let in_file = apply_edit(&text, &file["edit"]["changes"][&key]);
+    assert!(
+        in_file.starts_with("// portos-lsp-ignore-file: common-port\n"),
+        "{in_file}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_all_applies_every_safe_fix_without_taking_one_port_twice() {
+    let fixture = "$0module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 5570 } },\n  { name: 'c', script: 'c.js', env: { PORT: 5570 } },\n] };\n";
+    let (actions, applied) = actions_at(fixture, Some("source.fixAll.portos")).await;
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.portos");
+    assert!(applied.contains("PORT: 5570 }"), "{applied}");
+    assert!(applied.contains("PORT: 5571 }"), "{applied}");
+    assert!(applied.contains("PORT: 5572 }"), "{applied}");
+}

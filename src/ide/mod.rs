@@ -5,6 +5,7 @@
 //! [`Host`] over an [`crate::vfs::Overlay`] of its open buffers plus a [`WorkspaceIndex`] of every file's
 //! summary, so the same functions answer both.
 
+pub mod actions;
 pub mod completion;
 pub mod configs;
 pub mod document;

@@ -56,6 +56,14 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         finding
             .related
             .push(check.related(*map_at, format!("the ports map's `{label}`")));
+        if map_port.fract() == 0.0 && (1.0..=65535.0).contains(map_port) {
+            finding.fix = Some(super::FixData::SetPort {
+                path: check.path_of(binding.port.def),
+                range: binding.port.def.range,
+                port: *map_port as u16,
+                reason: format!("makes `{key}` match the ports map"),
+            });
+        }
         out.push(finding);
     }
 }

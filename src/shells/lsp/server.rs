@@ -20,6 +20,9 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, ClientSocket, LanguageServer, LspService};
 
+/// The kind of the "fix everything safe" action: `source.fixAll` narrowed to us, as ruff's server does.
+const FIX_ALL_KIND: &str = "source.fixAll.portos";
+
 /// The server: the client handle and the shared state.
 pub struct Server {
     shared: Arc<Shared>,
@@ -906,6 +909,16 @@ impl LanguageServer for Server {
                     },
                 )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::new(FIX_ALL_KIND),
+                        ]),
+                        resolve_provider: Some(false),
+                        ..CodeActionOptions::default()
+                    },
+                )),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec![":".into(), " ".into(), "=".into()]),
                     ..CompletionOptions::default()
@@ -1195,6 +1208,147 @@ impl LanguageServer for Server {
                 contents: HoverContents::Markup(contents),
                 range: Some(text.range(found.range)),
             })
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let Some(path) = from_proto::path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+            return Ok(None);
+        };
+        let shared = self.shared.clone();
+        let answer = guarded("code actions", move || {
+            let state = lock(&shared.state);
+            let open = state.docs.get(&path)?;
+            let encoding = state.caps.encoding;
+            let wants = |kind: &str| {
+                params.context.only.as_ref().is_none_or(|only| {
+                    only.iter().any(|k| {
+                        kind == k.as_str() || kind.starts_with(&format!("{}.", k.as_str()))
+                    })
+                })
+            };
+            let start = open
+                .doc
+                .offset(from_proto::line_col(params.range.start), encoding);
+            let end = open
+                .doc
+                .offset(from_proto::line_col(params.range.end), encoding);
+            let range = crate::syntax::TextRange::new(start.min(end), start.max(end));
+            let findings = state.index.findings(&path, &state.external);
+            let vfs = state.vfs();
+            let read = |p: &Path| {
+                vfs.read(p)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+            };
+            let summaries = state.index.summaries_in(&analysed.root);
+            let ports = crate::features::occupied::app_ports(
+                &analysed.analysis.dir.app_dir,
+                &analysed.analysis.dir.app_name,
+                &summaries,
+                &analysed.config,
+                &state.external,
+            );
+            let text = open.doc.text().clone();
+            let here = to_proto::Text {
+                text: &text,
+                index: open.doc.index(),
+                encoding,
+            };
+            let diagnostics = to_proto::diagnostics(
+                &findings,
+                &path,
+                &here,
+                &*vfs,
+                state.caps.related_information,
+            );
+            let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+            if wants("quickfix") {
+                for action in ide::actions::quick_fixes(
+                    &findings,
+                    range,
+                    &path,
+                    &text,
+                    &read,
+                    &ports,
+                    &analysed.config,
+                ) {
+                    let edit = to_proto::workspace_edit(&action.edits, &path, &here, &*vfs)?;
+                    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: action.title,
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: action
+                            .finding
+                            .and_then(|i| diagnostics.get(i).cloned())
+                            .map(|d| vec![d]),
+                        edit: Some(edit),
+                        is_preferred: action.preferred.then_some(true),
+                        ..CodeAction::default()
+                    }));
+                }
+            }
+            if wants(FIX_ALL_KIND) && params.context.only.is_some() {
+                let others: Vec<Arc<crate::rules::FileReport>> = state
+                    .index
+                    .iter()
+                    .filter(|(p, f)| f.root == analysed.root && **p != path)
+                    .map(|(_, f)| f.report.clone())
+                    .collect();
+                let external = state.external.clone();
+                let analysed_ref = &analysed;
+                let mut analyse = |candidate: &str| {
+                    let analysis = crate::analysis::analyze(
+                        &path,
+                        Arc::from(candidate),
+                        &*vfs,
+                        Some(analysed_ref.root.clone()),
+                        &analysed_ref.config.connect_keys,
+                    );
+                    let report = crate::rules::check_file(&analysis, &analysed_ref.config);
+                    let mut all: Vec<&crate::rules::FileReport> =
+                        others.iter().map(|r| &**r).collect();
+                    all.push(&report);
+                    let cross = crate::rules::cross_file_findings_for(
+                        &report,
+                        &all,
+                        &analysed_ref.config,
+                        &external,
+                    );
+                    let findings = crate::rules::merged(&report.findings, cross);
+                    let summaries: Vec<&crate::rules::AppSummary> =
+                        all.iter().map(|r| &r.summary).collect();
+                    let ports = crate::features::occupied::app_ports(
+                        &analysis.dir.app_dir,
+                        &analysis.dir.app_name,
+                        &summaries,
+                        &analysed_ref.config,
+                        &external,
+                    );
+                    Some((findings, ports))
+                };
+                let fixed =
+                    ide::actions::fix_all(&path, &text, &read, &analysed.config, &mut analyse);
+                if fixed != *text {
+                    let whole = crate::syntax::TextRange::new(0, text.len());
+                    let edit = ide::actions::Edit {
+                        path: path.clone(),
+                        range: whole,
+                        text: fixed,
+                    };
+                    let edit = to_proto::workspace_edit(&[edit], &path, &here, &*vfs)?;
+                    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: "Fix all safe portos-lsp findings".into(),
+                        kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+                        edit: Some(edit),
+                        ..CodeAction::default()
+                    }));
+                }
+            }
+            Some(actions)
         });
         Ok(answer.flatten())
     }

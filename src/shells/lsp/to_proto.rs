@@ -11,7 +11,7 @@ use std::str::FromStr;
 use tower_lsp_server::ls_types::{
     CodeDescription, CompletionItem, CompletionItemKind, CompletionTextEdit, Diagnostic,
     DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location, NumberOrString,
-    Position, Range, TextEdit, Uri,
+    Position, Range, TextEdit, Uri, WorkspaceEdit,
 };
 
 /// A text with its line index, for converting offsets.
@@ -148,4 +148,37 @@ pub fn completion(item: &PortCompletion, text: &Text) -> CompletionItem {
         ))),
         ..CompletionItem::default()
     }
+}
+
+/// Edits (possibly in several files) as a workspace edit; files other than `here` are positioned by reading
+/// them through `vfs`.
+pub fn workspace_edit(
+    edits: &[crate::ide::actions::Edit],
+    here: &Path,
+    text: &Text,
+    vfs: &dyn Vfs,
+) -> Option<WorkspaceEdit> {
+    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    for edit in edits {
+        let range = if edit.path == here {
+            text.range(edit.range)
+        } else {
+            let other = String::from_utf8(vfs.read(&edit.path).ok()?).ok()?;
+            let index = LineIndex::new(&other);
+            Text {
+                text: &other,
+                index: &index,
+                encoding: text.encoding,
+            }
+            .range(edit.range)
+        };
+        changes
+            .entry(uri(&vfs.normalize(&edit.path))?)
+            .or_default()
+            .push(TextEdit::new(range, edit.text.clone()));
+    }
+    Some(WorkspaceEdit {
+        changes: Some(changes),
+        ..WorkspaceEdit::default()
+    })
 }
