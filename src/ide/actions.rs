@@ -356,6 +356,9 @@ pub fn safe_fixes(
     edits
 }
 
+/// Re-analyses a candidate text: its findings and the allocator's view of its app (`None` stops fixing).
+pub type Analyse<'a> = &'a mut dyn FnMut(&str) -> Option<(Vec<Finding>, AppPorts)>;
+
 /// Applies the safe fixes of `here` until nothing changes (at most 32 passes), re-analysing after each pass
 /// through `analyse` (the findings of a text and the allocator's view of its app; `None` stops). Never touches
 /// a text with a syntax error. Edits in other files are left out: they are offered one by one instead.
@@ -364,7 +367,7 @@ pub fn fix_all(
     text: &str,
     read: ReadText,
     config: &Config,
-    analyse: &mut dyn FnMut(&str) -> Option<(Vec<Finding>, AppPorts)>,
+    analyse: Analyse,
 ) -> String {
     let mut text = text.to_string();
     for _ in 0..32 {
