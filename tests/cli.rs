@@ -582,3 +582,54 @@ fn next_takes_a_bare_file_name_and_keeps_the_apps_own_database_port() {
         "5591 is c's own database: {stdout}"
     );
 }
+
+#[test]
+fn check_diff_prints_the_safe_fixes_and_fix_applies_them() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-fix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("broken")).unwrap();
+    let file = dir.join("app/ecosystem.config.cjs");
+    let text = "const PORTS = {\n  API: 5570,\n  WORKER: 5570,\n};\nmodule.exports = {\n  apps: [\n    { name: 'api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'worker', script: 'w.js', env: { PORT: PORTS.WORKER } },\n    { name: 'web', script: 'v.js', env: { PORT: 3000 } },\n  ],\n};\n";
+    std::fs::write(&file, text).unwrap();
+    // A file with a syntax error is never touched.
+    let broken = "module.exports = { apps: [\n  { name: 'x', env: { PORT: 5590 } },\n  { name: 'y' env: { PORT: 5590 } },\n] };\n";
+    std::fs::write(dir.join("broken/ecosystem.config.cjs"), broken).unwrap();
+    let (code, stdout, _) = run_in(&dir, &["check", "--diff", "app"], None);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("--- a/app/ecosystem.config.cjs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-  WORKER: 5570,\n+  WORKER: 5571,"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "--diff writes nothing"
+    );
+    let (code, _, stderr) = run_in(
+        &dir,
+        &["check", "--fix", ".", "--output-format", "concise"],
+        None,
+    );
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(fixed.contains("WORKER: 5571,"), "{fixed}");
+    assert!(
+        fixed.contains("PORT: 5572 }"),
+        "3000 moved to the next free port: {fixed}"
+    );
+    assert!(!fixed.contains("3000"), "{fixed}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("broken/ecosystem.config.cjs")).unwrap(),
+        broken
+    );
+    assert!(stderr.contains("fixed 1 file"), "{stderr}");
+    assert_eq!(code, 1, "the broken file's syntax error remains");
+    let (code, stdout, _) = run_in(&dir, &["check", "--diff", "app"], None);
+    assert_eq!((code, stdout.as_str()), (0, ""), "nothing left to fix");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -48,6 +48,13 @@ pub struct CheckArgs {
     /// Exit 0 even when there are findings (usage and read errors still exit 2).
     #[arg(long)]
     exit_zero: bool,
+    /// Apply the safe fixes (the quick fixes the editor offers), re-checking after each pass, then report
+    /// what is left. Files with a syntax error are never touched.
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Print the safe fixes as a unified diff instead of applying them; exit 1 when there is one.
+    #[arg(long)]
+    diff: bool,
     #[command(flatten)]
     config: ConfigChoice,
 }
@@ -66,6 +73,42 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     };
     let paths = super::paths_or_cwd(args.paths.clone());
+    if args.fix || args.diff {
+        let Some(fixed) =
+            super::fix::fix_files(&paths, &args.config, args.stdin_filename.as_deref())
+        else {
+            return super::EXIT_TROUBLE;
+        };
+        if args.diff {
+            let mut stdout = std::io::stdout().lock();
+            for file in &fixed {
+                let name = file.path.display().to_string();
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    super::diff::unified(&name, &file.old, &file.new)
+                );
+            }
+            return if fixed.is_empty() {
+                super::EXIT_OK
+            } else {
+                super::EXIT_FINDINGS
+            };
+        }
+        for file in &fixed {
+            if let Err(e) = std::fs::write(&file.path, &file.new) {
+                eprintln!(
+                    "error: {}: cannot write the fixes: {e}",
+                    file.path.display()
+                );
+                return super::EXIT_TROUBLE;
+            }
+        }
+        if !fixed.is_empty() {
+            let noun = if fixed.len() == 1 { "file" } else { "files" };
+            eprintln!("fixed {} {noun}", fixed.len());
+        }
+    }
     let mut host = args.config.host();
     let Some((pending, mut unreadable)) =
         input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut host.configs)

@@ -1,7 +1,9 @@
 //! The command line: argument parsing, reading files, exit codes. Each subcommand lives in its own module.
 
 mod check;
+mod diff;
 mod explain;
+mod fix;
 mod input;
 mod next;
 mod output;
