@@ -92,7 +92,7 @@ fn diff_lines(a: &[&str], b: &[&str]) -> Vec<Op> {
         .take_while(|(x, y)| x == y)
         .count();
     let (am, bm) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut ops: Vec<Op> = (0..head).map(|i| Op::Same(i)).collect();
+    let mut ops: Vec<Op> = (0..head).map(Op::Same).collect();
     if am.len().saturating_mul(bm.len()) > 4_000_000 {
         ops.extend((0..am.len()).map(|i| Op::Del(head + i)));
         ops.extend((0..bm.len()).map(|j| Op::Add(head + j)));
