@@ -608,3 +608,199 @@ async fn fix_all_applies_every_safe_fix_without_taking_one_port_twice() {
     assert!(applied.contains("PORT: 5571 }"), "{applied}");
     assert!(applied.contains("PORT: 5572 }"), "{applied}");
 }
+
+/// Opens `files` (relative path → text; the first is the one asked about) in one workspace and sends
+/// `method` at the first file's `$0`.
+async fn ask(files: &[(&str, &str)], method: &str, extra: Value) -> (Value, TempDir) {
+    let dir = TempDir::new();
+    let (text, position) = cursor(files[0].1);
+    let path = dir.write(files[0].0, &text);
+    for (relative, other) in &files[1..] {
+        dir.write(relative, other);
+    }
+    let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+    // Let the workspace index settle (it is read at start-up).
+    client
+        .wait_for(|m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("indexed "))
+        })
+        .await;
+    client.open(&path, &text).await;
+    let mut params = json!({"textDocument": {"uri": uri(&path)}, "position": position});
+    if let (Value::Object(p), Value::Object(e)) = (&mut params, extra) {
+        p.extend(e);
+    }
+    let answer = client.request(method, params).await;
+    (answer, dir)
+}
+
+const PORTS_FILE: &str = "const PORTS = { API: 5570, UI: 5571 };\nmodule.exports = { PORTS };\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definition_of_a_ports_reference_in_the_file_and_across_require() {
+    let (answer, _dir) = ask(
+        &[(
+            "app/ecosystem.config.cjs",
+            &V2.replace("PORTS.API }", "PORTS.A$0PI }"),
+        )],
+        "textDocument/definition",
+        json!({}),
+    )
+    .await;
+    let range = &answer["result"]["range"];
+    assert_eq!(
+        range["start"],
+        json!({"line": 1, "character": 2}),
+        "{answer:#}"
+    );
+    let app = "const { PORTS } = require('../ports.cjs');\nmodule.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: PORTS.U$0I } }] };\n";
+    let (answer, _dir) = ask(
+        &[("app/ecosystem.config.cjs", app), ("ports.cjs", PORTS_FILE)],
+        "textDocument/definition",
+        json!({}),
+    )
+    .await;
+    assert!(
+        answer["result"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ports.cjs"),
+        "{answer:#}"
+    );
+    assert_eq!(
+        answer["result"]["range"]["start"],
+        json!({"line": 0, "character": 27})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_and_rename_of_a_ports_key_across_files() {
+    let a = "const { PORTS } = require('../ports.cjs');\nmodule.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: PORTS.A$0PI } }] };\n";
+    let b = "const ports = require('../ports.cjs');\nmodule.exports = { apps: [{ name: 'b', script: 'b.js', env: { API_UPSTREAM_PORT: ports.PORTS.API } }] };\n";
+    let files = [
+        ("a/ecosystem.config.cjs", a),
+        ("b/ecosystem.config.cjs", b),
+        ("ports.cjs", PORTS_FILE),
+    ];
+    let (answer, _dir) = ask(
+        &files,
+        "textDocument/references",
+        json!({"context": {"includeDeclaration": true}}),
+    )
+    .await;
+    let uris: Vec<&str> = answer["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris.len(), 3, "{answer:#}");
+    assert!(
+        uris[0].ends_with("/ports.cjs"),
+        "the definition first: {uris:?}"
+    );
+    let (answer, _dir) = ask(&files, "textDocument/prepareRename", json!({})).await;
+    assert_eq!(answer["result"]["placeholder"], "API", "{answer:#}");
+    let (answer, _dir) = ask(&files, "textDocument/rename", json!({"newName": "GATEWAY"})).await;
+    let changes = answer["result"]["documentChanges"].as_array().unwrap();
+    assert_eq!(changes.len(), 3, "{answer:#}");
+    // PORTS is exported from ports.cjs: the edit asks for confirmation.
+    let annotations = answer["result"]["changeAnnotations"].as_object().unwrap();
+    assert!(annotations.values().all(|a| a["needsConfirmation"] == true));
+    let (answer, _dir) = ask(
+        &files,
+        "textDocument/rename",
+        json!({"newName": "not valid"}),
+    )
+    .await;
+    assert!(answer.get("error").is_some(), "{answer:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_is_refused_where_a_use_is_computed() {
+    let text = "const PORTS = { API: 5570 };\nconst k = 'API';\nmodule.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: PORTS.A$0PI } },\n  { name: 'b', script: 'b.js', env: { X_PORT: PORTS[k] } },\n] };\n";
+    let (answer, _dir) = ask(
+        &[("app/ecosystem.config.cjs", text)],
+        "textDocument/prepareRename",
+        json!({}),
+    )
+    .await;
+    let message = answer["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("computed key"), "{answer:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn highlight_inlay_hints_and_outline() {
+    let fixture = V2.replace("PORT: PORTS.API", "PORT: PORTS.A$0PI");
+    let (answer, _dir) = ask(
+        &[("app/ecosystem.config.cjs", &fixture)],
+        "textDocument/documentHighlight",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        answer["result"].as_array().unwrap().len(),
+        2,
+        "the key and its use: {answer:#}"
+    );
+    let (answer, _dir) = ask(
+        &[("app/ecosystem.config.cjs", &fixture)],
+        "textDocument/inlayHint",
+        json!({"range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}}}),
+    )
+    .await;
+    let labels: Vec<&str> = answer["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"= 5570") && labels.contains(&": api"),
+        "{labels:?}"
+    );
+    assert!(labels.contains(&": devUi"), "ui is devUi beside an api: {labels:?}");
+    let (answer, _dir) = ask(
+        &[("app/ecosystem.config.cjs", &fixture)],
+        "textDocument/documentSymbol",
+        json!({}),
+    )
+    .await;
+    let names: Vec<&str> = answer["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["PORTS", "app"], "{answer:#}");
+    let app = &answer["result"][1];
+    assert_eq!(app["children"][0]["name"], "shop-api");
+    assert_eq!(app["children"][0]["children"][0]["name"], "api:5570");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_symbols_find_every_process() {
+    let dir = TempDir::new();
+    dir.write("shop/ecosystem.config.cjs", V2);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client
+        .wait_for(|m| {
+            m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("indexed "))
+        })
+        .await;
+    let answer = client
+        .request("workspace/symbol", json!({"query": "shopapi"}))
+        .await;
+    let names: Vec<&str> = answer["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shop-api"], "{answer:#}");
+}

@@ -43,6 +43,10 @@ pub struct ConfigLayer {
     pub live_ports: Option<bool>,
     /// `max_file_bytes`.
     pub max_file_bytes: Option<u64>,
+    /// Editor `inlayHints.labels`.
+    pub inlay_labels: Option<bool>,
+    /// Editor `inlayHints.values`.
+    pub inlay_values: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -102,6 +106,12 @@ impl ConfigLayer {
         if let Some(bytes) = self.max_file_bytes {
             config.max_file_bytes = bytes;
         }
+        if let Some(labels) = self.inlay_labels {
+            config.inlay_hints.labels = labels;
+        }
+        if let Some(values) = self.inlay_values {
+            config.inlay_hints.values = values;
+        }
     }
 }
 
@@ -132,6 +142,8 @@ enum Setting {
     TokenEnv,
     LivePorts,
     MaxFileBytes,
+    InlayLabels,
+    InlayValues,
     /// The editor's `configPath`: which project file to use, for the shell to act on.
     ConfigPath,
 }
@@ -184,8 +196,10 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("livePorts", Setting::LivePorts),
     ("maxFileBytes", Setting::MaxFileBytes),
     ("configPath", Setting::ConfigPath),
+    ("inlayHints.labels", Setting::InlayLabels),
+    ("inlayHints.values", Setting::InlayValues),
 ];
-const EDITOR_GROUPS: &[&str] = &["ranges", "app"];
+const EDITOR_GROUPS: &[&str] = &["ranges", "app", "inlayHints"];
 /// Keys only the editor extension reads; they share the `portos` section, so they are known and ignored.
 const EDITOR_CLIENT_ONLY: &[&str] = &["server", "trace", "logLevel"];
 
@@ -377,6 +391,8 @@ impl Reader<'_> {
             Setting::AppRole => role(&name, item.node).map(|r| self.out.layer.app_role = Some(r)),
             Setting::Registry => boolean(&name, item.node).map(|b| self.out.layer.registry = Some(b)),
             Setting::LivePorts => boolean(&name, item.node).map(|b| self.out.layer.live_ports = Some(b)),
+            Setting::InlayLabels => boolean(&name, item.node).map(|b| self.out.layer.inlay_labels = Some(b)),
+            Setting::InlayValues => boolean(&name, item.node).map(|b| self.out.layer.inlay_values = Some(b)),
             Setting::ApiUrl => string(&name, item.node).and_then(|url| {
                 validate_api_url(&url)
                     .map(|()| self.out.layer.api_url = Some(url.clone()))

@@ -297,6 +297,26 @@ pub struct Config {
     pub portos: PortosSettings,
     /// Ecosystem files larger than this are not read.
     pub max_file_bytes: u64,
+    /// Which inlay hints the editor shows (editor settings only).
+    pub inlay_hints: InlayHints,
+}
+
+/// The editor's inlay hints: the label after each served port, the number after each `PORTS.X` reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InlayHints {
+    /// `: api` after each served port value.
+    pub labels: bool,
+    /// `= 5570` after each `PORTS.X` reference.
+    pub values: bool,
+}
+
+impl Default for InlayHints {
+    fn default() -> Self {
+        InlayHints {
+            labels: true,
+            values: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -355,6 +375,7 @@ impl Default for Config {
             app_role: None,
             portos: PortosSettings::default(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            inlay_hints: InlayHints::default(),
         }
     }
 }

@@ -11,6 +11,9 @@ pub mod configs;
 pub mod document;
 pub mod hover;
 pub mod index;
+pub mod navigation;
+pub mod port_map;
+pub mod symbols;
 
 pub use configs::{ConfigCache, file_globs_for};
 pub use document::Document;

@@ -797,7 +797,82 @@ fn client_caps(params: &InitializeParams) -> ClientCaps {
     }
 }
 
+/// The files whose `PORTS` accesses may name a key of `table`'s table: the table's file first, then every
+/// ecosystem file that requires it (or, for an ecosystem file's own table, the file alone plus its
+/// importers), with their texts read through the overlay.
+fn key_files(state: &State, table: &Path) -> Vec<(PathBuf, String)> {
+    let vfs = state.vfs();
+    let mut paths = vec![table.to_path_buf()];
+    paths.extend(state.index.importers_of(table));
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let text = String::from_utf8(vfs.read(&p).ok()?).ok()?;
+            Some((p, text))
+        })
+        .collect()
+}
+
 impl Server {
+    /// The `PORTS` key under the cursor, if any.
+    async fn key_target(
+        &self,
+        position: &TextDocumentPositionParams,
+    ) -> Option<ide::navigation::KeyAt> {
+        let path = from_proto::path(&position.text_document.uri)?;
+        let analysed = current_analysis(&self.shared, &path).await?;
+        guarded("finding a PORTS key", || {
+            let state = lock(&self.shared.state);
+            let open = state.docs.get(&path)?;
+            let offset = open
+                .doc
+                .offset(from_proto::line_col(position.position), state.caps.encoding);
+            let vfs = state.vfs();
+            let read = |p: &Path| String::from_utf8(vfs.read(p).ok()?).ok();
+            ide::navigation::key_at(&analysed.analysis, offset, &read).map(|mut key| {
+                key.table = vfs.normalize(&key.table);
+                if let Some(d) = &mut key.definition {
+                    d.path = vfs.normalize(&d.path);
+                }
+                key
+            })
+        })
+        .flatten()
+    }
+
+    /// The URI of a path: the open document's own URI when it is open.
+    fn uri_of(&self, state: &State, path: &Path) -> Option<Uri> {
+        match state.docs.get(path) {
+            Some(open) => Some(open.uri.clone()),
+            None => to_proto::uri(path),
+        }
+    }
+
+    /// A place as an LSP location, positioned in its open buffer or its file on disk.
+    fn location(&self, state: &State, place: &ide::navigation::Place) -> Option<Location> {
+        let uri = self.uri_of(state, &place.path)?;
+        let range = match state.docs.get(&place.path) {
+            Some(open) => to_proto::Text {
+                text: open.doc.text(),
+                index: open.doc.index(),
+                encoding: state.caps.encoding,
+            }
+            .range(place.range),
+            None => {
+                let text = String::from_utf8(state.vfs().read(&place.path).ok()?).ok()?;
+                let index = crate::syntax::LineIndex::new(&text);
+                to_proto::Text {
+                    text: &text,
+                    index: &index,
+                    encoding: state.caps.encoding,
+                }
+                .range(place.range)
+            }
+        };
+        Some(Location::new(uri, range))
+    }
+
     fn open_or_change(&self, uri: Uri, path: PathBuf, text_changed: bool) {
         let shared = &self.shared;
         let kind = {
@@ -909,6 +984,16 @@ impl LanguageServer for Server {
                     },
                 )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -1208,6 +1293,314 @@ impl LanguageServer for Server {
                 contents: HoverContents::Markup(contents),
                 range: Some(text.range(found.range)),
             })
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let position = params.text_document_position_params;
+        let Some(target) = self.key_target(&position).await else {
+            return Ok(None);
+        };
+        let shared = self.shared.clone();
+        let answer = guarded("definition", move || {
+            let state = lock(&shared.state);
+            let place = target.definition?;
+            let location = self.location(&state, &place)?;
+            Some(GotoDefinitionResponse::Scalar(location))
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let position = params.text_document_position;
+        let Some(target) = self.key_target(&position).await else {
+            return Ok(None);
+        };
+        let include = params.context.include_declaration;
+        let answer = guarded("references", || {
+            let state = lock(&self.shared.state);
+            let files = key_files(&state, &target.table);
+            let (places, _, _) = ide::navigation::key_references(&target, &files);
+            let skip = if include {
+                None
+            } else {
+                target.definition.clone()
+            };
+            Some(
+                places
+                    .iter()
+                    .filter(|p| Some(*p) != skip.as_ref())
+                    .filter_map(|p| self.location(&state, p))
+                    .collect(),
+            )
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let position = params.text_document_position_params;
+        let Some(path) = from_proto::path(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+            return Ok(None);
+        };
+        let answer = guarded("highlight", || {
+            let state = lock(&self.shared.state);
+            let open = state.docs.get(&path)?;
+            let encoding = state.caps.encoding;
+            let offset = open
+                .doc
+                .offset(from_proto::line_col(position.position), encoding);
+            let text = to_proto::Text {
+                text: open.doc.text(),
+                index: open.doc.index(),
+                encoding,
+            };
+            let ranges = ide::navigation::highlights(&analysed.analysis, offset);
+            (!ranges.is_empty()).then(|| {
+                ranges
+                    .into_iter()
+                    .map(|r| DocumentHighlight {
+                        range: text.range(r),
+                        kind: Some(DocumentHighlightKind::TEXT),
+                    })
+                    .collect()
+            })
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let Some(target) = self.key_target(&params).await else {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(
+                "only a PORTS key can be renamed here",
+            ));
+        };
+        let blockers = {
+            let state = lock(&self.shared.state);
+            let files = key_files(&state, &target.table);
+            ide::navigation::key_references(&target, &files).1
+        };
+        if let Some(first) = blockers.first() {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
+                "cannot rename `{}` safely: {first}",
+                target.key
+            )));
+        }
+        let state = lock(&self.shared.state);
+        let Some(path) = from_proto::path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(open) = state.docs.get(&path) else {
+            return Ok(None);
+        };
+        let text = to_proto::Text {
+            text: open.doc.text(),
+            index: open.doc.index(),
+            encoding: state.caps.encoding,
+        };
+        Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+            range: text.range(target.range),
+            placeholder: target.key,
+        }))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let position = params.text_document_position;
+        let new_name = params.new_name;
+        if !ide::navigation::is_identifier(&new_name) {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
+                "`{new_name}` is not a JavaScript identifier, so `PORTS.{new_name}` would not parse"
+            )));
+        }
+        let Some(target) = self.key_target(&position).await else {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(
+                "only a PORTS key can be renamed here",
+            ));
+        };
+        let state = lock(&self.shared.state);
+        let files = key_files(&state, &target.table);
+        let (places, blockers, exported) = ide::navigation::key_references(&target, &files);
+        if let Some(first) = blockers.first() {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
+                "cannot rename `{}` safely: {first}",
+                target.key
+            )));
+        }
+        let annotation = exported.then(|| "portos-lsp/exported-ports".to_string());
+        let mut by_file: std::collections::BTreeMap<
+            PathBuf,
+            Vec<OneOf<TextEdit, AnnotatedTextEdit>>,
+        > = Default::default();
+        for place in &places {
+            let Some(location) = self.location(&state, place) else {
+                continue;
+            };
+            let edit = TextEdit::new(location.range, new_name.clone());
+            by_file
+                .entry(place.path.clone())
+                .or_default()
+                .push(match &annotation {
+                    Some(id) => OneOf::Right(AnnotatedTextEdit {
+                        text_edit: edit,
+                        annotation_id: id.clone(),
+                    }),
+                    None => OneOf::Left(edit),
+                });
+        }
+        let changes = by_file
+            .into_iter()
+            .filter_map(|(path, edits)| {
+                Some(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier {
+                        uri: self.uri_of(&state, &path)?,
+                        version: state.docs.get(&path).map(|d| d.doc.version),
+                    },
+                    edits,
+                })
+            })
+            .collect();
+        let change_annotations = annotation.map(|id| {
+            std::collections::HashMap::from([(
+                id,
+                ChangeAnnotation {
+                    label: format!("Rename the exported PORTS.{}", target.key),
+                    needs_confirmation: Some(true),
+                    description: Some(
+                        "PORTS is exported: code outside the ecosystem files may read the old key"
+                            .into(),
+                    ),
+                },
+            )])
+        });
+        Ok(Some(WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(changes)),
+            change_annotations,
+            ..WorkspaceEdit::default()
+        }))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let Some(path) = from_proto::path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+            return Ok(None);
+        };
+        let answer = guarded("inlay hints", || {
+            let state = lock(&self.shared.state);
+            let open = state.docs.get(&path)?;
+            let encoding = state.caps.encoding;
+            let start = open
+                .doc
+                .offset(from_proto::line_col(params.range.start), encoding);
+            let end = open
+                .doc
+                .offset(from_proto::line_col(params.range.end), encoding);
+            let text = to_proto::Text {
+                text: open.doc.text(),
+                index: open.doc.index(),
+                encoding,
+            };
+            let hints = ide::symbols::inlay_hints(
+                &analysed.analysis,
+                crate::syntax::TextRange::new(start, end),
+                analysed.config.inlay_hints,
+            );
+            Some(
+                hints
+                    .into_iter()
+                    .map(|h| InlayHint {
+                        position: text.position(h.offset as usize),
+                        label: InlayHintLabel::String(h.text),
+                        kind: Some(if h.is_label {
+                            InlayHintKind::TYPE
+                        } else {
+                            InlayHintKind::PARAMETER
+                        }),
+                        text_edits: None,
+                        tooltip: None,
+                        padding_left: Some(true),
+                        padding_right: None,
+                        data: None,
+                    })
+                    .collect(),
+            )
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let Some(path) = from_proto::path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+            return Ok(None);
+        };
+        let answer = guarded("document symbols", || {
+            let state = lock(&self.shared.state);
+            let open = state.docs.get(&path)?;
+            let text = to_proto::Text {
+                text: open.doc.text(),
+                index: open.doc.index(),
+                encoding: state.caps.encoding,
+            };
+            let symbols = ide::symbols::document_symbols(&analysed.analysis);
+            Some(DocumentSymbolResponse::Nested(
+                symbols.iter().map(|s| to_proto::symbol(s, &text)).collect(),
+            ))
+        });
+        Ok(answer.flatten())
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let answer = guarded("workspace symbols", || {
+            let state = lock(&self.shared.state);
+            let files: Vec<(&Path, &crate::rules::FileReport)> = state
+                .index
+                .iter()
+                .map(|(p, f)| (p.as_path(), &*f.report))
+                .collect();
+            let found = ide::symbols::workspace_symbols(&files, &params.query);
+            #[allow(deprecated)]
+            let symbols = found
+                .iter()
+                .filter_map(|s| {
+                    let location = self.location(
+                        &state,
+                        &ide::navigation::Place {
+                            path: s.path.clone(),
+                            range: s.range,
+                        },
+                    )?;
+                    Some(SymbolInformation {
+                        name: s.name.clone(),
+                        kind: SymbolKind::FUNCTION,
+                        tags: None,
+                        deprecated: None,
+                        location,
+                        container_name: Some(s.app.clone()),
+                    })
+                })
+                .collect();
+            Some(WorkspaceSymbolResponse::Flat(symbols))
         });
         Ok(answer.flatten())
     }

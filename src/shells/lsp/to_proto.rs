@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use tower_lsp_server::ls_types::{
     CodeDescription, CompletionItem, CompletionItemKind, CompletionTextEdit, Diagnostic,
-    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location, NumberOrString,
-    Position, Range, TextEdit, Uri, WorkspaceEdit,
+    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, DocumentSymbol, Location,
+    NumberOrString, Position, Range, SymbolKind, TextEdit, Uri, WorkspaceEdit,
 };
 
 /// A text with its line index, for converting offsets.
@@ -181,4 +181,31 @@ pub fn workspace_edit(
         changes: Some(changes),
         ..WorkspaceEdit::default()
     })
+}
+
+/// An outline node as an LSP document symbol.
+#[allow(deprecated)]
+pub fn symbol(symbol: &crate::ide::symbols::Symbol, text: &Text) -> DocumentSymbol {
+    use crate::ide::symbols::SymbolKind as Kind;
+    DocumentSymbol {
+        name: symbol.name.clone(),
+        detail: symbol.detail.clone(),
+        kind: match symbol.kind {
+            Kind::App => SymbolKind::MODULE,
+            Kind::Process => SymbolKind::FUNCTION,
+            Kind::Port => SymbolKind::NUMBER,
+            Kind::Table => SymbolKind::CONSTANT,
+        },
+        tags: None,
+        deprecated: None,
+        range: text.range(symbol.range),
+        selection_range: text.range(symbol.selection),
+        children: (!symbol.children.is_empty()).then(|| {
+            symbol
+                .children
+                .iter()
+                .map(|c| self::symbol(c, text))
+                .collect()
+        }),
+    }
 }
