@@ -762,7 +762,10 @@ async fn highlight_inlay_hints_and_outline() {
         labels.contains(&"= 5570") && labels.contains(&": api"),
         "{labels:?}"
     );
-    assert!(labels.contains(&": devUi"), "ui is devUi beside an api: {labels:?}");
+    assert!(
+        labels.contains(&": devUi"),
+        "ui is devUi beside an api: {labels:?}"
+    );
     let (answer, _dir) = ask(
         &[("app/ecosystem.config.cjs", &fixture)],
         "textDocument/documentSymbol",
