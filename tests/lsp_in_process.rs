@@ -551,6 +551,7 @@ async fn a_duplicate_is_fixed_by_editing_the_ports_entry() {
         "{first:#}"
     );
     assert!(applied.contains("WORKER: 5571,"), "{applied}");
+    insta::assert_snapshot!("quick_fix_duplicate_through_ports", applied);
     assert!(
         applied.contains("PORTS.WORKER }"),
         "the reference is left alone: {applied}"
@@ -596,6 +597,8 @@ async fn ignore_actions_write_the_suppression_comments() {
         in_file.starts_with("// portos-lsp-ignore-file: common-port\n"),
         "{in_file}"
     );
+    insta::assert_snapshot!("ignore_on_this_line", on_line);
+    insta::assert_snapshot!("ignore_in_this_file", in_file);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -607,6 +610,7 @@ async fn fix_all_applies_every_safe_fix_without_taking_one_port_twice() {
     assert!(applied.contains("PORT: 5570 }"), "{applied}");
     assert!(applied.contains("PORT: 5571 }"), "{applied}");
     assert!(applied.contains("PORT: 5572 }"), "{applied}");
+    insta::assert_snapshot!("fix_all_three_on_one_port", applied);
 }
 
 /// Opens `files` (relative path → text; the first is the one asked about) in one workspace and sends
@@ -806,4 +810,50 @@ async fn workspace_symbols_find_every_process() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["shop-api"], "{answer:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_fixes_of_the_other_rules() {
+    // port-gap: the highest port moves into the gap.
+    let gap = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 55$073 } },\n] };\n";
+    let (actions, applied) = actions_at(gap, None).await;
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use port 5571"),
+        "{actions:#?}"
+    );
+    insta::assert_snapshot!("quick_fix_port_gap", applied);
+    // undefined-port-constant: the suggested member.
+    let typo = "const PORTS = { API: 5570 };\nmodule.exports = { PORTS, apps: [{ name: 'a', script: 'a.js', env: { PORT: PORTS.AP$0U } }] };\n";
+    let (actions, applied) = actions_at(typo, None).await;
+    assert_eq!(
+        actions[0]["title"], "Replace with `PORTS.API`",
+        "{actions:#?}"
+    );
+    insta::assert_snapshot!("quick_fix_undefined_constant", applied);
+    // ports-mismatch: the env follows the map.
+    let mismatch = "module.exports = { apps: [{ name: 'a', script: 'a.js', ports: { api: 5570 }, env: { PORT: 55$071 } }] };\n";
+    let (actions, applied) = actions_at(mismatch, None).await;
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use port 5570"),
+        "{actions:#?}"
+    );
+    insta::assert_snapshot!("quick_fix_ports_mismatch", applied);
+    // common-port on a literal in a string: the quotes stay.
+    let quoted =
+        "module.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: '80$080' } }] };\n";
+    let (actions, applied) = actions_at(quoted, None).await;
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use free port 5570"),
+        "{actions:#?}"
+    );
+    assert!(applied.contains("PORT: '5570'"), "{applied}");
 }

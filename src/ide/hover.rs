@@ -114,8 +114,11 @@ fn find_target(analysis: &Analysis, offset: usize) -> Option<Target<'_>> {
                         Some(key) if key.end <= use_range.start => span(key, use_range),
                         _ => use_range,
                     };
-                    if covers(whole, offset) {
+                    if covers(use_range, offset) {
                         hit = Some(use_range);
+                    } else if covers(whole, offset) {
+                        // On the key (or between key and value): the span the cursor is in.
+                        hit = Some(whole);
                     }
                 }
                 if let (None, Some(key)) = (hit, port_use.key_loc.and_then(in_main))
