@@ -1589,3 +1589,116 @@ fn a_client_offering_nothing_gets_utf16_positions() {
     );
     assert_eq!(hover["range"]["start"]["character"], utf16, "{hover:#}");
 }
+
+/// Applies LSP text edits (ASCII text: UTF-16 columns are bytes) to `text`, last first.
+fn apply_text_edits(text: &str, edits: &[Value]) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |p: &Value| {
+        starts[p["line"].as_u64().unwrap() as usize] + p["character"].as_u64().unwrap() as usize
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn a_quick_fix_and_a_rename_applied_through_stdio_leave_a_clean_file() {
+    let dir = TempDir::new("fix-rename");
+    dir.mkdir(".git");
+    let text = "const PORTS = {\n  API: 5570,\n  WORKER: 5570,\n};\nmodule.exports = {\n  apps: [\n    { name: 'api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'worker', script: 'w.js', env: { PORT: PORTS.WORKER } },\n  ],\n};\n";
+    let path = dir.write("app/ecosystem.config.cjs", text);
+    let mut s = Session::start(dir.path());
+    let uri = s.open(&path, 1, text);
+    let published = s.wait_diags(&uri, "a duplicate", |p| {
+        p["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "duplicate-port"))
+    });
+    let duplicate = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "duplicate-port")
+        .unwrap()
+        .clone();
+    let actions = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": duplicate["range"], "context": {"diagnostics": [duplicate], "only": ["quickfix"]}}),
+    );
+    let fix = &actions["result"][0];
+    assert_eq!(fix["isPreferred"], true, "{actions:#}");
+    let fixed = apply_text_edits(text, fix["edit"]["changes"][&uri].as_array().unwrap());
+    assert!(fixed.contains("WORKER: 5571,"), "{fixed}");
+    s.change(&uri, 2, json!([{"text": fixed}]));
+    let after = s.wait_diags(&uri, "version 2", |p| p["version"] == 2);
+    assert!(
+        !after["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "duplicate-port"),
+        "{after:#}"
+    );
+    // Rename WORKER → JOBS from its use, through prepareRename.
+    let line = fixed
+        .lines()
+        .position(|l| l.contains("PORTS.WORKER"))
+        .unwrap();
+    let col = fixed.lines().nth(line).unwrap().find("WORKER").unwrap();
+    let position = json!({"line": line, "character": col + 2});
+    let prepared = s.request(
+        "textDocument/prepareRename",
+        json!({"textDocument": {"uri": uri}, "position": position}),
+    );
+    assert_eq!(prepared["result"]["placeholder"], "WORKER", "{prepared:#}");
+    let renamed = s.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": position, "newName": "JOBS"}),
+    );
+    let change = &renamed["result"]["documentChanges"][0];
+    let edits: Vec<Value> = change["edits"].as_array().unwrap().to_vec();
+    assert_eq!(edits.len(), 2, "the key and its use: {renamed:#}");
+    let final_text = apply_text_edits(&fixed, &edits);
+    assert!(
+        final_text.contains("JOBS: 5571,") && final_text.contains("PORTS.JOBS }"),
+        "{final_text}"
+    );
+    s.change(&uri, 3, json!([{"text": final_text.clone()}]));
+    let last = s.wait_diags(&uri, "version 3", |p| p["version"] == 3);
+    let errors: Vec<&Value> = last["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == 1)
+        .collect();
+    assert!(errors.is_empty(), "{last:#}");
+    // And the command line agrees: no error left.
+    std::fs::write(&path, &final_text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portos-lsp"))
+        .args(["check", "app", "--output-format", "concise"])
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.join("no-user-config"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
