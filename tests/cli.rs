@@ -633,3 +633,68 @@ fn check_diff_prints_the_safe_fixes_and_fix_applies_them() {
     assert_eq!((code, stdout.as_str()), (0, ""), "nothing left to fix");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ports_map_of_the_example_workspace() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, stdout, stderr) = run_in(root, &["ports", "--map", "examples/workspace/shop"], None);
+    insta::assert_snapshot!(format!(
+        "exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    ));
+    let (code, stdout, _) = run_in(
+        root,
+        &["ports", "--map", "--json", "examples/workspace"],
+        None,
+    );
+    assert_eq!(code, 0);
+    let map: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    let workspace = root.join("examples/workspace");
+    assert_eq!(map["root"], workspace.to_string_lossy().as_ref());
+    assert_eq!(map["ranges"]["user"], serde_json::json!([5570, 5599]));
+    assert_eq!(
+        map["free"],
+        serde_json::json!([[5576, 5577], [5579, 5579], [5584, 5584], [5587, 5599]])
+    );
+    let shop = map["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "shop")
+        .unwrap();
+    assert_eq!(shop["path"], "shop/ecosystem.config.cjs");
+    assert_eq!(shop["block"], serde_json::json!([5570, 5573]));
+    assert_eq!(shop["contiguous"], true);
+    let api = &shop["processes"][0]["ports"][0];
+    assert_eq!(
+        (&api["label"], &api["port"], &api["line"]),
+        (
+            &serde_json::json!("api"),
+            &serde_json::json!(5570),
+            &serde_json::json!(18)
+        ),
+        "lines count from 1"
+    );
+    assert_eq!(map["conflicts"][0]["port"], 5573);
+    assert_eq!(map["conflicts"][0]["uses"][0]["app"], "legacy");
+}
+
+#[test]
+fn ports_map_covers_the_whole_workspace_from_one_app() {
+    let dir = two_app_workspace("map");
+    let (code, stdout, stderr) = run_in(&dir.join("a"), &["ports", "--map"], None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "! 5580  a-api (api)  a/ecosystem.config.cjs:1\n",
+        "! 5580  b-api (api)  b/ecosystem.config.cjs:1\n",
+        "         conflict: 5580 is claimed by apps a and b\n",
+        "  5590  c-api (api)  c/ecosystem.config.cjs:1\n",
+        "  5570–5579 free\n",
+        "  5581–5589 free\n",
+        "  5591 free\n",
+        "  5593–5599 free\n",
+        "  c  c/ecosystem.config.cjs  block 5590–5592, contiguous\n",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+}

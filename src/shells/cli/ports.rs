@@ -3,14 +3,18 @@
 use super::input;
 use super::settings::ConfigChoice;
 use crate::analysis::Analysis;
+use crate::config::{Config, RangeKind};
+use crate::ide::port_map::{self, PortMap};
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
 use crate::model::{Loc, PortSource, Unknown};
 use crate::portos::detector::{self, DetectedProcess};
+use crate::rules::FileReport;
 use crate::syntax::LineIndex;
 use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `ports`.
 #[derive(clap::Args)]
@@ -23,6 +27,10 @@ pub struct PortsArgs {
     /// Show what PortOS's own regex detector reads instead of what the file declares.
     #[arg(long)]
     as_portos: bool,
+    /// The whole workspace's port map: each port of the ranges with its owner, free runs, conflicts (with
+    /// `--json`: one object per workspace).
+    #[arg(long, conflicts_with = "as_portos")]
+    map: bool,
     /// The file name to report when reading stdin.
     #[arg(long)]
     stdin_filename: Option<PathBuf>,
@@ -33,6 +41,9 @@ pub struct PortsArgs {
 /// Runs `ports`.
 pub fn run(args: PortsArgs) -> i32 {
     let paths = super::paths_or_cwd(args.paths.clone());
+    if args.map {
+        return run_map(&args, &paths);
+    }
     let mut host = args.config.host();
     let Some((pending, mut unreadable)) =
         input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut host.configs)
@@ -287,4 +298,253 @@ fn unresolved_json(process: &crate::model::Process, positions: &Positions) -> Ve
 
 fn describe(why: &Unknown) -> String {
     why.describe()
+}
+
+/// `ports --map`: the map of each workspace the paths are in, every ecosystem file of it taking part.
+fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
+    let mut host = args.config.host();
+    let Some((pending, mut unreadable)) =
+        input::collect_or_report(paths, args.stdin_filename.as_deref(), &mut host.configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
+    // Every workspace a named path is in, even one without ecosystem files (all of it is free).
+    let mut workspaces: BTreeMap<PathBuf, Vec<FileReport>> = BTreeMap::new();
+    for path in paths.iter().filter(|p| p.as_os_str() != "-") {
+        let path = host.vfs.normalize(path);
+        if host.vfs.is_dir(&path) {
+            let root = host
+                .configs
+                .workspace_root(&path.join("ecosystem.config.cjs"));
+            workspaces.entry(root).or_default();
+        }
+    }
+    for item in pending {
+        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
+            continue;
+        };
+        match host.check(&input.path, input.text) {
+            Ok(checked) => workspaces
+                .entry(checked.root)
+                .or_default()
+                .push(checked.report),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return super::EXIT_TROUBLE;
+            }
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (i, (root, mut reports)) in workspaces.into_iter().enumerate() {
+        let config = match host.configs.for_file(&root.join("ecosystem.config.cjs")) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return super::EXIT_TROUBLE;
+            }
+        };
+        let seen = reports
+            .iter()
+            .map(|r| host.vfs.normalize(&r.path))
+            .collect();
+        reports.extend(host.context_reports(&root, &seen));
+        let located: Vec<(PathBuf, &FileReport)> = reports
+            .iter()
+            .map(|r| (host.vfs.normalize(&r.path), r))
+            .collect();
+        let files: Vec<(&Path, &FileReport)> =
+            located.iter().map(|(p, r)| (p.as_path(), *r)).collect();
+        let mut map = port_map::port_map(&files, &config);
+        map.map_paths(&|p| match p.strip_prefix(&root) {
+            Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(relative) => relative.to_path_buf(),
+            Err(_) => p.to_path_buf(),
+        });
+        let written = if args.json {
+            one_based_lines(&mut map);
+            let mut object = Map::new();
+            object.insert("root".into(), json!(root.to_string_lossy()));
+            if let Ok(Value::Object(fields)) = serde_json::to_value(&map) {
+                object.extend(fields);
+            }
+            writeln!(out, "{}", Value::Object(object))
+        } else {
+            let gap = if i == 0 { "" } else { "\n" };
+            write!(
+                out,
+                "{gap}workspace {}\n{}",
+                shown_root(&root).display(),
+                map_table(&map, &config)
+            )
+        };
+        if written.is_err() {
+            return super::EXIT_TROUBLE;
+        }
+    }
+    for warning in host.configs.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    for failure in &unreadable {
+        eprintln!("{failure}");
+    }
+    if unreadable.is_empty() {
+        super::EXIT_OK
+    } else {
+        super::EXIT_TROUBLE
+    }
+}
+
+/// Machine output counts lines from 1, as `check`'s JSON does.
+fn one_based_lines(map: &mut PortMap) {
+    for app in &mut map.apps {
+        for process in &mut app.processes {
+            for port in &mut process.ports {
+                port.line += 1;
+            }
+        }
+    }
+    for conflict in &mut map.conflicts {
+        for used in &mut conflict.uses {
+            used.line += 1;
+        }
+    }
+}
+
+/// The root relative to the working directory when it is below it (`.` for the directory itself).
+fn shown_root(root: &Path) -> PathBuf {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    match relative {
+        Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
+        Some(r) => r,
+        None => root.to_path_buf(),
+    }
+}
+
+/// The map as a table of the ranges: each port with its owners, runs of unused ports collapsed, conflicts
+/// marked `!`; then the ports served outside every range, and each app's block.
+pub fn map_table(map: &PortMap, config: &Config) -> String {
+    let mut text = String::new();
+    let sections = [
+        (RangeKind::Core, "PortOS", "unused"),
+        (RangeKind::Reserved, "PortOS extensions", "unused"),
+        (RangeKind::User, "apps", "free"),
+    ];
+    for (kind, whose, idle) in sections {
+        let range = config.range(kind);
+        text.push_str(&format!("{} {range} ({whose})\n", kind.as_str()));
+        let mut run: Option<(u16, u16)> = None;
+        for port in range.iter().filter(|p| config.range_of(*p) == Some(kind)) {
+            let lines = port_lines(map, config, port);
+            if lines.is_empty() {
+                run = match run {
+                    Some((first, _)) => Some((first, port)),
+                    None => Some((port, port)),
+                };
+                continue;
+            }
+            if let Some(idle_run) = run.take() {
+                text.push_str(&run_line(idle_run, idle));
+            }
+            text.push_str(&lines);
+        }
+        if let Some(idle_run) = run {
+            text.push_str(&run_line(idle_run, idle));
+        }
+    }
+    let outside: BTreeSet<u16> = map
+        .apps
+        .iter()
+        .flat_map(|a| &a.processes)
+        .flat_map(|p| &p.ports)
+        .map(|p| p.port)
+        .filter(|p| config.range_of(*p).is_none())
+        .collect();
+    if !outside.is_empty() {
+        text.push_str("outside the ranges\n");
+        for port in outside {
+            text.push_str(&port_lines(map, config, port));
+        }
+    }
+    if !map.apps.is_empty() {
+        text.push_str("apps\n");
+    }
+    for app in &map.apps {
+        let block = match app.block {
+            Some((first, last)) => {
+                let shape = if app.contiguous {
+                    "contiguous"
+                } else {
+                    "with gaps"
+                };
+                format!("block {first}–{last}, {shape}")
+            }
+            None => format!("no port in its range ({})", app.role.as_str()),
+        };
+        text.push_str(&format!(
+            "  {}  {}  {block}\n",
+            app.name,
+            app.path.display()
+        ));
+    }
+    text
+}
+
+fn run_line((first, last): (u16, u16), idle: &str) -> String {
+    if first == last {
+        format!("  {first} {idle}\n")
+    } else {
+        format!("  {first}–{last} {idle}\n")
+    }
+}
+
+/// One line per holder of `port` (PortOS's core table, then each app's use), and the conflict if there is one.
+fn port_lines(map: &PortMap, config: &Config, port: u16) -> String {
+    let conflict = map.conflict(port);
+    let mark = if conflict.is_some() { "!" } else { " " };
+    let mut text = String::new();
+    if let Some(owner) = config.core_owner(port) {
+        text.push_str(&format!(
+            "{mark} {port}  {} ({})  PortOS core table\n",
+            owner.process, owner.label
+        ));
+    }
+    for (_, process, used) in map.owners(port) {
+        text.push_str(&format!(
+            "{mark} {port}  {} ({})  {}:{}\n",
+            process.name,
+            used.label,
+            used.path.display(),
+            used.line + 1
+        ));
+    }
+    if let Some(conflict) = conflict {
+        let mut apps: Vec<&str> = Vec::new();
+        for used in &conflict.uses {
+            // PortOS's own file on a port of its table is the table's owner, named once already.
+            let is_portos = map
+                .apps
+                .iter()
+                .any(|a| a.name == used.app && a.role == crate::config::Role::Core);
+            if !(conflict.core.is_some() && is_portos || apps.contains(&used.app.as_str())) {
+                apps.push(&used.app);
+            }
+        }
+        let mut parties: Vec<String> = Vec::new();
+        if let Some(owner) = &conflict.core {
+            parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
+        }
+        match apps.split_last() {
+            Some((last, [])) => parties.push(format!("app {last}")),
+            Some((last, init)) => parties.push(format!("apps {} and {last}", init.join(", "))),
+            None => {}
+        }
+        let joined = parties.join(" and ");
+        text.push_str(&format!(
+            "         conflict: {port} is claimed by {joined}\n"
+        ));
+    }
+    text
 }
