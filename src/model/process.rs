@@ -156,12 +156,15 @@ pub struct Process {
     pub bare_port: Option<PortUse>,
     /// Port-like keys whose values could not be evaluated, other than the above.
     pub instances: Option<u32>,
+    /// The name PM2 gives an app without a `name`: its script's file name without the extension
+    /// (`<unnamed>` when the script is not known either).
+    pub pm2_name: String,
 }
 
 impl Process {
     /// The name to show, with a stand-in for unnamed apps.
     pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or("<unnamed>")
+        self.name.as_deref().unwrap_or(&self.pm2_name)
     }
 
     /// Every port use in source-precedence order: ports map, env blocks, args, bare port.
@@ -345,8 +348,15 @@ fn read_process(app: &Traced, object: &Object) -> Process {
             .iter()
             .any(|b| b.entries.iter().any(|e| e.key == "VITE_PORT"));
 
+    let pm2_name = script
+        .as_deref()
+        .and_then(|s| std::path::Path::new(s).file_stem())
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or_else(|| "<unnamed>".to_string());
     Process {
         name,
+        pm2_name,
         name_loc,
         def: app.def,
         use_loc: app.use_,

@@ -31,14 +31,67 @@ still checked.
 "#,
 };
 
-/// Reports each part of `apps` computed at run time.
+/// Reports, once per apps value (spec §1), the parts of `apps` computed at run time.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    for dynamic in &check.model().dynamic_apps {
-        let range = check.here(dynamic.loc, check.model().apps_loc.unwrap_or(dynamic.loc));
-        let message = format!(
-            "the apps list is computed at run time ({}); its processes and ports cannot be checked statically",
-            dynamic.why.describe()
+    let dynamic = &check.model().dynamic_apps;
+    let Some(first) = dynamic.first() else {
+        return;
+    };
+    let apps = check.model().apps_loc.unwrap_or(first.loc);
+    let range = check.here(apps, first.loc);
+    let mut reasons: Vec<String> = Vec::new();
+    for part in dynamic {
+        let why = part.why.describe();
+        if !reasons.contains(&why) {
+            reasons.push(why);
+        }
+    }
+    let what = if dynamic.len() == 1 {
+        "the apps list is computed at run time".to_string()
+    } else {
+        format!(
+            "{} parts of the apps list are computed at run time",
+            dynamic.len()
+        )
+    };
+    let message = format!(
+        "{what} ({}); those processes and ports cannot be checked statically",
+        reasons.join("; ")
+    );
+    out.push(check.finding(&RULE, range, message));
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ConfigSource;
+    use crate::ide::Host;
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    #[test]
+    fn one_finding_per_apps_value_however_many_parts_are_dynamic() {
+        let text = "const a = require('x');\nconst b = require('y');\nmodule.exports = { apps: [...a.list, { name: 'w', script: 'w.js' }, ...b.list] };\n";
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/ecosystem.config.cjs", text);
+        let mut host = Host::new(vfs, ConfigSource::None);
+        let reports = host
+            .check_workspace(
+                Path::new("/w"),
+                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
+                &|_| Default::default(),
+            )
+            .unwrap();
+        let dynamic: Vec<_> = reports[0]
+            .findings
+            .iter()
+            .filter(|f| f.code == "dynamic-apps")
+            .collect();
+        assert_eq!(dynamic.len(), 1, "{dynamic:#?}");
+        assert!(
+            dynamic[0].message.starts_with("2 parts of the apps list"),
+            "{}",
+            dynamic[0].message
         );
-        out.push(check.finding(&RULE, range, message));
     }
 }

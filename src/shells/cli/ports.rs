@@ -194,7 +194,7 @@ pub fn file_json(analysis: &Analysis) -> Value {
                 ports.insert(listed.label.clone(), number(listed.port));
             }
             json!({
-                "name": process.name,
+                "name": process.display_name(),
                 "port": labelled.primary().map(number),
                 "ports": ports,
                 "display": labels::display_line(process.display_name(), &labelled.listing),

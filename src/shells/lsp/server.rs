@@ -69,7 +69,11 @@ fn guarded<T>(what: &str, work: impl FnOnce() -> T) -> Option<T> {
 
 impl Shared {
     fn log(&self, kind: MessageType, message: String) {
-        log_stderr(&message);
+        // Informational lines go to the client's log only: editors such as Neovim show every stderr line
+        // as an error.
+        if kind != MessageType::INFO && kind != MessageType::LOG {
+            log_stderr(&message);
+        }
         let client = self.client.clone();
         tokio::spawn(async move { client.log_message(kind, message).await });
     }
