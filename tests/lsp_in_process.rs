@@ -857,3 +857,58 @@ async fn quick_fixes_of_the_other_rules() {
     );
     assert!(applied.contains("PORT: '5570'"), "{applied}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_ports_with_params_absent_null_or_empty() {
+    let dir = TempDir::new();
+    dir.write("shop/ecosystem.config.cjs", V2);
+    dir.write(
+        "blog/ecosystem.config.cjs",
+        "module.exports = { apps: [{ name: 'blog', script: 'b.js', env: { PORT: 5572 } }] };\n",
+    );
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client
+        .wait_for(|m| {
+            m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("indexed "))
+        })
+        .await;
+    for params in [None, Some(Value::Null), Some(json!({}))] {
+        client.next_id += 1;
+        let id = client.next_id;
+        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": "portos/workspacePorts"});
+        if let Some(p) = params {
+            message["params"] = p;
+        }
+        send(&client.writer, &message).await;
+        let answer = client
+            .wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+            .await;
+        let result = &answer["result"];
+        assert_eq!(result["ranges"]["user"], json!([5570, 5599]), "{answer:#}");
+        let apps: Vec<&str> = result["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(apps.len(), 2, "{apps:?}");
+        let conflict = &result["conflicts"][0];
+        assert_eq!(conflict["port"], 5572, "{result:#}");
+        assert!(
+            conflict["uses"][0]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("file://")
+        );
+        assert!(conflict["uses"][0]["range"]["start"]["line"].is_number());
+        assert!(
+            result["free"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r[1] == 5599)
+        );
+    }
+}

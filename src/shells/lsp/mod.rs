@@ -104,6 +104,14 @@ where
                 continue;
             }
         };
+        let mut value = value;
+        // `portos/workspacePorts` takes its params absent, `null` or `{}` alike (spec §10).
+        if value.get("method").and_then(|m| m.as_str()) == Some("portos/workspacePorts")
+            && value.get("params").is_none_or(|p| p.is_null())
+            && let Some(object) = value.as_object_mut()
+        {
+            object.insert("params".into(), serde_json::json!({}));
+        }
         if value.get("method").is_some() {
             let id = value
                 .get("id")

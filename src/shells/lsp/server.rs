@@ -53,6 +53,7 @@ pub fn build(shut_down: Arc<AtomicBool>) -> (LspService<Server>, ClientSocket) {
         tokio::spawn(publisher(shared.clone(), receiver));
         Server { shared }
     })
+    .custom_method("portos/workspacePorts", Server::workspace_ports)
     .finish()
 }
 
@@ -801,6 +802,106 @@ fn client_caps(params: &InitializeParams) -> ClientCaps {
     }
 }
 
+/// The workspace port map (spec §10) as JSON, with URIs and LSP ranges (files read through the overlay to
+/// place ranges).
+fn port_map_json(state: &State, map: &ide::port_map::PortMap) -> serde_json::Value {
+    use serde_json::json;
+    let vfs = state.vfs();
+    let mut texts: std::collections::HashMap<PathBuf, Option<(String, crate::syntax::LineIndex)>> =
+        Default::default();
+    let encoding = state.caps.encoding;
+    let mut place = |path: &Path, range: crate::syntax::TextRange| -> serde_json::Value {
+        let entry = texts.entry(path.to_path_buf()).or_insert_with(|| {
+            let text = String::from_utf8(vfs.read(path).ok()?).ok()?;
+            let index = crate::syntax::LineIndex::new(&text);
+            Some((text, index))
+        });
+        let range = match entry {
+            Some((text, index)) => to_proto::Text {
+                text,
+                index,
+                encoding,
+            }
+            .range(range),
+            None => Range::default(),
+        };
+        serde_json::to_value(range).unwrap_or(serde_json::Value::Null)
+    };
+    let uri = |path: &Path| {
+        to_proto::uri(path)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let apps: Vec<serde_json::Value> = map
+        .apps
+        .iter()
+        .map(|app| {
+            let processes: Vec<serde_json::Value> = app
+                .processes
+                .iter()
+                .map(|process| {
+                    let ports: Vec<serde_json::Value> = process
+                        .ports
+                        .iter()
+                        .map(|port| {
+                            json!({
+                                "label": port.label,
+                                "port": port.port,
+                                "uri": uri(&port.path),
+                                "range": place(&port.path, port.range),
+                            })
+                        })
+                        .collect();
+                    json!({"name": process.name, "ports": ports})
+                })
+                .collect();
+            json!({
+                "name": app.name,
+                "dir": app.dir.display().to_string(),
+                "uri": uri(&app.path),
+                "role": app.role.as_str(),
+                "block": app.block.map(|(a, b)| [a, b]),
+                "contiguous": app.contiguous,
+                "processes": processes,
+            })
+        })
+        .collect();
+    let conflicts: Vec<serde_json::Value> = map
+        .conflicts
+        .iter()
+        .map(|conflict| {
+            let uses: Vec<serde_json::Value> = conflict
+                .uses
+                .iter()
+                .map(|u| {
+                    json!({
+                        "app": u.app,
+                        "process": u.process,
+                        "label": u.label,
+                        "uri": uri(&u.path),
+                        "range": place(&u.path, u.range),
+                    })
+                })
+                .collect();
+            json!({
+                "port": conflict.port,
+                "core": conflict.core.as_ref().map(|c| json!({"process": c.process, "label": c.label})),
+                "uses": uses,
+            })
+        })
+        .collect();
+    json!({
+        "ranges": {
+            "core": [map.ranges.core.0, map.ranges.core.1],
+            "reserved": [map.ranges.reserved.0, map.ranges.reserved.1],
+            "user": [map.ranges.user.0, map.ranges.user.1],
+        },
+        "apps": apps,
+        "free": map.free.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+        "conflicts": conflicts,
+    })
+}
+
 /// The files whose `PORTS` accesses may name a key of `table`'s table: the table's file first, then every
 /// ecosystem file that requires it (or, for an ecosystem file's own table, the file alone plus its
 /// importers), with their texts read through the overlay.
@@ -819,6 +920,35 @@ fn key_files(state: &State, table: &Path) -> Vec<(PathBuf, String)> {
 }
 
 impl Server {
+    /// `portos/workspacePorts`: the whole workspace's port map. Params may be absent, `null` or `{}`; a
+    /// `uri` narrows it to that file's workspace.
+    async fn workspace_ports(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        let scope = params
+            .get("uri")
+            .and_then(|u| u.as_str())
+            .and_then(|u| <Uri as std::str::FromStr>::from_str(u).ok())
+            .and_then(|u| from_proto::path(&u));
+        let answer = guarded("workspacePorts", || {
+            let mut state = lock(&self.shared.state);
+            let root = scope.as_deref().map(|p| state.root_of(p));
+            let files: Vec<(&Path, &crate::rules::FileReport)> = state
+                .index
+                .iter()
+                .filter(|(_, f)| root.as_ref().is_none_or(|r| &f.root == r))
+                .map(|(p, f)| (p.as_path(), &*f.report))
+                .collect();
+            let config = state
+                .index
+                .iter()
+                .find(|(_, f)| root.as_ref().is_none_or(|r| &f.root == r))
+                .map(|(_, f)| f.config.clone())
+                .unwrap_or_default();
+            let map = ide::port_map::port_map(&files, &config);
+            port_map_json(&state, &map)
+        });
+        answer.ok_or_else(tower_lsp_server::jsonrpc::Error::internal_error)
+    }
+
     /// The `PORTS` key under the cursor, if any.
     async fn key_target(
         &self,
