@@ -596,8 +596,27 @@ fn mark_served_elsewhere(model: &FileModel, processes: &mut [LabelledProcess]) {
                 .map(move |b| (i, b.port.def))
         })
         .collect();
+    let browser: Vec<bool> = (0..processes.len())
+        .map(|i| {
+            let name = model.processes[processes[i].index].display_name();
+            ends_with_any(name, &["-browser", "_browser"])
+        })
+        .collect();
     for (i, process) in processes.iter_mut().enumerate() {
         for binding in &mut process.bindings {
+            // A `CDP_PORT` in a process that is not the app's browser, holding the very definition the
+            // `-browser` process serves, is where that process reaches the browser (spec §9).
+            if binding.connects_to.is_none()
+                && binding.rule == LabelRule::CdpPort
+                && !browser[i]
+                && let Some((owner, _)) = anchors
+                    .iter()
+                    .find(|(o, def)| *o != i && browser[*o] && *def == binding.port.def)
+            {
+                let name = model.processes[*owner].display_name().to_string();
+                binding.connects_to = Some(ConnectsTo::ServedBy(name));
+                continue;
+            }
             if binding.connects_to.is_some() || is_anchor(binding) {
                 continue;
             }

@@ -37,6 +37,12 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let Some(owner) = check.config.common_port_owner(port) else {
             continue;
         };
+        // One finding per concern (spec §9): below 1024 it is `privileged-port`'s, while that rule is on.
+        if port < 1024
+            && check.config.rule_level("privileged-port") != Some(crate::config::RuleLevel::Off)
+        {
+            continue;
+        }
         let message = format!(
             "port {port} ({} of `{}`) is commonly used by {owner}{}; pick a port in the user range",
             binding.label,
@@ -44,5 +50,43 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             check.environments_note(&binding.environments),
         );
         out.push(check.movable_finding(&RULE, process, binding, port, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ConfigSource;
+    use crate::ide::Host;
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/ecosystem.config.cjs", text);
+        let mut host = Host::new(vfs, ConfigSource::None);
+        let reports = host
+            .check_workspace(
+                Path::new("/w"),
+                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
+                &|_| Default::default(),
+            )
+            .unwrap();
+        reports[0].findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn port_80_gets_one_finding() {
+        let found = codes(
+            "module.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: 80 } }] };\n",
+        );
+        assert_eq!(found, ["privileged-port"]);
+    }
+
+    #[test]
+    fn a_cdp_port_of_the_browser_process_is_connected_to_elsewhere() {
+        let text = "const PORTS = { API: 5570, CDP: 5571, HEALTH: 5572 };\nmodule.exports = { PORTS, apps: [\n  { name: 'app-server', script: 's.js', env: { PORT: PORTS.API, CDP_PORT: PORTS.CDP } },\n  { name: 'app-browser', script: 'b.js', env: { CDP_PORT: PORTS.CDP, PORT: PORTS.HEALTH } },\n] };\n";
+        let found = codes(text);
+        assert!(!found.contains(&"duplicate-port"), "{found:?}");
     }
 }

@@ -75,7 +75,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             )
         } else {
             format!(
-                "port {port} of `{}` ({}) is already served by `{}` ({}) on line {}{envs}{through}",
+                "port {port} of `{}` ({}) is already served by `{}` ({}) on line {}{envs}{through}; if the two never run together (`pm2 start --only`), say so with `// portos-lsp-ignore: duplicate-port`",
                 process.display_name(),
                 binding.label,
                 other_process.display_name(),

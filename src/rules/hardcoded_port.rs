@@ -64,15 +64,18 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                     .iter()
                     .find(|(_, n)| *n == number)
                     .map(|(p, _)| p.clone());
-                let hint = match &entry {
-                    Some(path) => format!("; `{path}` already holds it"),
-                    None => "; add it to the table and reference it".to_string(),
+                let message = match &entry {
+                    Some(path) => format!(
+                        "port {} of `{}` is a literal, but the file's `PORTS` table already holds it as `{path}`: reference that",
+                        number_to_string(number),
+                        process.display_name()
+                    ),
+                    None => format!(
+                        "port {} of `{}` is a literal; add it to the file's `PORTS` table and reference it there",
+                        number_to_string(number),
+                        process.display_name()
+                    ),
                 };
-                let message = format!(
-                    "port {} of `{}` is a literal; the file's `PORTS` table should hold it{hint}",
-                    number_to_string(number),
-                    process.display_name()
-                );
                 let mut finding = check.finding(&RULE, def.range, message);
                 if let (Some(path), false) = (entry, port_use.source == PortSource::Args) {
                     finding.fix = Some(FixData::Replace {

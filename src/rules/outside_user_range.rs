@@ -51,7 +51,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             continue;
         }
         let message = format!(
-            "port {port} ({} of `{}`) is outside the user range {}–{}{}",
+            "port {port} ({} of `{}`) is outside PortOS's user range {}–{}{}",
             binding.label,
             process.display_name(),
             user.first,
