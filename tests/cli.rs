@@ -698,3 +698,28 @@ fn ports_map_covers_the_whole_workspace_from_one_app() {
         assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
     }
 }
+
+#[test]
+fn a_long_line_is_shown_as_a_window_around_each_span() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-longline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // 2,000 apps on one line, all on port 5570: 1,999 duplicates on a ~100 KB line.
+    let apps: Vec<String> = (0..2000)
+        .map(|i| format!("{{ name: 'a{i}', script: 'a.js', env: {{ PORT: 5570 }} }}"))
+        .collect();
+    let text = format!("module.exports = {{ apps: [{}] }};\n", apps.join(", "));
+    std::fs::write(dir.join("ecosystem.config.cjs"), &text).unwrap();
+    let (code, stdout, _) = run_in(&dir, &["check", ".", "--color", "never"], None);
+    assert_eq!(code, 1);
+    let findings = stdout.matches("error[duplicate-port]").count();
+    assert_eq!(findings, 1999);
+    // Each finding prints a window, not the whole line: well under 2 KB per finding.
+    assert!(
+        stdout.len() < findings * 2048,
+        "{} bytes for {findings} findings",
+        stdout.len()
+    );
+    assert!(stdout.contains("…"), "the window is marked");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,6 +17,9 @@ pub struct FileCheck<'a> {
     pub config: &'a Config,
     /// What the app is to PortOS: configured, else core for a file of `portos-*` processes, else user.
     pub role: Role,
+    /// Line indexes of the analysis's files, built on first use: messages that name another line must not
+    /// index the whole text once per finding (8,000 duplicates of one port would be quadratic).
+    line_indexes: Vec<std::sync::OnceLock<crate::syntax::LineIndex>>,
 }
 
 impl<'a> FileCheck<'a> {
@@ -29,6 +32,9 @@ impl<'a> FileCheck<'a> {
             analysis,
             config,
             role,
+            line_indexes: (0..analysis.model.files.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -119,9 +125,13 @@ impl<'a> FileCheck<'a> {
 
     /// 1-based line of an offset in the file holding `loc`, for messages that name another definition.
     pub fn line_of(&self, loc: Loc) -> usize {
-        let text = &self.analysis.model.files[loc.file.0 as usize].text;
+        let file = loc.file.0 as usize;
+        let text = &self.analysis.model.files[file].text;
         // The one line index, so CRLF and lone CR count as the editor counts them.
-        crate::syntax::LineIndex::new(text).line_of(loc.range.start as usize) + 1
+        self.line_indexes[file]
+            .get_or_init(|| crate::syntax::LineIndex::new(text))
+            .line_of(loc.range.start as usize)
+            + 1
     }
 
     /// Every served binding with a valid port number, with its process.

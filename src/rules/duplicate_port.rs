@@ -41,15 +41,20 @@ other one, rename the key so it reads as a connection (`API_UPSTREAM_PORT`).
 /// Reports each port served twice in one environment of the file.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let served: Vec<_> = check.served().collect();
+    // The earlier uses of each port, so each use is compared with the uses of its own port alone: 8,000
+    // apps on one port are 7,999 findings, each against the first use, never a search over every pair.
+    let mut by_port: std::collections::HashMap<u16, Vec<usize>> = Default::default();
     for (i, (process, binding, port)) in served.iter().enumerate() {
-        // Report at the later of the two; skip pairs already reported through an earlier binding.
-        let earlier = served[..i]
+        // Report at the later of the two, against the first earlier use it clashes with.
+        let earlier_uses = by_port.entry(*port).or_default();
+        let earlier = earlier_uses
             .iter()
-            .find(|(other_process, other, other_port)| {
-                other_port == port
-                    && binding.environments.iter().any(|e| other.in_environment(e))
+            .map(|&j| &served[j])
+            .find(|(other_process, other, _)| {
+                binding.environments.iter().any(|e| other.in_environment(e))
                     && (other_process.def != process.def || other.label != binding.label)
             });
+        earlier_uses.push(i);
         let Some((other_process, other, _)) = earlier else {
             continue;
         };

@@ -97,12 +97,18 @@ fn span_in(text: &str, index: &LineIndex, range: TextRange) -> Span {
     }
 }
 
-/// Renders every file's findings in `format`.
-pub fn render(format: OutputFormat, results: &[(FileReport, Arc<str>)], color: bool) -> Rendered {
+/// Renders every file's findings in `format`; `unreadable` paths could not be checked (the summary says so,
+/// and never "All checks passed" then).
+pub fn render(
+    format: OutputFormat,
+    results: &[(FileReport, Arc<str>)],
+    color: bool,
+    unreadable: usize,
+) -> Rendered {
     let sources = Sources::new(results);
     let text = match format {
-        OutputFormat::Full => full(results, &sources, color),
-        OutputFormat::Concise => concise(results, &sources, color),
+        OutputFormat::Full => full(results, &sources, color, unreadable),
+        OutputFormat::Concise => concise(results, &sources, color, unreadable),
         OutputFormat::Json => {
             let items: Vec<Value> = each(results)
                 .map(|(path, f)| json_finding(path, f, &sources))
@@ -156,7 +162,12 @@ impl Paint {
     }
 }
 
-fn full(results: &[(FileReport, Arc<str>)], sources: &Sources, color: bool) -> String {
+fn full(
+    results: &[(FileReport, Arc<str>)],
+    sources: &Sources,
+    color: bool,
+    unreadable: usize,
+) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
@@ -185,39 +196,51 @@ fn full(results: &[(FileReport, Arc<str>)], sources: &Sources, color: bool) -> S
                 span.start_column
             ));
             out.push_str(&format!("{pad} {}\n", paint.dim("|")));
-            let line_text = index
+            let line_range = index
                 .line_range(span.start_line as usize - 1)
-                .and_then(|r| text.get(r))
-                .unwrap_or("");
-            let shown = line_text.replace('\t', "    ");
+                .unwrap_or(0..0);
+            let whole_line = text.get(line_range.clone()).unwrap_or("");
+            // A window of at most ~120 characters around the span (as rustc does), so output stays
+            // proportional to the findings, not to line length × findings.
+            let at = (finding.range.start as usize).clamp(line_range.start, line_range.end)
+                - line_range.start;
+            let (window_start, window_end) = window(whole_line, at);
+            let line_text = &whole_line[window_start..window_end];
+            let (lead, trail) = (
+                if window_start > 0 { "…" } else { "" },
+                if window_end < whole_line.len() {
+                    "…"
+                } else {
+                    ""
+                },
+            );
+            let shown = format!("{lead}{}{trail}", line_text.replace('\t', "    "));
             out.push_str(&format!(
                 "{} {} {}\n",
                 paint.dim(&format!("{:>gutter$}", span.start_line)),
                 paint.dim("|"),
                 shown
             ));
-            let prefix: String = line_text
-                .chars()
-                .take(span.start_column as usize - 1)
-                .map(|c| {
+            let skipped = whole_line[..window_start].chars().count();
+            let column_in_window = (span.start_column as usize - 1).saturating_sub(skipped);
+            let prefix: String = std::iter::once(if lead.is_empty() { "" } else { " " })
+                .map(str::to_string)
+                .chain(line_text.chars().take(column_in_window).map(|c| {
                     if c == '\t' {
                         "    ".to_string()
                     } else {
                         " ".repeat(display_width(c))
                     }
-                })
+                }))
                 .collect();
             let underlined_chars: Vec<char> = if span.end_line == span.start_line {
                 line_text
                     .chars()
-                    .skip(span.start_column as usize - 1)
+                    .skip(column_in_window)
                     .take((span.end_column.saturating_sub(span.start_column)) as usize)
                     .collect()
             } else {
-                line_text
-                    .chars()
-                    .skip(span.start_column as usize - 1)
-                    .collect()
+                line_text.chars().skip(column_in_window).collect()
             };
             let width: usize = underlined_chars
                 .iter()
@@ -246,8 +269,40 @@ fn full(results: &[(FileReport, Arc<str>)], sources: &Sources, color: bool) -> S
             out.push('\n');
         }
     }
-    out.push_str(&summary(&counts, files_with_findings, results.len()));
+    out.push_str(&summary(
+        &counts,
+        files_with_findings,
+        results.len(),
+        unreadable,
+    ));
     out
+}
+
+/// The byte range of `line` to show around byte `at`: the whole line when it is short, else about 40
+/// characters before `at` and 80 after, on character boundaries.
+fn window(line: &str, at: usize) -> (usize, usize) {
+    const MAX: usize = 120;
+    if line.len() <= MAX || line.chars().nth(MAX).is_none() {
+        return (0, line.len());
+    }
+    let mut start = at.min(line.len());
+    while !line.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = start;
+    for _ in 0..40 {
+        match line[..start].char_indices().next_back() {
+            Some((i, _)) => start = i,
+            None => break,
+        }
+    }
+    for _ in 0..80 {
+        match line[end..].chars().next() {
+            Some(c) => end += c.len_utf8(),
+            None => break,
+        }
+    }
+    (start, end)
 }
 
 /// Terminal columns a character takes: wide East Asian characters and emoji take two.
@@ -260,13 +315,42 @@ fn display_width(c: char) -> usize {
     if wide { 2 } else { 1 }
 }
 
-fn summary(counts: &BTreeMap<Severity, usize>, with_findings: usize, files: usize) -> String {
+fn summary(
+    counts: &BTreeMap<Severity, usize>,
+    with_findings: usize,
+    files: usize,
+    unreadable: usize,
+) -> String {
     let noun = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let files_noun = noun(files, "file", "files");
+    // Something named that was not checked means the run did not pass, whatever the files read say.
+    let but = if unreadable > 0 {
+        format!(
+            ", but {} could not be checked (see the errors)",
+            noun(unreadable, "path", "paths")
+        )
+    } else {
+        String::new()
+    };
     if counts.is_empty() {
+        if unreadable > 0 {
+            return format!("No findings ({files_noun} checked){but}.\n");
+        }
         return format!("All checks passed ({files_noun} checked).\n");
     }
-    let parts: Vec<String> = counts
+    format!(
+        "Found {} in {} ({files_noun} checked){but}.\n",
+        found_parts(counts, &noun).join(", "),
+        noun(with_findings, "file", "files")
+    )
+}
+
+/// `2 errors`, `1 warning`, … for the summary line.
+fn found_parts(
+    counts: &BTreeMap<Severity, usize>,
+    noun: &dyn Fn(usize, &str, &str) -> String,
+) -> Vec<String> {
+    counts
         .iter()
         .map(|(severity, n)| match severity {
             Severity::Error => noun(*n, "error", "errors"),
@@ -274,15 +358,15 @@ fn summary(counts: &BTreeMap<Severity, usize>, with_findings: usize, files: usiz
             Severity::Information => noun(*n, "information", "information"),
             Severity::Hint => noun(*n, "hint", "hints"),
         })
-        .collect();
-    format!(
-        "Found {} in {} ({files_noun} checked).\n",
-        parts.join(", "),
-        noun(with_findings, "file", "files")
-    )
+        .collect()
 }
 
-fn concise(results: &[(FileReport, Arc<str>)], sources: &Sources, color: bool) -> String {
+fn concise(
+    results: &[(FileReport, Arc<str>)],
+    sources: &Sources,
+    color: bool,
+    unreadable: usize,
+) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
@@ -305,7 +389,7 @@ fn concise(results: &[(FileReport, Arc<str>)], sources: &Sources, color: bool) -
             ));
         }
     }
-    out.push_str(&summary(&counts, with_findings, results.len()));
+    out.push_str(&summary(&counts, with_findings, results.len(), unreadable));
     out
 }
 
