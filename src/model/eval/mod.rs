@@ -1,0 +1,123 @@
+//! The static evaluator: a small, total, side-effect-free subset of JavaScript over the syntax tree.
+//!
+//! It never executes the user's file. What it cannot know it calls unknown, with a reason.
+
+mod expr;
+mod module;
+mod number;
+mod scope;
+
+pub use number::{parse_int, parse_number_literal, string_to_number, to_number};
+
+use crate::model::value::{FileId, Loc, Traced};
+use crate::vfs::Vfs;
+use scope::Scope;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How many files deep `require` may go, so a chain of requires cannot run away.
+pub const MAX_REQUIRE_DEPTH: u32 = 8;
+
+/// One file the evaluation read, so locations can be turned into paths and positions.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Its path (as given for the main file, resolved for required ones).
+    pub path: PathBuf,
+    /// Its text.
+    pub text: Arc<str>,
+}
+
+/// Something the evaluator noticed that a rule reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EvalNote {
+    /// A member path into a statically known object names a key it does not have (`PORTS.APU`).
+    MissingMember {
+        /// The member expression.
+        loc: Loc,
+        /// The object's source text (`PORTS`).
+        object: String,
+        /// The missing key.
+        key: String,
+        /// The keys the object does have, for "did you mean".
+        known: Vec<String>,
+    },
+    /// A `require` of a local file that could not be followed.
+    RequireFailed {
+        /// The `require(…)` call.
+        loc: Loc,
+        /// The specifier as written.
+        specifier: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// State shared by every module one analysis evaluates.
+pub struct Session<'l> {
+    /// Every file read, indexed by [`FileId`]; the main file is first.
+    pub files: Vec<SourceFile>,
+    /// Notes for rules, in the order found.
+    pub notes: Vec<EvalNote>,
+    /// Definitions that some member access read (`PORTS.API` reads the literal of `API`), so a rule can
+    /// tell which table entries nothing refers to.
+    pub referenced: std::collections::HashSet<Loc>,
+    vfs: &'l dyn Vfs,
+    workspace: Option<PathBuf>,
+    modules: HashMap<PathBuf, Option<Traced>>,
+    depth: u32,
+}
+
+impl<'l> Session<'l> {
+    /// Starts a session for `main` inside `workspace` (where `require` may reach; `None` forbids it).
+    pub fn new(main: SourceFile, vfs: &'l dyn Vfs, workspace: Option<PathBuf>) -> Self {
+        // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
+        let modules = HashMap::from([(vfs.normalize(&main.path), None)]);
+        Session {
+            files: vec![main],
+            notes: Vec::new(),
+            referenced: Default::default(),
+            vfs,
+            workspace,
+            modules,
+            depth: 0,
+        }
+    }
+
+    fn note(&mut self, note: EvalNote) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// A top-level binding of the main file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TopBinding {
+    /// Its name.
+    pub name: String,
+    /// Where the name is declared.
+    pub name_loc: Loc,
+    /// Its value.
+    pub value: Traced,
+    /// Whether the module exports it (then app code may read it, so its entries count as used).
+    pub exported: bool,
+}
+
+/// What evaluating one module yields.
+pub struct ModuleResult {
+    /// `module.exports` (or the ESM namespace: named exports plus `default`).
+    pub exports: Traced,
+    /// Every top-level binding, in source order.
+    pub bindings: Vec<TopBinding>,
+}
+
+/// Evaluates the session's main file (already parsed) and returns its exports and bindings.
+pub fn evaluate_main(session: &mut Session, tree: &tree_sitter::Tree) -> ModuleResult {
+    let text = session.files[0].text.clone();
+    let mut scope = Scope::new(FileId(0), &text, tree.root_node());
+    let exports = scope.module_exports(session);
+    let bindings = scope.all_bindings(session, &exports);
+    ModuleResult { exports, bindings }
+}

@@ -1,0 +1,261 @@
+//! Modules: what shapes `module.exports` / ESM exports, and `require` / `import` of local files.
+
+use super::scope::Scope;
+use super::{EvalNote, MAX_REQUIRE_DEPTH, Session, SourceFile};
+use crate::model::value::{FileId, Loc, Object, Prop, Traced, Unknown, Value};
+use crate::syntax::{self, fields::FIELDS};
+use crate::vfs::Vfs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tree_sitter::Node;
+
+/// Reads a file that `require` reached, refusing what the analysis would refuse for the main file.
+fn load(vfs: &dyn Vfs, path: &Path) -> Option<String> {
+    let bytes = vfs.read(path).ok()?;
+    syntax::decode(bytes, syntax::source::DEFAULT_MAX_FILE_BYTES).ok()
+}
+
+impl<'t> Scope<'t> {
+    /// Runs the top-level statements that shape the exports, in order.
+    pub(super) fn module_exports(&mut self, session: &mut Session) -> Traced {
+        let root_loc = self.loc(self.root);
+        let mut exports = Traced::here(Value::Object(Object::default()), root_loc);
+        let mut cursor = self.root.walk();
+        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        for statement in statements {
+            match statement.kind() {
+                "expression_statement" => {
+                    let Some(expr) = statement.named_child(0) else {
+                        continue;
+                    };
+                    if expr.kind() == "assignment_expression" {
+                        self.export_assignment(session, expr, &mut exports);
+                    }
+                }
+                "export_statement" => self.export_statement(session, statement, &mut exports),
+                _ => {}
+            }
+        }
+        exports
+    }
+
+    fn export_assignment(
+        &mut self,
+        session: &mut Session,
+        assignment: Node<'t>,
+        exports: &mut Traced,
+    ) {
+        let (Some(left), Some(right)) = (
+            assignment.child_by_field_id(FIELDS.left),
+            assignment.child_by_field_id(FIELDS.right),
+        ) else {
+            return;
+        };
+        let target = self.member_chain(left);
+        let key = match target.as_slice() {
+            [m, e] if m == "module" && e == "exports" => None,
+            [m, e, key] if m == "module" && e == "exports" => Some(key.clone()),
+            [e, key] if e == "exports" => Some(key.clone()),
+            _ => return,
+        };
+        let value = self.eval(session, right);
+        match key {
+            None => *exports = value,
+            Some(key) => {
+                let key_loc = Some(self.loc(left));
+                if let Value::Object(object) = &mut exports.value {
+                    object.set(Prop {
+                        key,
+                        key_loc,
+                        value,
+                    });
+                }
+            }
+        }
+    }
+
+    fn export_statement(
+        &mut self,
+        session: &mut Session,
+        statement: Node<'t>,
+        exports: &mut Traced,
+    ) {
+        let set = |key: String, key_loc: Loc, value: Traced, exports: &mut Traced| {
+            if let Value::Object(object) = &mut exports.value {
+                object.set(Prop {
+                    key,
+                    key_loc: Some(key_loc),
+                    value,
+                });
+            }
+        };
+        if let Some(value) = statement.child_by_field_id(FIELDS.value) {
+            let v = self.eval(session, value);
+            set("default".into(), self.loc(statement), v, exports);
+        } else if let Some(decl) = statement.child_by_field_id(FIELDS.declaration) {
+            let names: Vec<(String, Loc)> = self
+                .slots
+                .iter()
+                .filter(|(_, s)| {
+                    s.declarator.parent().map(|p| p.id()) == Some(decl.id())
+                        || s.declarator.id() == decl.id()
+                })
+                .map(|(name, s)| (name.to_string(), self.loc(s.name_node)))
+                .collect();
+            for (name, loc) in names {
+                let v = self.lookup(session, &name, loc);
+                set(name, loc, v, exports);
+            }
+        } else {
+            let mut cursor = statement.walk();
+            let clauses: Vec<Node<'t>> = statement
+                .named_children(&mut cursor)
+                .filter(|n| n.kind() == "export_clause")
+                .collect();
+            for clause in clauses {
+                let mut inner = clause.walk();
+                let specs: Vec<Node<'t>> = clause.named_children(&mut inner).collect();
+                for spec in specs {
+                    let Some(name) = spec.child_by_field_id(FIELDS.name) else {
+                        continue;
+                    };
+                    let alias = spec.child_by_field_id(FIELDS.alias).unwrap_or(name);
+                    let local = self.src(name).to_string();
+                    let exported = self
+                        .static_key(alias)
+                        .unwrap_or_else(|| self.src(alias).into());
+                    let v = self.lookup(session, &local, self.loc(name));
+                    set(exported, self.loc(spec), v, exports);
+                }
+            }
+        }
+    }
+
+    pub(super) fn require(
+        &mut self,
+        session: &mut Session,
+        specifier: &str,
+        loc: Loc,
+        esm: bool,
+    ) -> Traced {
+        let external = |what: String| Traced::here(Value::Unknown(Unknown::External(what)), loc);
+        if !(specifier.starts_with("./")
+            || specifier.starts_with("../")
+            || specifier.starts_with('/'))
+        {
+            return external(format!("the package `{specifier}`"));
+        }
+        let Some(workspace) = session.workspace.clone() else {
+            return external(format!("`{specifier}` (no workspace)"));
+        };
+        let base = session.files[self.file.0 as usize]
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let vfs = session.vfs;
+        let inside = |path: &Path| {
+            path.starts_with(vfs.normalize(&workspace))
+                && !path.components().any(|c| c.as_os_str() == "node_modules")
+        };
+        // Judge the path as written before probing the disk: nothing outside the workspace is even looked at.
+        if !inside(&vfs.normalize(&base.join(specifier))) {
+            return external(format!("`{specifier}`"));
+        }
+        let Some(path) = resolve_module(vfs, &base.join(specifier)) else {
+            session.note(EvalNote::RequireFailed {
+                loc,
+                specifier: specifier.into(),
+                reason: "no such file".into(),
+            });
+            return Traced::here(
+                Value::Unknown(Unknown::Unsupported(format!("`require('{specifier}')`"))),
+                loc,
+            );
+        };
+        let path = vfs.normalize(&path);
+        if !inside(&path) {
+            return external(format!("`{specifier}`"));
+        }
+        if let Some(cached) = session.modules.get(&path) {
+            return match cached {
+                Some(exports) => with_default(exports.clone(), esm).used_at(loc),
+                None => Traced::here(
+                    Value::Unknown(Unknown::Unsupported(format!(
+                        "the circular `require('{specifier}')`"
+                    ))),
+                    loc,
+                ),
+            };
+        }
+        if session.depth >= MAX_REQUIRE_DEPTH || session.files.len() >= u16::MAX as usize {
+            return Traced::here(
+                Value::Unknown(Unknown::Unsupported(format!(
+                    "`require('{specifier}')` nested too deeply"
+                ))),
+                loc,
+            );
+        }
+        let Some(text) = load(vfs, &path) else {
+            session.note(EvalNote::RequireFailed {
+                loc,
+                specifier: specifier.into(),
+                reason: "the file could not be read as text".into(),
+            });
+            return Traced::here(
+                Value::Unknown(Unknown::Unsupported(format!("`require('{specifier}')`"))),
+                loc,
+            );
+        };
+        let file = FileId(session.files.len() as u16);
+        let text: Arc<str> = Arc::from(text);
+        session.files.push(SourceFile {
+            path: path.clone(),
+            text: text.clone(),
+        });
+        session.modules.insert(path.clone(), None);
+        session.depth += 1;
+        let parsed = syntax::parse(&text);
+        let exports = {
+            let mut scope = Scope::new(file, &text, parsed.tree.root_node());
+            scope.module_exports(session)
+        };
+        session.depth -= 1;
+        session.modules.insert(path, Some(exports.clone()));
+        with_default(exports, esm).used_at(loc)
+    }
+}
+
+/// For `import x from './m.cjs'`: a CommonJS module's `default` is its whole `module.exports`.
+fn with_default(exports: Traced, esm: bool) -> Traced {
+    if !esm {
+        return exports;
+    }
+    let mut namespace = exports.clone();
+    if let Value::Object(object) = &mut namespace.value
+        && object.get("default").is_none()
+    {
+        object.set(Prop {
+            key: "default".into(),
+            key_loc: None,
+            value: exports,
+        });
+    }
+    namespace
+}
+
+fn resolve_module(vfs: &dyn Vfs, path: &Path) -> Option<PathBuf> {
+    if vfs.is_file(path) {
+        return Some(path.to_path_buf());
+    }
+    for ext in ["js", "cjs", "mjs"] {
+        let mut candidate = path.as_os_str().to_owned();
+        candidate.push(".");
+        candidate.push(ext);
+        let candidate = PathBuf::from(candidate);
+        if vfs.is_file(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}

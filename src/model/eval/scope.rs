@@ -1,0 +1,595 @@
+//! Top-level bindings: declarations and destructuring, imports, lazy evaluation of each binding once, and the
+//! top-level mutations applied to a binding's value.
+
+use super::{Session, TopBinding};
+use crate::model::value::{FileId, Loc, Prop, Traced, Unknown, Value};
+use crate::syntax::TextRange;
+use crate::syntax::fields::FIELDS;
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// How a destructuring pattern reaches into a declarator's value.
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+pub(super) struct Slot<'t> {
+    pub(super) name_node: Node<'t>,
+    pub(super) declarator: Node<'t>,
+    path: Vec<Step>,
+    default: Option<Node<'t>>,
+    exported: bool,
+    pub(super) state: SlotState,
+}
+
+pub(super) enum SlotState {
+    Pending,
+    Evaluating,
+    Done(Traced),
+}
+
+/// A top-level statement that changes a binding after its declaration.
+#[derive(Clone, Copy)]
+enum Mutation<'t> {
+    /// `list.push(a, b)`: the call's arguments node.
+    Push(Node<'t>),
+    /// `config.apps = value` / `PORTS.EXTRA = 5580`: the assignment's left side and value.
+    Set(Node<'t>, Node<'t>),
+}
+
+pub(super) struct Scope<'t> {
+    pub(super) file: FileId,
+    text: &'t str,
+    pub(super) root: Node<'t>,
+    pub(super) slots: HashMap<&'t str, Slot<'t>>,
+    /// Top-level mutations of each binding, in source order. They apply to the binding's value whatever
+    /// their position: the binding holds a reference, so every reader sees them (as `module.exports = { apps }`
+    /// followed by `apps.push(…)` does in JavaScript).
+    mutations: HashMap<&'t str, Vec<Mutation<'t>>>,
+    order: Vec<&'t str>,
+    declarator_values: HashMap<usize, Traced>,
+    pub(super) depth: u32,
+}
+
+impl<'t> Scope<'t> {
+    pub(super) fn new(file: FileId, text: &'t str, root: Node<'t>) -> Self {
+        let mut scope = Scope {
+            file,
+            text,
+            root,
+            slots: HashMap::new(),
+            mutations: HashMap::new(),
+            order: Vec::new(),
+            declarator_values: HashMap::new(),
+            depth: 0,
+        };
+        scope.collect_bindings();
+        scope
+    }
+
+    pub(super) fn loc(&self, node: Node) -> Loc {
+        Loc::new(self.file, TextRange::of(node))
+    }
+
+    pub(super) fn src(&self, node: Node) -> &'t str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    // ---- bindings -------------------------------------------------------------------------------
+
+    fn collect_bindings(&mut self) {
+        let mut cursor = self.root.walk();
+        let children: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        for statement in children {
+            match statement.kind() {
+                "lexical_declaration" | "variable_declaration" => self.declare(statement, false),
+                "export_statement" => {
+                    if let Some(decl) = statement.child_by_field_id(FIELDS.declaration) {
+                        match decl.kind() {
+                            "lexical_declaration" | "variable_declaration" => {
+                                self.declare(decl, true)
+                            }
+                            _ => self.declare_opaque(decl),
+                        }
+                    }
+                }
+                "function_declaration" | "class_declaration" | "generator_function_declaration" => {
+                    self.declare_opaque(statement)
+                }
+                "import_statement" => self.declare_imports(statement),
+                "expression_statement" => self.note_mutation(statement),
+                _ => {}
+            }
+        }
+    }
+
+    /// Records `name.push(…)` and `name.a.b = …` statements for the binding `name`.
+    fn note_mutation(&mut self, statement: Node<'t>) {
+        let Some(expr) = statement.named_child(0) else {
+            return;
+        };
+        let (root, mutation) = match expr.kind() {
+            "call_expression" => {
+                let (Some(function), Some(arguments)) = (
+                    expr.child_by_field_id(FIELDS.function),
+                    expr.child_by_field_id(FIELDS.arguments),
+                ) else {
+                    return;
+                };
+                let chain = self.member_chain(function);
+                let [_, method] = chain.as_slice() else {
+                    return;
+                };
+                if method != "push" {
+                    return;
+                }
+                let Some(root) = function.child_by_field_id(FIELDS.object) else {
+                    return;
+                };
+                (root, Mutation::Push(arguments))
+            }
+            "assignment_expression" => {
+                let (Some(left), Some(right)) = (
+                    expr.child_by_field_id(FIELDS.left),
+                    expr.child_by_field_id(FIELDS.right),
+                ) else {
+                    return;
+                };
+                let mut root = left;
+                while matches!(root.kind(), "member_expression" | "subscript_expression") {
+                    let Some(object) = root.child_by_field_id(FIELDS.object) else {
+                        return;
+                    };
+                    root = object;
+                }
+                if root.id() == left.id() {
+                    return;
+                }
+                (root, Mutation::Set(left, right))
+            }
+            _ => return,
+        };
+        if root.kind() != "identifier" {
+            return;
+        }
+        let name = self.src(root);
+        if matches!(name, "module" | "exports") {
+            return;
+        }
+        self.mutations.entry(name).or_default().push(mutation);
+    }
+
+    /// Applies the recorded mutations of `name` to its value.
+    fn apply_mutations(&mut self, session: &mut Session, name: &str, value: &mut Traced) {
+        let Some(mutations) = self.mutations.get(name).cloned() else {
+            return;
+        };
+        for mutation in mutations {
+            match mutation {
+                Mutation::Push(arguments) => {
+                    let Value::Array(items) = &mut value.value else {
+                        continue;
+                    };
+                    let mut cursor = arguments.walk();
+                    let args: Vec<Node<'t>> = arguments
+                        .named_children(&mut cursor)
+                        .filter(|n| n.kind() != "comment")
+                        .collect();
+                    for arg in args {
+                        if arg.kind() == "spread_element" {
+                            let Some(inner) = arg.named_child(0) else {
+                                continue;
+                            };
+                            match self.eval(session, inner) {
+                                Traced {
+                                    value: Value::Array(more),
+                                    ..
+                                } => items.extend(more),
+                                other => items.push(other.used_at(self.loc(arg))),
+                            }
+                        } else {
+                            let item = self.eval(session, arg);
+                            items.push(item);
+                        }
+                    }
+                }
+                Mutation::Set(left, right) => {
+                    let mut keys = self.member_chain(left);
+                    if keys.len() < 2 {
+                        continue;
+                    }
+                    keys.remove(0);
+                    let new_value = self.eval(session, right);
+                    let key_loc = self.loc(left);
+                    set_path(value, &keys, new_value, key_loc);
+                }
+            }
+        }
+    }
+
+    fn declare(&mut self, declaration: Node<'t>, exported: bool) {
+        let mut cursor = declaration.walk();
+        for declarator in declaration.named_children(&mut cursor) {
+            if declarator.kind() != "variable_declarator" {
+                continue;
+            }
+            if let Some(name) = declarator.child_by_field_id(FIELDS.name) {
+                self.declare_pattern(name, declarator, Vec::new(), None, exported);
+            }
+        }
+    }
+
+    fn declare_pattern(
+        &mut self,
+        pattern: Node<'t>,
+        declarator: Node<'t>,
+        path: Vec<Step>,
+        default: Option<Node<'t>>,
+        exported: bool,
+    ) {
+        match pattern.kind() {
+            "identifier" | "shorthand_property_identifier_pattern" => {
+                let name = self.src(pattern);
+                if !self.slots.contains_key(name) {
+                    self.order.push(name);
+                }
+                // A later declaration of the same name wins, as `var` redeclaration does.
+                self.slots.insert(
+                    name,
+                    Slot {
+                        name_node: pattern,
+                        declarator,
+                        path,
+                        default,
+                        exported,
+                        state: SlotState::Pending,
+                    },
+                );
+            }
+            "object_pattern" => {
+                let mut cursor = pattern.walk();
+                for part in pattern.named_children(&mut cursor) {
+                    match part.kind() {
+                        "shorthand_property_identifier_pattern" => {
+                            let mut p = path.clone();
+                            p.push(Step::Key(self.src(part).to_string()));
+                            self.declare_pattern(part, declarator, p, None, exported);
+                        }
+                        "object_assignment_pattern" => {
+                            let (Some(left), right) = (
+                                part.child_by_field_id(FIELDS.left),
+                                part.child_by_field_id(FIELDS.right),
+                            ) else {
+                                continue;
+                            };
+                            let mut p = path.clone();
+                            p.push(Step::Key(self.src(left).to_string()));
+                            self.declare_pattern(left, declarator, p, right, exported);
+                        }
+                        "pair_pattern" => {
+                            let (Some(key), Some(value)) = (
+                                part.child_by_field_id(FIELDS.key),
+                                part.child_by_field_id(FIELDS.value),
+                            ) else {
+                                continue;
+                            };
+                            let Some(key) = self.static_key(key) else {
+                                continue;
+                            };
+                            let mut p = path.clone();
+                            p.push(Step::Key(key));
+                            let (target, default) = if value.kind() == "assignment_pattern" {
+                                (
+                                    value.child_by_field_id(FIELDS.left),
+                                    value.child_by_field_id(FIELDS.right),
+                                )
+                            } else {
+                                (Some(value), None)
+                            };
+                            if let Some(target) = target {
+                                self.declare_pattern(target, declarator, p, default, exported);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "array_pattern" => {
+                let mut cursor = pattern.walk();
+                for (index, part) in pattern.named_children(&mut cursor).enumerate() {
+                    let mut p = path.clone();
+                    p.push(Step::Index(index));
+                    let (target, default) = if part.kind() == "assignment_pattern" {
+                        (
+                            part.child_by_field_id(FIELDS.left),
+                            part.child_by_field_id(FIELDS.right),
+                        )
+                    } else {
+                        (Some(part), None)
+                    };
+                    if let Some(target) = target {
+                        self.declare_pattern(target, declarator, p, default, exported);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Functions and classes are bindings whose value we do not model.
+    fn declare_opaque(&mut self, decl: Node<'t>) {
+        if let Some(name) = decl.child_by_field_id(FIELDS.name) {
+            self.declare_pattern(name, decl, Vec::new(), None, false);
+        }
+    }
+
+    /// `import x from './a.cjs'`, `import { A as B } from …`, `import * as ns from …`.
+    fn declare_imports(&mut self, statement: Node<'t>) {
+        let mut cursor = statement.walk();
+        for clause in statement.named_children(&mut cursor) {
+            if clause.kind() != "import_clause" {
+                continue;
+            }
+            let mut inner = clause.walk();
+            for part in clause.named_children(&mut inner) {
+                match part.kind() {
+                    "identifier" => self.declare_pattern(
+                        part,
+                        statement,
+                        vec![Step::Key("default".into())],
+                        None,
+                        false,
+                    ),
+                    "namespace_import" => {
+                        if let Some(name) = part.named_child(0) {
+                            self.declare_pattern(name, statement, Vec::new(), None, false);
+                        }
+                    }
+                    "named_imports" => {
+                        let mut specs = part.walk();
+                        for spec in part.named_children(&mut specs) {
+                            let Some(name) = spec.child_by_field_id(FIELDS.name) else {
+                                continue;
+                            };
+                            let target = spec.child_by_field_id(FIELDS.alias).unwrap_or(name);
+                            let key = self
+                                .static_key(name)
+                                .unwrap_or_else(|| self.src(name).into());
+                            self.declare_pattern(
+                                target,
+                                statement,
+                                vec![Step::Key(key)],
+                                None,
+                                false,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    pub(super) fn lookup(&mut self, session: &mut Session, name: &str, at: Loc) -> Traced {
+        self.force(session, name);
+        match self.slots.get(name).map(|slot| &slot.state) {
+            None => Traced::here(unbound_global(name), at),
+            Some(SlotState::Done(value)) => value.clone().used_at(at),
+            Some(_) => Traced::here(
+                Value::Unknown(Unknown::Unbound(format!("{name} (refers to itself)"))),
+                at,
+            ),
+        }
+    }
+
+    /// Evaluates a binding once; a binding met again while it is being evaluated refers to itself.
+    pub(super) fn force(&mut self, session: &mut Session, name: &str) {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
+        if !matches!(slot.state, SlotState::Pending) {
+            return;
+        }
+        slot.state = SlotState::Evaluating;
+        let (declarator, path, default) = (slot.declarator, slot.path.clone(), slot.default);
+        // Only a destructuring declarator serves several bindings; its value is worth keeping.
+        let whole = self.declarator_value(session, declarator, !path.is_empty());
+        let mut value = walk_path(whole, &path);
+        if !path.is_empty() {
+            // `const { API } = PORTS` reads `PORTS.API` as surely as a member access does.
+            session.referenced.insert(value.def);
+        }
+        if let Some(default) = default
+            && matches!(
+                value.value,
+                Value::Undefined | Value::Unknown(Unknown::Missing(_))
+            )
+        {
+            value = self.eval(session, default);
+        }
+        self.apply_mutations(session, name, &mut value);
+        if let Some(slot) = self.slots.get_mut(name) {
+            slot.state = SlotState::Done(value);
+        }
+    }
+
+    fn declarator_value(
+        &mut self,
+        session: &mut Session,
+        declarator: Node<'t>,
+        keep: bool,
+    ) -> Traced {
+        if let Some(done) = self.declarator_values.get(&declarator.id()) {
+            return done.clone();
+        }
+        let value = match declarator.kind() {
+            "variable_declarator" => match declarator.child_by_field_id(FIELDS.value) {
+                Some(init) => self.eval(session, init),
+                None => Traced::here(Value::Undefined, self.loc(declarator)),
+            },
+            "import_statement" => match declarator.child_by_field_id(FIELDS.source) {
+                Some(source) => {
+                    let specifier = self.string_literal(source).unwrap_or_default();
+                    self.require(session, &specifier, self.loc(declarator), true)
+                }
+                None => Traced::here(
+                    Value::Unknown(Unknown::Unsupported("import".into())),
+                    self.loc(declarator),
+                ),
+            },
+            kind => Traced::here(
+                Value::Unknown(Unknown::Unsupported(format!(
+                    "a {}",
+                    kind.replace('_', " ")
+                ))),
+                self.loc(declarator),
+            ),
+        };
+        if keep {
+            self.declarator_values
+                .insert(declarator.id(), value.clone());
+        }
+        value
+    }
+
+    /// Every binding with its value, moved out of the scope: evaluation of this module is over.
+    pub(super) fn all_bindings(
+        &mut self,
+        session: &mut Session,
+        exports: &Traced,
+    ) -> Vec<TopBinding> {
+        let names = self.order.clone();
+        let exported_defs: Vec<Loc> = match &exports.value {
+            Value::Object(object) => object.props.iter().map(|p| p.value.def).collect(),
+            _ => Vec::new(),
+        };
+        for name in &names {
+            self.force(session, name);
+        }
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let name_loc = self.loc(self.slots.get(name)?.name_node);
+                let slot = self.slots.get_mut(name)?;
+                let state = std::mem::replace(&mut slot.state, SlotState::Evaluating);
+                let SlotState::Done(value) = state else {
+                    return None;
+                };
+                let exported = slot.exported || exported_defs.contains(&value.def);
+                Some(TopBinding {
+                    name: name.to_string(),
+                    name_loc,
+                    value: value.used_at(name_loc),
+                    exported,
+                })
+            })
+            .collect()
+    }
+
+    /// `module.exports.apps` → ["module", "exports", "apps"]; anything else → empty.
+    pub(super) fn member_chain(&self, node: Node<'t>) -> Vec<String> {
+        match node.kind() {
+            "identifier" => vec![self.src(node).to_string()],
+            "member_expression" => {
+                let (Some(object), Some(property)) = (
+                    node.child_by_field_id(FIELDS.object),
+                    node.child_by_field_id(FIELDS.property),
+                ) else {
+                    return Vec::new();
+                };
+                let mut chain = self.member_chain(object);
+                if !chain.is_empty() {
+                    chain.push(self.src(property).to_string());
+                }
+                chain
+            }
+            "subscript_expression" => {
+                let (Some(object), Some(index)) = (
+                    node.child_by_field_id(FIELDS.object),
+                    node.child_by_field_id(FIELDS.index),
+                ) else {
+                    return Vec::new();
+                };
+                let mut chain = self.member_chain(object);
+                match self.string_literal(index) {
+                    Some(key) if !chain.is_empty() => chain.push(key),
+                    _ => chain.clear(),
+                }
+                chain
+            }
+            "parenthesized_expression" => node
+                .named_child(0)
+                .map(|n| self.member_chain(n))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Sets `keys` inside `target`'s objects (`config.apps = …` sets `apps`); a path through something that is not a
+/// known object is left alone.
+fn set_path(target: &mut Traced, keys: &[String], value: Traced, key_loc: Loc) {
+    let Some((last, init)) = keys.split_last() else {
+        return;
+    };
+    let mut current = target;
+    for key in init {
+        let Value::Object(object) = &mut current.value else {
+            return;
+        };
+        let Some(prop) = object.props.iter_mut().find(|p| &p.key == key) else {
+            return;
+        };
+        current = &mut prop.value;
+    }
+    if let Value::Object(object) = &mut current.value {
+        object.set(Prop {
+            key: last.clone(),
+            key_loc: Some(key_loc),
+            value,
+        });
+    }
+}
+
+fn unbound_global(name: &str) -> Value {
+    match name {
+        "undefined" => Value::Undefined,
+        "NaN" => Value::Number(f64::NAN),
+        "Infinity" => Value::Number(f64::INFINITY),
+        "process" | "__dirname" | "__filename" | "os" => {
+            Value::Unknown(Unknown::Runtime(name.to_string()))
+        }
+        _ => Value::Unknown(Unknown::Unbound(name.to_string())),
+    }
+}
+
+fn walk_path(mut value: Traced, path: &[Step]) -> Traced {
+    for step in path {
+        let loc = value.use_;
+        value = match (&value.value, step) {
+            (Value::Object(object), Step::Key(key)) => match object.get(key) {
+                Some(prop) => prop.value.clone(),
+                None if object.open => Traced::here(
+                    Value::Unknown(Unknown::Unsupported(format!("`{key}` from a spread"))),
+                    loc,
+                ),
+                None => Traced::here(Value::Unknown(Unknown::Missing(key.clone())), loc),
+            },
+            (Value::Array(items), Step::Index(i)) => match items.get(*i) {
+                Some(item) => item.clone(),
+                None => Traced::here(Value::Undefined, loc),
+            },
+            (Value::Unknown(Unknown::Runtime(p)), Step::Key(key)) => {
+                Traced::here(Value::Unknown(Unknown::Runtime(format!("{p}.{key}"))), loc)
+            }
+            (Value::Unknown(why), _) => Traced::here(Value::Unknown(why.clone()), loc),
+            _ => Traced::here(
+                Value::Unknown(Unknown::Unsupported("destructuring".into())),
+                loc,
+            ),
+        };
+    }
+    value
+}
