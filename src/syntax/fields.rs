@@ -13,6 +13,8 @@ pub struct Fields {
     pub argument: u16,
     /// `arguments`.
     pub arguments: u16,
+    /// `body`.
+    pub body: u16,
     /// `condition`.
     pub condition: u16,
     /// `consequence`.
@@ -33,6 +35,10 @@ pub struct Fields {
     pub object: u16,
     /// `operator`.
     pub operator: u16,
+    /// `parameter` (an arrow function's one unparenthesised parameter).
+    pub parameter: u16,
+    /// `parameters`.
+    pub parameters: u16,
     /// `property`.
     pub property: u16,
     /// `right`.
@@ -54,6 +60,7 @@ pub static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         alternative: id("alternative"),
         argument: id("argument"),
         arguments: id("arguments"),
+        body: id("body"),
         condition: id("condition"),
         consequence: id("consequence"),
         declaration: id("declaration"),
@@ -64,6 +71,8 @@ pub static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         name: id("name"),
         object: id("object"),
         operator: id("operator"),
+        parameter: id("parameter"),
+        parameters: id("parameters"),
         property: id("property"),
         right: id("right"),
         source: id("source"),
@@ -84,6 +93,9 @@ mod tests {
             fields.property,
             fields.left,
             fields.right,
+            fields.body,
+            fields.parameter,
+            fields.parameters,
         ] {
             assert_ne!(id, 0);
         }

@@ -234,9 +234,13 @@ impl<'t> Scope<'t> {
                     let Some(inner) = member.named_child(0) else {
                         continue;
                     };
-                    let spread_loc = self.loc(member);
                     let value = self.eval(session, inner);
-                    spread_into(&mut object, value, spread_loc);
+                    if inner.kind() == "identifier" && self.parameter(self.src(inner)).is_some() {
+                        // A helper's `...extra`: the keys were written in the call's argument, and are used there.
+                        spread_keeping_uses(&mut object, value);
+                    } else {
+                        spread_into(&mut object, value, self.loc(member));
+                    }
                 }
                 "method_definition" => {
                     if let Some(name) = member.child_by_field_id(FIELDS.name)
@@ -359,6 +363,9 @@ impl<'t> Scope<'t> {
             return None;
         }
         let name = self.src(current);
+        if self.parameter(name).is_some() {
+            return None;
+        }
         self.force(session, name);
         let SlotState::Done(root) = &self.slots.get(name)?.state else {
             return None;
@@ -471,7 +478,7 @@ impl<'t> Scope<'t> {
             .filter(|n| n.kind() != "comment")
             .collect();
         let callee: Vec<&str> = callee.iter().map(String::as_str).collect();
-        let shadowed = |scope: &Self, name: &str| scope.slots.contains_key(name);
+        let shadowed = |scope: &Self, name: &str| scope.is_bound(name);
         match callee.as_slice() {
             ["require"] if !shadowed(self, "require") => {
                 let Some(specifier) = args.first().and_then(|a| self.string_literal(*a)) else {
@@ -520,6 +527,9 @@ impl<'t> Scope<'t> {
                 };
                 let conversion = *callee.last().unwrap_or(&"");
                 convert(arg, conversion, radix, loc)
+            }
+            [name] if function.kind() == "identifier" && self.helper(name).is_some() => {
+                self.call_helper(session, node, function, &args)
             }
             _ => {
                 // `list.concat(other)` on known arrays is common enough to model; any other call is opaque.
@@ -654,6 +664,21 @@ fn is_string(value: &Value) -> bool {
         Value::String(_) => true,
         Value::Alternatives(items) => items.iter().all(|t| is_string(&t.value)),
         _ => false,
+    }
+}
+
+/// [`spread_into`] for a value whose properties keep the uses they have (a helper's parameter: they were
+/// written at the call).
+fn spread_keeping_uses(object: &mut Object, value: Traced) {
+    match value.value {
+        Value::Object(source) => {
+            object.open |= source.open;
+            for prop in source.props {
+                object.set(prop);
+            }
+        }
+        Value::Null | Value::Undefined => {}
+        _ => object.open = true,
     }
 }
 
@@ -806,7 +831,7 @@ fn decode_escape(raw: &str) -> String {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {

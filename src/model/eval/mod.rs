@@ -3,6 +3,7 @@
 //! It never executes the user's file. What it cannot know it calls unknown, with a reason.
 
 mod expr;
+mod function;
 mod module;
 mod number;
 mod scope;

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 
 /// How a destructuring pattern reaches into a declarator's value.
 #[derive(Clone, Debug)]
-enum Step {
+pub(super) enum Step {
     Key(String),
     Index(usize),
 }
@@ -18,7 +18,7 @@ enum Step {
 pub(super) struct Slot<'t> {
     pub(super) name_node: Node<'t>,
     pub(super) declarator: Node<'t>,
-    path: Vec<Step>,
+    pub(super) path: Vec<Step>,
     default: Option<Node<'t>>,
     exported: bool,
     pub(super) state: SlotState,
@@ -51,6 +51,11 @@ pub(super) struct Scope<'t> {
     order: Vec<&'t str>,
     declarator_values: HashMap<usize, Traced>,
     pub(super) depth: u32,
+    /// The parameters of each helper call being evaluated, innermost last. A helper's body sees its own frame
+    /// and the top level, never its caller's parameters.
+    pub(super) frames: Vec<HashMap<&'t str, Traced>>,
+    /// The helper functions being called (their nodes' ids), innermost last, so recursion is refused.
+    pub(super) calls: Vec<usize>,
 }
 
 impl<'t> Scope<'t> {
@@ -64,6 +69,8 @@ impl<'t> Scope<'t> {
             order: Vec::new(),
             declarator_values: HashMap::new(),
             depth: 0,
+            frames: Vec::new(),
+            calls: Vec::new(),
         };
         scope.collect_bindings();
         scope
@@ -373,6 +380,10 @@ impl<'t> Scope<'t> {
     }
 
     pub(super) fn lookup(&mut self, session: &mut Session, name: &str, at: Loc) -> Traced {
+        if let Some(value) = self.parameter(name) {
+            // A parameter keeps the use of its argument: the call is where each app's values are written.
+            return value.clone();
+        }
         self.force(session, name);
         match self.slots.get(name).map(|slot| &slot.state) {
             None => Traced::here(unbound_global(name), at),
@@ -384,8 +395,31 @@ impl<'t> Scope<'t> {
         }
     }
 
-    /// Evaluates a binding once; a binding met again while it is being evaluated refers to itself.
+    /// The value of `name` when it is a parameter of the helper call being evaluated.
+    pub(super) fn parameter(&self, name: &str) -> Option<&Traced> {
+        self.frames.last().and_then(|frame| frame.get(name))
+    }
+
+    /// Whether `name` is bound here, as a parameter or at the top level (so not a global such as `require`).
+    pub(super) fn is_bound(&self, name: &str) -> bool {
+        self.parameter(name).is_some() || self.slots.contains_key(name)
+    }
+
+    /// Evaluates a binding once; a binding met again while it is being evaluated refers to itself. It is
+    /// evaluated at the top level: the parameters of a helper call that reads it are not in its scope.
     pub(super) fn force(&mut self, session: &mut Session, name: &str) {
+        if !matches!(
+            self.slots.get(name).map(|slot| &slot.state),
+            Some(SlotState::Pending)
+        ) {
+            return;
+        }
+        let frames = std::mem::take(&mut self.frames);
+        self.force_at_top_level(session, name);
+        self.frames = frames;
+    }
+
+    fn force_at_top_level(&mut self, session: &mut Session, name: &str) {
         let Some(slot) = self.slots.get_mut(name) else {
             return;
         };
@@ -565,7 +599,7 @@ fn unbound_global(name: &str) -> Value {
     }
 }
 
-fn walk_path(mut value: Traced, path: &[Step]) -> Traced {
+pub(super) fn walk_path(mut value: Traced, path: &[Step]) -> Traced {
     for step in path {
         let loc = value.use_;
         value = match (&value.value, step) {
