@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::error::{ConfigError, ConfigWarning};
 use super::security::{validate_api_url, validate_env_name, validate_project_token_env};
 use super::value::{Entry, Kind, Node, Pos};
-use super::{Config, CorePort, PortRange, Role, RuleLevel};
+use super::{Config, Convention, CorePort, PortRange, Role, RuleLevel};
 
 /// Settings from one source. `None` (or an empty collection) means "this source did not say", so merging
 /// layers in order lets what a user set explicitly win and leaves everything else alone.
@@ -21,8 +21,10 @@ pub struct ConfigLayer {
     pub user_range: Option<PortRange>,
     /// `core_ports`: replaces the whole PortOS core table when set.
     pub core_ports: Option<BTreeMap<u16, CorePort>>,
-    /// `common_ports`: each entry adds a port or overrides its owner.
+    /// `common_ports`: each entry adds a port or overrides its owner, as a service entry.
     pub common_ports: BTreeMap<u16, String>,
+    /// `dev_ports`: each entry adds a port or overrides its owner, as a dev-default entry.
+    pub dev_ports: BTreeMap<u16, String>,
     /// `connect_keys`: added to the list in force (after `connect_keys_replace` of the same layer).
     pub connect_keys: Vec<String>,
     /// `connect_keys_replace`: replaces the list in force, built-ins included.
@@ -33,6 +35,8 @@ pub struct ConfigLayer {
     pub rules: BTreeMap<String, RuleLevel>,
     /// `app.role`.
     pub app_role: Option<Role>,
+    /// `app.convention`.
+    pub convention: Option<Convention>,
     /// `portos.registry`.
     pub registry: Option<bool>,
     /// `portos.api_url`; only loopback HTTP URLs are ever applied.
@@ -67,6 +71,11 @@ impl ConfigLayer {
         }
         for (port, owner) in &self.common_ports {
             config.common_ports.insert(*port, owner.clone());
+            config.dev_ports.remove(port);
+        }
+        for (port, owner) in &self.dev_ports {
+            config.common_ports.insert(*port, owner.clone());
+            config.dev_ports.insert(*port);
         }
         if let Some(keys) = &self.connect_keys_replace {
             config.connect_keys = keys.clone();
@@ -86,6 +95,9 @@ impl ConfigLayer {
         }
         if let Some(role) = self.app_role {
             config.app_role = Some(role);
+        }
+        if let Some(convention) = self.convention {
+            config.convention = convention;
         }
         if let Some(registry) = self.registry {
             config.portos.registry = registry;
@@ -120,6 +132,9 @@ impl ConfigLayer {
 pub(crate) enum Source {
     /// `portos-lsp.toml`: snake_case names, positions, stricter `token_env`.
     ProjectFile,
+    /// The user-level `config.toml`: the project file's names and positions, but the user's own, so
+    /// `token_env` may name any variable (as in the editor).
+    UserFile,
     /// `initializationOptions` / `workspace/configuration`: camelCase names, no positions.
     Editor,
 }
@@ -132,11 +147,13 @@ enum Setting {
     UserRange,
     CorePorts,
     CommonPorts,
+    DevPorts,
     ConnectKeys,
     ConnectKeysReplace,
     Files,
     Rules,
     AppRole,
+    Convention,
     Registry,
     ApiUrl,
     TokenEnv,
@@ -158,6 +175,8 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
     ("core_ports", Setting::CorePorts),
     ("ranges.common_ports", Setting::CommonPorts),
     ("common_ports", Setting::CommonPorts),
+    ("ranges.dev_ports", Setting::DevPorts),
+    ("dev_ports", Setting::DevPorts),
     ("ranges.connect_keys", Setting::ConnectKeys),
     ("connect_keys", Setting::ConnectKeys),
     ("ranges.connect_keys_replace", Setting::ConnectKeysReplace),
@@ -166,6 +185,7 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
     ("files", Setting::Files),
     ("rules", Setting::Rules),
     ("app.role", Setting::AppRole),
+    ("app.convention", Setting::Convention),
     ("portos.registry", Setting::Registry),
     ("portos.api_url", Setting::ApiUrl),
     ("portos.token_env", Setting::TokenEnv),
@@ -182,6 +202,8 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("corePorts", Setting::CorePorts),
     ("commonPorts", Setting::CommonPorts),
     ("ranges.commonPorts", Setting::CommonPorts),
+    ("devPorts", Setting::DevPorts),
+    ("ranges.devPorts", Setting::DevPorts),
     ("connectKeys", Setting::ConnectKeys),
     ("ranges.connectKeys", Setting::ConnectKeys),
     ("connectKeysReplace", Setting::ConnectKeysReplace),
@@ -190,6 +212,7 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("ranges.files", Setting::Files),
     ("rules", Setting::Rules),
     ("app.role", Setting::AppRole),
+    ("app.convention", Setting::Convention),
     ("registry", Setting::Registry),
     ("apiUrl", Setting::ApiUrl),
     ("tokenEnv", Setting::TokenEnv),
@@ -274,14 +297,14 @@ struct Reader<'r> {
 impl Reader<'_> {
     fn names(&self) -> &'static [(&'static str, Setting)] {
         match self.source {
-            Source::ProjectFile => PROJECT_NAMES,
+            Source::ProjectFile | Source::UserFile => PROJECT_NAMES,
             Source::Editor => EDITOR_NAMES,
         }
     }
 
     fn groups(&self) -> &'static [&'static str] {
         match self.source {
-            Source::ProjectFile => PROJECT_GROUPS,
+            Source::ProjectFile | Source::UserFile => PROJECT_GROUPS,
             Source::Editor => EDITOR_GROUPS,
         }
     }
@@ -289,7 +312,7 @@ impl Reader<'_> {
     /// A setting's name as the user knows it: dotted in the file, `portos.`-prefixed in the editor.
     fn display(&self, name: &str) -> String {
         match self.source {
-            Source::ProjectFile => name.to_string(),
+            Source::ProjectFile | Source::UserFile => name.to_string(),
             Source::Editor => format!("portos.{name}"),
         }
     }
@@ -375,6 +398,7 @@ impl Reader<'_> {
             Setting::UserRange => port_range(&name, item.node).map(|r| self.out.layer.user_range = Some(r)),
             Setting::CorePorts => core_ports(&name, item.node).map(|t| self.out.layer.core_ports = Some(t)),
             Setting::CommonPorts => common_ports(&name, item.node).map(|t| self.out.layer.common_ports = t),
+            Setting::DevPorts => common_ports(&name, item.node).map(|t| self.out.layer.dev_ports = t),
             Setting::ConnectKeys => connect_keys(&name, item.node).map(|k| self.out.layer.connect_keys = k),
             Setting::ConnectKeysReplace => {
                 connect_keys(&name, item.node).map(|k| self.out.layer.connect_keys_replace = Some(k))
@@ -389,6 +413,9 @@ impl Reader<'_> {
                 Ok(())
             }
             Setting::AppRole => role(&name, item.node).map(|r| self.out.layer.app_role = Some(r)),
+            Setting::Convention => {
+                convention(&name, item.node).map(|c| self.out.layer.convention = Some(c))
+            }
             Setting::Registry => boolean(&name, item.node).map(|b| self.out.layer.registry = Some(b)),
             Setting::LivePorts => boolean(&name, item.node).map(|b| self.out.layer.live_ports = Some(b)),
             Setting::InlayLabels => boolean(&name, item.node).map(|b| self.out.layer.inlay_labels = Some(b)),
@@ -401,7 +428,7 @@ impl Reader<'_> {
             Setting::TokenEnv => string(&name, item.node).and_then(|env| {
                 let check = match self.source {
                     Source::ProjectFile => validate_project_token_env(&env),
-                    Source::Editor => validate_env_name(&env),
+                    Source::UserFile | Source::Editor => validate_env_name(&env),
                 };
                 check
                     .map(|()| self.out.layer.token_env = Some(env.clone()))
@@ -685,6 +712,16 @@ fn role(name: &str, node: &Node) -> Result<Role, Problem> {
         (
             node.pos,
             format!("{name}: unknown role \"{word}\"; expected core, extension or user"),
+        )
+    })
+}
+
+fn convention(name: &str, node: &Node) -> Result<Convention, Problem> {
+    let word = string(name, node)?;
+    Convention::from_word(&word).ok_or_else(|| {
+        (
+            node.pos,
+            format!("{name}: unknown convention \"{word}\"; expected auto, portos or plain"),
         )
     })
 }

@@ -1,11 +1,13 @@
 //! Configuration: the effective settings ([`Config`]), the project file `portos-lsp.toml` and its discovery,
 //! editor settings layered over it, and errors that point at the line to fix (spec §4, §7).
 //!
-//! Precedence, lowest first: built-in defaults < the project file < editor settings the user set. Each
-//! source is read into a [`ConfigLayer`] whose unset fields change nothing, and layers are applied in order.
-//! This module is data and pure functions apart from reading the project file; it never panics on input.
+//! Precedence, lowest first: built-in defaults < the user-level file < the project file < editor settings the
+//! user set. Each source is read into a [`ConfigLayer`] whose unset fields change nothing, and layers are
+//! applied in order. This module is data and pure functions apart from reading files through a Vfs (where the
+//! user-level file is, the shell says); it never panics on input.
 
 mod discovery;
+mod edit;
 mod error;
 mod layer;
 mod security;
@@ -14,13 +16,14 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use discovery::{
     CONFIG_FILE_NAMES, FoundConfig, config_in_dir, find_config_file, workspace_root,
 };
+pub use edit::with_convention;
 pub use error::{ConfigError, ConfigWarning};
 pub use layer::ConfigLayer;
 pub use security::validate_api_url;
@@ -251,6 +254,64 @@ impl Role {
     }
 }
 
+/// Where PortOS's port convention applies (spec §9): `auto` decides per workspace from what its files on disk
+/// show; `portos` and `plain` decide for every workspace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Convention {
+    /// The convention's rules run in a workspace that shows the convention (a `portos-lsp.toml`, a `PORTS`
+    /// table, a port in PortOS's ranges, …), and not elsewhere.
+    #[default]
+    Auto,
+    /// The convention's rules always run.
+    Portos,
+    /// The convention's rules never run; every other rule does.
+    Plain,
+}
+
+impl Convention {
+    /// Parses the lower-case word used in configuration.
+    pub fn from_word(word: &str) -> Option<Self> {
+        match word {
+            "auto" => Some(Convention::Auto),
+            "portos" => Some(Convention::Portos),
+            "plain" => Some(Convention::Plain),
+            _ => None,
+        }
+    }
+
+    /// The configuration word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Convention::Auto => "auto",
+            Convention::Portos => "portos",
+            Convention::Plain => "plain",
+        }
+    }
+}
+
+/// What kind of well-known port an entry of the common-ports list is (spec §4): which decides whether
+/// `common-port` reports it for every PM2 user or only where PortOS's convention applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommonPortKind {
+    /// A port other software on the machine really listens on (PostgreSQL's 5432): a clash is a bug for anyone.
+    Service,
+    /// The default of a development server or framework (3000, 5173, 8080): only PortOS's convention says to
+    /// keep away from it.
+    DevDefault,
+}
+
+impl CommonPortKind {
+    /// The word used in docs and messages (`service`, `dev-default`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommonPortKind::Service => "service",
+            CommonPortKind::DevDefault => "dev-default",
+        }
+    }
+}
+
 /// How to reach the running PortOS, for the opt-in registry and live-port checks.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct PortosSettings {
@@ -283,8 +344,10 @@ pub struct Config {
     pub ranges: Ranges,
     /// PortOS's own ports and their owners, for `port-conflict` and the allocator.
     pub core_ports: BTreeMap<u16, CorePort>,
-    /// Well-known ports and their usual owners, for `common-port`.
+    /// Well-known ports and their usual owners, for `common-port`: service and dev-default entries alike.
     pub common_ports: BTreeMap<u16, String>,
+    /// The entries of `common_ports` that are development-server defaults (spec §4); the others are services.
+    pub dev_ports: BTreeSet<u16>,
     /// The effective connect-key segments (built-ins unless replaced, plus additions).
     pub connect_keys: Vec<String>,
     /// Extra ecosystem-file globs (see [`FileGlobs`] for how they match).
@@ -293,6 +356,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleLevel>,
     /// The app's declared role; `None` lets the checks infer it (core for `portos-*` processes, else user).
     pub app_role: Option<Role>,
+    /// Where PortOS's convention applies (`app.convention`).
+    pub convention: Convention,
     /// Access to the running PortOS.
     pub portos: PortosSettings,
     /// Ecosystem files larger than this are not read.
@@ -331,48 +396,54 @@ impl Default for Config {
             (5560, CorePort::new("portos-autofixer-ui", "ui")),
             (5561, CorePort::new("portos-db", "db")),
         ];
-        let common_ports: &[(u16, &str)] = &[
+        // Spec §4's list, each entry classified: what other software really listens on, and what a
+        // development server picks by default.
+        let services: &[(u16, &str)] = &[
             (80, "HTTP web servers"),
             (443, "HTTPS web servers"),
             (1433, "Microsoft SQL Server"),
+            (3306, "MySQL / MariaDB"),
+            (5000, "Flask dev server, macOS AirPlay Receiver"),
+            (5432, "PostgreSQL"),
+            (5672, "RabbitMQ (AMQP)"),
+            (6379, "Redis"),
+            (8443, "HTTPS alternate (Tomcat, Kubernetes dashboards)"),
+            (9200, "Elasticsearch"),
+            (11211, "Memcached"),
+            (27017, "MongoDB"),
+        ];
+        let dev_defaults: &[(u16, &str)] = &[
             (3000, "Node/React dev servers"),
             (3001, "Node/React dev servers (the usual second instance)"),
-            (3306, "MySQL / MariaDB"),
+            (4000, "Phoenix, Gatsby and Jekyll dev servers"),
             (4173, "Vite preview"),
             (4200, "Angular dev server"),
-            (5000, "Flask dev server, macOS AirPlay Receiver"),
             (5173, "Vite dev server"),
             (
                 5174,
                 "Vite dev server (second instance, when 5173 is taken)",
             ),
-            (5432, "PostgreSQL"),
-            (5672, "RabbitMQ (AMQP)"),
             (6006, "Storybook"),
-            (6379, "Redis"),
             (8000, "Django / Python http.server dev servers"),
             (8080, "HTTP alternate (Tomcat, Jenkins, proxies)"),
-            (8443, "HTTPS alternate (Tomcat, Kubernetes dashboards)"),
+            (8081, "React Native's Metro bundler"),
             (8888, "Jupyter Notebook"),
             (9000, "PHP-FPM, MinIO, SonarQube"),
-            (9092, "Kafka"),
-            (9200, "Elasticsearch"),
-            (9229, "Node.js inspector (--inspect)"),
-            (11211, "Memcached"),
-            (27017, "MongoDB"),
-            (6380, "Redis (second instance / TLS)"),
         ];
         Config {
             ranges: Ranges::default(),
             core_ports: core_ports.into_iter().collect(),
-            common_ports: common_ports
+            common_ports: services
                 .iter()
+                .chain(dev_defaults)
                 .map(|(port, owner)| (*port, owner.to_string()))
                 .collect(),
+            dev_ports: dev_defaults.iter().map(|(port, _)| *port).collect(),
             connect_keys: BUILTIN_CONNECT_KEYS.iter().map(|k| k.to_string()).collect(),
             files: Vec::new(),
             rules: BTreeMap::new(),
             app_role: None,
+            convention: Convention::Auto,
             portos: PortosSettings::default(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             inlay_hints: InlayHints::default(),
@@ -430,6 +501,18 @@ impl Config {
     /// The usual owner of a well-known port (`Redis` for 6379), for `common-port` and hover.
     pub fn common_port_owner(&self, port: u16) -> Option<&str> {
         self.common_ports.get(&port).map(String::as_str)
+    }
+
+    /// A well-known port's usual owner and kind, for `common-port` (which reports dev-default entries only
+    /// where PortOS's convention applies) and hover.
+    pub fn common_port(&self, port: u16) -> Option<(&str, CommonPortKind)> {
+        let owner = self.common_ports.get(&port)?;
+        let kind = if self.dev_ports.contains(&port) {
+            CommonPortKind::DevDefault
+        } else {
+            CommonPortKind::Service
+        };
+        Some((owner.as_str(), kind))
     }
 
     /// The PortOS process owning a port of the core table, for `port-conflict` and the allocator.
@@ -607,6 +690,25 @@ pub fn parse_project_file(
     path: Option<&Path>,
     known_rules: &[&str],
 ) -> Result<LoadedConfig, ConfigError> {
+    parse_file(text, path, Source::ProjectFile, known_rules)
+}
+
+/// Reads the user-level file's text (`~/.config/portos-lsp/config.toml`): the project file's schema, the
+/// user's own file (so `token_env` may name any variable), layered between the defaults and the project file.
+pub fn parse_user_file(
+    text: &str,
+    path: Option<&Path>,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
+    parse_file(text, path, Source::UserFile, known_rules)
+}
+
+fn parse_file(
+    text: &str,
+    path: Option<&Path>,
+    source: Source,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
     let positions = Positions::new(text);
     let owned_path = path.map(Path::to_path_buf);
     let root = toml::de::DeTable::parse(text).map_err(|e| {
@@ -624,7 +726,7 @@ pub fn parse_project_file(
         mut warnings,
         errors,
         ..
-    } = read_layer(&entries, Source::ProjectFile, path, known_rules);
+    } = read_layer(&entries, source, path, known_rules);
     if let Some(first) = errors.into_iter().next() {
         return Err(first);
     }
@@ -646,6 +748,28 @@ pub fn read_project_file(
     path: &Path,
     known_rules: &[&str],
 ) -> Result<LoadedConfig, ConfigError> {
+    read_file(vfs, path, Source::ProjectFile, known_rules)
+}
+
+/// Reads the user-level file at `path` (the shell says where: `$XDG_CONFIG_HOME/portos-lsp/config.toml`,
+/// else `~/.config/portos-lsp/config.toml`). `Ok(None)` when there is none, the usual case.
+pub fn read_user_file(
+    vfs: &dyn crate::vfs::Vfs,
+    path: &Path,
+    known_rules: &[&str],
+) -> Result<Option<LoadedConfig>, ConfigError> {
+    if !vfs.exists(path) {
+        return Ok(None);
+    }
+    read_file(vfs, path, Source::UserFile, known_rules).map(Some)
+}
+
+fn read_file(
+    vfs: &dyn crate::vfs::Vfs,
+    path: &Path,
+    source: Source,
+    known_rules: &[&str],
+) -> Result<LoadedConfig, ConfigError> {
     let owned = path.to_path_buf();
     let cannot = |why: String| {
         ConfigError::at(
@@ -657,7 +781,7 @@ pub fn read_project_file(
     let bytes = vfs.read(path).map_err(|e| cannot(e.to_string()))?;
     let text =
         crate::syntax::decode(bytes, MAX_CONFIG_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
-    parse_project_file(&text, Some(path), known_rules)
+    parse_file(&text, Some(path), source, known_rules)
 }
 
 /// The configuration for one ecosystem file, as the shells need it: the project file chosen by `explicit`

@@ -97,12 +97,30 @@ fn defaults_follow_the_guide() {
             "5561 portos-db:db",
         ]
     );
-    for port in [
-        80, 443, 3000, 3001, 3306, 4200, 5000, 5173, 5174, 5432, 6379, 8000, 8080, 8443, 8888,
-        9000, 9229, 27017,
-    ] {
-        assert!(c.common_port_owner(port).is_some(), "{port}");
+    // Spec §4's list, each entry classified.
+    let services = [
+        80, 443, 1433, 3306, 5000, 5432, 5672, 6379, 8443, 9200, 11211, 27017,
+    ];
+    let dev_defaults = [
+        3000, 3001, 4000, 4173, 4200, 5173, 5174, 6006, 8000, 8080, 8081, 8888, 9000,
+    ];
+    for port in services {
+        assert_eq!(
+            c.common_port(port).map(|(_, kind)| kind),
+            Some(CommonPortKind::Service),
+            "{port}"
+        );
     }
+    for port in dev_defaults {
+        assert_eq!(
+            c.common_port(port).map(|(_, kind)| kind),
+            Some(CommonPortKind::DevDefault),
+            "{port}"
+        );
+    }
+    assert_eq!(c.common_ports.len(), services.len() + dev_defaults.len());
+    assert_eq!(c.common_port(9229), None, "the inspector is no common port");
+    assert_eq!(c.convention, Convention::Auto);
     assert_eq!(c.common_port_owner(3000), Some("Node/React dev servers"));
     assert_eq!(c.common_port_owner(6379), Some("Redis"));
     assert_eq!(c.common_port_owner(5570), None);
@@ -1014,4 +1032,96 @@ fn deep_nesting_does_not_overflow() {
     let _ = parse(&text);
     let inline = format!("a = {}1{}\n", "{b = ".repeat(depth), "}".repeat(depth));
     let _ = parse(&inline);
+}
+
+#[test]
+fn convention_and_dev_ports() {
+    let c = parse("[app]\nconvention = \"portos\"\n").unwrap().config;
+    assert_eq!(c.convention, Convention::Portos);
+    let c = parse("app.convention = \"plain\"\n").unwrap().config;
+    assert_eq!(c.convention, Convention::Plain);
+    let e = parse_err("[app]\nconvention = \"yes\"\n");
+    assert_eq!(
+        where_what(&e),
+        (
+            2,
+            14,
+            "app.convention: unknown convention \"yes\"; expected auto, portos or plain"
+        )
+    );
+    // `dev_ports` adds a dev-default entry, `common_ports` a service one; either may reclassify a built-in.
+    let c = parse(
+        "dev_ports = { 4001 = \"Phoenix\", 5432 = \"our dev database\" }\n\
+         common_ports = { 4002 = \"Grafana\", 3000 = \"our Grafana\" }\n",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(
+        c.common_port(4001),
+        Some(("Phoenix", CommonPortKind::DevDefault))
+    );
+    assert_eq!(
+        c.common_port(5432),
+        Some(("our dev database", CommonPortKind::DevDefault))
+    );
+    assert_eq!(
+        c.common_port(4002),
+        Some(("Grafana", CommonPortKind::Service))
+    );
+    assert_eq!(
+        c.common_port(3000),
+        Some(("our Grafana", CommonPortKind::Service))
+    );
+    let c = parse("[ranges]\ndev_ports = { 4001 = \"x\" }\n")
+        .unwrap()
+        .config;
+    assert_eq!(c.common_port(4001), Some(("x", CommonPortKind::DevDefault)));
+    let e = parse_err("dev_ports = { 99999 = \"x\" }\n");
+    assert!(e.message.starts_with("dev_ports: key \"99999\""), "{e}");
+    // The editor's names.
+    let settings = parse_editor_settings(
+        &json!({ "app": { "convention": "plain" }, "devPorts": { "4001": "Phoenix" } }),
+        RULES,
+    );
+    assert!(settings.errors.is_empty(), "{:?}", settings.errors);
+    let c = Config::layered(&[&settings.layer]);
+    assert_eq!(c.convention, Convention::Plain);
+    assert_eq!(
+        c.common_port(4001),
+        Some(("Phoenix", CommonPortKind::DevDefault))
+    );
+    let settings = parse_editor_settings(&json!({ "app.convention": "portos" }), RULES);
+    assert_eq!(
+        Config::layered(&[&settings.layer]).convention,
+        Convention::Portos
+    );
+}
+
+#[test]
+fn the_user_file_has_the_project_schema_and_may_name_any_token_variable() {
+    let dir = TempDir::new("user-file");
+    let vfs = DiskVfs::new();
+    assert_eq!(
+        read_user_file(&vfs, &dir.0.join("portos-lsp/config.toml"), RULES),
+        Ok(None),
+        "no user file is the usual case"
+    );
+    let path = dir.write(
+        "portos-lsp/config.toml",
+        "[app]\nconvention = \"portos\"\n[portos]\ntoken_env = \"MY_TOKEN\"\n",
+    );
+    let loaded = read_user_file(&vfs, &path, RULES).unwrap().unwrap();
+    assert_eq!(loaded.config.convention, Convention::Portos);
+    assert_eq!(loaded.config.portos.token_env, "MY_TOKEN");
+    assert!(
+        parse("[portos]\ntoken_env = \"MY_TOKEN\"\n").is_err(),
+        "a project file still may not"
+    );
+    let bad = dir.write("bad/config.toml", "[app]\nconvention = 3\n");
+    let e = read_user_file(&vfs, &bad, RULES).unwrap_err();
+    assert_eq!(e.path.as_deref(), Some(bad.as_path()));
+    assert_eq!(
+        (e.line, e.column, e.message.as_str()),
+        (2, 14, "app.convention: expected a string, got an integer")
+    );
 }
