@@ -1,6 +1,7 @@
 //! `common-port`: a well-known port that other software usually takes.
 
 use super::{FileCheck, Finding, Rule, Severity};
+use crate::config::CommonPortKind;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -10,9 +11,15 @@ pub const RULE: Rule = Rule {
     docs: r#"# common-port
 
 ## What it flags
-A served port that other software commonly uses: 3000 (Node/React dev servers), 5173 (Vite), 5432 (PostgreSQL),
-6379 (Redis), 8080 (HTTP alternate), 9229 (Node inspector) and more. The message names the usual owner. Ports a
-process connects to (`DB_PORT: 5432`) are not flagged: connecting to PostgreSQL on 5432 is right.
+A served port that other software commonly uses. The message names the usual owner. Each entry of the list is
+one of two kinds:
+- *service* — a port some other software on the machine really listens on: 80, 443, 1433 (SQL Server),
+  3306 (MySQL), 5000 (macOS AirPlay), 5432 (PostgreSQL), 5672 (RabbitMQ), 6379 (Redis), 8443, 9200
+  (Elasticsearch), 11211 (Memcached), 27017 (MongoDB). Flagged in every project.
+- *dev-default* — the default of a development server or framework: 3000, 3001, 4000, 4173, 4200, 5173, 5174,
+  6006, 8000, 8080, 8081, 8888, 9000. Flagged only where PortOS's convention applies (`[app] convention`).
+
+Ports a process connects to (`DB_PORT: 5432`) are not flagged: connecting to PostgreSQL on 5432 is right.
 
 ## Why it matters
 The guide says to stay away from well-known ports: the day you start that other tool, one of the two fails with
@@ -27,14 +34,16 @@ The guide says to stay away from well-known ports: the day you start that other 
 Move to a port in the user range; the quick fix picks the next free one.
 
 ## Configuration
-`[ranges] common_ports = { 4000 = "Phoenix" }` adds or overrides entries.
+`[ranges] common_ports = { 7000 = "Our admin" }` adds or overrides a service entry, `dev_ports = { 4000 =
+"Phoenix" }` a dev-default one.
 "#,
 };
 
-/// Reports served ports that are in the common-ports list.
+/// Reports served ports that are in the common-ports list. A service's port is a finding for every PM2 user;
+/// a dev-server default's is one of PortOS's convention (spec §9), marked so for [`super::apply_convention`].
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     for (process, binding, port) in check.served() {
-        let Some(owner) = check.config.common_port_owner(port) else {
+        let Some((owner, kind)) = check.config.common_port(port) else {
             continue;
         };
         // One finding per concern (spec §9): below 1024 it is `privileged-port`'s, while that rule is on.
@@ -43,13 +52,22 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         {
             continue;
         }
+        let advice = match kind {
+            CommonPortKind::Service => "pick another port".to_string(),
+            CommonPortKind::DevDefault => format!(
+                "pick a port in PortOS's user range {}",
+                check.config.ranges.user
+            ),
+        };
         let message = format!(
-            "port {port} ({} of `{}`) is commonly used by {owner}{}; pick a port in the user range",
+            "port {port} ({} of `{}`) is commonly used by {owner}{}; {advice}",
             binding.label,
             process.display_name(),
             check.environments_note(&binding.environments),
         );
-        out.push(check.movable_finding(&RULE, process, binding, port, message));
+        let mut finding = check.movable_finding(&RULE, process, binding, port, message);
+        finding.convention = kind == CommonPortKind::DevDefault;
+        out.push(finding);
     }
 }
 

@@ -104,6 +104,7 @@ impl<'a> FileCheck<'a> {
             message,
             related: Vec::new(),
             unnecessary: false,
+            convention: super::is_convention_rule(rule.code),
             fix: None,
         }
     }
@@ -209,6 +210,8 @@ impl<'a> FileCheck<'a> {
             served,
             connects,
             table,
+            has_ports_table: model.ports_table().is_some(),
+            has_ports_map: model.processes.iter().any(|p| p.ports_map.is_some()),
         }
     }
 }
@@ -290,6 +293,11 @@ pub struct AppSummary {
     /// The valid numbers of its top-level `PORTS` table, with their paths (`PORTS.API`): reserved for the app
     /// even before a process uses them.
     pub table: Vec<(String, u16)>,
+    /// Whether the file has a top-level `PORTS` table (whatever its values): the v2 guide's style, one of the
+    /// signs of PortOS's convention (spec §9).
+    pub has_ports_table: bool,
+    /// Whether a process has a v1 `ports` map: the v1 guide's style, another sign of the convention.
+    pub has_ports_map: bool,
 }
 
 /// Ports taken outside the workspace's files: PortOS's registry and listening sockets (both opt-in).

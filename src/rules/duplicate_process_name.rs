@@ -89,6 +89,7 @@ pub fn check_workspace(
             message,
             related,
             unnecessary: false,
+            convention: false,
             fix: None,
         });
     }

@@ -102,6 +102,33 @@ pub const ALL: &[&Rule] = &[
     &dynamic_apps::RULE,
 ];
 
+/// The rules that only make sense under PortOS's port convention (spec §9): they run under
+/// `convention = "portos"`, never under `"plain"`, and under `"auto"` only in a workspace that shows the
+/// convention. `common-port` is one of them for dev-server defaults only (its findings say which); every other
+/// rule always runs.
+pub const CONVENTION_RULES: &[&str] = &[
+    "outside-user-range",
+    "reserved-range",
+    "port-gap",
+    "hardcoded-port",
+    "unused-port-constant",
+    "portos-reads-differently",
+    "label-collision",
+];
+
+/// Whether every finding of rule `code` belongs to PortOS's convention.
+pub fn is_convention_rule(code: &str) -> bool {
+    CONVENTION_RULES.contains(&code)
+}
+
+/// Where the convention's findings go: the one place the decision applies. With `convention` off, every
+/// finding of the convention (see [`Finding::convention`]) is dropped and the others are kept as they are.
+pub fn apply_convention(findings: &mut Vec<Finding>, convention: bool) {
+    if !convention {
+        findings.retain(|f| !f.convention);
+    }
+}
+
 /// Looks a rule up by code.
 pub fn find(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code == code)
@@ -173,6 +200,10 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Whether the flagged code is unnecessary (editors fade it).
     pub unnecessary: bool,
+    /// Whether the finding is one of PortOS's convention (spec §9): a convention rule's, or `common-port`'s on
+    /// a dev-server default. Dropped where the convention does not apply ([`apply_convention`]).
+    #[serde(skip)]
+    pub convention: bool,
     /// Data for the quick fix.
     pub fix: Option<FixData>,
 }
@@ -207,7 +238,21 @@ impl FileReport {
     }
 }
 
-/// Runs every per-file rule on one analysed file.
+/// Runs the per-file rules on one analysed file, PortOS's convention included when `convention` says so (the
+/// workspace's decision, which the `ide` layer makes from the files on disk).
+pub fn check_file_with(
+    analysis: &crate::analysis::Analysis,
+    config: &Config,
+    convention: bool,
+) -> FileReport {
+    let mut report = check_file(analysis, config);
+    apply_convention(&mut report.findings, convention);
+    report
+}
+
+/// Runs every per-file rule on one analysed file, PortOS's convention included: a report the convention can
+/// still be taken out of ([`apply_convention`]) once the workspace's decision is known, as the command line
+/// does and the workspace index does when it publishes.
 pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> FileReport {
     let check = FileCheck::new(analysis, config);
     let mut findings = Vec::new();

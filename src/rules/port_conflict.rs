@@ -105,6 +105,7 @@ pub fn check_workspace(
             message,
             related,
             unnecessary: false,
+            convention: false,
             fix: Some(FixData::MoveToFreePort {
                 path: served
                     .def_path
