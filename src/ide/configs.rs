@@ -16,6 +16,10 @@ pub struct ConfigCache {
     vfs: Arc<dyn Vfs>,
     source: ConfigSource,
     editor: ConfigLayer,
+    /// Where the user-level file is (the shell reads `XDG_CONFIG_HOME` / `HOME`; the core never does), and
+    /// its settings once read.
+    user_file: Option<PathBuf>,
+    user: Option<Result<ConfigLayer, ConfigError>>,
     by_file: BTreeMap<Option<PathBuf>, Result<Arc<Config>, ConfigError>>,
     /// The last configuration that loaded from each project file, kept in force while the file is broken
     /// (so typing in it does not flood the workspace with findings).
@@ -43,6 +47,8 @@ impl ConfigCache {
             by_file: BTreeMap::new(),
             last_good: HashMap::new(),
             above: HashMap::new(),
+            user_file: None,
+            user: None,
             warnings: BTreeSet::new(),
         }
     }
@@ -54,8 +60,43 @@ impl ConfigCache {
         self.invalidate();
     }
 
-    /// Forgets every loaded file and every directory's markers (a project file was created, changed or
-    /// deleted); the last good configurations are kept.
+    /// Sets where the user-level file is (`$XDG_CONFIG_HOME/portos-lsp/config.toml`, else
+    /// `~/.config/portos-lsp/config.toml`, as the shell found it): its settings lie between the defaults and
+    /// the project file. A missing file is no error; `--no-config` ([`ConfigSource::None`]) ignores it.
+    pub fn set_user_file(&mut self, path: Option<PathBuf>) {
+        self.user_file = path;
+        self.invalidate();
+    }
+
+    /// The user-level file in force: the one set, unless every file is ignored (`--no-config`).
+    pub fn user_file(&self) -> Option<&Path> {
+        match self.source {
+            ConfigSource::None => None,
+            _ => self.user_file.as_deref(),
+        }
+    }
+
+    /// The user-level file's settings (read once), or its error; nothing when there is none.
+    fn user_layer(&mut self) -> Result<ConfigLayer, ConfigError> {
+        let Some(path) = self.user_file().map(Path::to_path_buf) else {
+            return Ok(ConfigLayer::default());
+        };
+        if let Some(known) = &self.user {
+            return known.clone();
+        }
+        let read =
+            config::read_user_file(&*self.vfs, &path, &crate::rules::codes()).map(|loaded| {
+                let loaded = loaded.unwrap_or_else(config::LoadedConfig::defaults);
+                self.warnings
+                    .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
+                loaded.layer
+            });
+        self.user = Some(read.clone());
+        read
+    }
+
+    /// Forgets every loaded file and every directory's markers (a project file or the user-level file was
+    /// created, changed or deleted); the last good configurations are kept.
     pub fn invalidate(&mut self) {
         self.by_file.clear();
         self.above.clear();
@@ -75,6 +116,7 @@ impl ConfigCache {
     pub fn for_file(&mut self, file: &Path) -> Result<Arc<Config>, ConfigError> {
         let key = self.config_file_of(file);
         if let Some(config) = self.by_file.get(&key) {
+        self.user = None;
             return config.clone();
         }
         let loaded = config::load_for(
@@ -86,7 +128,7 @@ impl ConfigCache {
         .map(|loaded| {
             self.warnings
                 .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
-            Arc::new(loaded.with_editor(&self.editor))
+            Arc::new(Config::layered(&[&user, &loaded.layer, &self.editor]))
         });
         if let Ok(config) = &loaded {
             self.last_good.insert(key.clone(), config.clone());
@@ -95,6 +137,13 @@ impl ConfigCache {
         loaded
     }
 
+        let user = match self.user_layer() {
+            Ok(user) => user,
+            Err(error) => {
+                self.by_file.insert(key, Err(error.clone()));
+                return Err(error);
+            }
+        };
     /// The configuration for `file` as the editor uses it: a broken project file keeps its last good
     /// settings in force (defaults and editor settings when there never was one), and the error is returned
     /// beside it for the shell to show.
@@ -103,9 +152,12 @@ impl ConfigCache {
             Ok(config) => (config, None),
             Err(error) => {
                 let key = self.config_file_of(file);
-                let config = self.last_good.get(&key).cloned().unwrap_or_else(|| {
-                    Arc::new(config::LoadedConfig::defaults().with_editor(&self.editor))
-                });
+                let user = self.user_layer().unwrap_or_default();
+                let config = self
+                    .last_good
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(Config::layered(&[&user, &self.editor])));
                 (config, Some(error))
             }
         }

@@ -2,6 +2,7 @@
 //! allocator and hover's "every other user" need, without any file's text or tree.
 
 use crate::config::Config;
+use crate::ide::convention::ConventionDecision;
 use crate::rules::{self, AppSummary, ExternalPorts, FileReport, Finding};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ pub struct IndexedFile {
 pub struct WorkspaceIndex {
     files: BTreeMap<PathBuf, IndexedFile>,
     importers: HashMap<PathBuf, BTreeSet<PathBuf>>,
+    /// Each workspace root's decision on PortOS's convention (spec §9); a root with none gets every rule.
+    conventions: HashMap<PathBuf, ConventionDecision>,
 }
 
 impl WorkspaceIndex {
@@ -112,14 +115,36 @@ impl WorkspaceIndex {
         rules::cross_file_findings_for(&file.report, &others, &file.config, external)
     }
 
-    /// The findings to show for `path`: its own and its cross-file ones, merged and sorted as `check` does.
+    /// The findings to show for `path`: its own and its cross-file ones, merged and sorted as `check` does,
+    /// without PortOS's convention where its workspace's decision leaves it off.
     pub fn findings(&self, path: &Path, external: &ExternalPorts) -> Vec<Finding> {
         let Some(file) = self.files.get(path) else {
             return Vec::new();
         };
-        rules::merged(
+        let mut findings = rules::merged(
             &file.report.findings,
             self.cross_file_findings(path, external),
-        )
+        );
+        if let Some(decision) = self.conventions.get(&file.root) {
+            rules::apply_convention(&mut findings, decision.active);
+        }
+        findings
+    }
+
+    /// Records workspace `root`'s decision on PortOS's convention (from
+    /// [`crate::ide::convention::decide_on_disk`]); [`WorkspaceIndex::findings`] applies it. Returns whether
+    /// it changed, i.e. whether the workspace's open files need their diagnostics published again.
+    pub fn set_convention(&mut self, root: PathBuf, decision: ConventionDecision) -> bool {
+        let changed = self
+            .conventions
+            .get(&root)
+            .is_none_or(|old| old.active != decision.active);
+        self.conventions.insert(root, decision);
+        changed
+    }
+
+    /// Workspace `root`'s decision, when one was recorded (hover's `convention` is its `active`).
+    pub fn convention(&self, root: &Path) -> Option<&ConventionDecision> {
+        self.conventions.get(root)
     }
 }

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod completion;
 pub mod configs;
+pub mod convention;
 pub mod document;
 pub mod hover;
 pub mod index;
