@@ -3,11 +3,10 @@
 
 use super::input;
 use super::settings::{self, ConfigChoice};
-use crate::ide::Host;
-use crate::ide::actions;
+use crate::ide::{actions, convention};
 use crate::rules::{self, AppSummary, FileReport};
 use crate::vfs::{DiskVfs, Overlay, Vfs};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,9 +32,12 @@ pub fn fix_files(
         return None;
     }
     let disk: Arc<dyn Vfs> = Arc::new(DiskVfs::new());
-    let overlay = Arc::new(Overlay::new(disk));
+    let overlay = Arc::new(Overlay::new(disk.clone()));
     let vfs: Arc<dyn Vfs> = overlay.clone();
-    let mut host = Host::new(vfs.clone(), choice.source());
+    let mut host = choice.host_over(vfs.clone());
+    // Each workspace's decision on PortOS's convention, made from the disk before anything is fixed: no fix
+    // for a finding `check` would not report.
+    let mut conventions: BTreeMap<PathBuf, bool> = BTreeMap::new();
     let (pending, unreadable) = input::collect_or_report(paths, stdin_filename, &mut host.configs)?;
     for failure in &unreadable {
         eprintln!("{failure}");
@@ -55,6 +57,13 @@ pub fn fix_files(
             }
         };
         let root = host.configs.workspace_root(&path);
+        let convention = *conventions.entry(root.clone()).or_insert_with(|| {
+            let mut decision = convention::decide_on_disk(&disk, &mut host.configs, &root);
+            if choice.registry && decision.left_off_by_auto() {
+                decision = convention::decide(&config, None, true, []);
+            }
+            decision.active
+        });
         let external = settings::external_ports(&config, choice.registry, false)
             .for_app(path.parent().unwrap_or(Path::new("/")));
         let seen: BTreeSet<PathBuf> = [path.clone()].into();
@@ -71,7 +80,8 @@ pub fn fix_files(
             let mut all: Vec<&FileReport> = others.iter().collect();
             all.push(&report);
             let cross = rules::cross_file_findings_for(&report, &all, &config, &external);
-            let findings = rules::merged(&report.findings, cross);
+            let mut findings = rules::merged(&report.findings, cross);
+            rules::apply_convention(&mut findings, convention);
             let summaries: Vec<&AppSummary> = all.iter().map(|r| &r.summary).collect();
             let ports = crate::features::occupied::app_ports(
                 &analysis.dir.app_dir,

@@ -16,7 +16,7 @@ pub struct ConfigChoice {
     /// Use this configuration file instead of discovering `portos-lsp.toml` upward from each file.
     #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
-    /// Use the built-in defaults only.
+    /// Use the built-in defaults only: neither the project file nor the user-level file.
     #[arg(long)]
     pub no_config: bool,
     /// Also treat the ports of apps registered in the running PortOS as taken (`[portos] registry`).
@@ -25,12 +25,18 @@ pub struct ConfigChoice {
 }
 
 impl ConfigChoice {
-    /// An analysis host over the disk, with project files as the flags ask.
+    /// An analysis host over the disk, with configuration files as the flags ask.
     pub fn host(&self) -> crate::ide::Host {
-        crate::ide::Host::new(
-            std::sync::Arc::new(crate::vfs::DiskVfs::new()),
-            self.source(),
-        )
+        self.host_over(std::sync::Arc::new(crate::vfs::DiskVfs::new()))
+    }
+
+    /// An analysis host over `vfs`, with configuration files as the flags ask: the project file (discovered,
+    /// `--config`, or none with `--no-config`) over the user-level file (none with `--no-config` either).
+    pub fn host_over(&self, vfs: std::sync::Arc<dyn crate::vfs::Vfs>) -> crate::ide::Host {
+        let mut host = crate::ide::Host::new(vfs, self.source());
+        host.configs
+            .set_user_file(crate::shells::user_config_file());
+        host
     }
 
     /// The source the flags ask for.
