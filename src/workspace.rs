@@ -39,25 +39,40 @@ pub fn is_ecosystem_file(path: &Path, extra: &dyn Fn(&Path) -> bool) -> bool {
 pub enum Found {
     /// A file to analyse: its path as given or as found.
     File(PathBuf),
-    /// A path that does not exist or cannot be read.
+    /// A path that does not exist or cannot be read (also a directory met while walking that cannot be
+    /// listed).
     Missing(PathBuf, String),
+}
+
+impl Found {
+    /// The path either way.
+    pub fn path(&self) -> &Path {
+        match self {
+            Found::File(path) | Found::Missing(path, _) => path,
+        }
+    }
 }
 
 /// Expands paths: files are taken as they are (named explicitly, they are analysed whatever their name);
 /// directories are walked for ecosystem files, `.gitignore` respected, `node_modules` skipped, in path order.
+/// Nothing is skipped silently: a directory met on the way that cannot be listed is `Missing`, and an entry
+/// with an ecosystem file's name that is no regular file (a FIFO, a device) is `File`, for reading to refuse
+/// with its reason.
 pub fn find_files(vfs: &dyn Vfs, paths: &[PathBuf], extra: &dyn Fn(&Path) -> bool) -> Vec<Found> {
     let mut found = Vec::new();
     for path in paths {
         if vfs.is_file(path) {
             found.push(Found::File(path.clone()));
         } else if vfs.is_dir(path) {
-            let (files, _errors) = vfs.walk(path);
-            found.extend(
-                files
-                    .into_iter()
-                    .filter(|p| is_ecosystem_file(p, extra))
-                    .map(Found::File),
-            );
+            let (files, errors) = vfs.walk(path);
+            let mut here: Vec<Found> = files
+                .into_iter()
+                .filter(|p| is_ecosystem_file(p, extra))
+                .map(Found::File)
+                .collect();
+            here.extend(errors.into_iter().map(|(p, why)| Found::Missing(p, why)));
+            here.sort_by(|a, b| a.path().cmp(b.path()));
+            found.extend(here);
         } else {
             let why = match vfs.read(path) {
                 Err(e) => e.to_string(),

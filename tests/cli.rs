@@ -16,6 +16,8 @@ fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, Stri
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .env_remove("PORTOS_TOKEN")
+        // No user-level configuration file of whoever runs the tests (there is none under this directory).
+        .env("XDG_CONFIG_HOME", cli_dir().join("no-user-config"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -490,6 +492,10 @@ fn the_example_workspace_shows_every_diagnostic_code() {
         None,
     );
     assert_eq!(code, 1, "the examples contain errors on purpose: {stderr}");
+    assert!(
+        !stderr.contains("convention"),
+        "the example workspace shows PortOS's convention: {stderr}"
+    );
     let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let found: std::collections::BTreeSet<&str> = findings
         .as_array()

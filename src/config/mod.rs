@@ -26,7 +26,7 @@ pub use discovery::{
 pub use edit::with_convention;
 pub use error::{ConfigError, ConfigWarning};
 pub use layer::ConfigLayer;
-pub use security::validate_api_url;
+pub use security::{HttpTarget, UrlError, parse_loopback_url, validate_api_url};
 
 use layer::{ReadLayer, Source, read_layer};
 use value::{Kind, Positions, from_json, table_from_toml};

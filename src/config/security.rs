@@ -1,97 +1,230 @@
 //! The rules that keep PortOS's bearer token on this machine: the registry URL must be plain HTTP to a
 //! loopback host, and a project file may only name a `PORTOS_*` variable as the token's source.
+//!
+//! [`parse_loopback_url`] is the one gate: the project file, the editor's settings and the registry fetch
+//! (`crate::live`) all ask it, so what one accepts the others accept too.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Where PortOS's API lives, as approved by [`parse_loopback_url`]: only such a target is ever connected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTarget {
+    /// The host as written in URL form, lower-cased: `127.0.0.1`, `localhost` or `[::1]`.
+    pub host: String,
+    /// TCP port (80 when the URL has none).
+    pub port: u16,
+    /// Path prefix under which PortOS's API is mounted: empty, or `/prefix` without a trailing slash.
+    pub base_path: String,
+}
+
+impl HttpTarget {
+    /// The socket addresses to try, in order; `localhost` means 127.0.0.1 then ::1, never a DNS answer.
+    pub fn socket_addrs(&self) -> Vec<SocketAddr> {
+        if self.host == "localhost" {
+            return vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), self.port),
+            ];
+        }
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<IpAddr>() {
+            Ok(ip) if ip.is_loopback() => vec![SocketAddr::new(ip, self.port)],
+            // Unreachable through `parse_loopback_url`; a hand-built target with another host gets nothing.
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `Host` header value.
+    pub fn host_header(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The request target for `endpoint` (which starts with `/`) under the base path.
+    pub fn path_for(&self, endpoint: &str) -> String {
+        format!("{}{}", self.base_path, endpoint)
+    }
+}
+
+impl fmt::Display for HttpTarget {
+    /// The canonical URL, used in every message so the user sees exactly what was tried.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}:{}{}", self.host, self.port, self.base_path)
+    }
+}
+
+/// Why an `api_url` was refused; each message says what is accepted instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    /// The setting is empty.
+    Empty,
+    /// `https://`: PortOS's TLS port is not used (its certificate is self-signed and we carry no TLS stack).
+    Https,
+    /// Another scheme, or none at all.
+    NotHttp,
+    /// `@` anywhere: `user@host` in the authority is the classic trick to make a URL look like loopback, and
+    /// a lenient client may read one elsewhere as user information too.
+    UserInfo,
+    /// Nothing between `http://` and the path.
+    MissingHost,
+    /// A host that is not 127.0.0.0/8, `localhost` or `[::1]`.
+    NotLoopback(String),
+    /// A port that is not a number in 1–65535 (an empty one after `:` included).
+    InvalidPort(String),
+    /// `?query` or `#fragment`: the URL names a base, not a request.
+    QueryOrFragment,
+    /// A character that could not be sent safely in a request line (whitespace and controls included, also
+    /// at either end: the URL is taken exactly as written).
+    InvalidCharacter(char),
+}
+
+/// What every refusal says is accepted.
+const ACCEPTED: &str = "PortOS's registry is read over plain HTTP from loopback only: http:// to 127.0.0.0/8, \
+                        localhost or [::1], optionally with :port and /path";
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::Empty => write!(
+                f,
+                "the URL is empty; {ACCEPTED}, e.g. http://127.0.0.1:5555"
+            ),
+            UrlError::Https => write!(
+                f,
+                "https is not supported; {ACCEPTED} (with a certificate installed, PortOS also serves plain \
+                 HTTP on http://127.0.0.1:5553)"
+            ),
+            UrlError::NotHttp => write!(
+                f,
+                "the URL must start with http://, e.g. http://127.0.0.1:5555; {ACCEPTED}"
+            ),
+            UrlError::UserInfo => write!(
+                f,
+                "it contains '@' (user information can hide the real host); {ACCEPTED}"
+            ),
+            UrlError::MissingHost => write!(f, "the URL has no host; {ACCEPTED}"),
+            UrlError::NotLoopback(host) => write!(
+                f,
+                "{host:?} is not a loopback address, and the token must never leave this machine; {ACCEPTED}"
+            ),
+            UrlError::InvalidPort(port) => {
+                write!(f, "{port:?} is not a port number in 1-65535; {ACCEPTED}")
+            }
+            UrlError::QueryOrFragment => write!(
+                f,
+                "the URL must not have a ?query or #fragment; give the base URL, e.g. \
+                 http://127.0.0.1:5555; {ACCEPTED}"
+            ),
+            UrlError::InvalidCharacter(c) => write!(
+                f,
+                "the URL contains the character {c:?}, which is not allowed; {ACCEPTED}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+/// Approves `url` as a place to send the token: `http://` + a loopback host, optional port, optional base
+/// path. Deliberately stricter than a URL parser: anything a lenient HTTP client could read as another host
+/// (`@` anywhere, backslashes, percent-encoded or trailing-dot hosts, whitespace, an empty port) is refused.
+pub fn parse_loopback_url(url: &str) -> Result<HttpTarget, UrlError> {
+    if url.is_empty() {
+        return Err(UrlError::Empty);
+    }
+    if let Some(c) = url.chars().find(|&c| !is_allowed_url_char(c)) {
+        return Err(UrlError::InvalidCharacter(c));
+    }
+    let (scheme, rest) = match url.split_once("://") {
+        Some(parts) => parts,
+        None => return Err(UrlError::NotHttp),
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+        return Err(UrlError::Https);
+    }
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err(UrlError::NotHttp);
+    }
+    if rest.contains('@') {
+        return Err(UrlError::UserInfo);
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    if tail.contains(['?', '#']) {
+        return Err(UrlError::QueryOrFragment);
+    }
+    if authority.is_empty() {
+        return Err(UrlError::MissingHost);
+    }
+
+    let (host, port_text) = if let Some(after_bracket) = authority.strip_prefix('[') {
+        let (inner, after) = after_bracket
+            .split_once(']')
+            .ok_or_else(|| UrlError::NotLoopback(authority.to_string()))?;
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or(UrlError::InvalidPort(p.to_string()))?,
+            ),
+        };
+        match inner.parse::<Ipv6Addr>() {
+            Ok(ip) if ip.is_loopback() => ("[::1]".to_string(), port),
+            _ => return Err(UrlError::NotLoopback(format!("[{inner}]"))),
+        }
+    } else {
+        if authority.matches(':').count() > 1 {
+            // An unbracketed IPv6 address such as http://::1:5555.
+            return Err(UrlError::NotLoopback(authority.to_string()));
+        }
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        if host.is_empty() {
+            return Err(UrlError::MissingHost);
+        }
+        let lower = host.to_ascii_lowercase();
+        // std's parser takes exactly four decimal octets, refusing `127.1`, octal `0177.0.0.1` and hex
+        // forms, which some resolvers would read as other addresses.
+        let approved =
+            lower == "localhost" || lower.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+        if !approved {
+            return Err(UrlError::NotLoopback(host.to_string()));
+        }
+        (lower, port)
+    };
+
+    let port = match port_text {
+        None => 80,
+        Some(p) => {
+            let valid = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+            match p.parse::<u32>() {
+                Ok(n @ 1..=65535) if valid => n as u16,
+                _ => return Err(UrlError::InvalidPort(p.to_string())),
+            }
+        }
+    };
+
+    Ok(HttpTarget {
+        host,
+        port,
+        base_path: tail.trim_end_matches('/').to_string(),
+    })
+}
+
+/// Printable ASCII that may appear in a URL; no spaces, quotes, backslashes or controls (no header injection).
+fn is_allowed_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
 
 /// Checks that `url` is `http://<loopback>[:port][/path]`, where loopback is `localhost`, an address in
-/// 127.0.0.0/8, or `[::1]`. The error says what is wrong, for a message that also names the setting.
-///
-/// Deliberately stricter than a URL parser: anything a lenient HTTP client could read as another host
-/// (userinfo `@`, backslashes, percent-encoded or trailing-dot hosts, whitespace) is refused outright.
+/// 127.0.0.0/8, or `[::1]`: [`parse_loopback_url`], for settings that keep the URL as written. The error
+/// says what is wrong and what is accepted, for a message that also names the setting.
 pub fn validate_api_url(url: &str) -> Result<(), String> {
-    const RULE: &str = "PortOS's registry is read over plain HTTP from loopback only \
-                        (http://127.0.0.1, http://localhost or http://[::1], optionally with :port and /path)";
-    let refuse = |why: &str| Err(format!("{why}; {RULE}"));
-
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return refuse("it contains whitespace or control characters");
-    }
-    if url.contains('\\') {
-        return refuse("it contains a backslash");
-    }
-    if url.contains('@') {
-        return refuse("it contains '@' (user information can hide the real host)");
-    }
-    let Some(rest) = strip_prefix_ignore_case(url, "http://") else {
-        if strip_prefix_ignore_case(url, "https://").is_some() {
-            return refuse("https is not supported");
-        }
-        return refuse("it does not start with http://");
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if authority.contains(['?', '#']) || path.contains(['?', '#']) {
-        return refuse("query strings and fragments are not allowed");
-    }
-    if !path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/-._~%+,;=:!$&'()*".contains(c))
-    {
-        return refuse("the path contains characters that are not allowed");
-    }
-    let (host, port) = split_host_port(authority)?;
-    if let Some(port) = port {
-        match port.parse::<u16>() {
-            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => {}
-            _ => return refuse(&format!("'{port}' is not a port number (1–65535)")),
-        }
-    }
-    if is_loopback_host(host) {
-        Ok(())
-    } else {
-        refuse(&format!("'{host}' is not a loopback host"))
-    }
-}
-
-/// Splits `host[:port]` / `[v6][:port]`; the port is `None` when absent.
-fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
-    if let Some(after) = authority.strip_prefix('[') {
-        let Some(end) = after.find(']') else {
-            return Err("the IPv6 address is missing its closing ']'".to_string());
-        };
-        let host = &authority[..end + 2];
-        let tail = &after[end + 1..];
-        return match tail.strip_prefix(':') {
-            Some(port) => Ok((host, Some(port))),
-            None if tail.is_empty() => Ok((host, None)),
-            None => Err(format!("unexpected '{tail}' after the IPv6 address")),
-        };
-    }
-    match authority.split_once(':') {
-        Some((host, port)) => Ok((host, Some(port))),
-        None => Ok((authority, None)),
-    }
-}
-
-/// Whether `host` (as written in a URL) is this machine.
-fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
-    }
-    // std's parser takes exactly four decimal octets, refusing `127.1`, octal `0177.0.0.1` and hex forms,
-    // which some resolvers would read as other addresses.
-    host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
-}
-
-fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    parse_loopback_url(url)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Checks an environment variable name (`[A-Za-z_][A-Za-z0-9_]*`) as given in `token_env`.

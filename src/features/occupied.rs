@@ -104,19 +104,26 @@ impl AppPorts {
         (config.range(kind), setting)
     }
 
+    /// What to call the app's range in a reason: "PortOS's user range".
+    pub fn range_name(&self) -> &'static str {
+        match self.role {
+            Role::Core => "PortOS's core range",
+            Role::Extension => "PortOS's range reserved for extensions",
+            Role::User => "PortOS's user range",
+        }
+    }
+
     /// The allocator's answer for `count` ports.
     pub fn allocate(&self, config: &Config, count: usize) -> Allocation {
         let (range, setting) = self.range(config);
-        let own_in_range: BTreeSet<u16> = self
-            .own
-            .iter()
-            .copied()
-            .filter(|p| range.contains(*p))
-            .collect();
+        let (own_in_range, outside): (BTreeSet<u16>, BTreeSet<u16>) =
+            self.own.iter().partition(|p| range.contains(**p));
         let request = Request {
             app: &self.name,
             own: &own_in_range,
+            outside: &outside,
             range,
+            range_name: self.range_name(),
             range_setting: setting,
             count,
         };

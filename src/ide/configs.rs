@@ -28,6 +28,9 @@ pub struct ConfigCache {
     /// entry per app).
     above: HashMap<PathBuf, Markers>,
     warnings: BTreeSet<String>,
+    /// Directories the command line named: the workspace of a file below one is at least that directory
+    /// (spec §1), so `check ~/projects` asks cross-file questions across every repository in it.
+    named_dirs: Vec<PathBuf>,
 }
 
 /// The nearest project file and the nearest `.git` at or above a directory.
@@ -44,13 +47,32 @@ impl ConfigCache {
             vfs,
             source,
             editor: ConfigLayer::default(),
+            user_file: None,
+            user: None,
             by_file: BTreeMap::new(),
             last_good: HashMap::new(),
             above: HashMap::new(),
-            user_file: None,
-            user: None,
             warnings: BTreeSet::new(),
+            named_dirs: Vec::new(),
         }
+    }
+
+    /// Records a directory the user named (absolute, normalised): every file below it has a workspace at
+    /// least that big.
+    pub fn add_named_dir(&mut self, dir: PathBuf) {
+        if !self.named_dirs.contains(&dir) {
+            self.named_dirs.push(dir);
+        }
+    }
+
+    /// The extra ecosystem-file globs below `dir` from the configuration this cache reads: the user-level
+    /// file's and the project file's (found upward, or the `--config` file), or none at all (`--no-config`).
+    pub fn file_globs(&mut self, dir: &Path) -> impl Fn(&Path) -> bool + use<> {
+        let user = self
+            .user_layer()
+            .map(|layer| layer.files)
+            .unwrap_or_default();
+        globs_matcher(&self.vfs, dir, self.source.clone(), user)
     }
 
     /// Sets the editor's settings (highest precedence) and where the project file comes from.
@@ -98,6 +120,7 @@ impl ConfigCache {
     /// Forgets every loaded file and every directory's markers (a project file or the user-level file was
     /// created, changed or deleted); the last good configurations are kept.
     pub fn invalidate(&mut self) {
+        self.user = None;
         self.by_file.clear();
         self.above.clear();
         self.warnings.clear();
@@ -116,9 +139,15 @@ impl ConfigCache {
     pub fn for_file(&mut self, file: &Path) -> Result<Arc<Config>, ConfigError> {
         let key = self.config_file_of(file);
         if let Some(config) = self.by_file.get(&key) {
-        self.user = None;
             return config.clone();
         }
+        let user = match self.user_layer() {
+            Ok(user) => user,
+            Err(error) => {
+                self.by_file.insert(key, Err(error.clone()));
+                return Err(error);
+            }
+        };
         let loaded = config::load_for(
             &*self.vfs,
             file,
@@ -137,13 +166,6 @@ impl ConfigCache {
         loaded
     }
 
-        let user = match self.user_layer() {
-            Ok(user) => user,
-            Err(error) => {
-                self.by_file.insert(key, Err(error.clone()));
-                return Err(error);
-            }
-        };
     /// The configuration for `file` as the editor uses it: a broken project file keeps its last good
     /// settings in force (defaults and editor settings when there never was one), and the error is returned
     /// beside it for the shell to show.
@@ -164,22 +186,26 @@ impl ConfigCache {
     }
 
     /// The workspace root of `file` (spec §1): the nearest directory with a project file, else with `.git`,
-    /// else the file's own directory; absolute, without `.` or `..`.
+    /// else the file's own directory; absolute, without `.` or `..`. A directory the command line named
+    /// that holds the file widens it: the workspace is at least that directory.
     pub fn workspace_root(&mut self, file: &Path) -> PathBuf {
         let markers = self.markers_of_file(file);
-        let dir = self
-            .vfs
-            .normalize(file)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        markers
+        let absolute = self.vfs.normalize(file);
+        let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+        let found = markers
             .config
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .or(markers.git)
-            .unwrap_or(dir)
+            .unwrap_or(dir);
+        // Every named directory holding the file is an ancestor of it, as `found` is: the widest one wins.
+        self.named_dirs
+            .iter()
+            .filter(|named| absolute.starts_with(named) && found.starts_with(named))
+            .min_by_key(|named| named.components().count())
+            .cloned()
+            .unwrap_or(found)
     }
 
     fn markers_of_file(&mut self, file: &Path) -> Markers {
@@ -235,12 +261,26 @@ impl ConfigCache {
     }
 }
 
-/// The extra ecosystem-file globs that apply below `dir`, matched relative to its workspace root.
+/// The extra ecosystem-file globs that apply below `dir` from the project file found upward, matched
+/// relative to its workspace root.
 pub fn file_globs_for(vfs: &Arc<dyn Vfs>, dir: &Path) -> impl Fn(&Path) -> bool + use<> {
+    globs_matcher(vfs, dir, ConfigSource::Discover, Vec::new())
+}
+
+/// The extra ecosystem-file globs of the configuration `source` gives for `dir` (after `first`), matched
+/// relative to the workspace root of `dir`.
+fn globs_matcher(
+    vfs: &Arc<dyn Vfs>,
+    dir: &Path,
+    source: ConfigSource,
+    first: Vec<String>,
+) -> impl Fn(&Path) -> bool + use<> {
     let root = config::workspace_root(&**vfs, dir);
-    let globs = config::load_for(&**vfs, dir, ConfigSource::Discover, &crate::rules::codes())
-        .map(|l| FileGlobs::new(&l.config.files))
-        .unwrap_or_else(|_| FileGlobs::new(&[]));
+    let mut all = first;
+    if let Ok(loaded) = config::load_for(&**vfs, dir, source, &crate::rules::codes()) {
+        all.extend(loaded.config.files);
+    }
+    let globs = FileGlobs::new(&all);
     let vfs = vfs.clone();
     move |path: &Path| {
         if globs.is_empty() {

@@ -53,7 +53,10 @@ pub struct HoverContext<'a> {
     pub others: &'a [OtherFile<'a>],
     /// The workspace root, for relative paths.
     pub root: &'a Path,
-    /// Whether the convention rules are in force (spec §9); `None` when not decided.
+    /// Whether PortOS's convention applies in the workspace (spec §9: the decision's `active`); `None` when not
+    /// decided, which shows everything. With `Some(false)` hover leaves out what only the convention cares
+    /// about (PortOS's ranges and core table, whether the block is contiguous, what PortOS's dashboard shows)
+    /// and says "PortOS convention: not detected".
     pub convention: Option<bool>,
 }
 
@@ -254,13 +257,15 @@ fn describe(analysis: &Analysis, ctx: &HoverContext, target: &Target) -> Hover {
                     Some((process.display_name(), binding)),
                 ));
             }
-            if binding.shadowed.is_some() {
-                lines.push("PortOS will not show this port (see the diagnostic here)".into());
+            if ctx.convention != Some(false) {
+                if binding.shadowed.is_some() {
+                    lines.push("PortOS will not show this port (see the diagnostic here)".into());
+                }
+                lines.push(format!(
+                    "PortOS shows: `{}`",
+                    labels::display_line(process.display_name(), &labelled.listing)
+                ));
             }
-            lines.push(format!(
-                "PortOS shows: `{}`",
-                labels::display_line(process.display_name(), &labelled.listing)
-            ));
         }
         Target::TableEntry { path, value, .. } => {
             let number = match &value.value {
@@ -295,6 +300,16 @@ fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
     ports.sort_unstable();
     ports.dedup();
     let name = &analysis.dir.app_name;
+    if ctx.convention == Some(false) {
+        // Without the convention a block need not be contiguous: just the ports.
+        return match ports.as_slice() {
+            [] => format!("`{name}` has no served ports"),
+            ports => {
+                let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+                format!("`{name}` serves {}", list.join(", "))
+            }
+        };
+    }
     match (ports.first(), ports.last()) {
         (Some(&low), Some(&high)) => {
             let contiguous = usize::from(high - low) + 1 == ports.len();
@@ -320,10 +335,11 @@ fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
     }
 }
 
-/// The range a port falls in and its usual owner.
+/// The range a port falls in and its usual owner (PortOS's ranges and table only where its convention applies).
 fn port_facts(ctx: &HoverContext, port: u16) -> Vec<String> {
     let config = ctx.config;
     let mut lines = Vec::new();
+    let convention = ctx.convention != Some(false);
     let range = match config.range_of(port) {
         Some(kind) => {
             let r = config.range(kind);
@@ -342,8 +358,10 @@ fn port_facts(ctx: &HoverContext, port: u16) -> Vec<String> {
             )
         }
     };
-    lines.push(format!("Range: {range}"));
-    if let Some(owner) = config.core_owner(port) {
+    if convention {
+        lines.push(format!("Range: {range}"));
+    }
+    if let Some(owner) = config.core_owner(port).filter(|_| convention) {
         lines.push(format!(
             "PortOS's own table: `{}` ({})",
             owner.process, owner.label
@@ -466,4 +484,61 @@ fn suppression_code(text: &str, offset: usize) -> Option<Hover> {
             rule.url()
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vfs::MemoryVfs;
+    use std::sync::Arc;
+
+    fn hover_with(text: &str, at: &str, convention: Option<bool>) -> String {
+        let vfs = MemoryVfs::default();
+        let path = Path::new("/w/web/ecosystem.config.js");
+        vfs.insert(path, text);
+        let config = Config::default();
+        let analysis = crate::analysis::analyze(
+            path,
+            Arc::from(text),
+            &vfs,
+            Some("/w".into()),
+            &config.connect_keys,
+        );
+        let report = rules::check_file(&analysis, &config);
+        let ctx = HoverContext {
+            report: &report,
+            config: &config,
+            others: &[],
+            root: Path::new("/w"),
+            convention,
+        };
+        let offset = text.find(at).unwrap();
+        hover(&analysis, &ctx, offset).unwrap().markdown
+    }
+
+    const PLAIN: &str = "module.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: 3000, ADMIN_PORT: 3002 } }] };\n";
+
+    #[test]
+    fn without_the_convention_hover_leaves_portos_out() {
+        let off = hover_with(PLAIN, "3000", Some(false));
+        assert!(off.ends_with("- PortOS convention: not detected"), "{off}");
+        assert!(off.contains("App: `web` serves 3000, 3002"), "{off}");
+        assert!(
+            off.contains("Well-known: usually Node/React dev servers"),
+            "{off}"
+        );
+        for portos in ["Range:", "PortOS shows", "contiguous"] {
+            assert!(!off.contains(portos), "{portos} in {off}");
+        }
+        for decided in [None, Some(true)] {
+            let on = hover_with(PLAIN, "3000", decided);
+            assert!(!on.contains("PortOS convention"), "{on}");
+            assert!(on.contains("Range: outside PortOS's ranges"), "{on}");
+            assert!(
+                on.contains("PortOS shows: `web (api:3000,admin:3002)`"),
+                "{on}"
+            );
+            assert!(on.contains("not contiguous (missing 3001)"), "{on}");
+        }
+    }
 }

@@ -36,6 +36,8 @@ pub struct Host {
     pub vfs: Arc<dyn Vfs>,
     /// Project files and editor settings.
     pub configs: ConfigCache,
+    /// Files of the workspace left out of the context of a run, and why (see [`Host::context_reports`]).
+    context_problems: BTreeSet<(PathBuf, String)>,
 }
 
 /// One file checked on its own: its report, and what it was checked under.
@@ -54,6 +56,7 @@ impl Host {
         Host {
             configs: ConfigCache::new(vfs.clone(), source),
             vfs,
+            context_problems: BTreeSet::new(),
         }
     }
 
@@ -111,38 +114,70 @@ impl Host {
             .collect())
     }
 
-    /// Every ecosystem file below `root` (its `.gitignore` respected, `node_modules` skipped, the project
-    /// file's extra globs applied), in path order.
-    pub fn ecosystem_files(&self, root: &Path) -> Vec<PathBuf> {
-        let globs = file_globs_for(&self.vfs, root);
-        workspace::find_files(&*self.vfs, &[root.to_path_buf()], &globs)
-            .into_iter()
-            .filter_map(|f| match f {
-                Found::File(path) => Some(path),
-                Found::Missing(..) => None,
-            })
-            .collect()
+    /// Every ecosystem file below `root` (its `.gitignore` respected, `node_modules` skipped, the
+    /// configuration's extra globs applied), in path order.
+    pub fn ecosystem_files(&mut self, root: &Path) -> Vec<PathBuf> {
+        self.ecosystem_files_and_problems(root).0
+    }
+
+    /// [`Host::ecosystem_files`], with what could not be walked (a directory that cannot be listed) beside it.
+    pub fn ecosystem_files_and_problems(
+        &mut self,
+        root: &Path,
+    ) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+        let globs = self.configs.file_globs(root);
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for found in workspace::find_files(&*self.vfs, &[root.to_path_buf()], &globs) {
+            match found {
+                Found::File(path) => files.push(path),
+                Found::Missing(path, why) => problems.push((path, why)),
+            }
+        }
+        (files, problems)
     }
 
     /// Reports for the workspace's ecosystem files other than `seen` (normalised paths), so cross-file rules
-    /// see every app. Files that cannot be read or configured are skipped: they were not asked about.
+    /// see every app. Files that cannot be walked, read or configured are left out, since they were not asked
+    /// about; each is recorded for [`Host::take_context_problems`], for the shell to log.
     pub fn context_reports(&mut self, root: &Path, seen: &BTreeSet<PathBuf>) -> Vec<FileReport> {
         let mut reports = Vec::new();
-        for path in self.ecosystem_files(root) {
+        let (files, problems) = self.ecosystem_files_and_problems(root);
+        self.context_problems.extend(
+            problems
+                .into_iter()
+                .map(|(path, why)| (path, format!("cannot read: {why}"))),
+        );
+        for path in files {
             if seen.contains(&self.vfs.normalize(&path)) {
                 continue;
             }
-            let Ok(config) = self.configs.for_file(&path) else {
-                continue;
+            let config = match self.configs.for_file(&path) {
+                Ok(config) => config,
+                Err(error) => {
+                    self.context_problems.insert((path, error.to_string()));
+                    continue;
+                }
             };
             let limit = self.configs.max_file_bytes(&path);
-            let Ok(text) = crate::vfs::read_text(&*self.vfs, &path, limit) else {
-                continue;
+            let text = match crate::vfs::read_text(&*self.vfs, &path, limit) {
+                Ok(text) => text,
+                Err(why) => {
+                    self.context_problems.insert((path, why));
+                    continue;
+                }
             };
             let analysis = self.analyze(&path, text, &config, root);
             reports.push(rules::check_file(&analysis, &config));
         }
         reports
+    }
+
+    /// What [`Host::context_reports`] had to leave out since last asked, each once: a path and why.
+    pub fn take_context_problems(&mut self) -> Vec<(PathBuf, String)> {
+        std::mem::take(&mut self.context_problems)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -31,7 +31,8 @@ The guide says to stay away from well-known ports: the day you start that other 
 ```
 
 ## How to fix
-Move to a port in the user range; the quick fix picks the next free one.
+Move to another port (where PortOS's convention applies, one in its user range); the quick fix picks the next
+free one.
 
 ## Configuration
 `[ranges] common_ports = { 7000 = "Our admin" }` adds or overrides a service entry, `dev_ports = { 4000 =

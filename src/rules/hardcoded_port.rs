@@ -31,6 +31,8 @@ reference for you.
 
 ## Configuration
 `[rules] hardcoded-port = "off"` silences it.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

@@ -32,6 +32,8 @@ distinct labels.
 
 ## Configuration
 `[rules] label-collision = "off"` silences it.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

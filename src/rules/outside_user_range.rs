@@ -29,6 +29,8 @@ Move the app's block into the user range, or widen the range if your machine use
 
 ## Configuration
 `[ranges] user = [6000, 6099]` sets the user range; `[app] role = "extension"` for PortOS extensions.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

@@ -33,6 +33,8 @@ Close the gap; the quick fix moves the highest port into it.
 
 ## Configuration
 `[rules] port-gap = "off"` silences it.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

@@ -44,6 +44,8 @@ PortOS's detector can read them — or accept the difference.
 ## Configuration
 `[rules] portos-reads-differently = "off"` silences it.
 "#,
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 };
 
 /// Reports each difference between PortOS's reading and the truth.

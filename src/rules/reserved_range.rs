@@ -30,6 +30,8 @@ Move the app into the user range (5570–5599); the quick fix picks the next fre
 
 ## Configuration
 `[ranges] core`, `reserved` and `user` set the ranges; `[app] role = "extension"` allows the reserved range.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

@@ -30,6 +30,8 @@ Delete the entry, or use it.
 
 ## Configuration
 `[rules] unused-port-constant = "off"` silences it.
+A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
+"plain"`; see docs/configuration.md, "Where PortOS's convention applies").
 "#,
 };
 

@@ -91,12 +91,55 @@ impl Vfs for DiskVfs {
             .build();
         for entry in walker {
             match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+                // Every entry that is not a directory is listed: a FIFO or a device with an ecosystem file's
+                // name must be refused by name when read, not skipped (symlinks are not followed here; reading
+                // one follows it).
+                Ok(e) if e.file_type().is_some_and(|t| !t.is_dir()) => files.push(e.into_path()),
                 Ok(_) => {}
-                Err(e) => errors.push((root.to_path_buf(), e.to_string())),
+                Err(e) => errors.push(walk_error(root, &e)),
             }
         }
         files.sort();
         (files, errors)
     }
+}
+
+/// The path a walk error is about (the directory that could not be listed, when the walker says) and why.
+fn walk_error(root: &Path, error: &ignore::Error) -> (PathBuf, String) {
+    let mut error = error;
+    loop {
+        match error {
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err
+            }
+            ignore::Error::WithPath { path, err } => {
+                // The OS's own words ("Permission denied (os error 13)"), without the walker's repetition
+                // of the path.
+                let why = match err.io_error() {
+                    Some(io) => os_words(io),
+                    None => err.to_string(),
+                };
+                return (path.clone(), why);
+            }
+            other => return (root.to_path_buf(), other.to_string()),
+        }
+    }
+}
+
+/// The operating system's message for an error however deeply it is wrapped, else the error's own.
+fn os_words(error: &io::Error) -> String {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = error.get_ref().map(|e| e as _);
+    if let Some(code) = error.raw_os_error() {
+        return io::Error::from_raw_os_error(code).to_string();
+    }
+    while let Some(inner) = current {
+        if let Some(code) = inner
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error)
+        {
+            return io::Error::from_raw_os_error(code).to_string();
+        }
+        current = inner.source();
+    }
+    error.to_string()
 }

@@ -156,4 +156,17 @@ mod tests {
         overlay.remove(Path::new("/w/ports.cjs"));
         assert_eq!(overlay.read(Path::new("/w/ports.cjs")).unwrap(), b"old");
     }
+
+    #[test]
+    fn overlay_is_dir_only_for_directories() {
+        let disk = std::sync::Arc::new(MemoryVfs::default());
+        disk.insert("/w/a/ecosystem.config.cjs", "x");
+        let overlay = Overlay::new(disk);
+        overlay.set("/v/new/ecosystem.config.cjs".into(), "y".into());
+        assert!(overlay.is_dir(Path::new("/w/a")));
+        assert!(overlay.is_dir(Path::new("/v/new")), "a buffer's directory");
+        assert!(!overlay.is_dir(Path::new("/w/a/ecosystem.config.cjs")));
+        assert!(!overlay.is_dir(Path::new("/v/new/ecosystem.config.cjs")));
+        assert!(!overlay.is_dir(Path::new("/nowhere")), "nothing there");
+    }
 }

@@ -61,6 +61,20 @@ impl Vfs for Overlay {
         self.buffer(path).is_some() || self.base.exists(path)
     }
 
+    fn is_dir(&self, path: &Path) -> bool {
+        if self.buffer(path).is_some() {
+            return false;
+        }
+        if self.base.is_dir(path) {
+            return true;
+        }
+        // A directory that exists only because a buffer below it is open.
+        let buffers = self.buffers.read().unwrap_or_else(|p| p.into_inner());
+        buffers
+            .keys()
+            .any(|buffered| buffered != path && buffered.starts_with(path))
+    }
+
     fn list_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
         let mut entries = self.base.list_dir(path).unwrap_or_default();
         let buffers = self.buffers.read().unwrap_or_else(|p| p.into_inner());

@@ -23,14 +23,39 @@ fn live_url_accepts_loopback_forms() {
         );
     };
     ok("http://127.0.0.1:5555", "127.0.0.1", 5555, "");
-    ok("  http://127.0.0.1:5555/  ", "127.0.0.1", 5555, "");
+    ok("http://127.0.0.1:5555/", "127.0.0.1", 5555, "");
     ok("HTTP://LocalHost:5553", "localhost", 5553, "");
     ok("http://localhost", "localhost", 80, "");
     ok("http://127.8.9.10:1/portos/", "127.8.9.10", 1, "/portos");
     ok("http://[::1]:5555/a/b", "[::1]", 5555, "/a/b");
     ok("http://[0:0:0:0:0:0:0:1]", "[::1]", 80, "");
-    ok("http://127.0.0.1:/x", "127.0.0.1", 80, "/x");
-    ok("http://127.0.0.1/@evil.com", "127.0.0.1", 80, "/@evil.com");
+    ok("http://127.0.0.1/x/", "127.0.0.1", 80, "/x");
+}
+
+#[test]
+fn the_fetch_and_the_configuration_accept_the_same_urls() {
+    // One gate: what a project file or the editor may set is exactly what the fetch will use (these three
+    // were accepted by the fetch and refused by the configuration).
+    for url in [
+        "http://127.0.0.1:",
+        "http://127.0.0.1:/x",
+        "  http://127.0.0.1:5555/  ",
+        "http://127.0.0.1/@evil.com",
+        "http://127.0.0.1",
+        "http://localhost:5555/api",
+        "http://[::1]:5555",
+        "http://127.0.0.1/[x]",
+        "http://127.0.0.1@evil.com",
+        "https://127.0.0.1",
+        "http://127.1",
+        "http://ｌocalhost",
+    ] {
+        assert_eq!(
+            parse_loopback_url(url).is_ok(),
+            crate::config::validate_api_url(url).is_ok(),
+            "{url:?}"
+        );
+    }
 }
 
 #[test]
@@ -69,6 +94,10 @@ fn live_url_refuses_everything_else() {
         ("http://127.0.0.1:0", InvalidPort("0".into())),
         ("http://127.0.0.1:65536", InvalidPort("65536".into())),
         ("http://127.0.0.1:+80", InvalidPort("+80".into())),
+        ("http://127.0.0.1:", InvalidPort("".into())),
+        ("http://127.0.0.1:/x", InvalidPort("".into())),
+        ("http://127.0.0.1/@evil.com", UserInfo),
+        ("  http://127.0.0.1:5555/  ", InvalidCharacter(' ')),
         (
             "http://127.0.0.1:99999999999999999999",
             InvalidPort("99999999999999999999".into()),

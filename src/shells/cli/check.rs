@@ -5,7 +5,8 @@ use super::output::{self, OutputFormat, Rendered};
 use super::settings::{self, ConfigChoice};
 use crate::config::Config;
 use crate::rules::{self, FileReport};
-use std::collections::BTreeMap;
+use crate::vfs::{DiskVfs, Overlay};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,8 +37,9 @@ pub struct CheckArgs {
     /// How to print findings.
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = OutputFormat::Full)]
     output_format: OutputFormat,
-    /// The file name to report (and to find configuration from) when reading stdin.
-    #[arg(long)]
+    /// Judge stdin as the file at this path: its configuration, its directory (the app, the variants beside
+    /// it) and its place in the workspace, where it replaces that file's disk copy.
+    #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
     /// Colour the report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -109,12 +111,23 @@ pub fn run(args: CheckArgs) -> i32 {
             eprintln!("fixed {} {noun}", fixed.len());
         }
     }
-    let mut host = args.config.host();
+    // A piped file is judged as the file at `--stdin-filename` (its directory, its variants) and replaces
+    // that file's disk copy in the workspace: laid over the disk, it is what every read of that path sees.
+    let overlay = Arc::new(Overlay::new(Arc::new(DiskVfs::new())));
+    let mut host = args.config.host_over(overlay.clone());
     let Some((pending, mut unreadable)) =
         input::collect_or_report(&paths, args.stdin_filename.as_deref(), &mut host.configs)
     else {
         return super::EXIT_TROUBLE;
     };
+    let mut stdin_copies: Vec<PathBuf> = Vec::new();
+    for item in pending.iter().filter(|item| item.is_stdin()) {
+        if let Some(text) = item.stdin_text() {
+            let path = host.vfs.normalize(item.path());
+            overlay.set(path.clone(), text.clone());
+            stdin_copies.push(path);
+        }
+    }
     // Group by workspace: cross-file rules ask their questions within one workspace. Files are read, analysed
     // and checked one at a time; only their summaries (and the text of files with findings) are kept.
     let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
@@ -161,10 +174,16 @@ pub fn run(args: CheckArgs) -> i32 {
             .iter()
             .any(|p| root.starts_with(host.vfs.normalize(p)));
         if !walked_whole {
-            let seen = reports
+            let mut seen: BTreeSet<PathBuf> = reports
                 .iter()
                 .map(|r| host.vfs.normalize(&r.path))
                 .collect();
+            // The piped file's disk copy, however the walk spells it, is replaced by the piped text.
+            seen.extend(
+                stdin_copies
+                    .iter()
+                    .filter_map(|p| input::disk_copy_in(&root, p)),
+            );
             reports.extend(host.context_reports(&root, &seen));
         }
         let all: Vec<&FileReport> = reports.iter().collect();
@@ -184,7 +203,15 @@ pub fn run(args: CheckArgs) -> i32 {
     }
     results.sort_by(|a, b| a.0.path.cmp(&b.0.path));
 
-    let rendered: Rendered = output::render(args.output_format, &results, color);
+    // What the context walk left out was not asked about: logged, not fatal (spec §8).
+    for (path, why) in host.take_context_problems() {
+        eprintln!(
+            "warning: {}: {why} (not a path named on the command line; left out of the cross-file checks)",
+            path.display()
+        );
+    }
+    let rendered: Rendered =
+        output::render(args.output_format, &results, color, unreadable.len());
     let mut stdout = std::io::stdout().lock();
     if stdout
         .write_all(rendered.text.as_bytes())

@@ -1,9 +1,10 @@
 //! Reading the files a command works on: expanding directories, reading stdin, decoding bytes, and
 //! reporting what failed — one line per file, the run going on with the others.
 
-use crate::ide::{ConfigCache, file_globs_for};
+use crate::ide::ConfigCache;
 use crate::syntax::{self, LineIndex};
 use crate::workspace::{self, Found};
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,6 +49,11 @@ impl Pending {
         self.stdin.is_some()
     }
 
+    /// Stdin's text, when this is stdin and it decoded.
+    pub fn stdin_text(&self) -> Option<&Arc<str>> {
+        self.stdin.as_ref().and_then(|text| text.as_ref().ok())
+    }
+
     /// Reads the file, or records why it could not be read and returns `None` (the run goes on).
     pub fn read_or_note(
         self,
@@ -82,7 +88,10 @@ impl Pending {
 }
 
 /// Expands `paths` (`-` is stdin, named `stdin_filename`) into the files to read, in path order. Paths that do
-/// not exist go to the second list; a usage problem is an `Err`.
+/// not exist or cannot be read (and directories met while walking that cannot be listed) go to the second
+/// list; a usage problem is an `Err`. Each named directory is recorded in `configs` as a floor of its
+/// files' workspace. A file is listed once however many named paths reach it, and stdin's file name stands
+/// for that file: its disk copy is not listed beside it.
 pub fn collect(
     paths: &[PathBuf],
     stdin_filename: Option<&Path>,
@@ -93,11 +102,24 @@ pub fn collect(
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("`-` (stdin) may be given only once".into());
     }
+    let vfs = configs.vfs().clone();
+    let stdin_name = paths.iter().any(|p| p.as_os_str() == "-").then(|| {
+        stdin_filename
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"))
+    });
+    let mut listed: HashSet<PathBuf> = stdin_name.iter().map(|n| vfs.normalize(n)).collect();
+    let stdin_disk_copy = stdin_name
+        .as_deref()
+        .and_then(|n| same_file_key(&vfs.absolute(n)));
+    for path in paths {
+        if path.as_os_str() != "-" && vfs.is_dir(path) {
+            configs.add_named_dir(vfs.normalize(path));
+        }
+    }
     for path in paths {
         if path.as_os_str() == "-" {
-            let name = stdin_filename
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"));
+            let name = stdin_name.clone().unwrap_or_default();
             let mut bytes = Vec::new();
             if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
                 return Err(format!("cannot read stdin: {e}"));
@@ -112,18 +134,44 @@ pub fn collect(
             });
             continue;
         }
-        let globs = file_globs_for(configs.vfs(), path);
-        for found in workspace::find_files(&**configs.vfs(), std::slice::from_ref(path), &globs) {
+        let globs = configs.file_globs(path);
+        for found in workspace::find_files(&*vfs, std::slice::from_ref(path), &globs) {
             match found {
                 Found::Missing(path, why) => unreadable.push(Unreadable {
                     path,
                     reason: format!("cannot read: {why}"),
                 }),
-                Found::File(path) => pending.push(Pending { path, stdin: None }),
+                Found::File(path) => {
+                    if !listed.insert(vfs.normalize(&path)) {
+                        continue;
+                    }
+                    // The same file through another spelling (a symlinked directory): stdin replaces it too.
+                    if let Some(key) = &stdin_disk_copy
+                        && path.file_name() == key.file_name()
+                        && same_file_key(&vfs.absolute(&path)).as_ref() == Some(key)
+                    {
+                        continue;
+                    }
+                    pending.push(Pending { path, stdin: None });
+                }
             }
         }
     }
     Ok((pending, unreadable))
+}
+
+/// The file's identity on disk (its canonical path), when it exists.
+fn same_file_key(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+/// Where the walk of `root` meets the disk copy of `file` (the file named by `--stdin-filename`): the file's
+/// canonical path re-rooted at `root` as written, so a file named through a symlinked directory is still
+/// recognised in the walk. `None` when the file is not on disk below `root`.
+pub fn disk_copy_in(root: &Path, file: &Path) -> Option<PathBuf> {
+    let file = same_file_key(file)?;
+    let canonical_root = same_file_key(root)?;
+    Some(root.join(file.strip_prefix(&canonical_root).ok()?))
 }
 
 /// [`collect`], printing a usage problem on stderr: `None` means the command should exit with code 2.

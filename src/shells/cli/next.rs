@@ -2,7 +2,7 @@
 
 use super::input;
 use super::settings::{self, ConfigChoice};
-use crate::features::occupied;
+use crate::features::{allocator, occupied};
 use crate::rules::FileCheck;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -65,32 +65,91 @@ pub fn run(args: NextArgs) -> i32 {
         let analysis = host.analyze(&input.path, input.text, &config, &root);
         summaries.push(FileCheck::new(&analysis, &config).summary());
     }
-    for failure in &unreadable {
+    // Only the app asked about was named: a problem elsewhere in the workspace is logged, not fatal (spec §8).
+    let (named, context): (Vec<_>, Vec<_>) = unreadable
+        .into_iter()
+        .partition(|failure| host.vfs.normalize(&failure.path).starts_with(&app_dir));
+    for failure in &named {
         eprintln!("{failure}");
+    }
+    for failure in &context {
+        eprintln!(
+            "warning: {}: {} (elsewhere in the workspace; its ports are not counted as taken)",
+            failure.path.display(),
+            failure.reason
+        );
+    }
+    // Without the app's own file (or directory) its block is unknown: no answer is better than a wrong one.
+    let own_unknown = named.iter().any(|failure| {
+        let path = host.vfs.normalize(&failure.path);
+        path == app_dir || path.parent() == Some(app_dir.as_path())
+    });
+    if own_unknown {
+        return super::EXIT_TROUBLE;
     }
     let external =
         settings::external_ports(&config, args.config.registry, args.live_ports).for_app(&app_dir);
     let all: Vec<&crate::rules::AppSummary> = summaries.iter().collect();
-    let ports = occupied::app_ports(&app_dir, &name, &all, &config, &external);
+    // A directory with no ecosystem file of its own but apps below it (a workspace root) is no app: the answer
+    // is for a new app, and says so.
+    let is_own = |s: &&crate::rules::AppSummary| s.app_dir == app_dir;
+    let mut dirs_below = std::collections::BTreeSet::new();
+    let apps_below: Vec<&str> = all
+        .iter()
+        .filter(|s| !is_own(s) && s.app_dir.starts_with(&app_dir))
+        .filter(|s| dirs_below.insert(&s.app_dir))
+        .map(|s| s.app_name.as_str())
+        .collect();
+    let not_an_app = !all.iter().any(is_own) && !apps_below.is_empty();
+    let asking = if not_an_app { "a new app" } else { &name };
+    let ports = occupied::app_ports(&app_dir, asking, &all, &config, &external);
     let (range, _) = ports.range(&config);
     let allocation = ports.allocate(&config, usize::from(args.count));
+    let noun = if args.count == 1 { "port" } else { "ports" };
+    let not_an_app_note = not_an_app.then(|| {
+        let count = apps_below.len();
+        format!(
+            "{} holds no ecosystem file of its own, so it is not an app: it holds {count} {} ({}); name an \
+             app's directory for the next port of its block",
+            if dir.as_os_str() == "." {
+                "This directory".to_string()
+            } else {
+                dir.display().to_string()
+            },
+            if count == 1 { "app" } else { "apps" },
+            apps_below.join(", ")
+        )
+    });
     if args.json {
         let value = json!({
-            "app": name,
+            "app": (!not_an_app).then_some(&name),
             "directory": dir.display().to_string(),
             "range": [range.first, range.last],
             "block": allocation.block.map(|(a, b)| [a, b]),
             "ports": allocation.offers,
-            "note": allocation.note,
+            "note": allocation.note.as_ref().or(not_an_app_note.as_ref()),
         });
         println!("{value}");
     } else {
-        let block = match allocation.block {
-            Some((a, b)) => format!(" (block {a}–{b})"),
-            None => " (no ports yet)".into(),
-        };
-        let noun = if args.count == 1 { "port" } else { "ports" };
-        println!("Next free {noun} for {name}{block}:");
+        if let Some(note) = &not_an_app_note {
+            println!("{note}.");
+            println!("Next free {noun} for a new app in this workspace:");
+        } else {
+            let whole = allocator::span(range.first, range.last);
+            let block = match allocation.block {
+                Some((a, b)) => format!(" (block {})", allocator::span(a, b)),
+                None if ports.own.is_empty() => " (no ports yet)".into(),
+                None => {
+                    let list: Vec<String> = ports.own.iter().map(u16::to_string).collect();
+                    format!(
+                        " (no ports in {} {whole}; it uses {})",
+                        ports.range_name(),
+                        list.join(", ")
+                    )
+                }
+            };
+            println!("Next free {noun} for {name}{block}:");
+        }
         for offer in &allocation.offers {
             println!("  {}  {}", offer.port, offer.reason);
         }
@@ -101,7 +160,7 @@ pub fn run(args: NextArgs) -> i32 {
     if allocation.offers.is_empty() {
         return super::EXIT_FINDINGS;
     }
-    if unreadable.is_empty() {
+    if named.is_empty() {
         super::EXIT_OK
     } else {
         super::EXIT_TROUBLE

@@ -1,0 +1,506 @@
+//! End-to-end tests of what the command line reads: the workspace of a named directory, nothing skipped
+//! silently (FIFOs, devices, unreadable directories), `--stdin-filename`, `--config`'s and `--no-config`'s
+//! effect on the extra file globs, and `next`'s answers. The built binary runs on throw-away directories.
+
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Runs the binary in `dir` (optionally through `wrapper`, a command that runs another) and returns exit
+/// code, stdout and stderr.
+fn run_with(
+    wrapper: &[&str],
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (i32, String, String) {
+    let binary = env!("CARGO_BIN_EXE_portos-lsp");
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("PORTOS_TOKEN")
+        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+    run_with(&[], dir, args, stdin)
+}
+
+/// A fresh directory under the system's temporary directory, readable by everyone (tests may run the binary
+/// as an unprivileged user).
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-paths-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn app(dir: &Path, sub: &str, name: &str, port: u16) {
+    write(
+        dir,
+        &format!("{sub}/ecosystem.config.cjs"),
+        &format!("module.exports = {{ apps: [{{ name: '{name}', env: {{ PORT: {port} }} }}] }};\n"),
+    );
+}
+
+fn write(dir: &Path, relative: &str, text: &str) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+}
+
+fn mkfifo(path: &Path) -> bool {
+    Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// How to run a command so that a directory with mode 000 is really unreadable to it: directly when we are
+/// not root, else as `nobody` through `setpriv` (or in a user namespace through `unshare`). `None` when there
+/// is no way here.
+fn unprivileged(probe_dir: &Path) -> Option<Vec<&'static str>> {
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok()?;
+    let candidates: Vec<Vec<&'static str>> = if uid != 0 {
+        vec![vec![]]
+    } else {
+        vec![
+            vec![
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ],
+            vec!["unshare", "--user"],
+        ]
+    };
+    candidates.into_iter().find(|wrapper| {
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg("ls");
+                c
+            }
+            None => Command::new("ls"),
+        };
+        // The wrapper works and the directory is unreadable through it.
+        let works = Command::new(wrapper.first().copied().unwrap_or("true"))
+            .args(wrapper.iter().skip(1))
+            .arg("true")
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        works
+            && command
+                .arg(probe_dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| !s.success())
+    })
+}
+
+#[test]
+fn a_named_directory_is_at_least_the_workspace_of_the_repositories_in_it() {
+    let dir = scratch("projects");
+    for (repo, name) in [("shop", "shop-api"), ("blog", "blog-api")] {
+        app(&dir, repo, name, 5580);
+        std::fs::create_dir_all(dir.join(repo).join(".git")).unwrap();
+    }
+    // Ten repositories on one machine share its ports: naming their parent asks across all of them.
+    let (code, stdout, stderr) = run_in(&dir, &["check", ".", "--output-format", "concise"], None);
+    assert_eq!(code, 0, "warnings only: {stderr}");
+    assert!(
+        stdout.contains("shop/ecosystem.config.cjs:1:")
+            && stdout.contains("port 5580 (api of `shop-api`) is also used by `blog-api`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("port 5580 (api of `blog-api`) is also used by `shop-api`"),
+        "{stdout}"
+    );
+    // One repository named: its workspace is the repository, as before.
+    let (_, alone, _) = run_in(&dir, &["check", "shop", "--output-format", "concise"], None);
+    assert!(!alone.contains("port-conflict"), "{alone}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fifos_and_devices_named_or_met_are_errors_by_name() {
+    let dir = scratch("fifo");
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    app(&dir, "a", "a-api", 5570);
+    app(&dir, "c", "c-api", 5571);
+    if !mkfifo(&dir.join("pipe")) || !mkfifo(&dir.join("c/ecosystem.prod.config.cjs")) {
+        eprintln!("mkfifo is not available: FIFOs not tested");
+        return;
+    }
+    // Named on the command line.
+    for named in ["pipe", "/dev/zero", "/dev/null"] {
+        let (code, stdout, stderr) = run_in(&dir, &["check", named, "a"], None);
+        assert_eq!(code, 2, "{named}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("error: {named}: cannot read: not a regular file")),
+            "{named}: {stderr}"
+        );
+        assert!(!stdout.contains("All checks passed"), "{named}: {stdout}");
+        assert!(
+            stdout.contains("but 1 path could not be checked"),
+            "{named}: {stdout}"
+        );
+    }
+    // Met while walking a named directory: a FIFO with an ecosystem file's name is not skipped silently.
+    let (code, stdout, stderr) = run_in(&dir, &["check", "c", "--output-format", "concise"], None);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("c/ecosystem.prod.config.cjs: cannot read: not a regular file"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("All checks passed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unreadable_directory_is_an_error_where_named_and_logged_where_context() {
+    let dir = scratch("locked");
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    app(&dir, "a", "a-api", 5570);
+    app(&dir, "locked", "locked-api", 5571);
+    let locked = dir.join("locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let Some(wrapper) = unprivileged(&locked) else {
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        eprintln!("no way to make a directory unreadable here: unreadable directories not tested");
+        return;
+    };
+    // Walking a named path.
+    let named = run_with(
+        &wrapper,
+        &dir,
+        &["check", ".", "--output-format", "concise"],
+        None,
+    );
+    // Walking the rest of the workspace for context only.
+    let context = run_with(
+        &wrapper,
+        &dir,
+        &["check", "a", "--output-format", "concise"],
+        None,
+    );
+    let next = run_with(&wrapper, &dir, &["next", "a"], None);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (code, stdout, stderr) = named;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error: ./locked: cannot read: Permission denied"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("All checks passed"), "{stdout}");
+    let (code, stdout, stderr) = context;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("locked: cannot read: Permission denied"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("All checks passed (1 file checked)"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = next;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("locked: cannot read: Permission denied"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn stdin_is_judged_as_the_file_it_names_and_replaces_its_disk_copy() {
+    let dir = scratch("stdin");
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    app(&dir, "a", "a-api", 5590);
+    app(&dir, "b", "b-api", 5590);
+    let piped = b"module.exports = { apps: [{ name: 'a-api', env: { PORT: 5591 } }] };\n";
+    // The piped text moved a off 5590: its disk copy (walked because `.` is named too) no longer counts.
+    let (code, stdout, stderr) = run_in(
+        &dir,
+        &[
+            "check",
+            "-",
+            ".",
+            "--stdin-filename",
+            "a/ecosystem.config.cjs",
+            "--output-format",
+            "concise",
+        ],
+        Some(piped),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("port-conflict"), "{stdout}");
+    assert!(stdout.contains("(2 files checked)"), "{stdout}");
+    // Named through a symlinked directory, the piped file is still the disk file it stands for: no
+    // duplicate process name with itself.
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("link")).unwrap();
+    let (code, stdout, _) = run_in(
+        &dir,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "link/ecosystem.config.cjs",
+            "--output-format",
+            "concise",
+        ],
+        Some(piped),
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("duplicate-process-name"), "{stdout}");
+    // Its directory and variants are those of the file at that path, even one that is not on disk yet:
+    // PortOS reads `ecosystem.config.js` before `.cjs`, so the piped `.js` is the one it reads.
+    let (_, stdout, _) = run_in(
+        &dir,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "b/ecosystem.config.js",
+            "--output-format",
+            "concise",
+        ],
+        Some(b"module.exports = { apps: [{ name: 'b-api', env: { PORT: 5592 } }] };\n"),
+    );
+    assert!(
+        !stdout.contains("PortOS reads ecosystem.config.cjs in this directory"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
+    let dir = scratch("globs");
+    let extra = "module.exports = { apps: [{ name: 'deployed', env: { PORT: 5570 } }] };\n";
+    // `--config FILE`: its `files` globs find deploy/prod.pm2.js.
+    write(&dir, "given/.git/HEAD", "");
+    write(&dir, "given/deploy/prod.pm2.js", extra);
+    write(
+        &dir,
+        "mine.toml",
+        "[ranges]\nfiles = [\"deploy/*.pm2.js\"]\n",
+    );
+    let (code, stdout, stderr) = run_in(
+        &dir,
+        &[
+            "check",
+            "given",
+            "--config",
+            "mine.toml",
+            "--output-format",
+            "concise",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(1 file checked)"), "{stdout}");
+    // `--no-config`: the project file's globs are ignored with the rest of it.
+    write(
+        &dir,
+        "project/portos-lsp.toml",
+        "[ranges]\nfiles = [\"deploy/*.pm2.js\"]\n",
+    );
+    write(&dir, "project/deploy/prod.pm2.js", extra);
+    let (_, with, _) = run_in(
+        &dir,
+        &["check", "project", "--output-format", "concise"],
+        None,
+    );
+    assert!(with.contains("(1 file checked)"), "{with}");
+    let (_, without, _) = run_in(
+        &dir,
+        &[
+            "check",
+            "project",
+            "--no-config",
+            "--output-format",
+            "concise",
+        ],
+        None,
+    );
+    assert!(without.contains("(0 files checked)"), "{without}");
+    // Nor under another `--config`: that file is the whole configuration.
+    write(&dir, "empty.toml", "");
+    let (_, other, _) = run_in(
+        &dir,
+        &[
+            "check",
+            "project",
+            "--config",
+            "empty.toml",
+            "--output-format",
+            "concise",
+        ],
+        None,
+    );
+    assert!(other.contains("(0 files checked)"), "{other}");
+    // The user-level file's globs apply everywhere, and `--no-config` ignores them too.
+    write(
+        &dir,
+        ".no-user-config/portos-lsp/config.toml",
+        "[ranges]\nfiles = [\"ops/*.pm2.js\"]\n",
+    );
+    write(&dir, "mine/.git/HEAD", "");
+    write(&dir, "mine/ops/prod.pm2.js", extra);
+    let (_, with, _) = run_in(&dir, &["check", "mine", "--output-format", "concise"], None);
+    assert!(with.contains("(1 file checked)"), "{with}");
+    let (_, without, _) = run_in(
+        &dir,
+        &["check", "mine", "--no-config", "--output-format", "concise"],
+        None,
+    );
+    assert!(without.contains("(0 files checked)"), "{without}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn next_grows_a_block_downwards_before_it_moves_it() {
+    let dir = scratch("next-down");
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    write(
+        &dir,
+        "shop/ecosystem.config.cjs",
+        "module.exports = { apps: [{ name: 'shop-api', env: { PORT: 5575 } }, { name: 'shop-ui', env: { PORT: 5576 } }] };\n",
+    );
+    app(&dir, "blog", "blog-api", 5577);
+    let (code, stdout, stderr) = run_in(&dir, &["next", "shop"], None);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "Next free port for shop (block 5575–5576):\n  5574  right before shop's block 5575–5576; nothing else uses it\n"
+    );
+}
+
+#[test]
+fn next_says_what_is_true_and_reads_well() {
+    let dir = scratch("next-words");
+    std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
+    app(&dir, "notes", "notes-api", 5580);
+    app(&dir, "web", "web", 3000);
+    std::fs::create_dir_all(dir.join("fresh")).unwrap();
+    let notes = run_in(&dir, &["next", "notes"], None);
+    let web = run_in(&dir, &["next", "web"], None);
+    let fresh = run_in(&dir, &["next", "fresh"], None);
+    let root = run_in(&dir, &["next"], None);
+    let root_json = run_in(&dir, &["next", ".", "--json"], None);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (_, stdout, _) = notes;
+    assert_eq!(
+        stdout,
+        "Next free port for notes (block 5580):\n  5581  right after notes' block 5580; nothing else uses it\n"
+    );
+    // An app whose ports all lie outside the range is not an app with no ports.
+    let (_, stdout, _) = web;
+    assert!(!stdout.contains("no ports yet"), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "Next free port for web (no ports in PortOS's user range 5570–5599; it uses 3000):\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("5570  web's port (3000) is outside PortOS's user range 5570–5599"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = fresh;
+    assert_eq!(
+        stdout,
+        "Next free port for fresh (no ports yet):\n  5570  fresh has no ports yet; 5570 is the first free port in PortOS's user range 5570–5599\n"
+    );
+    // The workspace root holds apps but is none: the answer says so and is for a new app.
+    let (code, stdout, _) = root;
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with(
+            "This directory holds no ecosystem file of its own, so it is not an app: it holds 2 apps (notes, web)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Next free port for a new app in this workspace:\n  5570  "),
+        "{stdout}"
+    );
+    let (_, stdout, _) = root_json;
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["app"], serde_json::Value::Null, "{stdout}");
+    assert_eq!(answer["ports"][0]["port"], 5570);
+    assert!(
+        answer["note"].as_str().unwrap().contains("is not an app"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_readme_lists_every_option_of_every_command() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("cargo install --path . --locked"));
+    let (_, help, _) = run_in(root, &["--help"], None);
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.contains(&"check") && commands.len() >= 5, "{help}");
+    for command in commands {
+        let (_, help, _) = run_in(root, &[command, "--help"], None);
+        let options: Vec<&str> = help
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .flat_map(|l| l.split([' ', ',']))
+            .filter(|t| t.starts_with("--") && *t != "--help")
+            .collect();
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{command}` |")))
+            .unwrap_or_else(|| panic!("README.md's options table has no row for `{command}`"));
+        for option in options {
+            assert!(
+                row.contains(&format!("`{option}")),
+                "README.md does not list `{command} {option}`: {row}"
+            );
+        }
+    }
+}
