@@ -213,11 +213,18 @@ fn store(
     }
     open.doc.keep_tree(analysed.version, tree);
     let analysed = Arc::new(analysed);
-    open.analysed = Some(analysed.clone());
+    let previous = open.analysed.replace(analysed.clone());
     state.index_file(path, &analysed);
     let mut affected = state.open_in(&analysed.root);
     if !affected.iter().any(|p| p == path) {
         affected.push(path.to_path_buf());
+    }
+    // A large previous analysis (a 1 MB file's takes milliseconds to free) is freed off the state lock, on
+    // the blocking pool; a small one is not worth the hop.
+    if let Some(previous) = previous
+        && previous.analysis.model.text().len() > 64 * 1024
+    {
+        tokio::task::spawn_blocking(move || drop(previous));
     }
     (Some(analysed), affected)
 }
