@@ -12,6 +12,7 @@ pub mod convention;
 pub mod document;
 pub mod hover;
 pub mod index;
+pub mod migrate;
 pub mod navigation;
 pub mod port_map;
 pub mod symbols;

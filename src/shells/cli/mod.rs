@@ -5,6 +5,7 @@ mod diff;
 mod explain;
 mod fix;
 mod input;
+mod migrate;
 mod next;
 mod output;
 pub mod ports;
@@ -45,6 +46,8 @@ enum Command {
     Next(next::NextArgs),
     /// Print a rule's documentation (or list every rule).
     Explain(explain::ExplainArgs),
+    /// Move v1 `ports` maps and literal ports to a top-level PORTS table (prints the diff; --write applies it).
+    Migrate(migrate::MigrateArgs),
     /// Run the language server on stdio (editors start it this way).
     Serve(ServeArgs),
 }
@@ -76,6 +79,7 @@ pub fn main() -> i32 {
         Some(Command::Ports(args)) => ports::run(args),
         Some(Command::Next(args)) => next::run(args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Migrate(args)) => migrate::run(args),
         Some(Command::Serve(_)) => super::lsp::run_stdio(),
         None if cli.stdio => super::lsp::run_stdio(),
         None => {

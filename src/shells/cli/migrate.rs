@@ -1,0 +1,96 @@
+//! `portos-lsp migrate`: the v1 → v2 migration (`ide::migrate`) on the command line — a unified diff per file by
+//! default, the files rewritten with `--write`; notes and the reasons a file is not migrated on stderr.
+
+use super::input;
+use super::settings::ConfigChoice;
+use crate::ide::migrate::{self, Refusal};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `migrate`.
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// Files or directories (every ecosystem file below a directory). Defaults to `.`.
+    paths: Vec<PathBuf>,
+    /// Write the migrated files instead of printing the diff.
+    #[arg(long)]
+    write: bool,
+    #[command(flatten)]
+    config: ConfigChoice,
+}
+
+/// Runs `migrate`: exit 0 when every file migrated or had nothing to migrate, 1 when some file could not be
+/// migrated, 2 on a usage, configuration, read or write error.
+pub fn run(args: MigrateArgs) -> i32 {
+    let paths = super::paths_or_cwd(args.paths.clone());
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        eprintln!("error: migrate works on files, not stdin");
+        return super::EXIT_TROUBLE;
+    }
+    let mut host = args.config.host();
+    let Some((pending, mut unreadable)) = input::collect_or_report(&paths, None, &mut host.configs)
+    else {
+        return super::EXIT_TROUBLE;
+    };
+    let mut stdout = std::io::stdout().lock();
+    let (mut migrated, mut failed, mut trouble) = (0, 0, false);
+    for item in pending {
+        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
+            continue;
+        };
+        let config = match host.configs.for_file(&input.path) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return super::EXIT_TROUBLE;
+            }
+        };
+        let root = host.configs.workspace_root(&input.path);
+        let analysis = host.analyze(&input.path, input.text.clone(), &config, &root);
+        let name = input.path.display().to_string();
+        match migrate::migrate(&analysis, &config, &*host.vfs, &root) {
+            Ok(migration) => {
+                migrated += 1;
+                for note in &migration.notes {
+                    eprintln!("{name}: note: {note}");
+                }
+                if args.write {
+                    if let Err(e) = std::fs::write(&input.path, &migration.text) {
+                        eprintln!("error: {name}: cannot write the migrated file: {e}");
+                        trouble = true;
+                        continue;
+                    }
+                    eprintln!("{name}: migrated");
+                } else {
+                    let diff = super::diff::unified(&name, &input.text, &migration.text);
+                    if write!(stdout, "{diff}").is_err() {
+                        return super::EXIT_TROUBLE;
+                    }
+                }
+            }
+            Err(Refusal::NothingToDo(reason)) => eprintln!("{name}: nothing to migrate: {reason}"),
+            Err(Refusal::Cannot(reason)) => {
+                failed += 1;
+                eprintln!("{name}: cannot migrate: {reason}");
+            }
+        }
+    }
+    let _ = stdout.flush();
+    for warning in host.configs.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    for failure in &unreadable {
+        eprintln!("{failure}");
+    }
+    if migrated > 0 && !args.write {
+        let noun = if migrated == 1 { "file" } else { "files" };
+        eprintln!("{migrated} {noun} to migrate; run again with --write to apply");
+    }
+    if trouble || !unreadable.is_empty() {
+        super::EXIT_TROUBLE
+    } else if failed > 0 {
+        super::EXIT_FINDINGS
+    } else {
+        super::EXIT_OK
+    }
+}
