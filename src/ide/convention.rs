@@ -399,8 +399,10 @@ mod tests {
         let mut table = summary();
         table.has_ports_table = true;
         let file = Path::new("/w/app/ecosystem.config.js");
-        let mut plain = Config::default();
-        plain.convention = Convention::Plain;
+        let plain = Config {
+            convention: Convention::Plain,
+            ..Config::default()
+        };
         let decision = decide(
             &plain,
             Some(Path::new("/w/portos-lsp.toml")),
@@ -408,8 +410,10 @@ mod tests {
             [(file, &table)],
         );
         assert!(!decision.active && !decision.left_off_by_auto());
-        let mut portos = Config::default();
-        portos.convention = Convention::Portos;
+        let portos = Config {
+            convention: Convention::Portos,
+            ..Config::default()
+        };
         let bare = summary();
         let decision = decide(&portos, None, false, [(file, &bare)]);
         assert_eq!(decision.why, Why::Setting(Convention::Portos));

@@ -4,8 +4,10 @@ use super::input;
 use super::output::{self, OutputFormat, Rendered};
 use super::settings::{self, ConfigChoice};
 use crate::config::Config;
-use crate::rules::{self, FileReport};
-use crate::vfs::{DiskVfs, Overlay};
+use crate::ide::Host;
+use crate::ide::convention::{self, ConventionDecision};
+use crate::rules::{self, AppSummary, FileReport};
+use crate::vfs::{DiskVfs, Overlay, Vfs};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -161,6 +163,10 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("warning: {warning}");
     }
     let mut results: Vec<(FileReport, Arc<str>)> = Vec::new();
+    // Where PortOS's convention applies is decided per workspace from the disk alone (spec §9).
+    let disk: Arc<dyn Vfs> = Arc::new(DiskVfs::new());
+    let workspace_count = workspaces.len();
+    let mut left_off_by_auto = 0;
     for (root, entries) in workspaces {
         let config = config_of.remove(&root).unwrap_or_default();
         let external = settings::external_ports(&config, args.config.registry, false);
@@ -186,11 +192,22 @@ pub fn run(args: CheckArgs) -> i32 {
             );
             reports.extend(host.context_reports(&root, &seen));
         }
+        let decision = convention_of(
+            &mut host,
+            &disk,
+            &config,
+            &root,
+            &reports,
+            &stdin_copies,
+            args.config.registry,
+        );
+        left_off_by_auto += usize::from(decision.left_off_by_auto());
         let all: Vec<&FileReport> = reports.iter().collect();
         let cross =
             rules::cross_file_findings(&all, &config, &|app_dir: &Path| external.for_app(app_dir));
         for ((mut report, cross), text) in reports.into_iter().zip(cross).zip(texts).take(named) {
             report.findings = rules::merged(&report.findings, cross);
+            rules::apply_convention(&mut report.findings, decision.active);
             // A file that only has cross-file findings is read again for its source frames.
             let text = match text {
                 Some(text) => text,
@@ -210,8 +227,21 @@ pub fn run(args: CheckArgs) -> i32 {
             path.display()
         );
     }
-    let rendered: Rendered =
-        output::render(args.output_format, &results, color, unreadable.len());
+    // Said once, never as a finding: on the summary line, or on stderr for the machine formats.
+    let note = (left_off_by_auto > 0).then(|| convention::note(left_off_by_auto, workspace_count));
+    if let Some(note) = &note
+        && !output::has_summary_line(args.output_format)
+    {
+        eprintln!("note: {note}");
+    }
+    let rendered: Rendered = output::render(
+        args.output_format,
+        &results,
+        color,
+        unreadable.len(),
+        note.as_deref()
+            .filter(|_| output::has_summary_line(args.output_format)),
+    );
     let mut stdout = std::io::stdout().lock();
     if stdout
         .write_all(rendered.text.as_bytes())
@@ -238,4 +268,39 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         super::EXIT_OK
     }
+}
+
+/// A workspace's decision on PortOS's convention from the disk alone: the project files governing its files,
+/// the registry, and the summaries of its files as they are on disk (every report but a piped file's, whose
+/// disk copy counts instead, when there is one), so `check` and the editor always agree.
+fn convention_of(
+    host: &mut Host,
+    disk: &Arc<dyn Vfs>,
+    config: &Config,
+    root: &Path,
+    reports: &[FileReport],
+    piped: &[PathBuf],
+    registry_flag: bool,
+) -> ConventionDecision {
+    let project_file = reports
+        .iter()
+        .find_map(|r| convention::project_file_on_disk(disk, &mut host.configs, &r.path));
+    let disk_copies: Vec<(PathBuf, AppSummary)> = piped
+        .iter()
+        .filter(|path| path.starts_with(root) && disk.is_file(path))
+        .filter_map(|path| {
+            convention::summary_on_disk(disk, &mut host.configs, path, root)
+                .map(|summary| (path.clone(), summary))
+        })
+        .collect();
+    let on_disk = reports
+        .iter()
+        .filter(|r| !piped.contains(&host.vfs.normalize(&r.path)))
+        .map(|r| (r.path.as_path(), &r.summary))
+        .chain(
+            disk_copies
+                .iter()
+                .map(|(path, summary)| (path.as_path(), summary)),
+        );
+    convention::decide(config, project_file.as_deref(), registry_flag, on_disk)
 }

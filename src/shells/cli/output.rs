@@ -98,17 +98,19 @@ fn span_in(text: &str, index: &LineIndex, range: TextRange) -> Span {
 }
 
 /// Renders every file's findings in `format`; `unreadable` paths could not be checked (the summary says so,
-/// and never "All checks passed" then).
+/// and never "All checks passed" then). `note` ends the summary line of the human formats (the machine
+/// formats have none: the caller prints it on stderr).
 pub fn render(
     format: OutputFormat,
     results: &[(FileReport, Arc<str>)],
     color: bool,
     unreadable: usize,
+    note: Option<&str>,
 ) -> Rendered {
     let sources = Sources::new(results);
     let text = match format {
-        OutputFormat::Full => full(results, &sources, color, unreadable),
-        OutputFormat::Concise => concise(results, &sources, color, unreadable),
+        OutputFormat::Full => with_note(full(results, &sources, color, unreadable), note),
+        OutputFormat::Concise => with_note(concise(results, &sources, color, unreadable), note),
         OutputFormat::Json => {
             let items: Vec<Value> = each(results)
                 .map(|(path, f)| json_finding(path, f, &sources))
@@ -127,6 +129,20 @@ pub fn render(
         OutputFormat::Github => github(results, &sources),
     };
     Rendered { text }
+}
+
+/// `text` (ending with the summary line) with `note` at the end of that line.
+fn with_note(mut text: String, note: Option<&str>) -> String {
+    if let Some(note) = note {
+        let line_end = text.strip_suffix('\n').map_or(text.len(), str::len);
+        text.insert_str(line_end, &format!(" {note}"));
+    }
+    text
+}
+
+/// Whether `format` has a summary line ([`render`]'s `note` goes there; otherwise on stderr).
+pub fn has_summary_line(format: OutputFormat) -> bool {
+    matches!(format, OutputFormat::Full | OutputFormat::Concise)
 }
 
 fn each(results: &[(FileReport, Arc<str>)]) -> impl Iterator<Item = (&Path, &Finding)> {
