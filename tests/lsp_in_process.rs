@@ -912,3 +912,27 @@ async fn workspace_ports_with_params_absent_null_or_empty() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v1_to_v2_migration_is_a_refactor_action() {
+    let v1 = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model/v1-ports-map.cjs"),
+    )
+    .unwrap();
+    let fixture = format!("$0{v1}");
+    let (actions, applied) = actions_at(&fixture, Some("refactor")).await;
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "refactor.rewrite");
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Move ports to a top-level PORTS table"),
+        "{actions:#?}"
+    );
+    assert!(applied.contains("const PORTS = {"), "{applied}");
+    assert!(!applied.contains("ports: {"), "{applied}");
+    // Not offered on a file that already has a PORTS table.
+    let (actions, _) = actions_at(&format!("$0{V2}"), Some("refactor")).await;
+    assert!(actions.is_empty(), "{actions:#?}");
+}

@@ -1139,6 +1139,7 @@ impl LanguageServer for Server {
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
                             CodeActionKind::QUICKFIX,
+                            CodeActionKind::REFACTOR_REWRITE,
                             CodeActionKind::new(FIX_ALL_KIND),
                         ]),
                         resolve_provider: Some(false),
@@ -1824,6 +1825,22 @@ impl LanguageServer for Server {
                         ..CodeAction::default()
                     }));
                 }
+            }
+            if wants("refactor.rewrite")
+                && let Ok(migration) = ide::migrate::migrate(
+                    &analysed.analysis,
+                    &analysed.config,
+                    &*vfs,
+                    &analysed.root,
+                )
+                && let Some(edit) = to_proto::workspace_edit(&migration.edits, &path, &here, &*vfs)
+            {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: migration.title(),
+                    kind: Some(CodeActionKind::REFACTOR_REWRITE),
+                    edit: Some(edit),
+                    ..CodeAction::default()
+                }));
             }
             if wants(FIX_ALL_KIND) && params.context.only.is_some() {
                 let others: Vec<Arc<crate::rules::FileReport>> = state
