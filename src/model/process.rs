@@ -47,6 +47,9 @@ pub enum PortValue {
     Alternatives {
         /// The candidates, in source order.
         ports: Vec<Port>,
+        /// Whether the key may also be absent (it is set only under a condition): then no number is definite.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        maybe_absent: bool,
     },
     /// Known, but not a number (`'auto'`, `true`, an object).
     NotANumber {
@@ -65,13 +68,19 @@ impl PortValue {
     pub fn ports(&self) -> &[Port] {
         match self {
             PortValue::Definite { port } => std::slice::from_ref(port),
-            PortValue::Alternatives { ports } => ports,
+            PortValue::Alternatives { ports, .. } => ports,
             _ => &[],
         }
     }
 
     /// The single value when every alternative agrees, as the PortOS-compatible listing requires.
     pub fn definite(&self) -> Option<Port> {
+        if let PortValue::Alternatives {
+            maybe_absent: true, ..
+        } = self
+        {
+            return None;
+        }
         let ports = self.ports();
         let first = *ports.first()?;
         ports
@@ -443,14 +452,31 @@ pub fn port_value(value: &Traced) -> PortValue {
         },
         Value::Alternatives(items) => {
             let mut ports = Vec::new();
+            let mut maybe_absent = false;
             for item in items {
                 match port_value(item) {
                     PortValue::Definite { port } => ports.push(port),
-                    PortValue::Alternatives { ports: more } => ports.extend(more),
+                    PortValue::Alternatives {
+                        ports: more,
+                        maybe_absent: absent,
+                    } => {
+                        ports.extend(more);
+                        maybe_absent |= absent;
+                    }
+                    // A key set only under a condition (`if (…) env.PORT = 5590`): absent otherwise.
+                    _ if matches!(item.value, Value::Undefined) => maybe_absent = true,
                     other => return other,
                 }
             }
-            PortValue::Alternatives { ports }
+            if ports.is_empty() {
+                return PortValue::NotANumber {
+                    shown: "undefined".into(),
+                };
+            }
+            PortValue::Alternatives {
+                ports,
+                maybe_absent,
+            }
         }
         Value::Unknown(why) => PortValue::Unknown { why: why.clone() },
         Value::Bool(b) => PortValue::NotANumber {

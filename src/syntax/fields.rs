@@ -25,8 +25,12 @@ pub struct Fields {
     pub function: u16,
     /// `index`.
     pub index: u16,
+    /// `initializer`.
+    pub initializer: u16,
     /// `key`.
     pub key: u16,
+    /// `kind` (`const`, `let` or `var` of a `for … of` / `for … in` loop).
+    pub kind: u16,
     /// `left`.
     pub left: u16,
     /// `name`.
@@ -66,7 +70,9 @@ pub static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         declaration: id("declaration"),
         function: id("function"),
         index: id("index"),
+        initializer: id("initializer"),
         key: id("key"),
+        kind: id("kind"),
         left: id("left"),
         name: id("name"),
         object: id("object"),
@@ -96,6 +102,8 @@ mod tests {
             fields.body,
             fields.parameter,
             fields.parameters,
+            fields.initializer,
+            fields.kind,
         ] {
             assert_ne!(id, 0);
         }

@@ -700,7 +700,7 @@ fn spread_into(object: &mut Object, value: Traced, spread_loc: Loc) {
     }
 }
 
-fn alternatives(items: Vec<Traced>, loc: Loc) -> Traced {
+pub(super) fn alternatives(items: Vec<Traced>, loc: Loc) -> Traced {
     let mut flat: Vec<Traced> = Vec::new();
     for item in items {
         match item.value {

@@ -5,6 +5,7 @@
 mod expr;
 mod function;
 mod module;
+mod mutation;
 mod number;
 mod scope;
 

@@ -1,8 +1,9 @@
-//! Top-level bindings: declarations and destructuring, imports, lazy evaluation of each binding once, and the
-//! top-level mutations applied to a binding's value.
+//! Top-level bindings: declarations and destructuring, imports, lazy evaluation of each binding once (with
+//! the mutations `mutation.rs` found applied to its value).
 
+use super::mutation::Mutation;
 use super::{Session, TopBinding};
-use crate::model::value::{FileId, Loc, Prop, Traced, Unknown, Value};
+use crate::model::value::{FileId, Loc, Traced, Unknown, Value};
 use crate::syntax::TextRange;
 use crate::syntax::fields::FIELDS;
 use std::collections::HashMap;
@@ -30,15 +31,6 @@ pub(super) enum SlotState {
     Done(Traced),
 }
 
-/// A top-level statement that changes a binding after its declaration.
-#[derive(Clone, Copy)]
-enum Mutation<'t> {
-    /// `list.push(a, b)`: the call's arguments node.
-    Push(Node<'t>),
-    /// `config.apps = value` / `PORTS.EXTRA = 5580`: the assignment's left side and value.
-    Set(Node<'t>, Node<'t>),
-}
-
 pub(super) struct Scope<'t> {
     pub(super) file: FileId,
     text: &'t str,
@@ -47,7 +39,7 @@ pub(super) struct Scope<'t> {
     /// Top-level mutations of each binding, in source order. They apply to the binding's value whatever
     /// their position: the binding holds a reference, so every reader sees them (as `module.exports = { apps }`
     /// followed by `apps.push(…)` does in JavaScript).
-    mutations: HashMap<&'t str, Vec<Mutation<'t>>>,
+    pub(super) mutations: HashMap<&'t str, Vec<Mutation<'t>>>,
     order: Vec<&'t str>,
     declarator_values: HashMap<usize, Traced>,
     pub(super) depth: u32,
@@ -106,114 +98,11 @@ impl<'t> Scope<'t> {
                     self.declare_opaque(statement)
                 }
                 "import_statement" => self.declare_imports(statement),
-                "expression_statement" => self.note_mutation(statement),
                 _ => {}
             }
         }
-    }
-
-    /// Records `name.push(…)` and `name.a.b = …` statements for the binding `name`.
-    fn note_mutation(&mut self, statement: Node<'t>) {
-        let Some(expr) = statement.named_child(0) else {
-            return;
-        };
-        let (root, mutation) = match expr.kind() {
-            "call_expression" => {
-                let (Some(function), Some(arguments)) = (
-                    expr.child_by_field_id(FIELDS.function),
-                    expr.child_by_field_id(FIELDS.arguments),
-                ) else {
-                    return;
-                };
-                let chain = self.member_chain(function);
-                let [_, method] = chain.as_slice() else {
-                    return;
-                };
-                if method != "push" {
-                    return;
-                }
-                let Some(root) = function.child_by_field_id(FIELDS.object) else {
-                    return;
-                };
-                (root, Mutation::Push(arguments))
-            }
-            "assignment_expression" => {
-                let (Some(left), Some(right)) = (
-                    expr.child_by_field_id(FIELDS.left),
-                    expr.child_by_field_id(FIELDS.right),
-                ) else {
-                    return;
-                };
-                let mut root = left;
-                while matches!(root.kind(), "member_expression" | "subscript_expression") {
-                    let Some(object) = root.child_by_field_id(FIELDS.object) else {
-                        return;
-                    };
-                    root = object;
-                }
-                if root.id() == left.id() {
-                    return;
-                }
-                (root, Mutation::Set(left, right))
-            }
-            _ => return,
-        };
-        if root.kind() != "identifier" {
-            return;
-        }
-        let name = self.src(root);
-        if matches!(name, "module" | "exports") {
-            return;
-        }
-        self.mutations.entry(name).or_default().push(mutation);
-    }
-
-    /// Applies the recorded mutations of `name` to its value.
-    fn apply_mutations(&mut self, session: &mut Session, name: &str, value: &mut Traced) {
-        let Some(mutations) = self.mutations.get(name).cloned() else {
-            return;
-        };
-        for mutation in mutations {
-            match mutation {
-                Mutation::Push(arguments) => {
-                    let Value::Array(items) = &mut value.value else {
-                        continue;
-                    };
-                    let mut cursor = arguments.walk();
-                    let args: Vec<Node<'t>> = arguments
-                        .named_children(&mut cursor)
-                        .filter(|n| n.kind() != "comment")
-                        .collect();
-                    for arg in args {
-                        if arg.kind() == "spread_element" {
-                            let Some(inner) = arg.named_child(0) else {
-                                continue;
-                            };
-                            match self.eval(session, inner) {
-                                Traced {
-                                    value: Value::Array(more),
-                                    ..
-                                } => items.extend(more),
-                                other => items.push(other.used_at(self.loc(arg))),
-                            }
-                        } else {
-                            let item = self.eval(session, arg);
-                            items.push(item);
-                        }
-                    }
-                }
-                Mutation::Set(left, right) => {
-                    let mut keys = self.member_chain(left);
-                    if keys.len() < 2 {
-                        continue;
-                    }
-                    keys.remove(0);
-                    let new_value = self.eval(session, right);
-                    let key_loc = self.loc(left);
-                    set_path(value, &keys, new_value, key_loc);
-                }
-            }
-        }
+        // Every binding is known now (declarations are hoisted): find what changes them.
+        self.collect_mutations();
     }
 
     fn declare(&mut self, declaration: Node<'t>, exported: bool) {
@@ -559,31 +448,6 @@ impl<'t> Scope<'t> {
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
-    }
-}
-
-/// Sets `keys` inside `target`'s objects (`config.apps = …` sets `apps`); a path through something that is not a
-/// known object is left alone.
-fn set_path(target: &mut Traced, keys: &[String], value: Traced, key_loc: Loc) {
-    let Some((last, init)) = keys.split_last() else {
-        return;
-    };
-    let mut current = target;
-    for key in init {
-        let Value::Object(object) = &mut current.value else {
-            return;
-        };
-        let Some(prop) = object.props.iter_mut().find(|p| &p.key == key) else {
-            return;
-        };
-        current = &mut prop.value;
-    }
-    if let Value::Object(object) = &mut current.value {
-        object.set(Prop {
-            key: last.clone(),
-            key_loc: Some(key_loc),
-            value,
-        });
     }
 }
 

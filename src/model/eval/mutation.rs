@@ -1,0 +1,793 @@
+//! Mutations: top-level statements that change a binding after its declaration (spec §9).
+//!
+//! Straight-line statements are followed: `list.push(…)`, `config.apps = …`, `name = …`, and the same under an
+//! `if` (an unknown condition makes the value an alternative of the old and the new one, as a ternary does). A
+//! binding changed in a way that is not followed — inside a callback or a loop, by a method the evaluator does
+//! not model — is unknown from that point, with the statement as the reason: `apps.push` inside `forEach`
+//! makes the apps list dynamic, never empty.
+
+use super::Session;
+use super::expr::{alternatives, truncate};
+use super::scope::Scope;
+use crate::model::value::{Loc, Object, Prop, Traced, Unknown, Value, truthy};
+use crate::syntax::fields::FIELDS;
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// How deep the search for mutations goes into one statement, so hostile nesting cannot overflow the stack
+/// (the evaluator gives up on such expressions anyway).
+const MAX_SCAN_DEPTH: u32 = 400;
+
+/// Methods that change the array, map or set they are called on.
+const MUTATING_METHODS: &[&str] = &[
+    "push",
+    "unshift",
+    "splice",
+    "pop",
+    "shift",
+    "reverse",
+    "sort",
+    "fill",
+    "copyWithin",
+    "set",
+    "delete",
+    "add",
+    "clear",
+];
+
+/// `Object.<function>(target, …)` that change their first argument.
+const MUTATING_OBJECT_FUNCTIONS: &[&str] = &[
+    "assign",
+    "defineProperty",
+    "defineProperties",
+    "setPrototypeOf",
+];
+
+/// A top-level statement that changes a binding after its declaration.
+#[derive(Clone)]
+pub(super) enum Mutation<'t> {
+    /// `list.push(a, b)`, `config.apps.push(a)`: the callee and the call's arguments node.
+    Push(Node<'t>, Node<'t>),
+    /// `config.apps = value` / `PORTS.EXTRA = 5580`: the assignment's left side and value.
+    Set(Node<'t>, Node<'t>),
+    /// `name = value`: the new value.
+    Replace(Node<'t>),
+    /// A change that is not followed: the statement that makes it.
+    Opaque(Node<'t>),
+    /// Mutations under `if (condition)`, and under its `else`.
+    Conditional {
+        /// The `if` statement.
+        statement: Node<'t>,
+        /// Its condition.
+        condition: Node<'t>,
+        /// What the consequence does to the binding.
+        then: Vec<Mutation<'t>>,
+        /// What the `else` branch does to it.
+        otherwise: Vec<Mutation<'t>>,
+    },
+}
+
+/// The state of the search for mutations inside one top-level statement.
+struct Scan<'a, 't> {
+    /// Names declared by the functions and blocks being searched, innermost last: each maps to the top-level
+    /// binding it is an element of (a callback's parameter over `apps.forEach`, `for (const app of apps)`), or
+    /// to `None` for a plain local that hides any top-level binding of that name.
+    frames: Vec<HashMap<&'t str, Option<&'t str>>>,
+    /// The mutation expressions recorded as followed, which the search does not report again.
+    followed: &'a [usize],
+    /// The top-level bindings changed in a way that is not followed.
+    found: Vec<&'t str>,
+}
+
+impl<'t> Scope<'t> {
+    /// Finds every top-level statement's mutations of top-level bindings.
+    pub(super) fn collect_mutations(&mut self) {
+        let mut cursor = self.root.walk();
+        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        for statement in statements {
+            let mut followed: Vec<usize> = Vec::new();
+            match statement.kind() {
+                "expression_statement" => {
+                    if let Some((name, mutation, expr)) = self.simple_mutation(statement) {
+                        followed.push(expr.id());
+                        self.record(name, mutation);
+                    }
+                }
+                "if_statement" => match self.conditional(statement, &mut followed) {
+                    Some(per_name) => {
+                        for (name, mutation) in per_name {
+                            self.record(name, mutation);
+                        }
+                    }
+                    None => followed.clear(),
+                },
+                _ => {}
+            }
+            let mut scan = Scan {
+                frames: Vec::new(),
+                followed: &followed,
+                found: Vec::new(),
+            };
+            self.scan(statement, &mut scan, 0);
+            let mut found = scan.found;
+            let mut seen = std::collections::HashSet::new();
+            found.retain(|name| seen.insert(*name));
+            for name in found {
+                self.record(name, Mutation::Opaque(statement));
+            }
+        }
+    }
+
+    fn record(&mut self, name: &'t str, mutation: Mutation<'t>) {
+        self.mutations.entry(name).or_default().push(mutation);
+    }
+
+    /// `name.push(…)`, `name.a.b.push(…)`, `name.a.b = …` or `name = …` as a statement, for a top-level binding
+    /// `name`: the name, the mutation and the mutating expression.
+    fn simple_mutation(&self, statement: Node<'t>) -> Option<(&'t str, Mutation<'t>, Node<'t>)> {
+        let expr = statement.named_child(0)?;
+        let (root, mutation) = match expr.kind() {
+            "call_expression" => {
+                let function = expr.child_by_field_id(FIELDS.function)?;
+                let arguments = expr.child_by_field_id(FIELDS.arguments)?;
+                let chain = self.member_chain(function);
+                if chain.len() < 2 || chain.last().map(String::as_str) != Some("push") {
+                    return None;
+                }
+                (
+                    root_identifier(function)?,
+                    Mutation::Push(function, arguments),
+                )
+            }
+            "assignment_expression" => {
+                let left = expr.child_by_field_id(FIELDS.left)?;
+                let right = expr.child_by_field_id(FIELDS.right)?;
+                if left.kind() == "identifier" {
+                    (left, Mutation::Replace(right))
+                } else {
+                    if self.member_chain(left).len() < 2 {
+                        return None;
+                    }
+                    (root_identifier(left)?, Mutation::Set(left, right))
+                }
+            }
+            _ => return None,
+        };
+        let name = self.src(root);
+        (self.slots.contains_key(name) && !matches!(name, "module" | "exports"))
+            .then_some((name, mutation, expr))
+    }
+
+    /// An `if` whose branches are followed mutations (or other statements that change no binding), per name.
+    /// `None` when a branch declares names of its own: its assignments may read them.
+    fn conditional(
+        &self,
+        statement: Node<'t>,
+        followed: &mut Vec<usize>,
+    ) -> Option<Vec<(&'t str, Mutation<'t>)>> {
+        let condition = statement.child_by_field_id(FIELDS.condition)?;
+        let consequence = statement.child_by_field_id(FIELDS.consequence)?;
+        let then = self.branch(consequence, followed)?;
+        let otherwise = match statement.child_by_field_id(FIELDS.alternative) {
+            Some(clause) => {
+                let mut cursor = clause.walk();
+                let inner = clause
+                    .named_children(&mut cursor)
+                    .find(|n| n.kind() != "comment")?;
+                self.branch(inner, followed)?
+            }
+            None => Vec::new(),
+        };
+        let mut names: Vec<&'t str> = Vec::new();
+        for (name, _) in then.iter().chain(&otherwise) {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+        let of = |list: &[(&'t str, Mutation<'t>)], name: &str| -> Vec<Mutation<'t>> {
+            list.iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, m)| m.clone())
+                .collect()
+        };
+        Some(
+            names
+                .into_iter()
+                .map(|name| {
+                    let mutation = Mutation::Conditional {
+                        statement,
+                        condition,
+                        then: of(&then, name),
+                        otherwise: of(&otherwise, name),
+                    };
+                    (name, mutation)
+                })
+                .collect(),
+        )
+    }
+
+    /// The followed mutations of one branch of an `if`, in order.
+    fn branch(
+        &self,
+        node: Node<'t>,
+        followed: &mut Vec<usize>,
+    ) -> Option<Vec<(&'t str, Mutation<'t>)>> {
+        match node.kind() {
+            "expression_statement" => Some(match self.simple_mutation(node) {
+                Some((name, mutation, expr)) => {
+                    followed.push(expr.id());
+                    vec![(name, mutation)]
+                }
+                None => Vec::new(),
+            }),
+            "statement_block" => {
+                let mut out = Vec::new();
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                for child in children {
+                    if matches!(
+                        child.kind(),
+                        "lexical_declaration"
+                            | "variable_declaration"
+                            | "function_declaration"
+                            | "class_declaration"
+                    ) {
+                        return None;
+                    }
+                    out.extend(self.branch(child, followed)?);
+                }
+                Some(out)
+            }
+            "if_statement" => self.conditional(node, followed),
+            // Anything else (a loop, `try`, …) is searched like any statement: what it changes is not followed.
+            _ => Some(Vec::new()),
+        }
+    }
+
+    /// Searches `node` for mutations of top-level bindings that are not followed.
+    fn scan(&self, node: Node<'t>, scan: &mut Scan<'_, 't>, depth: u32) {
+        if depth > MAX_SCAN_DEPTH {
+            return;
+        }
+        let entered = self.enter(node, scan);
+        if !scan.followed.contains(&node.id()) {
+            self.mutated_here(node, scan);
+        }
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            self.scan(child, scan, depth + 1);
+        }
+        if entered {
+            scan.frames.pop();
+        }
+    }
+
+    /// Opens the scope of a function (its parameters), a block (its declarations), a `for` loop or a `catch`.
+    fn enter(&self, node: Node<'t>, scan: &mut Scan<'_, 't>) -> bool {
+        let mut frame: HashMap<&'t str, Option<&'t str>> = HashMap::new();
+        let mut names = Vec::new();
+        match node.kind() {
+            "arrow_function"
+            | "function_expression"
+            | "function"
+            | "function_declaration"
+            | "generator_function"
+            | "generator_function_declaration"
+            | "method_definition" => {
+                // A callback of `list.forEach(…)`, `list.map(…)`, …: its parameters are the list's elements.
+                let alias = node
+                    .parent()
+                    .filter(|p| p.kind() == "arguments")
+                    .and_then(|p| p.parent())
+                    .and_then(|call| call.child_by_field_id(FIELDS.function))
+                    .filter(|f| f.kind() == "member_expression")
+                    .and_then(|f| f.child_by_field_id(FIELDS.object))
+                    .and_then(|object| self.element_of(object, scan));
+                if let Some(single) = node.child_by_field_id(FIELDS.parameter) {
+                    pattern_names(single, &mut names);
+                } else if let Some(list) = node.child_by_field_id(FIELDS.parameters) {
+                    pattern_names(list, &mut names);
+                }
+                for name in names {
+                    frame.insert(self.src(name), alias);
+                }
+            }
+            "statement_block" => {
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "lexical_declaration" | "variable_declaration" => {
+                            let mut inner = child.walk();
+                            for declarator in child.named_children(&mut inner) {
+                                let Some(target) = declarator.child_by_field_id(FIELDS.name) else {
+                                    continue;
+                                };
+                                // `const app = apps[0]` refers to an element of `apps`.
+                                let alias = declarator
+                                    .child_by_field_id(FIELDS.value)
+                                    .and_then(|value| self.element_of(value, scan));
+                                let mut declared = Vec::new();
+                                pattern_names(target, &mut declared);
+                                for name in declared {
+                                    frame.insert(self.src(name), alias);
+                                }
+                            }
+                        }
+                        "function_declaration"
+                        | "class_declaration"
+                        | "generator_function_declaration" => {
+                            if let Some(name) = child.child_by_field_id(FIELDS.name) {
+                                frame.insert(self.src(name), None);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "for_in_statement" => {
+                // `for (const app of apps)`: `app` is an element of `apps`. Without a declaration the loop
+                // assigns to an existing name, which the search reports like any assignment.
+                let declares = node.child_by_field_id(FIELDS.kind).is_some();
+                let (Some(left), true) = (node.child_by_field_id(FIELDS.left), declares) else {
+                    return false;
+                };
+                let alias = node
+                    .child_by_field_id(FIELDS.right)
+                    .and_then(|right| self.element_of(right, scan));
+                pattern_names(left, &mut names);
+                for name in names {
+                    frame.insert(self.src(name), alias);
+                }
+            }
+            "for_statement" => {
+                let Some(init) = node.child_by_field_id(FIELDS.initializer) else {
+                    return false;
+                };
+                if !matches!(init.kind(), "lexical_declaration" | "variable_declaration") {
+                    return false;
+                }
+                let mut cursor = init.walk();
+                for declarator in init.named_children(&mut cursor) {
+                    if let Some(target) = declarator.child_by_field_id(FIELDS.name) {
+                        pattern_names(target, &mut names);
+                    }
+                }
+                for name in names {
+                    frame.insert(self.src(name), None);
+                }
+            }
+            "catch_clause" => {
+                let Some(parameter) = node.child_by_field_id(FIELDS.parameter) else {
+                    return false;
+                };
+                pattern_names(parameter, &mut names);
+                for name in names {
+                    frame.insert(self.src(name), None);
+                }
+            }
+            _ => return false,
+        }
+        scan.frames.push(frame);
+        true
+    }
+
+    /// Reports the top-level bindings `node` itself changes.
+    fn mutated_here(&self, node: Node<'t>, scan: &mut Scan<'_, 't>) {
+        match node.kind() {
+            "call_expression" => {
+                let Some(function) = node.child_by_field_id(FIELDS.function) else {
+                    return;
+                };
+                if function.kind() != "member_expression" {
+                    return;
+                }
+                let (Some(object), Some(property)) = (
+                    function.child_by_field_id(FIELDS.object),
+                    function.child_by_field_id(FIELDS.property),
+                ) else {
+                    return;
+                };
+                let method = self.src(property);
+                if MUTATING_METHODS.contains(&method) {
+                    self.report(object, true, scan);
+                } else if object.kind() == "identifier"
+                    && self.src(object) == "Object"
+                    && self.resolve("Object", scan).is_none()
+                    && MUTATING_OBJECT_FUNCTIONS.contains(&method)
+                    && let Some(target) = node
+                        .child_by_field_id(FIELDS.arguments)
+                        .and_then(|a| a.named_child(0))
+                {
+                    self.report(target, true, scan);
+                }
+            }
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let Some(left) = node.child_by_field_id(FIELDS.left) else {
+                    return;
+                };
+                match left.kind() {
+                    "object_pattern" | "array_pattern" => {
+                        let mut names = Vec::new();
+                        pattern_names(left, &mut names);
+                        for name in names {
+                            self.report(name, false, scan);
+                        }
+                    }
+                    _ => self.report(left, false, scan),
+                }
+            }
+            "update_expression" => {
+                if let Some(argument) = node.child_by_field_id(FIELDS.argument) {
+                    self.report(argument, false, scan);
+                }
+            }
+            "unary_expression" => {
+                if node
+                    .child_by_field_id(FIELDS.operator)
+                    .is_some_and(|op| self.src(op) == "delete")
+                    && let Some(argument) = node.child_by_field_id(FIELDS.argument)
+                {
+                    self.report(argument, false, scan);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Reports the top-level binding that a change of `target` changes: its own binding when `target` is the
+    /// binding (`name = …`), the binding a local refers into when the change goes through a member
+    /// (`app.env.PORT = …` over `apps.forEach(app => …)`), nothing for a plain local. `inside` says the change is
+    /// to the target's contents (`target.push(…)`), not to the name.
+    fn report(&self, target: Node<'t>, inside: bool, scan: &mut Scan<'_, 't>) {
+        let Some(root) = root_identifier(target) else {
+            return;
+        };
+        let through_member = inside || root.id() != target.id();
+        let name = self.src(root);
+        let changed = match scan
+            .frames
+            .iter()
+            .rev()
+            .find_map(|frame| frame.get(name).copied())
+        {
+            Some(alias) => alias.filter(|_| through_member),
+            None => (self.slots.contains_key(name) && !matches!(name, "module" | "exports"))
+                .then_some(name),
+        };
+        if let Some(name) = changed {
+            scan.found.push(name);
+        }
+    }
+
+    /// The top-level binding whose elements `expr` yields (`apps`, `apps.filter(…)`, `Object.values(PORTS)`,
+    /// `apps[0]`), when it is one.
+    fn element_of(&self, expr: Node<'t>, scan: &Scan<'_, 't>) -> Option<&'t str> {
+        let mut current = expr;
+        loop {
+            match current.kind() {
+                "member_expression" | "subscript_expression" => {
+                    current = current.child_by_field_id(FIELDS.object)?;
+                }
+                "parenthesized_expression" => current = current.named_child(0)?,
+                "call_expression" => {
+                    let function = current.child_by_field_id(FIELDS.function)?;
+                    if function.kind() != "member_expression" {
+                        return None;
+                    }
+                    let object = function.child_by_field_id(FIELDS.object)?;
+                    if object.kind() == "identifier" && self.src(object) == "Object" {
+                        current = current
+                            .child_by_field_id(FIELDS.arguments)?
+                            .named_child(0)?;
+                    } else {
+                        current = object;
+                    }
+                }
+                "identifier" => return self.resolve(self.src(current), scan),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The top-level binding a name refers to where the search is: a local's alias, or the binding itself.
+    fn resolve(&self, name: &'t str, scan: &Scan<'_, 't>) -> Option<&'t str> {
+        match scan
+            .frames
+            .iter()
+            .rev()
+            .find_map(|frame| frame.get(name).copied())
+        {
+            Some(alias) => alias,
+            None => self.slots.contains_key(name).then_some(name),
+        }
+    }
+
+    /// Applies the recorded mutations of `name` to its value.
+    pub(super) fn apply_mutations(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        value: &mut Traced,
+    ) {
+        let Some(mutations) = self.mutations.get(name).cloned() else {
+            return;
+        };
+        self.apply_all(session, name, &mutations, value);
+    }
+
+    fn apply_all(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        mutations: &[Mutation<'t>],
+        value: &mut Traced,
+    ) {
+        for mutation in mutations {
+            self.apply(session, name, mutation, value);
+        }
+    }
+
+    fn apply(
+        &mut self,
+        session: &mut Session,
+        name: &str,
+        mutation: &Mutation<'t>,
+        value: &mut Traced,
+    ) {
+        match mutation {
+            Mutation::Push(function, arguments) => {
+                let mut keys = self.member_chain(*function);
+                keys.remove(0);
+                keys.pop();
+                let new_items = self.push_arguments(session, *arguments);
+                if let Some(Traced {
+                    value: Value::Array(items),
+                    ..
+                }) = path_mut(value, &keys)
+                {
+                    items.extend(new_items);
+                }
+            }
+            Mutation::Set(left, right) => {
+                let mut keys = self.member_chain(*left);
+                keys.remove(0);
+                let new_value = self.eval(session, *right);
+                let key_loc = self.loc(*left);
+                set_path(value, &keys, new_value, key_loc);
+            }
+            Mutation::Replace(right) => {
+                *value = self.eval(session, *right);
+            }
+            Mutation::Opaque(statement) => {
+                let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
+                value.value = Value::Unknown(Unknown::Unsupported(why));
+            }
+            Mutation::Conditional {
+                statement,
+                condition,
+                then,
+                otherwise,
+            } => {
+                let condition = self.eval(session, *condition);
+                match truthy(&condition.value) {
+                    Some(true) => self.apply_all(session, name, then, value),
+                    Some(false) => self.apply_all(session, name, otherwise, value),
+                    None => {
+                        let mut yes = value.clone();
+                        self.apply_all(session, name, then, &mut yes);
+                        let mut no = value.clone();
+                        self.apply_all(session, name, otherwise, &mut no);
+                        *value = merge(no, yes, self.loc(*statement));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The values `list.push(…)` appends, spreads expanded.
+    fn push_arguments(&mut self, session: &mut Session, arguments: Node<'t>) -> Vec<Traced> {
+        let mut cursor = arguments.walk();
+        let args: Vec<Node<'t>> = arguments
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        let mut items = Vec::new();
+        for arg in args {
+            if arg.kind() == "spread_element" {
+                let Some(inner) = arg.named_child(0) else {
+                    continue;
+                };
+                match self.eval(session, inner) {
+                    Traced {
+                        value: Value::Array(more),
+                        ..
+                    } => items.extend(more),
+                    other => items.push(other.used_at(self.loc(arg))),
+                }
+            } else {
+                items.push(self.eval(session, arg));
+            }
+        }
+        items
+    }
+
+    /// A short form of a statement for a message: `dirs.forEach(…)`, `for (const d of dirs) …`.
+    fn snippet(&self, statement: Node<'t>) -> String {
+        let node = match statement.kind() {
+            "expression_statement" => statement.named_child(0).unwrap_or(statement),
+            _ => statement,
+        };
+        if node.kind() == "call_expression"
+            && let Some(function) = node.child_by_field_id(FIELDS.function)
+        {
+            return format!("{}(…)", truncate(self.src(function), 40));
+        }
+        let text = self.src(node);
+        let head = match node.child_by_field_id(FIELDS.body) {
+            Some(body) if body.start_byte() > node.start_byte() => {
+                let end = body.start_byte() - node.start_byte();
+                format!("{} …", text.get(..end).unwrap_or(text).trim_end())
+            }
+            _ => text.lines().next().unwrap_or("").to_string(),
+        };
+        let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
+        truncate(&head, 40)
+    }
+}
+
+/// The identifier a member chain starts from (`apps` in `apps[0].env.PORT`).
+fn root_identifier(node: Node) -> Option<Node> {
+    let mut current = node;
+    loop {
+        match current.kind() {
+            "identifier" => return Some(current),
+            "member_expression" | "subscript_expression" => {
+                current = current.child_by_field_id(FIELDS.object)?;
+            }
+            "parenthesized_expression" => current = current.named_child(0)?,
+            _ => return None,
+        }
+    }
+}
+
+/// The identifiers a parameter or declaration pattern binds.
+fn pattern_names<'t>(pattern: Node<'t>, out: &mut Vec<Node<'t>>) {
+    match pattern.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => out.push(pattern),
+        "assignment_pattern" | "object_assignment_pattern" => {
+            if let Some(left) = pattern.child_by_field_id(FIELDS.left) {
+                pattern_names(left, out);
+            }
+        }
+        "pair_pattern" => {
+            if let Some(value) = pattern.child_by_field_id(FIELDS.value) {
+                pattern_names(value, out);
+            }
+        }
+        "formal_parameters" | "object_pattern" | "array_pattern" | "rest_pattern" => {
+            let mut cursor = pattern.walk();
+            for part in pattern.named_children(&mut cursor) {
+                pattern_names(part, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The value at `keys` inside `target`'s objects.
+fn path_mut<'v>(target: &'v mut Traced, keys: &[String]) -> Option<&'v mut Traced> {
+    let mut current = target;
+    for key in keys {
+        let Value::Object(object) = &mut current.value else {
+            return None;
+        };
+        current = &mut object.props.iter_mut().find(|p| &p.key == key)?.value;
+    }
+    Some(current)
+}
+
+/// Sets `keys` inside `target`'s objects (`config.apps = …` sets `apps`); a path through something that is not a
+/// known object is left alone.
+fn set_path(target: &mut Traced, keys: &[String], value: Traced, key_loc: Loc) {
+    let Some((last, init)) = keys.split_last() else {
+        return;
+    };
+    if let Some(Traced {
+        value: Value::Object(object),
+        ..
+    }) = path_mut(target, init)
+    {
+        object.set(Prop {
+            key: last.clone(),
+            key_loc: Some(key_loc),
+            value,
+        });
+    }
+}
+
+/// The value after an `if` with an unknown condition: `old` where the branch did not run, `new` where it did,
+/// merged where they differ — key by key in objects, item by item in arrays — into alternatives, so
+/// `env.PORT = 5590` under a condition makes only `env.PORT` an alternative. A key or item only one side has
+/// is an alternative with `undefined`.
+fn merge(old: Traced, new: Traced, loc: Loc) -> Traced {
+    if old == new {
+        return old;
+    }
+    let Traced {
+        value: old_value,
+        def,
+        use_,
+    } = old;
+    match (old_value, new.value) {
+        (Value::Object(a), Value::Object(mut b)) => {
+            let mut object = Object {
+                props: Vec::new(),
+                open: a.open || b.open,
+            };
+            for prop in a.props {
+                let other = b
+                    .props
+                    .iter()
+                    .position(|p| p.key == prop.key)
+                    .map(|i| b.props.remove(i).value)
+                    .unwrap_or_else(|| Traced::here(Value::Undefined, loc));
+                object.props.push(Prop {
+                    key: prop.key,
+                    key_loc: prop.key_loc,
+                    value: merge(prop.value, other, loc),
+                });
+            }
+            for prop in b.props {
+                let value = merge(Traced::here(Value::Undefined, loc), prop.value, loc);
+                object.props.push(Prop { value, ..prop });
+            }
+            Traced {
+                value: Value::Object(object),
+                def,
+                use_,
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            let len = a.len().max(b.len());
+            let mut a = a.into_iter();
+            let mut b = b.into_iter();
+            let undefined = || Traced::here(Value::Undefined, loc);
+            let items = (0..len)
+                .map(|_| {
+                    merge(
+                        a.next().unwrap_or_else(undefined),
+                        b.next().unwrap_or_else(undefined),
+                        loc,
+                    )
+                })
+                .collect();
+            Traced {
+                value: Value::Array(items),
+                def,
+                use_,
+            }
+        }
+        (old_value, new_value) => {
+            let absent = matches!(old_value, Value::Undefined);
+            let old = Traced {
+                value: old_value,
+                def,
+                use_,
+            };
+            let new = Traced {
+                value: new_value,
+                def: new.def,
+                use_: new.use_,
+            };
+            // Reported where the old value was used (inside the app), unless there was none.
+            let at = if absent { new.use_ } else { use_ };
+            let mut merged = alternatives(vec![old, new], loc);
+            if let Value::Alternatives(items) = &mut merged.value {
+                // In source order, whichever branch came first in the merging.
+                items.sort_by_key(|item| (item.def.file, item.def.range.start));
+            }
+            merged.use_ = at;
+            merged
+        }
+    }
+}
