@@ -1,9 +1,10 @@
 //! Where PortOS's port convention applies (spec §9): `convention = "portos"` or `"plain"` decides outright;
 //! under `"auto"` (the default) a workspace gets the convention's rules when its files **on disk** show the
 //! convention. The decision is a pure function of the files' summaries and the configuration ([`decide`]);
-//! [`decide_on_disk`] reads the summaries from the disk for a shell that has none at hand (the language
-//! server, whose buffers must not count: the answer never flickers while someone types, and editor and CI
-//! agree).
+//! [`decide_on_disk`] reads the summaries from the disk for a shell that has none at hand, and
+//! [`decide_for_index`] takes them from the language server's index, reading from the disk only the files
+//! whose buffers have unsaved edits (buffers must not count: the answer never flickers while someone types,
+//! and editor and CI agree).
 
 use crate::config::{Config, Convention};
 use crate::ide::ConfigCache;
@@ -221,6 +222,54 @@ pub fn decide_on_disk(
         }
     }
     decide(&config, None, false, [])
+}
+
+/// The decision for the workspace `root` from what the server's index already knows, without analysing
+/// the workspace again: the indexed files of `root` stand for their disk copies, except those `unsaved(path)`
+/// says differ from the disk (an open buffer with unsaved edits), whose disk copy is read instead (and left
+/// out when it cannot be). Project files count when they are on `disk`; the configuration is the one
+/// governing `root`. The same answer as [`decide_on_disk`] once every file of the workspace is indexed.
+pub fn decide_for_index(
+    index: &crate::ide::WorkspaceIndex,
+    root: &Path,
+    unsaved: &dyn Fn(&Path) -> bool,
+    disk: &Arc<dyn Vfs>,
+    configs: &mut ConfigCache,
+) -> ConventionDecision {
+    let probe = root.join(workspace_probe_name());
+    let (config, _) = configs.for_file_lenient(&probe);
+    if config.convention != Convention::Auto {
+        return decide(&config, None, false, []);
+    }
+    let files: Vec<&PathBuf> = index
+        .iter()
+        .filter(|(_, file)| file.root == root)
+        .map(|(path, _)| path)
+        .collect();
+    let project_file = std::iter::once(&probe)
+        .chain(files.iter().copied())
+        .find_map(|path| project_file_on_disk(disk, configs, path));
+    let reread: Vec<(PathBuf, AppSummary)> = files
+        .iter()
+        .filter(|path| unsaved(path))
+        .filter_map(|path| {
+            summary_on_disk(disk, configs, path, root).map(|summary| ((*path).clone(), summary))
+        })
+        .collect();
+    let known = index
+        .iter()
+        .filter(|(path, file)| file.root == root && !unsaved(path))
+        .map(|(path, file)| (path.as_path(), &file.report.summary));
+    decide(
+        &config,
+        project_file.as_deref(),
+        false,
+        known.chain(
+            reread
+                .iter()
+                .map(|(path, summary)| (path.as_path(), summary)),
+        ),
+    )
 }
 
 /// The summary of the ecosystem file at `path` as it is on `disk` (its configuration from `configs`), for
@@ -465,6 +514,54 @@ mod tests {
         ]);
         let decision = decide_on_disk(&vfs, &mut configs, Path::new("/w"));
         assert_eq!(decision.why, Why::Setting(Convention::Plain));
+    }
+
+    #[test]
+    fn from_the_index_an_unsaved_buffer_is_read_from_disk() {
+        use crate::ide::index::IndexedFile;
+        let plain =
+            "module.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: 3000 } }] };\n";
+        let table = "const PORTS = { WEB: 3000 };\nmodule.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: PORTS.WEB } }] };\n";
+        let path = Path::new("/w/web/ecosystem.config.js");
+        let index_of = |text: &str| {
+            let vfs = MemoryVfs::default();
+            let config = Config::default();
+            let analysis = crate::analysis::analyze(
+                path,
+                Arc::from(text),
+                &vfs,
+                Some("/w".into()),
+                &config.connect_keys,
+            );
+            let mut index = crate::ide::WorkspaceIndex::default();
+            index.upsert(
+                path.into(),
+                IndexedFile {
+                    report: Arc::new(crate::rules::check_file(&analysis, &config)),
+                    root: "/w".into(),
+                    config: Arc::new(config),
+                    requires: Vec::new(),
+                },
+            );
+            index
+        };
+        // On disk: plain. In the buffer, unsaved: a PORTS table — which does not count.
+        let (vfs, mut configs) = disk(&[("/w/web/ecosystem.config.js", plain)]);
+        let index = index_of(table);
+        let root = Path::new("/w");
+        let decision = decide_for_index(&index, root, &|_| true, &vfs, &mut configs);
+        assert!(decision.left_off_by_auto(), "{decision:?}");
+        // Saved: the index's summary is the disk's.
+        let (vfs, mut configs) = disk(&[("/w/web/ecosystem.config.js", table)]);
+        let decision = decide_for_index(&index, root, &|_| false, &vfs, &mut configs);
+        assert_eq!(decision.why, Why::Detected(Signal::PortsTable(path.into())));
+        // A project file on disk counts without any file saying so.
+        let (vfs, mut configs) = disk(&[
+            ("/w/web/ecosystem.config.js", plain),
+            ("/w/portos-lsp.toml", ""),
+        ]);
+        let decision = decide_for_index(&index_of(plain), root, &|_| false, &vfs, &mut configs);
+        assert!(decision.active);
     }
 
     #[test]
