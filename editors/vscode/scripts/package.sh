@@ -12,6 +12,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(cd "$here/../.." && pwd)
+binary=${PORTOS_LSP_BINARY:-}
+if [ -n "$binary" ]; then
+  binary=$(realpath "$binary") # relative to where the script was started
+fi
 cd "$here"
 # shellcheck source=node.sh
 . scripts/node.sh
@@ -21,7 +25,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --prefer-offline --cache "$PORTOS_VSCODE_CACHE/npm-cache"
 fi
 
-binary=${PORTOS_LSP_BINARY:-}
 if [ -z "$binary" ]; then
   (cd "$repo" && cargo build --release --quiet)
   binary="${CARGO_TARGET_DIR:-$repo/target}/release/portos-lsp"

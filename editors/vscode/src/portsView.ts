@@ -224,6 +224,7 @@ export class PortsView implements vscode.TreeDataProvider<PortsNode>, vscode.Dis
   private roots: PortsNode[] = [];
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
+  private generation = 0;
   private readonly disposables: vscode.Disposable[] = [];
   readonly view: vscode.TreeView<PortsNode>;
 
@@ -241,6 +242,7 @@ export class PortsView implements vscode.TreeDataProvider<PortsNode>, vscode.Dis
   setClient(client: LanguageClient | undefined): void {
     this.client = client;
     if (client === undefined) {
+      this.generation++;
       this.roots = [];
       this.changed.fire(undefined);
     } else {
@@ -262,23 +264,32 @@ export class PortsView implements vscode.TreeDataProvider<PortsNode>, vscode.Dis
   async refresh(): Promise<void> {
     const client = this.client;
     if (!client || !client.isRunning()) {
+      this.generation++;
       this.roots = [];
       this.changed.fire(undefined);
       return;
     }
+    // Answers may come back out of order: only the latest request's answer is shown.
+    const generation = ++this.generation;
     const load = (async () => {
+      let roots: PortsNode[];
       try {
         const map = await client.sendRequest<WorkspacePorts>(WORKSPACE_PORTS, {});
-        this.roots = buildTree(map, (uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri), false));
+        roots = buildTree(map, (uri) => vscode.workspace.asRelativePath(vscode.Uri.parse(uri), false));
       } catch (e: any) {
         const missing = e?.code === -32601;
         const message = missing
           ? 'This portos-lsp does not answer portos/workspacePorts: update it to see the port map'
           : `The port map could not be read: ${e?.message ?? e}`;
-        this.log(`[client] ${message}`);
-        this.roots = [{ kind: 'message', label: message, icon: warn() }];
+        if (generation === this.generation) {
+          this.log(`[client] ${message}`);
+        }
+        roots = [{ kind: 'message', label: message, icon: warn() }];
       }
-      this.changed.fire(undefined);
+      if (generation === this.generation) {
+        this.roots = roots;
+        this.changed.fire(undefined);
+      }
     })();
     this.loading = load;
     await load;
