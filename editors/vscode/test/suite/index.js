@@ -381,6 +381,36 @@ async function run() {
     assert(report.trim() === 'ok', `the driver reported: ${report}`);
   });
 
+  await test('portos.files: a file matching an extra glob is attached, and no longer once the glob is gone', async () => {
+    const extra = fileUri('deploy/api.pm2.js');
+    await vscode.workspace.fs.writeFile(
+      extra,
+      Buffer.from("module.exports = {\n  apps: [{ name: 'deploy-api', script: 'a.js', env: { PORT: 5432 } }],\n};\n"),
+    );
+    const config = vscode.workspace.getConfiguration('portos');
+    try {
+      const doc = await vscode.workspace.openTextDocument(extra);
+      await vscode.window.showTextDocument(doc);
+      await sleep(1500);
+      assert(ours(extra).length === 0, `not an ecosystem file, yet: ${ours(extra).map(where).join(', ')}`);
+      const before = api.client();
+      await config.update('files', ['deploy/*.pm2.js'], vscode.ConfigurationTarget.Workspace);
+      await waitFor('a restart with the new glob', () => api.client() && api.client() !== before);
+      await api.ready();
+      const found = await waitFor('common-port on the extra file', () =>
+        ours(extra).find((d) => codeOf(d) === 'common-port'),
+      );
+      assert(found.message.includes('5432'), found.message);
+      await config.update('files', undefined, vscode.ConfigurationTarget.Workspace);
+      await waitFor('the extra file to be let go', () => ours(extra).length === 0);
+    } finally {
+      await config.update('files', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(vscode.Uri.file(path.dirname(extra.fsPath)), { recursive: true });
+    }
+    await api.ready();
+  });
+
   await test('a bad portos.server.path: the error, the status bar says the server is down, then a restart', async () => {
     const config = vscode.workspace.getConfiguration('portos');
     const missing = path.join(WORKSPACE, 'no-such-portos-lsp');
