@@ -100,6 +100,10 @@ impl Client {
                 if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
                     let result = match method.as_str() {
                         Some("workspace/configuration") => json!([null]),
+                        // The first action: "Use PortOS's convention here".
+                        Some("window/showMessageRequest") => {
+                            message["params"]["actions"][0].clone()
+                        }
                         _ => Value::Null,
                     };
                     send(
@@ -935,4 +939,86 @@ async fn the_v1_to_v2_migration_is_a_refactor_action() {
     // Not offered on a file that already has a PORTS table.
     let (actions, _) = actions_at(&format!("$0{V2}"), Some("refactor")).await;
     assert!(actions.is_empty(), "{actions:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_pm2_project_gets_no_convention_findings_until_the_user_says_so() {
+    let dir = TempDir::new();
+    let text = "module.exports = { apps: [\n  { name: 'web', script: 'w.js', env: { PORT: 3000 } },\n  { name: 'db-admin', script: 'd.js', env: { PORT: 5432 } },\n] };\n";
+    let path = dir.write("app/ecosystem.config.cjs", text);
+    let caps = json!({"window": {"showMessage": {"messageActionItem": {"additionalPropertiesSupport": false}}}});
+    let mut client = Client::start(&dir.0, caps, Value::Null).await;
+    client.open(&path, text).await;
+    // The question comes once indexing has decided; answering it writes the project file.
+    let question = client
+        .wait_for(|m| m["method"] == "window/showMessageRequest")
+        .await;
+    assert!(
+        question["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("convention"),
+        "{question:#}"
+    );
+    let codes_of = |m: &Value| -> Vec<String> {
+        m["params"]["diagnostics"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .map(|d| d["code"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let path_uri = uri(&path);
+    // Before the answer took effect: 5432 (a service) still gets common-port, 3000 (a dev default) does not.
+    let plain = client
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == path_uri.as_str()
+                && {
+                    let d = &m["params"]["diagnostics"];
+                    d.as_array()
+                        .is_some_and(|d| d.iter().any(|d| d["code"] == "common-port"))
+                        && !d
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|d| d["code"] == "outside-user-range")
+                }
+        })
+        .await;
+    let plain_codes = codes_of(&plain);
+    assert_eq!(
+        plain_codes.iter().filter(|c| *c == "common-port").count(),
+        1,
+        "only the service port: {plain_codes:?}"
+    );
+    // After the answer: portos-lsp.toml says convention = "portos", and the convention rules are back.
+    let toml = dir.0.join("portos-lsp.toml");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !toml.is_file() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        std::fs::read_to_string(&toml)
+            .unwrap()
+            .contains("convention = \"portos\"")
+    );
+    let full = client
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == path_uri.as_str()
+                && m["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().filter(|d| d["code"] == "common-port").count() == 2)
+        })
+        .await;
+    assert!(
+        codes_of(&full)
+            .iter()
+            .filter(|c| *c == "common-port")
+            .count()
+            == 2
+    );
 }

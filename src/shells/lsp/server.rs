@@ -285,6 +285,12 @@ fn diagnostics_to_publish(
     state: &mut State,
     path: &Path,
 ) -> Option<(Uri, Option<i32>, Vec<Diagnostic>)> {
+    let ecosystem_findings = match state.docs.get(path) {
+        Some(open) if open.kind == DocKind::Ecosystem && open.not_analysed.is_none() => {
+            Some(state.findings_of(path)?)
+        }
+        _ => None,
+    };
     let open = state.docs.get(path)?;
     let uri = open.uri.clone();
     let version = open.doc.version;
@@ -299,7 +305,7 @@ fn diagnostics_to_publish(
         DocKind::Ecosystem => match &open.not_analysed {
             Some(why) => vec![not_analysed(why)],
             None => {
-                let (analysed_version, findings) = state.findings_of(path)?;
+                let (analysed_version, findings) = ecosystem_findings?;
                 debug_assert_eq!(analysed_version, version);
                 let vfs = state.vfs();
                 to_proto::diagnostics(
@@ -555,6 +561,125 @@ async fn index_roots(shared: Arc<Shared>, roots: Option<Vec<PathBuf>>) {
     );
     republish_all(&shared);
     refresh_watchers(&shared);
+    decide_conventions(shared).await;
+}
+
+/// Decides, for every workspace the index knows, whether PortOS's convention applies (spec §9), from the
+/// files on disk (an open buffer with unsaved edits counts by its disk copy, so the answer never flickers
+/// while someone types); republishes a workspace whose answer changed, and asks once per workspace when
+/// `auto` left the convention's rules off.
+async fn decide_conventions(shared: Arc<Shared>) {
+    let worker = shared.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        guarded("deciding the convention", || {
+            let mut state = lock(&worker.state);
+            let roots: std::collections::BTreeSet<PathBuf> =
+                state.index.iter().map(|(_, f)| f.root.clone()).collect();
+            let disk: Arc<dyn crate::vfs::Vfs> = Arc::new(crate::vfs::DiskVfs::new());
+            let mut changed = Vec::new();
+            let mut to_ask = Vec::new();
+            for root in roots {
+                let buffers: Vec<(PathBuf, Arc<str>)> = state
+                    .docs
+                    .iter()
+                    .map(|(p, d)| (p.clone(), d.doc.text().clone()))
+                    .collect();
+                let unsaved = |path: &Path| {
+                    buffers.iter().any(|(p, text)| {
+                        p == path && disk.read(path).ok().as_deref() != Some(text.as_bytes())
+                    })
+                };
+                let State { index, configs, .. } = &mut *state;
+                let decision =
+                    ide::convention::decide_for_index(index, &root, &unsaved, &disk, configs);
+                let ask = decision.left_off_by_auto();
+                let line = decision.describe(&root);
+                if state.index.set_convention(root.clone(), decision) {
+                    changed.push((root.clone(), line));
+                }
+                if ask && state.caps.show_message && state.asked.insert(root.clone()) {
+                    to_ask.push(root);
+                }
+            }
+            let open: Vec<PathBuf> = if changed.is_empty() {
+                Vec::new()
+            } else {
+                state.docs.keys().cloned().collect()
+            };
+            (changed, to_ask, open)
+        })
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((changed, to_ask, open)) = outcome else {
+        return;
+    };
+    for (_, line) in &changed {
+        shared.log(MessageType::INFO, line.clone());
+    }
+    shared.enqueue(open);
+    for root in to_ask {
+        tokio::spawn(ask_convention(shared.clone(), root));
+    }
+}
+
+/// The one question per workspace (spec §9): use PortOS's convention here, for all projects, or not now.
+/// Never blocks anything while unanswered.
+async fn ask_convention(shared: Arc<Shared>, root: PathBuf) {
+    const HERE: &str = "Use PortOS's convention here";
+    const EVERYWHERE: &str = "For all my projects";
+    const NOT_NOW: &str = "Not now";
+    let message = format!(
+        "portos-lsp did not find PortOS's port convention in {} (no PORTS table, ports map or port in PortOS's ranges), so its convention rules are off. Use them?",
+        root.display()
+    );
+    let actions = [HERE, EVERYWHERE, NOT_NOW]
+        .map(|title| MessageActionItem {
+            title: title.into(),
+            properties: Default::default(),
+        })
+        .to_vec();
+    let answer = shared
+        .client
+        .show_message_request(MessageType::INFO, message, Some(actions))
+        .await;
+    let target = match answer {
+        Ok(Some(item)) if item.title == HERE => {
+            let mut state = lock(&shared.state);
+            Some(ide::convention::project_file_for(&mut state.configs, &root))
+        }
+        Ok(Some(item)) if item.title == EVERYWHERE => crate::shells::user_config_file(),
+        _ => None,
+    };
+    let Some(target) = target else {
+        return;
+    };
+    let old = std::fs::read_to_string(&target).unwrap_or_default();
+    let written = config::with_convention(&old, config::Convention::Portos, &crate::rules::codes())
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(&target, text).map_err(|e| e.to_string())
+        });
+    match written {
+        Ok(()) => {
+            shared.log(
+                MessageType::INFO,
+                format!(
+                    "wrote `[app] convention = \"portos\"` into {}",
+                    target.display()
+                ),
+            );
+            recheck_all(&shared);
+        }
+        Err(e) => shared.show(
+            MessageType::ERROR,
+            format!("could not write {}: {e}", target.display()),
+        ),
+    }
 }
 
 fn republish_all(shared: &Arc<Shared>) {
@@ -592,6 +717,7 @@ fn recheck_all(shared: &Arc<Shared>) {
         let inner = worker.clone();
         let _ = tokio::task::spawn_blocking(move || index_closed(&inner.state, &closed)).await;
         republish_all(&worker);
+        decide_conventions(worker).await;
     });
 }
 
@@ -1285,6 +1411,11 @@ impl LanguageServer for Server {
         }
     }
 
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {
+        // The convention is decided from the disk: a save may change the answer.
+        tokio::spawn(decide_conventions(self.shared.clone()));
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let shared = self.shared.clone();
         if lock(&shared.state).caps.configuration {
@@ -1345,6 +1476,7 @@ impl LanguageServer for Server {
             let _ = tokio::task::spawn_blocking(move || index_closed(&inner.state, &reindex)).await;
             republish_all(&worker);
             refresh_watchers(&worker);
+            decide_conventions(worker).await;
         });
     }
 
@@ -1412,7 +1544,7 @@ impl LanguageServer for Server {
                 config: &analysed.config,
                 others: &others,
                 root: &analysed.root,
-                convention: None,
+                convention: state.index.convention(&analysed.root).map(|d| d.active),
             };
             let found = hover::hover(&analysed.analysis, &ctx, offset)?;
             let text = to_proto::Text {
@@ -1850,6 +1982,7 @@ impl LanguageServer for Server {
                     .map(|(_, f)| f.report.clone())
                     .collect();
                 let external = state.external.clone();
+                let convention = state.index.convention(&analysed.root).cloned();
                 let analysed_ref = &analysed;
                 let mut analyse = |candidate: &str| {
                     let analysis = crate::analysis::analyze(
@@ -1869,7 +2002,10 @@ impl LanguageServer for Server {
                         &analysed_ref.config,
                         &external,
                     );
-                    let findings = crate::rules::merged(&report.findings, cross);
+                    let mut findings = crate::rules::merged(&report.findings, cross);
+                    if let Some(decision) = &convention {
+                        crate::rules::apply_convention(&mut findings, decision.active);
+                    }
                     let summaries: Vec<&crate::rules::AppSummary> =
                         all.iter().map(|r| &r.summary).collect();
                     let ports = crate::features::occupied::app_ports(

@@ -111,6 +111,8 @@ pub struct State {
     pub watchers_registered: bool,
     /// Workspaces indexed for files opened outside every workspace folder.
     pub extra_roots: BTreeSet<PathBuf>,
+    /// Workspaces already asked whether to use PortOS's convention (once per workspace, spec §9).
+    pub asked: BTreeSet<PathBuf>,
 }
 
 impl State {
@@ -119,8 +121,10 @@ impl State {
         let disk: Arc<dyn Vfs> = Arc::new(DiskVfs::new());
         let overlay = Arc::new(Overlay::new(disk));
         let vfs: Arc<dyn Vfs> = overlay.clone();
+        let mut configs = ConfigCache::new(vfs, ConfigSource::Discover);
+        configs.set_user_file(crate::shells::user_config_file());
         State {
-            configs: ConfigCache::new(vfs, ConfigSource::Discover),
+            configs,
             overlay,
             docs: HashMap::new(),
             index: WorkspaceIndex::default(),
@@ -134,6 +138,7 @@ impl State {
             watched_requires: BTreeSet::new(),
             watchers_registered: false,
             extra_roots: BTreeSet::new(),
+            asked: BTreeSet::new(),
         }
     }
 
@@ -200,13 +205,30 @@ impl State {
     }
 
     /// The findings to publish for an open document, when its analysis is of its current version.
-    pub fn findings_of(&self, path: &Path) -> Option<(i32, Vec<rules::Finding>)> {
+    pub fn findings_of(&mut self, path: &Path) -> Option<(i32, Vec<rules::Finding>)> {
         let open = self.docs.get(path)?;
-        let analysed = open.analysed.as_ref()?;
+        let analysed = open.analysed.clone()?;
         if analysed.version != open.doc.version {
             return None;
         }
-        Some((analysed.version, self.index.findings(path, &self.external)))
+        let mut findings = self.index.findings(path, &self.external);
+        if self.index.convention(&analysed.root).is_none() {
+            // Until the workspace is indexed and decided, a provisional answer from what is at hand — the
+            // setting, a project file, this file's own signs — so a plain PM2 file does not flash PortOS's
+            // findings for the moment indexing takes.
+            let active = match analysed.config.convention {
+                crate::config::Convention::Portos => true,
+                crate::config::Convention::Plain => false,
+                crate::config::Convention::Auto => {
+                    analysed.config.portos.registry
+                        || self.configs.config_file_of(path).is_some()
+                        || crate::ide::convention::signal_of(path, &analysed.report.summary)
+                            .is_some()
+                }
+            };
+            rules::apply_convention(&mut findings, active);
+        }
+        Some((analysed.version, findings))
     }
 }
 
