@@ -27,6 +27,10 @@ pub enum LabelRule {
     ArgsPort,
     /// A bare `port` key → `api`.
     BarePort,
+    /// A web server's own port flag PortOS does not read (`next -p`, `serve -l`) → `ui`.
+    ProgramFlag,
+    /// Node's inspector (`--inspect`) → `inspect`.
+    Inspector,
 }
 
 impl LabelRule {
@@ -46,6 +50,12 @@ impl LabelRule {
             LabelRule::KeyStem => "a `<STEM>_PORT` key is labelled with its camel-cased stem",
             LabelRule::ArgsPort => "`--port` in args is labelled `ui`",
             LabelRule::BarePort => "a bare `port` key is labelled `api`",
+            LabelRule::ProgramFlag => {
+                "a web server's port flag (`next -p`, `serve -l`) is labelled `ui`; PortOS does not read it"
+            }
+            LabelRule::Inspector => {
+                "Node's inspector (`--inspect`, 9229 by default) is labelled `inspect`; PortOS does not read it"
+            }
         }
     }
 }
@@ -84,6 +94,9 @@ pub enum Shadowed {
     },
     /// An earlier source (the `ports` map, then env, then args, then `port`) already gave PortOS its ports.
     EarlierSource,
+    /// Served through a flag PortOS's detector does not read (`next -p`, `serve -l`, `--inspect`): PortOS
+    /// never lists it (spec §9).
+    Unlisted,
 }
 
 /// A port a process binds under a label, with every place that states it.
@@ -531,7 +544,49 @@ fn bindings_of(
             }
         }
     }
+    unlisted_bindings(process, environments, &mut bindings);
     bindings
+}
+
+/// The ports a process serves through flags PortOS does not read: bindings for every rule, never in the
+/// listing. A server's `-p 3000` beside `PORT: 3000` is one listener (the server reads either); the
+/// inspector is a listener of its own, the same as an `INSPECT_PORT` key stating its number.
+fn unlisted_bindings(
+    process: &Process,
+    environments: &[Option<String>],
+    bindings: &mut Vec<Binding>,
+) {
+    let all: BTreeSet<Option<String>> = environments.iter().cloned().collect();
+    for port_use in &process.unlisted_ports {
+        let (label, rule) = match port_use.source {
+            PortSource::Inspector(_) => ("inspect", LabelRule::Inspector),
+            _ => ("ui", LabelRule::ProgramFlag),
+        };
+        for port in port_use.value.ports() {
+            let existing = bindings.iter_mut().find(|b| {
+                b.served()
+                    && b.port.number == port.number
+                    && (rule == LabelRule::ProgramFlag || b.label == label)
+            });
+            match existing {
+                Some(binding) => {
+                    binding.environments.extend(all.iter().cloned());
+                    binding.uses.push(port_use.clone());
+                }
+                None => bindings.push(Binding {
+                    label: label.to_string(),
+                    rule,
+                    renamed_to_dev_ui: false,
+                    port: *port,
+                    alternative: false,
+                    uses: vec![port_use.clone()],
+                    environments: all.clone(),
+                    connects_to: None,
+                    shadowed: Some(Shadowed::Unlisted),
+                }),
+            }
+        }
+    }
 }
 
 /// PortOS's listing: env blocks merged `env` < `env_development` < `env_production`, the first source that
@@ -656,7 +711,11 @@ fn dev_ui_post_pass(model: &FileModel, processes: &mut [LabelledProcess]) {
         let mut moved = process.listing.remove(at);
         moved.label = "devUi".into();
         process.listing.push(moved);
-        for binding in process.bindings.iter_mut().filter(|b| b.label == "ui") {
+        for binding in process
+            .bindings
+            .iter_mut()
+            .filter(|b| b.label == "ui" && b.shadowed != Some(Shadowed::Unlisted))
+        {
             binding.label = "devUi".into();
             binding.renamed_to_dev_ui = true;
         }

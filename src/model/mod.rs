@@ -1,5 +1,6 @@
 //! The model layer: what an ecosystem file declares — bindings, processes, port uses — with source spans.
 
+pub mod command_line;
 pub mod eval;
 pub mod process;
 pub mod value;

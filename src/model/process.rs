@@ -15,6 +15,19 @@ pub enum PortSource {
     Args,
     /// A bare `port` key on the process.
     BarePort,
+    /// A port flag of a web server program that PortOS does not read (spec §9): `-p N` / `-p=N` of next, serve,
+    /// http-server or live-server, `-l N` / `--listen N` of serve, in `args`.
+    ProgramFlag,
+    /// Node's inspector, `--inspect[=[host:]N]` / `--inspect-brk[=…]` (9229 when no number is given), in the
+    /// field named (`node_args`, `interpreter_args` or `args`). PortOS does not read it either.
+    Inspector(String),
+}
+
+impl PortSource {
+    /// Whether PortOS's detector reads ports from this source (the others are served but never listed).
+    pub fn read_by_portos(&self) -> bool {
+        !matches!(self, PortSource::ProgramFlag | PortSource::Inspector(_))
+    }
 }
 
 /// One concrete port number and the literal that defines it.
@@ -163,6 +176,9 @@ pub struct Process {
     pub args_ports: Vec<PortUse>,
     /// A bare `port` key.
     pub bare_port: Option<PortUse>,
+    /// Ports served through flags PortOS does not read: a server program's `-p` / `--listen`, Node's
+    /// `--inspect` (spec §9).
+    pub unlisted_ports: Vec<PortUse>,
     /// Port-like keys whose values could not be evaluated, other than the above.
     pub instances: Option<u32>,
     /// The name PM2 gives an app without a `name`: its script's file name without the extension
@@ -184,6 +200,7 @@ impl Process {
             .chain(self.env_blocks.iter().flat_map(|b| b.entries.iter()))
             .chain(self.args_ports.iter())
             .chain(self.bare_port.iter())
+            .chain(self.unlisted_ports.iter())
     }
 }
 
@@ -348,6 +365,14 @@ fn read_process(app: &Traced, object: &Object) -> Process {
     });
 
     let script = string_of("script");
+    let fields: Vec<(&str, &Traced, Loc)> = ["args", "node_args", "interpreter_args"]
+        .into_iter()
+        .filter_map(|field| {
+            let prop = object.get(field)?;
+            Some((field, &prop.value, walk.use_of(&prop.value, anchor)))
+        })
+        .collect();
+    let unlisted_ports = super::command_line::unlisted_port_uses(script.as_deref(), &fields);
     let args = string_of("args");
     let interpreter = string_of("interpreter");
     let uses_vite = [&script, &args, &interpreter]
@@ -377,6 +402,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
         env_blocks,
         args_ports,
         bare_port,
+        unlisted_ports,
         instances,
     }
 }

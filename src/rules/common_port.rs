@@ -47,6 +47,15 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let Some((owner, kind)) = check.config.common_port(port) else {
             continue;
         };
+        // Node's inspector on 9229 is the inspector itself, not something else taking its port (spec §9).
+        if port == 9229
+            && binding
+                .uses
+                .iter()
+                .any(|u| matches!(u.source, crate::model::PortSource::Inspector(_)))
+        {
+            continue;
+        }
         // One finding per concern (spec §9): below 1024 it is `privileged-port`'s, while that rule is on.
         if port < 1024
             && check.config.rule_level("privileged-port") != Some(crate::config::RuleLevel::Off)

@@ -79,7 +79,12 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                     ),
                 };
                 let mut finding = check.finding(&RULE, def.range, message);
-                if let (Some(path), false) = (entry, port_use.source == PortSource::Args) {
+                // A number inside a command line (`--port 5571`, `-p 5571`) cannot become `PORTS.X` in place.
+                let in_command_line = matches!(
+                    port_use.source,
+                    PortSource::Args | PortSource::ProgramFlag | PortSource::Inspector(_)
+                );
+                if let (Some(path), false) = (entry, in_command_line) {
                     finding.fix = Some(FixData::Replace {
                         path: check.path().to_path_buf(),
                         range: def.range,

@@ -121,11 +121,38 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             out.push(check.finding(&RULE, range, message));
         }
     }
+    unlisted(check, out);
     for (i, seen) in detected.iter().enumerate() {
         if matched[i] {
             continue;
         }
         out.push(phantom(check, seen));
+    }
+}
+
+/// Ports served through flags PortOS's detector does not read (`next -p`, `serve -l`, `--inspect`): its
+/// dashboard will not show them (spec §9).
+fn unlisted(check: &FileCheck, out: &mut Vec<Finding>) {
+    let model = check.model();
+    for labelled in &check.analysis.labels.processes {
+        let process = &model.processes[labelled.index];
+        for binding in &labelled.bindings {
+            if binding.shadowed != Some(labels::Shadowed::Unlisted) {
+                continue;
+            }
+            let flag = binding.uses.first().map_or("", |u| u.key.as_str());
+            let port = crate::model::value::number_to_string(binding.port.number);
+            let what = match binding.rule {
+                labels::LabelRule::Inspector => {
+                    format!("Node's inspector, `{flag}` of `{}`", process.display_name())
+                }
+                _ => format!("`{flag}` of `{}`", process.display_name()),
+            };
+            let message = format!(
+                "PortOS will not list port {port} ({what}): its detector reads ports only from `--port` in args and `PORT`/`*_PORT` env keys, so its dashboard will not show this one and may hand it to another app"
+            );
+            out.push(check.finding(&RULE, check.binding_range(process, binding), message));
+        }
     }
 }
 

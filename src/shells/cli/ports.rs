@@ -193,7 +193,7 @@ pub fn file_json(analysis: &Analysis) -> Value {
             for listed in &labelled.listing {
                 ports.insert(listed.label.clone(), number(listed.port));
             }
-            json!({
+            let mut entry = json!({
                 "name": process.display_name(),
                 "port": labelled.primary().map(number),
                 "ports": ports,
@@ -202,7 +202,27 @@ pub fn file_json(analysis: &Analysis) -> Value {
                 "uses_vite": process.uses_vite,
                 "bindings": labelled.bindings.iter().map(|b| binding_json(b, &positions)).collect::<Vec<_>>(),
                 "unresolved": unresolved_json(process, &positions),
-            })
+            });
+            // Ports served through flags PortOS does not read (`next -p`, `--inspect`): not part of the
+            // PortOS-compatible `ports`, kept beside it (spec §9).
+            let unlisted: Vec<Value> = labelled
+                .bindings
+                .iter()
+                .filter(|b| b.shadowed == Some(Shadowed::Unlisted))
+                .map(|b| {
+                    json!({
+                        "label": b.label,
+                        "port": number(b.port.number),
+                        "flag": b.uses.first().map(|u| u.key.clone()),
+                        "location": positions.of(b.use_loc()),
+                        "defined_at": positions.of(b.port.def),
+                    })
+                })
+                .collect();
+            if !unlisted.is_empty() {
+                entry["unlisted"] = Value::Array(unlisted);
+            }
+            entry
         })
         .collect();
     let dynamic: Vec<Value> = model
@@ -243,6 +263,7 @@ fn binding_json(binding: &Binding, positions: &Positions) -> Value {
             label, map_port, ..
         } => json!({ "mismatch": { "label": label, "ports_map": number(*map_port) } }),
         Shadowed::EarlierSource => json!("earlier-source"),
+        Shadowed::Unlisted => json!("unlisted"),
     });
     let uses: Vec<Value> = binding
         .uses
@@ -279,6 +300,8 @@ fn source_name(source: &PortSource) -> String {
         PortSource::Env(block) => block.clone(),
         PortSource::Args => "args".into(),
         PortSource::BarePort => "port".into(),
+        PortSource::ProgramFlag => "args".into(),
+        PortSource::Inspector(field) => field.clone(),
     }
 }
 
