@@ -133,7 +133,8 @@ if [ -z "$vsix" ]; then
   fi
   vsix=$ext/out/portos-lsp-linux-x64-$version.vsix
   universal=$ext/out/portos-lsp-$version.vsix
-  if unzip -l "$vsix" | grep -q ' extension/server/portos-lsp$' && ! unzip -l "$universal" | grep -q 'server/'; then
+  if python3 -m zipfile -l "$vsix" | grep -q '^extension/server/portos-lsp ' &&
+    ! python3 -m zipfile -l "$universal" | grep -q '^extension/server/'; then
     ok "the linux-x64 .vsix carries server/portos-lsp and the universal one no binary"
   else
     not_ok "the linux-x64 .vsix carries server/portos-lsp and the universal one no binary"
@@ -170,7 +171,7 @@ trap cleanup EXIT
 
 # The binary the package carries is the one `check` and `next` run for the expected answers.
 mkdir -p "$tmp/vsix"
-(cd "$tmp/vsix" && unzip -q "$vsix" extension/server/portos-lsp extension/package.json)
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("extension/server/portos-lsp", sys.argv[2])' "$vsix" "$tmp/vsix"
 binary=$tmp/vsix/extension/server/portos-lsp
 chmod +x "$binary"
 
@@ -232,7 +233,9 @@ export PORTOS_TEST_RESULT=$tmp/suite.json PORTOS_TEST_WORKSPACE=$ws PORTOS_TEST_
 export PORTOS_TEST_EXPECTED=$tmp/expected.json PORTOS_TEST_EXTENSIONS_DIR=$tmp/extensions
 step "starting code-server on 127.0.0.1:$port"
 # Its own session and process group (the extension hosts of closed pages otherwise live on): ended in cleanup.
-setsid bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/code-server.pid" "${code_server[@]}" \
+# Its own HOME too: VS Code and TypeScript write below ~/.cache whatever XDG_CACHE_HOME says.
+mkdir -p "$cache/home"
+HOME=$cache/home setsid bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/code-server.pid" "${code_server[@]}" \
   --auth none --bind-addr "127.0.0.1:$port" \
   --user-data-dir "$tmp/user-data" --extensions-dir "$tmp/extensions" \
   --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
