@@ -1,5 +1,6 @@
 //! `cargo bench --bench analysis`: one file's bare tree-sitter parse against its full analysis and its
 //! per-file check, at about 2 KB, 50 KB and 1 MB. Prints a table; see docs/performance.md.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 #[allow(dead_code)] // The workspace generator is for the other bench.
 mod generate;
@@ -171,4 +172,67 @@ fn main() {
     }
     println!();
     println!("Target: analysis ≤ 1.5× the bare parse.");
+    scale_cases(&filter, &config);
+}
+
+/// Hostile inputs found by fuzzing (issue 9, item 13), each at two sizes a factor of 4 apart and timed
+/// through the whole per-file check of a file PortOS reads: linear, the larger takes about 4× the
+/// smaller; quadratic, 16×. `cargo bench --bench analysis -- scale` runs only these.
+fn scale_cases(filter: &[String], config: &Config) {
+    type Generate = fn(usize) -> String;
+    let cases: [(&str, Generate, usize); 1] = [
+        // PortOS's reading of env keys: `PORT:` again and again inside one string value. Each key used to
+        // rescan the rest of the string for its value's end: 40,000 copies took 11.5 s, 50,000 took 42 s.
+        ("port-keys-in-a-string", port_keys_in_a_string, 200_000),
+    ];
+    let wanted =
+        |label: &str| filter.is_empty() || filter.iter().any(|f| f == "scale" || f == label);
+    if !cases.iter().any(|(label, _, _)| wanted(label)) {
+        return;
+    }
+    let path = Path::new("/portos-lsp-bench/scale/ecosystem.config.cjs");
+    println!();
+    println!(
+        "Scale cases: median (min); the whole check of a file PortOS reads, and PortOS's reading alone"
+    );
+    println!();
+    println!("| case | copies | bytes | PortOS's reading | analysis + check |");
+    println!("|---|---:|---:|---:|---:|");
+    for (label, generate, copies) in cases {
+        if !wanted(label) {
+            continue;
+        }
+        for copies in [copies / 4, copies] {
+            let text: Arc<str> = Arc::from(generate(copies));
+            let vfs = portos_lsp::vfs::MemoryVfs::default();
+            vfs.insert(path, text.as_bytes());
+            let mut portos = || {
+                black_box(portos_lsp::portos::detect(&text));
+            };
+            let mut check = || {
+                let a = analysis::analyze(path, text.clone(), &vfs, None, &config.connect_keys);
+                black_box(portos_lsp::rules::check_file(&a, config));
+            };
+            let (_, stats) = measure(Duration::from_secs(2), 5, &mut [&mut portos, &mut check]);
+            let [portos, check] = &stats[..] else {
+                unreachable!("two steps")
+            };
+            println!(
+                "| {label} | {copies} | {} | {} ({}) | {} ({}) |",
+                text.len(),
+                fmt_duration(portos.median),
+                fmt_duration(portos.min),
+                fmt_duration(check.median),
+                fmt_duration(check.min),
+            );
+        }
+    }
+}
+
+/// One app whose env holds a string of `copies` × `PORT:` before its real `PORT`.
+fn port_keys_in_a_string(copies: usize) -> String {
+    format!(
+        "module.exports = {{\n  apps: [{{ name: 'api', env: {{ X: '{}', PORT: 5570 }} }}],\n}};\n",
+        "PORT:".repeat(copies)
+    )
 }

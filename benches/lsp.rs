@@ -12,6 +12,7 @@
 //! none runs everything. Generated files go to the temp dir and are deleted (`PORTOS_LSP_BENCH_KEEP=1`
 //! keeps them); `PORTOS_LSP_BENCH_CHANGES=N` sets the number of timed changes per size;
 //! `PORTOS_LSP_BENCH_WRAP='perf record -g --'` runs the server under a profiler. See docs/performance.md.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 mod generate;
 

@@ -1,6 +1,7 @@
 //! `cargo bench --bench workspace`: the built `portos-lsp check` over generated workspaces of 1,000 and
 //! 10,000 ecosystem files, against reading and parsing the same files in this process. Prints wall time,
 //! files per second and peak memory; see docs/performance.md.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 #[allow(dead_code)] // The single-file generator is for the other bench.
 mod generate;

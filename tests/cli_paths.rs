@@ -1,6 +1,7 @@
 //! End-to-end tests of what the command line reads: the workspace of a named directory, nothing skipped
 //! silently (FIFOs, devices, unreadable directories), `--stdin-filename`, `--config`'s and `--no-config`'s
 //! effect on the extra file globs, and `next`'s answers. The built binary runs on throw-away directories.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests may say what they skipped
 
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

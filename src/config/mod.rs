@@ -57,8 +57,9 @@ pub const BUILTIN_CONNECT_KEYS: &[&str] = &[
     "TARGET",
 ];
 
-/// The default size limit for an ecosystem file; anything larger is generated or not an ecosystem file.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+/// The default size limit for an ecosystem file; anything larger is generated or not an ecosystem file. The
+/// one limit, defined where bytes are decoded.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = crate::syntax::source::DEFAULT_MAX_FILE_BYTES as u64;
 
 /// The largest project file read; a config file is a few hundred bytes, so more means a wrong file.
 const MAX_CONFIG_FILE_BYTES: usize = 1024 * 1024;

@@ -37,8 +37,10 @@ A convention rule: it runs only where PortOS's convention applies (`[app] conven
 "#,
 };
 
-/// Reports each binding PortOS drops on a label collision.
+/// Reports each binding PortOS drops on a label collision — once per place, however many environments it
+/// holds in (an `env` collision also holds in an `env_production` that only adds `NODE_ENV`).
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+    let mut seen: Vec<(Finding, std::collections::BTreeSet<Option<String>>, String)> = Vec::new();
     for (process, binding) in check.shadowed() {
         let Some(Shadowed::Collision {
             label,
@@ -50,17 +52,59 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         };
         let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
         let message = format!(
-            "`{key}` ({}) gets the label `{label}`, which `{}` already has for port {}: PortOS will drop {}{}",
+            "`{key}` ({}) gets the label `{label}`, which `{}` already has for port {}: PortOS will drop {}",
             number_to_string(binding.port.number),
             process.display_name(),
             number_to_string(*kept),
             number_to_string(binding.port.number),
-            check.environments_note(&binding.environments),
         );
-        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
+        let range = check.binding_range(process, binding);
+        if let Some((_, environments, _)) = seen
+            .iter_mut()
+            .find(|(f, _, m)| f.range == range && *m == message)
+        {
+            environments.extend(binding.environments.iter().cloned());
+            continue;
+        }
+        let mut finding = check.finding(&RULE, range, String::new());
         finding
             .related
             .push(check.related(*kept_at, format!("`{label}` is taken here first")));
+        seen.push((finding, binding.environments.clone(), message));
+    }
+    for (mut finding, environments, message) in seen {
+        finding.message = format!("{message}{}", check.environments_note(&environments));
         out.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ConfigSource;
+    use crate::ide::Host;
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    #[test]
+    fn one_finding_when_another_environment_changes_nothing() {
+        let text = "module.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: 5570, API_PORT: 5571 }, env_production: { NODE_ENV: 'production' } }] };\n";
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/ecosystem.config.cjs", text);
+        let mut host = Host::new(vfs, ConfigSource::None);
+        let reports = host
+            .check_workspace(
+                Path::new("/w"),
+                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
+                &|_| Default::default(),
+            )
+            .unwrap();
+        let found: Vec<_> = reports[0]
+            .findings
+            .iter()
+            .filter(|f| f.code == "label-collision")
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(!found[0].message.contains("(in "), "{}", found[0].message);
     }
 }

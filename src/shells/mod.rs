@@ -1,4 +1,7 @@
 //! The shells: the command line and the language server, thin layers over the same analysis.
+// The shells are the only code that prints (the crate denies it everywhere else, since `serve`'s stdout
+// carries the protocol).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
 pub mod lsp;
