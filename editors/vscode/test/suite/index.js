@@ -431,6 +431,14 @@ async function run() {
     await vscode.commands.executeCommand('notifications.clearAll');
   });
 
+  await test('portos.showOutput runs', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const command of ['portos.restartServer', 'portos.showOutput', 'portos.ports.refresh']) {
+      assert(commands.includes(command), `${command} is not registered`);
+    }
+    await vscode.commands.executeCommand('portos.showOutput');
+  });
+
   await test('portos.restartServer restarts the server and the diagnostics come back', async () => {
     const before = api.client();
     await vscode.commands.executeCommand('portos.restartServer');
