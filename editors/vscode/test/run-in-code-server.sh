@@ -70,7 +70,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "installing ${missing[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+  # Wait for another apt-get (a parallel install) rather than fail on its lock.
+  apt=(apt-get -o DPkg::Lock::Timeout=300 -qq)
+  if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; } >&2; then
     not_ok "apt-get install ${missing[*]}"
     finish
   fi
