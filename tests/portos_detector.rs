@@ -1,8 +1,15 @@
 //! What PortOS's regex detector makes of each fixture under `tests/fixtures/portos/`, per `portos-detection.md`.
 
+use portos_lsp::config::ConfigSource;
+use portos_lsp::ide::Host;
 use portos_lsp::portos::{
     ConstValue, DetectedProcess, constant_table, detect, detect_with_vite_lookup, display_line,
 };
+use portos_lsp::syntax::LineIndex;
+use portos_lsp::vfs::MemoryVfs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 type Summary<'a> = Vec<(&'a str, Vec<(&'a str, i64)>)>;
 
@@ -92,6 +99,34 @@ fn assert_ranges_spell_ports(text: &str, processes: &[DetectedProcess]) {
             );
         }
     }
+}
+
+/// `portos-reads-differently`'s findings for a fixture checked as the `ecosystem.config.cjs` of an app
+/// directory (so it is the file PortOS reads) under PortOS's convention, each as `line: message`.
+fn reads_differently(file: &str) -> Vec<String> {
+    let text = fixture(file);
+    let path = PathBuf::from("/portos-fixtures/app/ecosystem.config.cjs");
+    let vfs = MemoryVfs::default();
+    vfs.insert(&path, text.clone());
+    vfs.insert(
+        "/portos-fixtures/app/portos-lsp.toml",
+        "[app]\nconvention = \"portos\"\n",
+    );
+    let mut host = Host::new(Arc::new(vfs), ConfigSource::Discover);
+    let checked = host
+        .check(&path, Arc::from(text.as_str()))
+        .expect("no configuration file to fail on");
+    let index = LineIndex::new(&text);
+    checked
+        .report
+        .findings
+        .iter()
+        .filter(|finding| finding.code == "portos-reads-differently")
+        .map(|finding| {
+            let line = index.line_of(finding.range.start as usize) + 1;
+            format!("{line}: {}", finding.message)
+        })
+        .collect()
 }
 
 fn check(file: &str, expected: Summary<'_>) -> (String, Vec<DetectedProcess>) {
@@ -443,6 +478,123 @@ fn portos_own_ecosystem_worked_example() {
     );
 }
 
+#[test]
+fn rule_space_before_colon() {
+    let text = fixture("rule-space-before-colon.cjs");
+    let found = detect_with_vite_lookup(&text, &mut |cwd| {
+        (cwd == "client").then(|| "export default { server: { port : 5578 } };".to_string())
+    });
+    assert_eq!(
+        summary(&found),
+        vec![
+            (
+                "spaced-api",
+                vec![("api", 5573), ("metrics", 5571), ("admin", 5572)]
+            ),
+            ("spaced-map", vec![("api", 5574), ("ui", 5575)]),
+            ("spaced-gateway", vec![("api", 5580), ("health", 5581)]),
+            ("spaced-ui", vec![("ui", 5576)]),
+            ("spaced-legacy", vec![("api", 5577)]),
+            ("spaced-vite", vec![]),
+        ]
+    );
+    assert_ranges_spell_ports(&text, &found);
+    assert_eq!(found[5].cwd.as_deref(), Some("client"));
+    assert_eq!(found[5].port, Some(5578));
+}
+
+#[test]
+fn space_before_colon_is_no_difference_from_portos() {
+    // PortOS reads every app of this file as it is; saying otherwise would send users after a ghost.
+    assert_eq!(
+        reads_differently("rule-space-before-colon.cjs"),
+        Vec::<String>::new()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Phantom apps: the finding names where the text PortOS reads really is
+
+#[test]
+fn phantoms_in_text_comments_and_helper_objects() {
+    check(
+        "phantom-text-comments-helpers.cjs",
+        vec![
+            ("banner-app", vec![("api", 5590)]),
+            ("template-app", vec![]),
+            ("team-harbor", vec![("api", 5591)]),
+            ("harbor-api", vec![("api", 5570)]),
+            ("harbor-old", vec![("api", 5575)]),
+            ("harbor-beta", vec![]),
+            ("harbor-web", vec![("api", 5571)]),
+            ("harbor-deploy", vec![]),
+        ],
+    );
+    let shows = "PortOS will show a process";
+    let every = "PortOS's detector takes every `{ name: '…'` for an app";
+    assert_eq!(
+        reads_differently("phantom-text-comments-helpers.cjs"),
+        vec![
+            format!(
+                "3: {shows} `banner-app:5590` that the file does not run: it is text inside a string, and PortOS's detector reads it as code"
+            ),
+            format!(
+                "4: {shows} `template-app` that the file does not run: it is text inside a template literal, and PortOS's detector reads it as code"
+            ),
+            format!(
+                "5: {shows} `team-harbor:5591` that the file does not run: it is an object with a `name` key that is not one of the apps ({every})"
+            ),
+            format!(
+                "10: {shows} `harbor-old:5575` that the file does not run: it is in a comment, and PortOS's detector reads comments as code"
+            ),
+            format!(
+                "11: {shows} `harbor-beta` that the file does not run: it is in a comment, and PortOS's detector reads comments as code"
+            ),
+            format!(
+                "16: {shows} `harbor-deploy` that the file does not run: it is an object inside the app `harbor-web`, not an app ({every})"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn phantoms_in_a_file_with_a_syntax_error_name_the_error() {
+    check(
+        "phantom-after-syntax-error.cjs",
+        vec![
+            ("harbor-api", vec![("api", 5570)]),
+            ("harbor-worker", vec![("api", 5571)]),
+        ],
+    );
+    let cause = "that the file does not run: the syntax error on line 6 stops PM2 from loading the file, and portos-lsp from reading this part of it as apps; PortOS's detector reads the text regardless";
+    assert_eq!(
+        reads_differently("phantom-after-syntax-error.cjs"),
+        vec![
+            format!("6: PortOS will show a process `harbor-api:5570` {cause}"),
+            format!("7: PortOS will show a process `harbor-worker:5571` {cause}"),
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scale
+
+#[test]
+fn many_port_keys_inside_one_string_are_read_in_linear_time() {
+    // 40,000 `PORT:` inside one string value took 11.5 s when each key rescanned the rest of the string
+    // for its value's end (and matched the `|| N` default against all of it). Read once per stretch of
+    // text, it takes milliseconds even unoptimised; the bound leaves a wide margin for a loaded machine.
+    let text = format!(
+        "module.exports = {{ apps: [{{ name: 'api', env: {{ X: '{}', PORT: 5570 }} }}] }};",
+        "PORT:".repeat(40_000)
+    );
+    let start = Instant::now();
+    let found = detect(&text);
+    let took = start.elapsed();
+    assert_eq!(summary(&found), vec![("api", vec![("api", 5570)])]);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // §4 limitations
 
@@ -755,6 +907,21 @@ fn l29_apps_built_by_code() {
             ("gateway", vec![("api", 8290)]),
             ("auth", vec![("api", 8291)]),
         ],
+    );
+}
+
+#[test]
+fn l29_phantoms_beside_a_computed_apps_list_may_be_apps() {
+    let every = "PortOS's detector takes every `{ name: '…'` for an app";
+    let cause = format!(
+        "that portos-lsp does not find among the apps: part of `apps` is computed at run time, so whether PM2 runs it is not known ({every})"
+    );
+    assert_eq!(
+        reads_differently("l29-apps-built-by-code.cjs"),
+        vec![
+            format!("3: PortOS will show a process `gateway:8290` {cause}"),
+            format!("4: PortOS will show a process `auth:8291` {cause}"),
+        ]
     );
 }
 

@@ -167,8 +167,10 @@ fn js_regex(pattern: &str) -> Regex {
 }
 
 /// §3.2: `{`, optional whitespace, `name`, `:`, a quote, non-quote characters, a quote (either kind each).
-/// Literal reading: no whitespace before the colon; whitespace after it is allowed (every real file has it).
-static APP_START: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"\{\s*name:\s*['"]([^'"]+)['"]"#));
+/// Like every `key:` pattern of PortOS's, whitespace is allowed on both sides of the colon
+/// (`name   : 'api'`).
+static APP_START: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r#"\{\s*name\s*:\s*['"]([^'"]+)['"]"#));
 
 /// §3.1 loose constants. Literal reading: no word boundary before the keyword; "digits directly after `=`"
 /// is read as "no expression between", whitespace allowed (as in `const API_PORT = 5555`).
@@ -187,40 +189,38 @@ static WORD_COLON_DIGITS: LazyLock<Regex> = LazyLock::new(|| js_regex(r"(\w+)\s*
 static PORTS_GROUP: LazyLock<Regex> = LazyLock::new(|| js_regex(r"(\w+)\s*:\s*\{([^}]*)\}"));
 
 /// §3.4: the first lower-case, unquoted, word-bounded `ports: {` up to the first `}` after it.
-static PORTS_MAP: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\bports:\s*\{([^}]*)\}"));
+static PORTS_MAP: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\bports\s*:\s*\{([^}]*)\}"));
 
 /// §3.5: the first `ports:` followed by a dotted word. Literal reading: the prose names a word boundary
 /// only for §3.4, so none here.
-static PORTS_REFERENCE: LazyLock<Regex> = LazyLock::new(|| js_regex(r"ports:\s*(\w+(?:\.\w+)*)"));
+static PORTS_REFERENCE: LazyLock<Regex> =
+    LazyLock::new(|| js_regex(r"ports\s*:\s*(\w+(?:\.\w+)*)"));
 
 /// §3.6 env block headers, in processing order. Literal reading: no word boundary before the key.
 static ENV_HEADERS: LazyLock<[Regex; 3]> = LazyLock::new(|| {
     [
-        js_regex(r"env:\s*\{"),
-        js_regex(r"env_development:\s*\{"),
-        js_regex(r"env_production:\s*\{"),
+        js_regex(r"env\s*:\s*\{"),
+        js_regex(r"env_development\s*:\s*\{"),
+        js_regex(r"env_production\s*:\s*\{"),
     ]
 });
 
 /// §3.6 env keys: `PORT` or `<LETTER>[A-Z0-9_]*_PORT`, ASCII-word-bounded before, optionally quoted, then
-/// `:`. Literal reading: the colon follows the key (or its closing quote) directly.
+/// optional whitespace, `:` (`PORT : 5570`).
 static ENV_KEY: LazyLock<Regex> =
-    LazyLock::new(|| js_regex(r#"['"]?\b(PORT|[A-Z][A-Z0-9_]*_PORT)['"]?:"#));
-
-/// §3.6 value form 2: ends with `||`, optional space, optional quote, digits, optional quote.
-static OR_DEFAULT: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"\|\|\s*['"]?(\d+)['"]?$"#));
+    LazyLock::new(|| js_regex(r#"['"]?\b(PORT|[A-Z][A-Z0-9_]*_PORT)['"]?\s*:"#));
 
 /// §3.8 args: `args`, `:`, a quote, non-quote characters, `--port`, whitespace, digits. No word boundary
 /// before `args` (so `node_args` counts); the greedy run takes the last `--port N` in the string.
 static ARGS_PORT: LazyLock<Regex> =
-    LazyLock::new(|| js_regex(r#"args:\s*['"][^'"]*--port\s+(\d+)"#));
+    LazyLock::new(|| js_regex(r#"args\s*:\s*['"][^'"]*--port\s+(\d+)"#));
 
 /// §3.8 bare key and §3.11 Vite config: the first lower-case `port: <digits>`. Literal reading: no word
 /// boundary before `port`.
-static BARE_PORT: LazyLock<Regex> = LazyLock::new(|| js_regex(r"port:\s*(\d+)"));
+static BARE_PORT: LazyLock<Regex> = LazyLock::new(|| js_regex(r"port\s*:\s*(\d+)"));
 
 /// §2 `cwd`: the first `cwd: '…'` string literal. Literal reading: a non-empty string, either quote kind.
-static CWD: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"cwd:\s*['"]([^'"]+)['"]"#));
+static CWD: LazyLock<Regex> = LazyLock::new(|| js_regex(r#"cwd\s*:\s*['"]([^'"]+)['"]"#));
 
 /// §3.10: the word `vite`, case-insensitive (ASCII folding, as a non-`u` JavaScript regex), word-bounded.
 static VITE_WORD: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\b[vV][iI][tT][eE]\b"));
@@ -230,16 +230,19 @@ static VITE_WORD: LazyLock<Regex> = LazyLock::new(|| js_regex(r"\b[vV][iI][tT][e
 
 /// A string-keyed map that behaves like a JavaScript plain object where PortOS relies on it: assigning an
 /// existing key keeps its position, assigning `__proto__` is a no-op, and enumeration lists array-index
-/// keys first in ascending order, then the rest in insertion order.
+/// keys first in ascending order, then the rest in insertion order. Keys are indexed, so a file with
+/// thousands of keys costs no more per key than a file with one.
 #[derive(Clone, Debug)]
 struct JsObject<V> {
     entries: Vec<(String, V)>,
+    index: HashMap<String, usize>,
 }
 
 impl<V> Default for JsObject<V> {
     fn default() -> Self {
         JsObject {
             entries: Vec::new(),
+            index: HashMap::new(),
         }
     }
 }
@@ -250,33 +253,30 @@ impl<V> JsObject<V> {
         if key == "__proto__" {
             return;
         }
-        match self
-            .entries
-            .iter_mut()
-            .find(|(existing, _)| existing == key)
-        {
-            Some(entry) => entry.1 = value,
-            None => self.entries.push((key.to_string(), value)),
+        match self.index.get(key) {
+            Some(&at) => self.entries[at].1 = value,
+            None => {
+                self.index.insert(key.to_string(), self.entries.len());
+                self.entries.push((key.to_string(), value));
+            }
         }
     }
 
     fn get(&self, key: &str) -> Option<&V> {
-        self.entries
-            .iter()
-            .find(|(existing, _)| existing == key)
-            .map(|(_, value)| value)
+        self.index.get(key).map(|&at| &self.entries[at].1)
     }
 
     fn contains(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.index.contains_key(key)
     }
 
     fn remove(&mut self, key: &str) -> Option<V> {
-        let index = self
-            .entries
-            .iter()
-            .position(|(existing, _)| existing == key)?;
-        Some(self.entries.remove(index).1)
+        let at = self.index.remove(key)?;
+        let (_, value) = self.entries.remove(at);
+        for later in self.index.values_mut().filter(|later| **later > at) {
+            *later -= 1;
+        }
+        Some(value)
     }
 
     fn is_empty(&self) -> bool {
@@ -601,25 +601,147 @@ fn env_ports(
 }
 
 /// §3.6: every port key in one env block's raw text; a resolved value overwrites, an unresolved one not.
+///
+/// A key's value is the text after its colon up to the next `,`, `}` or newline, so keys that share one
+/// stretch of text (40,000 `PORT:` inside one string) share its end, its trimmed end and its `|| N`
+/// default: each is found once per stretch ([`ValueRun`]), and each key then looks only at the start of
+/// its own value. The whole block is read in time linear in its length.
 fn read_env_keys(
     env: &str,
     offset: usize,
     constants: &JsObject<ConstValue>,
     by_key: &mut JsObject<ConstNumber>,
 ) {
+    let mut run: Option<ValueRun> = None;
     // Literal reading: the search for the next key resumes right after this key's colon.
     for caps in ENV_KEY.captures_iter(env) {
         let value_start = group(&caps, 0).end();
-        let rest = &env[value_start..];
-        let value_end = rest.find([',', '}', '\n']).unwrap_or(rest.len());
-        let raw = &rest[..value_end];
-        let value = raw.trim_matches(is_js_space);
-        let value_offset =
-            offset + value_start + (raw.len() - raw.trim_start_matches(is_js_space).len());
-        if let Some(number) = resolve_env_value(value, value_offset, constants) {
+        // Matches come in text order, so a run whose end is not behind this value is still its run.
+        let current = match run {
+            Some(known) if known.end >= value_start => known,
+            _ => *run.insert(ValueRun::starting_at(env, value_start)),
+        };
+        if let Some(number) = current.resolve(env, value_start, offset, constants) {
             set_port(by_key, &caps[1], number);
         }
     }
+}
+
+/// One stretch of env text between a key's colon and the next `,`, `}` or newline, with what every value
+/// ending there has in common. Byte offsets are into the env block's text.
+#[derive(Clone, Copy)]
+struct ValueRun {
+    /// The `,`, `}` or newline that ends every value in the run, or the end of the text.
+    end: usize,
+    /// `end` with trailing JavaScript whitespace trimmed, but not before the run's first value.
+    trimmed_end: usize,
+    /// §3.6 form 2 for values ending here: where its `||` starts and the number after it. A value has the
+    /// default when it starts at or before the `||`.
+    or_default: Option<OrDefault>,
+}
+
+/// A `|| N` default at the end of a [`ValueRun`]: where the `||` starts, and N with its digits' range.
+#[derive(Clone, Copy)]
+struct OrDefault {
+    bars: usize,
+    value: i64,
+    digits: TextRange,
+}
+
+impl ValueRun {
+    fn starting_at(env: &str, start: usize) -> ValueRun {
+        let end = env[start..]
+            .find([',', '}', '\n'])
+            .map_or(env.len(), |at| start + at);
+        let trimmed_end = start + env[start..end].trim_end_matches(is_js_space).len();
+        ValueRun {
+            end,
+            trimmed_end,
+            or_default: or_default_tail(&env[start..trimmed_end]).map(|(bars, digits)| {
+                let digits = start + digits.start..start + digits.end;
+                OrDefault {
+                    bars: start + bars,
+                    value: parse_digits(&env[digits.clone()]),
+                    digits: TextRange::new(digits.start, digits.end),
+                }
+            }),
+        }
+    }
+
+    /// §3.6's three value forms, for the value starting at `value_start` (inside this run): all digits;
+    /// `… || N` (optionally quoted N); an exact constant-table key. `offset` is where `env` is in the file.
+    fn resolve(
+        &self,
+        env: &str,
+        value_start: usize,
+        offset: usize,
+        constants: &JsObject<ConstValue>,
+    ) -> Option<ConstNumber> {
+        // Leading whitespace, then the value runs to the run's trimmed end. Keys never start with
+        // whitespace, so this skip (and the word scan below) stops before the next key: linear overall.
+        let start = env[value_start..self.end]
+            .char_indices()
+            .find(|&(_, c)| !is_js_space(c))
+            .map_or(self.end, |(at, _)| value_start + at);
+        if start >= self.trimmed_end {
+            return None;
+        }
+        // All digits, or a table key, is one `[\w.]` word to the end; anything else can only be form 2.
+        let word_end = start
+            + env.as_bytes()[start..self.trimmed_end]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+                .count();
+        if word_end < self.trimmed_end {
+            return match self.or_default {
+                Some(default) if default.bars >= start => Some(ConstNumber {
+                    value: default.value,
+                    digits: TextRange::new(
+                        offset + default.digits.start as usize,
+                        offset + default.digits.end as usize,
+                    ),
+                }),
+                _ => None,
+            };
+        }
+        let value = &env[start..self.trimmed_end];
+        if value.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(ConstNumber {
+                value: parse_digits(value),
+                digits: TextRange::new(offset + start, offset + self.trimmed_end),
+            });
+        }
+        // Literal reading: a table key that names a group is not a port (only numbers resolve).
+        match constants.get(value) {
+            Some(ConstValue::Number(number)) => Some(number.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// §3.6 form 2, `\|\|\s*['"]?(\d+)['"]?$` (JavaScript's `\s`), matched backwards from the end so it costs
+/// only the length of the tail it reads: where the `||` starts and the digits' range, both in `value`.
+/// What may follow `||` is fixed (whitespace, a quote, digits, a quote), and none of those can be a `|`
+/// or extend the digit run, so the only candidate is the one right before the whitespace.
+fn or_default_tail(value: &str) -> Option<(usize, std::ops::Range<usize>)> {
+    let bytes = value.as_bytes();
+    let mut at = bytes.len();
+    if at > 0 && matches!(bytes[at - 1], b'\'' | b'"') {
+        at -= 1;
+    }
+    let digits_end = at;
+    while at > 0 && bytes[at - 1].is_ascii_digit() {
+        at -= 1;
+    }
+    if at == digits_end {
+        return None;
+    }
+    let digits = at..digits_end;
+    if at > 0 && matches!(bytes[at - 1], b'\'' | b'"') {
+        at -= 1;
+    }
+    at = value[..at].trim_end_matches(is_js_space).len();
+    value[..at].ends_with("||").then(|| (at - 2, digits))
 }
 
 /// JavaScript's whitespace (what `\s` and `String.prototype.trim` strip).
@@ -635,29 +757,6 @@ fn is_js_space(c: char) -> bool {
                 | '\u{3000}'
                 | '\u{FEFF}'
     )
-}
-
-/// §3.6's three value forms: all digits; `… || N` (optionally quoted N); an exact constant-table key.
-/// `offset` is where `value` starts in the file.
-fn resolve_env_value(
-    value: &str,
-    offset: usize,
-    constants: &JsObject<ConstValue>,
-) -> Option<ConstNumber> {
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(ConstNumber {
-            value: parse_digits(value),
-            digits: TextRange::new(offset, offset + value.len()),
-        });
-    }
-    if let Some(caps) = OR_DEFAULT.captures(value) {
-        return Some(number_at(offset, group(&caps, 1)));
-    }
-    // Literal reading: a table key that names a group is not a port (only numbers resolve).
-    match constants.get(value) {
-        Some(ConstValue::Number(number)) => Some(number.clone()),
-        _ => None,
-    }
 }
 
 /// §3.7: `CDP_PORT` → cdp; `PORT` → ui / health / api by the process name; `VITE_PORT` → ui; every other
@@ -890,6 +989,114 @@ mod tests {
                     String::from_utf8_lossy(&text)
                 );
             }
+        }
+    }
+
+    /// §3.6 read the straightforward way (each key's value found, trimmed and matched on its own, which is
+    /// quadratic when many keys share one stretch of text), to check the linear reading against.
+    fn read_env_keys_one_by_one(
+        env: &str,
+        offset: usize,
+        constants: &JsObject<ConstValue>,
+        or_default: &Regex,
+    ) -> Vec<(String, ConstNumber)> {
+        let mut by_key = JsObject::default();
+        for caps in ENV_KEY.captures_iter(env) {
+            let value_start = group(&caps, 0).end();
+            let rest = &env[value_start..];
+            let raw = &rest[..rest.find([',', '}', '\n']).unwrap_or(rest.len())];
+            let value = raw.trim_matches(is_js_space);
+            let value_offset =
+                offset + value_start + (raw.len() - raw.trim_start_matches(is_js_space).len());
+            let number = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                Some(ConstNumber {
+                    value: parse_digits(value),
+                    digits: TextRange::new(value_offset, value_offset + value.len()),
+                })
+            } else if let Some(caps) = or_default.captures(value) {
+                Some(number_at(value_offset, group(&caps, 1)))
+            } else {
+                match constants.get(value) {
+                    Some(ConstValue::Number(number)) => Some(number.clone()),
+                    _ => None,
+                }
+            };
+            if let Some(number) = number {
+                set_port(&mut by_key, &caps[1], number);
+            }
+        }
+        by_key.entries
+    }
+
+    /// A fixed xorshift generator, so failures reproduce.
+    fn xorshift(mut state: u64) -> impl FnMut() -> usize {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as usize
+        }
+    }
+
+    #[test]
+    fn linear_env_reading_agrees_with_reading_each_key_alone() {
+        let constants =
+            build_constant_table("const API_PORT = 7000; const PORTS = { a: 1, g: { b: 2 } };");
+        let tokens = [
+            "PORT",
+            "X_PORT",
+            "API_PORT",
+            "PORTS.a",
+            "PORTS.g",
+            "PORTS.g.b",
+            "'",
+            "\"",
+            ":",
+            " ",
+            "\t",
+            "\u{A0}",
+            ",",
+            "}",
+            "\n",
+            "||",
+            "|",
+            "5",
+            "42",
+            "0",
+            ".",
+            "a",
+            "é",
+            "x || ",
+        ];
+        let or_default = js_regex(r#"\|\|\s*['"]?(\d+)['"]?$"#);
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        for _ in 0..20_000 {
+            let env: String = (0..next() % 24)
+                .map(|_| tokens[next() % tokens.len()])
+                .collect();
+            let mut linear = JsObject::default();
+            read_env_keys(&env, 100, &constants, &mut linear);
+            assert_eq!(
+                linear.entries,
+                read_env_keys_one_by_one(&env, 100, &constants, &or_default),
+                "{env:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn or_default_tail_is_the_regex() {
+        let regex = js_regex(r#"\|\|\s*['"]?(\d+)['"]?$"#);
+        let alphabet = ["|", "'", "\"", " ", "\u{3000}", "1", "23", "x", "é"];
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let value: String = (0..next() % 10)
+                .map(|_| alphabet[next() % alphabet.len()])
+                .collect();
+            let expected = regex
+                .captures(&value)
+                .map(|caps| (group(&caps, 0).start(), group(&caps, 1).range()));
+            assert_eq!(or_default_tail(&value), expected, "{value:?}");
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::{FileCheck, Finding, Rule, Severity};
 use crate::labels;
+use crate::model::{FileId, Loc};
 use crate::portos::detector::{self, DetectedProcess};
 use crate::syntax::TextRange;
 
@@ -43,9 +44,9 @@ PortOS's detector can read them — or accept the difference.
 
 ## Configuration
 `[rules] portos-reads-differently = "off"` silences it.
-"#,
 A convention rule: it runs only where PortOS's convention applies (`[app] convention = "auto" | "portos" |
 "plain"`; see docs/configuration.md, "Where PortOS's convention applies").
+"#,
 };
 
 /// Reports each difference between PortOS's reading and the truth.
@@ -78,13 +79,16 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         return;
     }
     let detected = detector::detect(model.text());
-    let mut matched = vec![false; detected.len()];
+    let mut unmatched = Unmatched::new(detected.len());
     for labelled in &check.analysis.labels.processes {
         let process = &model.processes[labelled.index];
         let range = check.here(process.name_loc, process.use_loc);
-        let found = detected.iter().enumerate().find(|(i, d)| {
-            !matched[*i] && process.name_loc.file.0 == 0 && range.contains_range(d.name_range)
-        });
+        let found = if process.name_loc.file.0 == 0 {
+            unmatched.first_inside(&detected, range)
+        } else {
+            None
+        }
+        .map(|i| (i, &detected[i]));
         let truth = labels::display_line(process.display_name(), &labelled.listing);
         let Some((i, seen)) = found else {
             if process.name.is_none() {
@@ -98,7 +102,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             out.push(check.finding(&RULE, range, message));
             continue;
         };
-        matched[i] = true;
+        unmatched.take(i);
         let portos: Vec<(String, f64)> = seen
             .ports
             .iter()
@@ -122,11 +126,13 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         }
     }
     unlisted(check, out);
+    let mut causes = None;
     for (i, seen) in detected.iter().enumerate() {
-        if matched[i] {
+        if unmatched.is_taken(i) {
             continue;
         }
-        out.push(phantom(check, seen));
+        let causes = causes.get_or_insert_with(|| PhantomCauses::new(check));
+        out.push(phantom(check, seen, causes));
     }
 }
 
@@ -156,6 +162,61 @@ fn unlisted(check: &FileCheck, out: &mut Vec<Finding>) {
     }
 }
 
+/// The detected processes not yet paired with a real one. Detected names are disjoint and in text order, so
+/// the candidates for a real process are one contiguous stretch, found by binary search; taken ones are
+/// skipped by a path-compressed "next untaken" link, so pairing n processes costs O(n log n), not O(n²).
+struct Unmatched {
+    /// For each index, an index at or after it that may be untaken (`len` when none is).
+    next: Vec<usize>,
+}
+
+impl Unmatched {
+    fn new(len: usize) -> Self {
+        Unmatched {
+            next: (0..=len).collect(),
+        }
+    }
+
+    /// The first untaken index at or after `i`.
+    fn untaken_from(&mut self, i: usize) -> usize {
+        let mut root = i;
+        while self.next[root] != root {
+            root = self.next[root];
+        }
+        let mut at = i;
+        while self.next[at] != root {
+            let later = self.next[at];
+            self.next[at] = root;
+            at = later;
+        }
+        root
+    }
+
+    fn take(&mut self, i: usize) {
+        self.next[i] = i + 1;
+    }
+
+    fn is_taken(&self, i: usize) -> bool {
+        self.next[i] != i
+    }
+
+    /// The first untaken detected process whose name lies inside `range`.
+    fn first_inside(&mut self, detected: &[DetectedProcess], range: TextRange) -> Option<usize> {
+        let from = detected.partition_point(|d| d.name_range.start < range.start);
+        let mut i = self.untaken_from(from);
+        while let Some(d) = detected.get(i) {
+            if d.name_range.start >= range.end {
+                return None;
+            }
+            if range.contains_range(d.name_range) {
+                return Some(i);
+            }
+            i = self.untaken_from(i + 1);
+        }
+        None
+    }
+}
+
 /// `name (label:port,…)` even for one port, to show a difference in labels.
 fn with_labels(name: &str, ports: &[(String, f64)]) -> String {
     let parts: Vec<String> = ports
@@ -165,7 +226,7 @@ fn with_labels(name: &str, ports: &[(String, f64)]) -> String {
     format!("{name} ({})", parts.join(","))
 }
 
-fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {
+fn phantom(check: &FileCheck, seen: &DetectedProcess, causes: &mut PhantomCauses) -> Finding {
     // A name PortOS captured across lines (after an unterminated string) is shown up to its first line.
     let name: String = seen
         .name
@@ -181,12 +242,253 @@ fn phantom(check: &FileCheck, seen: &DetectedProcess) -> Finding {
         name
     };
     let shown = detector::display_line(&name, &seen.ports);
-    let message = format!(
-        "PortOS will show a process `{shown}` that the file does not run: its detector takes any `{{ name: '…'` text, in comments, strings and helper objects too"
-    );
+    let every = "PortOS's detector takes every `{ name: '…'` for an app";
+    let message = match causes.of(seen.block_range) {
+        PhantomCause::Comment => format!(
+            "PortOS will show a process `{shown}` that the file does not run: it is in a comment, and PortOS's detector reads comments as code"
+        ),
+        PhantomCause::Text(what) => format!(
+            "PortOS will show a process `{shown}` that the file does not run: it is text inside {what}, and PortOS's detector reads it as code"
+        ),
+        PhantomCause::SyntaxError(at) => format!(
+            "PortOS will show a process `{shown}` that the file does not run: the syntax error on line {} stops PM2 from loading the file, and portos-lsp from reading this part of it as apps; PortOS's detector reads the text regardless",
+            check.line_of(Loc::new(FileId(0), at))
+        ),
+        PhantomCause::InsideApp(app) => format!(
+            "PortOS will show a process `{shown}` that the file does not run: it is an object inside the app `{app}`, not an app ({every})"
+        ),
+        PhantomCause::Dynamic => format!(
+            "PortOS will show a process `{shown}` that portos-lsp does not find among the apps: part of `apps` is computed at run time, so whether PM2 runs it is not known ({every})"
+        ),
+        PhantomCause::Helper => format!(
+            "PortOS will show a process `{shown}` that the file does not run: it is an object with a `name` key that is not one of the apps ({every})"
+        ),
+    };
     check.finding(
         &RULE,
         TextRange::new(seen.name_range.start as usize, seen.name_range.end as usize),
         message,
     )
+}
+
+/// Why PortOS's detector found a process that is not one of the file's apps.
+#[derive(Debug, PartialEq)]
+enum PhantomCause<'a> {
+    /// The `{ name: '…'` is in a comment.
+    Comment,
+    /// It is text inside a string, template literal or regular expression (named).
+    Text(&'static str),
+    /// It is live code the parser could not read as apps because of a syntax error (the error's range).
+    SyntaxError(TextRange),
+    /// It is an object nested inside the named app.
+    InsideApp(&'a str),
+    /// The apps list is partly computed at run time, so it may be an app after all.
+    Dynamic,
+    /// Live code that is not an app: a helper object with a `name` key.
+    Helper,
+}
+
+/// What [`PhantomCause`] is decided from: where the file's comments, strings and syntax errors are (from
+/// its syntax tree, parsed again only once a phantom is found, and walked once) and where its apps are.
+/// Phantoms are asked about in text order, so each question is a step of a sweep, never a walk up the
+/// tree (whose `parent` costs the depth): a file of thousands of nested objects stays linear.
+struct PhantomCauses<'a> {
+    /// Comments, strings, template literals (their text between substitutions) and regular expressions,
+    /// sorted and disjoint, with what each is.
+    texts: Vec<(TextRange, TextKind)>,
+    /// ERROR and MISSING nodes, merged into sorted disjoint ranges.
+    broken: Vec<TextRange>,
+    /// Syntax errors' ranges in text order.
+    errors: Vec<TextRange>,
+    /// The first syntax error after which the parser cannot tell where things end (`unbounded`).
+    first_unbounded: Option<TextRange>,
+    /// Each app's object literal in this file, with its name, sorted by start.
+    apps: Vec<(TextRange, &'a str)>,
+    /// How many of `apps` start before the last position asked about.
+    apps_seen: usize,
+    /// The apps among those that contain the last position asked about, outermost first.
+    open_apps: Vec<(TextRange, &'a str)>,
+    dynamic: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TextKind {
+    Comment,
+    Text(&'static str),
+}
+
+impl<'a> PhantomCauses<'a> {
+    fn new(check: &FileCheck<'a>) -> Self {
+        let model = check.model();
+        let mut apps: Vec<(TextRange, &'a str)> = model
+            .processes
+            .iter()
+            .filter(|p| p.def.file.0 == 0)
+            .map(|p| (p.def.range, p.display_name()))
+            .collect();
+        // Outer before inner where two start together, so the stack below nests.
+        apps.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
+        let tree = crate::syntax::parse(model.text()).tree;
+        let (texts, broken) = texts_and_broken(&tree);
+        let mut errors: Vec<TextRange> = model.syntax_errors.iter().map(|e| e.range).collect();
+        errors.sort();
+        PhantomCauses {
+            texts,
+            broken,
+            errors,
+            first_unbounded: model
+                .syntax_errors
+                .iter()
+                .filter(|e| e.unbounded)
+                .map(|e| e.range)
+                .min(),
+            apps,
+            apps_seen: 0,
+            open_apps: Vec::new(),
+            dynamic: !model.dynamic_apps.is_empty(),
+        }
+    }
+
+    /// The cause for a detected app whose block (from its `{`) is `block`. Asked in text order.
+    fn of(&mut self, block: TextRange) -> PhantomCause<'a> {
+        let open = block.start;
+        // After an unterminated string, template or comment, or a missing brace, nothing after it can be
+        // told apart: code may read as a string and the reverse.
+        if let Some(error) = self.first_unbounded.filter(|e| e.start <= open) {
+            return PhantomCause::SyntaxError(error);
+        }
+        let contains = |range: &TextRange| range.start <= open && open < range.end;
+        let text = self.texts.partition_point(|(range, _)| range.start <= open);
+        if let Some((_, kind)) = text
+            .checked_sub(1)
+            .map(|i| self.texts[i])
+            .filter(|(range, _)| contains(range))
+        {
+            return match kind {
+                TextKind::Comment => PhantomCause::Comment,
+                TextKind::Text(what) => PhantomCause::Text(what),
+            };
+        }
+        let broken = self.broken.partition_point(|range| range.start <= open);
+        if broken > 0 && contains(&self.broken[broken - 1]) {
+            // The error around it: the last one that starts at or before it.
+            let before = self.errors.partition_point(|e| e.start <= open);
+            let around = before.checked_sub(1).map(|i| self.errors[i]);
+            return PhantomCause::SyntaxError(
+                around.or(self.errors.first().copied()).unwrap_or_default(),
+            );
+        }
+        // Live code: an object nested in an app (the innermost app around it) …
+        while let Some(&app) = self.apps.get(self.apps_seen) {
+            if app.0.start >= open {
+                break;
+            }
+            while self
+                .open_apps
+                .last()
+                .is_some_and(|(outer, _)| outer.end <= app.0.start)
+            {
+                self.open_apps.pop();
+            }
+            self.open_apps.push(app);
+            self.apps_seen += 1;
+        }
+        while self
+            .open_apps
+            .last()
+            .is_some_and(|(range, _)| range.end <= open)
+        {
+            self.open_apps.pop();
+        }
+        if let Some((_, app)) = self.open_apps.last() {
+            return PhantomCause::InsideApp(app);
+        }
+        // … code in or after a syntax error, which the parser may not have read as the author meant (an
+        // error after it cannot have changed how it was read; the first one is where reading went
+        // wrong) …
+        if let Some(&error) = self.errors.first().filter(|e| e.start < block.end) {
+            return PhantomCause::SyntaxError(error);
+        }
+        if self.dynamic {
+            return PhantomCause::Dynamic;
+        }
+        // … or an object with a `name` key that is not in `apps`.
+        PhantomCause::Helper
+    }
+}
+
+/// One walk over the tree with a cursor: the text ranges (comments, strings, regular expressions, and
+/// template literals minus their `${…}` substitutions, which are code) and the ERROR / MISSING ranges.
+fn texts_and_broken(tree: &tree_sitter::Tree) -> (Vec<(TextRange, TextKind)>, Vec<TextRange>) {
+    let mut texts = Vec::new();
+    let mut broken: Vec<TextRange> = Vec::new();
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let range = TextRange::of(node);
+        let mut descend = true;
+        if node.is_error() || node.is_missing() {
+            broken.push(range);
+        }
+        match node.kind() {
+            "comment" => {
+                texts.push((range, TextKind::Comment));
+                descend = false;
+            }
+            "string" | "regex" => {
+                let what = if node.kind() == "string" {
+                    "a string"
+                } else {
+                    "a regular expression"
+                };
+                texts.push((range, TextKind::Text(what)));
+                descend = false;
+            }
+            "template_string" => {
+                // The literal's own text is what lies between its substitutions.
+                let mut start = range.start;
+                let mut parts = node.walk();
+                for part in node.children(&mut parts) {
+                    if part.kind() == "template_substitution" {
+                        let hole = TextRange::of(part);
+                        texts.push((
+                            TextRange {
+                                start,
+                                end: hole.start,
+                            },
+                            TextKind::Text("a template literal"),
+                        ));
+                        start = hole.end;
+                    }
+                }
+                texts.push((
+                    TextRange {
+                        start,
+                        end: range.end,
+                    },
+                    TextKind::Text("a template literal"),
+                ));
+            }
+            _ => {}
+        }
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    texts.retain(|(range, _)| range.start < range.end);
+    texts.sort_by_key(|(range, _)| range.start);
+    broken.sort();
+    let mut merged: Vec<TextRange> = Vec::with_capacity(broken.len());
+    for range in broken {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    (texts, merged)
 }
