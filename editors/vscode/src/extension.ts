@@ -106,7 +106,7 @@ class Controller implements vscode.Disposable {
     this.extrasKey = selectorKey(this.extras);
     const open = vscode.workspace.textDocuments.some((doc) => this.matches(doc));
     if (open || (await workspaceHasEcosystemFiles(this.extras))) {
-      this.start();
+      void this.start();
     } else {
       this.log('[client] no ecosystem file in the workspace yet: the server starts when one is opened');
     }
@@ -118,13 +118,14 @@ class Controller implements vscode.Disposable {
 
   private documentOpened(doc: vscode.TextDocument): void {
     if (!this.wanted && this.matches(doc)) {
-      this.start();
+      void this.start();
     }
   }
 
+  /** Runs the task after the ones before; a task that throws is reported, never left unhandled. */
   private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
+    const run = this.queue.then(task).catch((e: any) => this.fail(`portos-lsp: ${e?.message ?? e}`));
+    this.queue = run;
     return run;
   }
 
