@@ -24,6 +24,9 @@ impl<'t> Scope<'t> {
             );
         }
         self.depth += 1;
+        if !self.calls.is_empty() {
+            self.work += 1;
+        }
         let value = self.eval_inner(session, node);
         self.depth -= 1;
         value

@@ -66,6 +66,12 @@ impl<'t> Scope<'t> {
                 truncate(name, 40)
             ));
         }
+        if self.over_budget() {
+            return refuse(format!(
+                "`{}(…)`, after too much evaluation in helper calls,",
+                truncate(name, 40)
+            ));
+        }
         if is_async(function) {
             return refuse(format!(
                 "the call of the async function `{}`",
@@ -272,5 +278,48 @@ fn returned_expression(function: Node) -> Option<Node> {
                 .find(|n| n.kind() != "comment")
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Value, build};
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn apps(text: &str) -> crate::model::FileModel {
+        build(
+            Path::new("/w/ecosystem.config.cjs"),
+            Arc::from(text),
+            &MemoryVfs::default(),
+            None,
+        )
+    }
+
+    #[test]
+    fn helpers_calling_helpers_stay_linear() {
+        // Ten calls per body, eight levels: 10^8 evaluations if nothing bounded them.
+        let mut text = String::from("const h0 = (p) => ({ name: 'x', env: { PORT: p } });\n");
+        for level in 1..=8 {
+            let calls: Vec<String> = (0..10).map(|_| format!("h{}(p)", level - 1)).collect();
+            text.push_str(&format!(
+                "const h{level} = (p) => [{}];\n",
+                calls.join(", ")
+            ));
+        }
+        text.push_str("module.exports = { apps: h8(5570) };\n");
+        let started = std::time::Instant::now();
+        let model = apps(&text);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        let reasons: Vec<String> = model
+            .dynamic_apps
+            .iter()
+            .map(|d| d.why.describe())
+            .collect();
+        assert!(
+            reasons.iter().any(|r| r.contains("too much evaluation")),
+            "{reasons:?}"
+        );
     }
 }

@@ -572,7 +572,16 @@ impl<'t> Scope<'t> {
                 match truthy(&condition.value) {
                     Some(true) => self.apply_all(session, name, then, value),
                     Some(false) => self.apply_all(session, name, otherwise, value),
+                    None if self.over_budget() => {
+                        let why = format!(
+                            "`{name}`, after too many changes under `if`s (`{}`),",
+                            self.snippet(*statement)
+                        );
+                        value.value = Value::Unknown(Unknown::Unsupported(why));
+                    }
                     None => {
+                        // Both branches copy the value: count it, so many `if`s over a large value stay linear.
+                        self.work += 2 * size(value);
                         let mut yes = value.clone();
                         self.apply_all(session, name, then, &mut yes);
                         let mut no = value.clone();
@@ -788,6 +797,57 @@ fn merge(old: Traced, new: Traced, loc: Loc) -> Traced {
             }
             merged.use_ = at;
             merged
+        }
+    }
+}
+
+/// How many values `value` holds, itself included.
+fn size(value: &Traced) -> u64 {
+    1 + match &value.value {
+        Value::Object(object) => object.props.iter().map(|p| size(&p.value)).sum(),
+        Value::Array(items) | Value::Alternatives(items) => items.iter().map(size).sum(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Value, build};
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn model(text: &str) -> crate::model::FileModel {
+        build(
+            Path::new("/w/ecosystem.config.cjs"),
+            Arc::from(text),
+            &MemoryVfs::default(),
+            None,
+        )
+    }
+
+    #[test]
+    fn many_ifs_over_a_large_value_stay_linear() {
+        let mut text = String::from("const table = {");
+        for i in 0..3000 {
+            text.push_str(&format!(" K{i}: {},", 5570 + i % 30));
+        }
+        text.push_str(" };\n");
+        for i in 0..3000 {
+            text.push_str(&format!("if (process.env.X{i}) table.K0 = {};\n", 6000 + i));
+        }
+        text.push_str("module.exports = { table, apps: [] };\n");
+        let model = model(&text);
+        let table = model
+            .exports
+            .as_object()
+            .and_then(|o| o.get("table"))
+            .map(|p| p.value.value.clone());
+        match table {
+            Some(Value::Unknown(why)) => {
+                assert!(why.describe().contains("too many changes"), "{why:?}")
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -48,6 +48,9 @@ pub(super) struct Scope<'t> {
     pub(super) frames: Vec<HashMap<&'t str, Traced>>,
     /// The helper functions being called (their nodes' ids), innermost last, so recursion is refused.
     pub(super) calls: Vec<usize>,
+    /// Work done beyond reading the file once — expressions evaluated inside helper calls, values copied to
+    /// merge the branches of an `if` — bounded by [`Scope::over_budget`] so hostile input stays linear.
+    pub(super) work: u64,
 }
 
 impl<'t> Scope<'t> {
@@ -63,6 +66,7 @@ impl<'t> Scope<'t> {
             depth: 0,
             frames: Vec::new(),
             calls: Vec::new(),
+            work: 0,
         };
         scope.collect_bindings();
         scope
@@ -70,6 +74,12 @@ impl<'t> Scope<'t> {
 
     pub(super) fn loc(&self, node: Node) -> Loc {
         Loc::new(self.file, TextRange::of(node))
+    }
+
+    /// Whether [`Scope::work`] has gone past a few times the file's size: helpers calling helpers, or `if`s
+    /// over a large value, could otherwise take time exponential or quadratic in it.
+    pub(super) fn over_budget(&self) -> bool {
+        self.work > 4 * self.text.len() as u64 + 100_000
     }
 
     pub(super) fn src(&self, node: Node) -> &'t str {
