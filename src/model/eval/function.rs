@@ -283,7 +283,7 @@ fn returned_expression(function: Node) -> Option<Node> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Value, build};
+    use crate::model::build;
     use crate::vfs::MemoryVfs;
     use std::path::Path;
     use std::sync::Arc;
