@@ -133,7 +133,10 @@ pub fn human(analysis: &Analysis) -> String {
             labels::display_line(process.display_name(), &labelled.listing)
         ));
     }
-    if analysis.labels.processes.is_empty() {
+    if !analysis.model.dynamic_apps.is_empty() {
+        // A list built at run time is not an empty one.
+        text.push_str("  (and apps computed at run time, not known statically)\n");
+    } else if analysis.labels.processes.is_empty() {
         text.push_str("  (no processes)\n");
     }
     text
