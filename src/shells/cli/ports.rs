@@ -135,7 +135,14 @@ pub fn human(analysis: &Analysis) -> String {
     }
     if !analysis.model.dynamic_apps.is_empty() {
         // A list built at run time is not an empty one.
-        text.push_str("  (and apps computed at run time, not known statically)\n");
+        let and = if analysis.labels.processes.is_empty() {
+            ""
+        } else {
+            "and "
+        };
+        text.push_str(&format!(
+            "  ({and}apps computed at run time, not known statically)\n"
+        ));
     } else if analysis.labels.processes.is_empty() {
         text.push_str("  (no processes)\n");
     }
