@@ -176,7 +176,70 @@ fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
+/// `ports --json` over 50 small files as a whole process, against a bare process that starts, reads and
+/// parses the same 50 files with tree-sitter (this bench binary re-run with `--bare-process DIR`): the
+/// common case of issue 9's item 13, target within 1.5×.
+fn ports_json_against_a_bare_process() {
+    let workspace = Workspace::generate(50);
+    let binary = env!("CARGO_BIN_EXE_portos-lsp");
+    let me = std::env::current_exe().expect("the bench binary");
+    let time = |command: &mut Command| {
+        let start = Instant::now();
+        let status = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run a process");
+        assert!(status.success(), "{status}");
+        start.elapsed()
+    };
+    let mut ports = Vec::new();
+    let mut bare = Vec::new();
+    let mut ratios = Vec::new();
+    for round in 0..(RUNS * 4 + 1) {
+        let p = time(
+            Command::new(binary)
+                .arg("ports")
+                .arg("--json")
+                .arg(&workspace.root),
+        );
+        let b = time(Command::new(&me).arg("--bare-process").arg(&workspace.root));
+        if round > 0 {
+            ports.push(p);
+            bare.push(b);
+            ratios.push(p.as_secs_f64() / b.as_secs_f64());
+        }
+    }
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    println!();
+    println!(
+        "| 50 files | bare process (read + parse) | ports --json | ratio of the pairs (median) |"
+    );
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| {} bytes | {:.2} ms | {:.2} ms | {:.2}× |",
+        workspace.bytes,
+        median(bare).as_secs_f64() * 1e3,
+        median(ports).as_secs_f64() * 1e3,
+        ratios[ratios.len() / 2]
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--bare-process") {
+        // The floor of `ports_json_against_a_bare_process`: start, read, parse, exit.
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&portos_lsp::syntax::language())
+            .expect("grammar matches tree-sitter");
+        black_box(read_and_parse(Path::new(&args[at + 1]), &mut parser));
+        return;
+    }
+    if args.iter().any(|a| a == "ports50") {
+        ports_json_against_a_bare_process();
+        return;
+    }
     // `cargo bench` passes `--bench`; number arguments replace the workspace sizes (e.g. `-- 100`).
     let mut sizes: Vec<usize> = std::env::args()
         .skip(1)

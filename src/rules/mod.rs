@@ -320,10 +320,10 @@ pub fn cross_file_findings(
             .iter()
             .filter_map(|p| p.name.as_deref())
         {
-            by_name.entry(name).or_default().push(index);
+            push_once(by_name.entry(name).or_default(), index);
         }
         for served in &report.summary.served {
-            by_port.entry(served.port).or_default().push(index);
+            push_once(by_port.entry(served.port).or_default(), index);
         }
     }
     let mut all = Vec::with_capacity(reports.len());
@@ -361,7 +361,7 @@ pub fn cross_file_findings_for(
             .filter_map(|p| p.name.as_deref())
             .filter(|n| names.contains(n))
         {
-            by_name.entry(name).or_default().push(index);
+            push_once(by_name.entry(name).or_default(), index);
         }
         for served in other
             .summary
@@ -369,12 +369,20 @@ pub fn cross_file_findings_for(
             .iter()
             .filter(|s| ports.contains(&s.port))
         {
-            by_port.entry(served.port).or_default().push(index);
+            push_once(by_port.entry(served.port).or_default(), index);
         }
     }
     cross_file_findings_of(report, others, &by_name, &by_port, config, &|_| {
         external.clone()
     })
+}
+
+/// Adds a file's index to a list once, however many of its processes share the name or port: 8,000 apps on
+/// one port must not make a list of 8,000 copies of one index (and the union over them 64 million).
+fn push_once(list: &mut Vec<usize>, index: usize) {
+    if list.last() != Some(&index) {
+        list.push(index);
+    }
 }
 
 fn cross_file_findings_of(
