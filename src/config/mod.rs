@@ -57,6 +57,16 @@ pub const BUILTIN_CONNECT_KEYS: &[&str] = &[
     "TARGET",
 ];
 
+/// The segment of `env_key`'s stem (the key without a trailing `_PORT`, split on `_`) that is in
+/// `connect_keys`, if any: the one connect-key matcher, used by the labels and the configuration alike.
+/// Case-sensitive, as env keys are.
+pub fn connect_segment(env_key: &str, connect_keys: &[String]) -> Option<String> {
+    let stem = env_key.strip_suffix("_PORT").unwrap_or(env_key);
+    stem.split('_')
+        .find(|segment| !segment.is_empty() && connect_keys.iter().any(|k| k == segment))
+        .map(str::to_string)
+}
+
 /// The default size limit for an ecosystem file; anything larger is generated or not an ecosystem file. The
 /// one limit, defined where bytes are decoded.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = crate::syntax::source::DEFAULT_MAX_FILE_BYTES as u64;
@@ -494,9 +504,7 @@ impl Config {
     /// the key without a trailing `_PORT`, split on `_`, has a segment in the connect-key list. Matching
     /// is case-sensitive, as env keys are.
     pub fn is_connect_key(&self, env_key: &str) -> bool {
-        let stem = env_key.strip_suffix("_PORT").unwrap_or(env_key);
-        stem.split('_')
-            .any(|segment| !segment.is_empty() && self.connect_keys.iter().any(|k| k == segment))
+        connect_segment(env_key, &self.connect_keys).is_some()
     }
 
     /// The usual owner of a well-known port (`Redis` for 6379), for `common-port` and hover.

@@ -295,8 +295,22 @@ fn describe(analysis: &Analysis, ctx: &HoverContext, target: &Target) -> Hover {
 
 /// `my-app 5570–5572, contiguous` for the app holding the file.
 fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
-    // The file's own served ports, as port-gap counts them (variants of one app are checked on their own).
-    let mut ports: Vec<u16> = ctx.report.summary.served.iter().map(|s| s.port).collect();
+    // The file's own served ports inside the app's range, as port-gap counts them (a stray 80 or 6100 is
+    // not part of the block; variants of one app are checked on their own).
+    let kind = match ctx.report.summary.role {
+        crate::config::Role::Core => RangeKind::Core,
+        crate::config::Role::Extension => RangeKind::Reserved,
+        crate::config::Role::User => RangeKind::User,
+    };
+    let range = ctx.config.range(kind);
+    let mut ports: Vec<u16> = ctx
+        .report
+        .summary
+        .served
+        .iter()
+        .map(|s| s.port)
+        .filter(|p| range.contains(*p))
+        .collect();
     ports.sort_unstable();
     ports.dedup();
     let name = &analysis.dir.app_name;
@@ -323,11 +337,14 @@ fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
                 if contiguous {
                     "contiguous".to_string()
                 } else {
-                    let missing: Vec<String> = (low..=high)
-                        .filter(|p| !ports.contains(p))
-                        .map(|p| p.to_string())
-                        .collect();
-                    format!("not contiguous (missing {})", missing.join(", "))
+                    let missing: Vec<u16> = (low..=high).filter(|p| !ports.contains(p)).collect();
+                    let shown: Vec<String> = missing.iter().take(8).map(u16::to_string).collect();
+                    let more = if missing.len() > 8 {
+                        format!(" and {} more", missing.len() - 8)
+                    } else {
+                        String::new()
+                    };
+                    format!("not contiguous (missing {}{more})", shown.join(", "))
                 }
             )
         }

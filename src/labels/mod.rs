@@ -185,26 +185,16 @@ pub struct LabelledFile {
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
 pub fn display_line(name: &str, listing: &[ListedPort]) -> String {
-    match listing {
-        [] => name.to_string(),
-        [only] => format!(
-            "{name}:{}",
-            crate::model::value::number_to_string(only.port)
-        ),
-        many => {
-            let parts: Vec<String> = many
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}:{}",
-                        p.label,
-                        crate::model::value::number_to_string(p.port)
-                    )
-                })
-                .collect();
-            format!("{name} ({})", parts.join(","))
-        }
-    }
+    let ports: Vec<(String, String)> = listing
+        .iter()
+        .map(|p| {
+            (
+                p.label.clone(),
+                crate::model::value::number_to_string(p.port),
+            )
+        })
+        .collect();
+    crate::portos::format_display_line(name, &ports)
 }
 
 /// `METRICS_HTTP_PORT` → `metricsHttp`, `PORT`-less stems as PortOS does.
@@ -229,13 +219,7 @@ pub fn camel_label(key: &str) -> String {
     out
 }
 
-/// The segment of `key`'s stem that makes it connects-to, if any.
-pub fn connect_segment(key: &str, connect_keys: &[String]) -> Option<String> {
-    let stem = key.strip_suffix("_PORT")?;
-    stem.split('_')
-        .find(|segment| connect_keys.iter().any(|k| k == segment))
-        .map(str::to_string)
-}
+pub use crate::config::connect_segment;
 
 fn ends_with_any(name: &str, suffixes: &[&str]) -> bool {
     let lower = name.to_lowercase();

@@ -135,17 +135,11 @@ pub fn detect_with_vite_lookup(
 /// The guide's display line: `name:5555` for one port, `name (cdp:5556,health:5557)` for several (no space
 /// after the comma), just `name` for none. Used wherever we quote what the guide would print.
 pub fn display_line(name: &str, ports: &[DetectedPort]) -> String {
-    match ports {
-        [] => name.to_string(),
-        [only] => format!("{name}:{}", only.port),
-        several => {
-            let entries: Vec<String> = several
-                .iter()
-                .map(|found| format!("{}:{}", found.label, found.port))
-                .collect();
-            format!("{name} ({})", entries.join(","))
-        }
-    }
+    let ports: Vec<(String, String)> = ports
+        .iter()
+        .map(|found| (found.label.clone(), found.port.to_string()))
+        .collect();
+    super::format_display_line(name, &ports)
 }
 
 // ---------------------------------------------------------------------------------------------------------
