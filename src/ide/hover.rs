@@ -303,17 +303,26 @@ fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
         crate::config::Role::User => RangeKind::User,
     };
     let range = ctx.config.range(kind);
-    let mut ports: Vec<u16> = ctx
-        .report
-        .summary
-        .served
-        .iter()
-        .map(|s| s.port)
-        .filter(|p| range.contains(*p))
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
+    let mut all: Vec<u16> = ctx.report.summary.served.iter().map(|s| s.port).collect();
+    all.sort_unstable();
+    all.dedup();
     let name = &analysis.dir.app_name;
+    let in_range: Vec<u16> = all.iter().copied().filter(|p| range.contains(*p)).collect();
+    let ports = if ctx.convention == Some(false) {
+        all.clone()
+    } else {
+        in_range
+    };
+    if ctx.convention != Some(false) && ports.is_empty() && !all.is_empty() {
+        let list: Vec<String> = all.iter().take(8).map(u16::to_string).collect();
+        return format!(
+            "`{name}` has no port in PortOS's {} range {}–{} (it serves {})",
+            kind.as_str(),
+            range.first,
+            range.last,
+            list.join(", ")
+        );
+    }
     if ctx.convention == Some(false) {
         // Without the convention a block need not be contiguous: just the ports.
         return match ports.as_slice() {
@@ -555,7 +564,11 @@ mod tests {
                 on.contains("PortOS shows: `web (api:3000,admin:3002)`"),
                 "{on}"
             );
-            assert!(on.contains("not contiguous (missing 3001)"), "{on}");
+            // Ports outside the app's range are no block: a stray 80 beside 6100 must not read "80–6100".
+            assert!(
+                on.contains("has no port in PortOS's user range 5570–5599 (it serves 3000, 3002)"),
+                "{on}"
+            );
         }
     }
 }
