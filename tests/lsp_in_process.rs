@@ -23,7 +23,16 @@ impl TempDir {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join(".git")).unwrap();
+        // A project file shows PortOS's convention, so its rules run whatever the timing of the decision.
+        std::fs::write(dir.join("portos-lsp.toml"), "").unwrap();
         TempDir(dir)
+    }
+
+    /// A plain PM2 project: no project file, nothing of PortOS's convention.
+    fn plain() -> Self {
+        let dir = Self::new();
+        std::fs::remove_file(dir.0.join("portos-lsp.toml")).unwrap();
+        dir
     }
 
     fn write(&self, relative: &str, text: &str) -> PathBuf {
@@ -943,7 +952,7 @@ async fn the_v1_to_v2_migration_is_a_refactor_action() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_pm2_project_gets_no_convention_findings_until_the_user_says_so() {
-    let dir = TempDir::new();
+    let dir = TempDir::plain();
     let text = "module.exports = { apps: [\n  { name: 'web', script: 'w.js', env: { PORT: 3000 } },\n  { name: 'db-admin', script: 'd.js', env: { PORT: 5432 } },\n] };\n";
     let path = dir.write("app/ecosystem.config.cjs", text);
     let caps = json!({"window": {"showMessage": {"messageActionItem": {"additionalPropertiesSupport": false}}}});

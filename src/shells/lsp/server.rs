@@ -130,20 +130,27 @@ async fn analyse_loop(shared: Arc<Shared>, path: PathBuf) {
                 .await
                 .ok()
                 .flatten();
-        let (affected, again) = {
+        let (affected, again, undecided) = {
             let mut state = lock(&shared.state);
-            let affected = match computed {
-                Some((analysed, tree)) => store(&mut state, &path, analysed, tree).1,
-                None => Vec::new(),
+            let (stored, affected) = match computed {
+                Some((analysed, tree)) => store(&mut state, &path, analysed, tree),
+                None => (None, Vec::new()),
             };
+            // A file whose workspace indexing never saw (opened while it ran, or outside every folder) still
+            // gets its workspace decided, once indexing is over.
+            let undecided =
+                state.indexed && stored.is_some_and(|a| state.index.convention(&a.root).is_none());
             let again = state.dirty.remove(&path);
             if !again {
                 state.running.remove(&path);
             }
-            (affected, again)
+            (affected, again, undecided)
         };
         shared.enqueue(affected);
         refresh_watchers(&shared);
+        if undecided {
+            tokio::spawn(decide_conventions(shared.clone()));
+        }
         if !again {
             return;
         }
@@ -559,6 +566,7 @@ async fn index_roots(shared: Arc<Shared>, roots: Option<Vec<PathBuf>>) {
             started.elapsed().as_millis()
         ),
     );
+    lock(&shared.state).indexed = true;
     republish_all(&shared);
     refresh_watchers(&shared);
     decide_conventions(shared).await;

@@ -113,6 +113,9 @@ pub struct State {
     pub extra_roots: BTreeSet<PathBuf>,
     /// Workspaces already asked whether to use PortOS's convention (once per workspace, spec §9).
     pub asked: BTreeSet<PathBuf>,
+    /// Whether the start-up indexing has finished: only then is a workspace's convention decided (a partial
+    /// index would decide too early).
+    pub indexed: bool,
 }
 
 impl State {
@@ -139,6 +142,7 @@ impl State {
             watchers_registered: false,
             extra_roots: BTreeSet::new(),
             asked: BTreeSet::new(),
+            indexed: false,
         }
     }
 
