@@ -178,6 +178,7 @@ impl WorkspaceIndex {
         let mut findings = rules::merged(
             &file.report.findings,
             self.cross_file_findings(path, external),
+            &file.config,
         );
         if let Some(decision) = self.conventions.get(&file.root) {
             rules::apply_convention(&mut findings, decision.active);

@@ -109,7 +109,7 @@ impl Host {
             .into_iter()
             .zip(cross)
             .map(|(mut report, cross)| {
-                report.findings = rules::merged(&report.findings, cross);
+                report.findings = rules::merged(&report.findings, cross, &config);
                 report
             })
             .collect())

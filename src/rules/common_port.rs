@@ -56,12 +56,6 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        // One finding per concern (spec §9): below 1024 it is `privileged-port`'s, while that rule is on.
-        if port < 1024
-            && check.config.rule_level("privileged-port") != Some(crate::config::RuleLevel::Off)
-        {
-            continue;
-        }
         let advice = match kind {
             CommonPortKind::Service => "pick another port".to_string(),
             CommonPortKind::DevDefault => format!(

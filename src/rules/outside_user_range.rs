@@ -1,7 +1,7 @@
 //! `outside-user-range`: a user app binds a port outside the user range (and no stronger finding applies).
 
 use super::{FileCheck, Finding, Rule, Severity};
-use crate::config::{Role, RuleLevel};
+use crate::config::Role;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -41,15 +41,9 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     }
     let user = check.config.ranges.user;
     for (process, binding, port) in check.served() {
-        // One finding per concern, but only while the stronger rule is on: silencing `common-port` must not
-        // silence this one too.
-        let on = |code: &str| check.config.rule_level(code) != Some(RuleLevel::Off);
-        let stronger = super::reserved_range::forbidden_range(check, port).is_some()
-            && on("reserved-range")
-            || check.config.core_owner(port).is_some() && on("port-conflict")
-            || check.config.common_port_owner(port).is_some() && on("common-port")
-            || port < 1024 && on("privileged-port");
-        if user.contains(port) || stronger {
+        // One finding per concern: where a stronger rule fires on this port, the registry's precedence
+        // (rules::REGISTRY) takes this one out.
+        if user.contains(port) {
             continue;
         }
         let message = format!(

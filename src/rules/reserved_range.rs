@@ -52,12 +52,6 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         let Some(kind) = forbidden_range(check, port) else {
             continue;
         };
-        // A core-table port is `port-conflict`'s finding (it names the owner), unless that rule is off.
-        if check.config.core_owner(port).is_some()
-            && check.config.rule_level("port-conflict") != Some(crate::config::RuleLevel::Off)
-        {
-            continue;
-        }
         let range = check.config.range(kind);
         let what = match kind {
             RangeKind::Core => "PortOS's core range",

@@ -206,7 +206,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let cross =
             rules::cross_file_findings(&all, &config, &|app_dir: &Path| external.for_app(app_dir));
         for ((mut report, cross), text) in reports.into_iter().zip(cross).zip(texts).take(named) {
-            report.findings = rules::merged(&report.findings, cross);
+            report.findings = rules::merged(&report.findings, cross, &config);
             rules::apply_convention(&mut report.findings, decision.active);
             // A file that only has cross-file findings is read again for its source frames.
             let text = match text {

@@ -80,7 +80,7 @@ pub fn fix_files(
             let mut all: Vec<&FileReport> = others.iter().collect();
             all.push(&report);
             let cross = rules::cross_file_findings_for(&report, &all, &config, &external);
-            let mut findings = rules::merged(&report.findings, cross);
+            let mut findings = rules::merged(&report.findings, cross, &config);
             rules::apply_convention(&mut findings, convention);
             let summaries: Vec<&AppSummary> = all.iter().map(|r| &r.summary).collect();
             let ports = crate::features::occupied::app_ports(

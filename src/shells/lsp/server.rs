@@ -2010,7 +2010,8 @@ impl LanguageServer for Server {
                         &analysed_ref.config,
                         &external,
                     );
-                    let mut findings = crate::rules::merged(&report.findings, cross);
+                    let mut findings =
+                        crate::rules::merged(&report.findings, cross, &analysed_ref.config);
                     if let Some(decision) = &convention {
                         crate::rules::apply_convention(&mut findings, decision.active);
                     }
