@@ -77,24 +77,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::ConfigSource;
-    use crate::ide::Host;
-    use crate::vfs::MemoryVfs;
-    use std::path::Path;
-    use std::sync::Arc;
-
     fn codes(text: &str) -> Vec<&'static str> {
-        let vfs = Arc::new(MemoryVfs::default());
-        vfs.insert("/w/ecosystem.config.cjs", text);
-        let mut host = Host::new(vfs, ConfigSource::None);
-        let reports = host
-            .check_workspace(
-                Path::new("/w"),
-                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
-                &|_| Default::default(),
-            )
-            .unwrap();
-        reports[0].findings.iter().map(|f| f.code).collect()
+        crate::rules::findings_in_memory(text)
+            .iter()
+            .map(|f| f.code)
+            .collect()
     }
 
     #[test]

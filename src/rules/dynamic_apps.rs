@@ -63,27 +63,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::ConfigSource;
-    use crate::ide::Host;
-    use crate::vfs::MemoryVfs;
-    use std::path::Path;
-    use std::sync::Arc;
-
     #[test]
     fn one_finding_per_apps_value_however_many_parts_are_dynamic() {
         let text = "const a = require('x');\nconst b = require('y');\nmodule.exports = { apps: [...a.list, { name: 'w', script: 'w.js' }, ...b.list] };\n";
-        let vfs = Arc::new(MemoryVfs::default());
-        vfs.insert("/w/ecosystem.config.cjs", text);
-        let mut host = Host::new(vfs, ConfigSource::None);
-        let reports = host
-            .check_workspace(
-                Path::new("/w"),
-                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
-                &|_| Default::default(),
-            )
-            .unwrap();
-        let dynamic: Vec<_> = reports[0]
-            .findings
+        let findings = crate::rules::findings_in_memory(text);
+        let dynamic: Vec<_> = findings
             .iter()
             .filter(|f| f.code == "dynamic-apps")
             .collect();

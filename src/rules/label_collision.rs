@@ -80,27 +80,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::ConfigSource;
-    use crate::ide::Host;
-    use crate::vfs::MemoryVfs;
-    use std::path::Path;
-    use std::sync::Arc;
-
     #[test]
     fn one_finding_when_another_environment_changes_nothing() {
         let text = "module.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: 5570, API_PORT: 5571 }, env_production: { NODE_ENV: 'production' } }] };\n";
-        let vfs = Arc::new(MemoryVfs::default());
-        vfs.insert("/w/ecosystem.config.cjs", text);
-        let mut host = Host::new(vfs, ConfigSource::None);
-        let reports = host
-            .check_workspace(
-                Path::new("/w"),
-                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
-                &|_| Default::default(),
-            )
-            .unwrap();
-        let found: Vec<_> = reports[0]
-            .findings
+        let findings = crate::rules::findings_in_memory(text);
+        let found: Vec<_> = findings
             .iter()
             .filter(|f| f.code == "label-collision")
             .collect();

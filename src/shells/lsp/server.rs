@@ -1920,14 +1920,7 @@ impl LanguageServer for Server {
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
             };
-            let summaries = state.index.summaries_in(&analysed.root);
-            let ports = crate::features::occupied::app_ports(
-                &analysed.analysis.dir.app_dir,
-                &analysed.analysis.dir.app_name,
-                &summaries,
-                &analysed.config,
-                &state.external,
-            );
+            let ports = state.app_ports(&analysed);
             let text = open.doc.text().clone();
             let here = to_proto::Text {
                 text: &text,
@@ -2066,14 +2059,7 @@ impl LanguageServer for Server {
                 .doc
                 .offset(from_proto::line_col(position.position), encoding);
             let slot = completion::slot_at(&analysed.analysis, offset)?;
-            let summaries = state.index.summaries_in(&analysed.root);
-            let ports = crate::features::occupied::app_ports(
-                &analysed.analysis.dir.app_dir,
-                &analysed.analysis.dir.app_name,
-                &summaries,
-                &analysed.config,
-                &state.external,
-            );
+            let ports = state.app_ports(&analysed);
             let offers = ports.offers(&analysed.config, 6);
             let text = to_proto::Text {
                 text: open.doc.text(),

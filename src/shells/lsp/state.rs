@@ -208,6 +208,19 @@ impl State {
             .collect()
     }
 
+    /// The allocator's view of an analysed file's app, from every summary of its workspace: what completion
+    /// and quick fixes offer.
+    pub fn app_ports(&self, analysed: &DocAnalysis) -> crate::features::occupied::AppPorts {
+        let summaries = self.index.summaries_in(&analysed.root);
+        crate::features::occupied::app_ports(
+            &analysed.analysis.dir.app_dir,
+            &analysed.analysis.dir.app_name,
+            &summaries,
+            &analysed.config,
+            &self.external,
+        )
+    }
+
     /// The findings to publish for an open document, when its analysis is of its current version.
     pub fn findings_of(&mut self, path: &Path) -> Option<(i32, Vec<rules::Finding>)> {
         let open = self.docs.get(path)?;
