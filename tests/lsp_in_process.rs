@@ -1,6 +1,9 @@
 //! The language server in-process, over `tokio::io::duplex`: hover and completion from cursor-marker fixtures
 //! (`PORT: $0`, rust-analyzer's style), diagnostics on open and change, and the ordering of edits and requests.
 
+mod common;
+use common::apply_text_edits;
+
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -516,37 +519,9 @@ async fn actions_at(fixture: &str, only: Option<&str>) -> (Vec<Value>, String) {
     let actions = answer["result"].as_array().cloned().unwrap_or_default();
     let applied = actions
         .first()
-        .map(|a| apply_edit(&text, &a["edit"]["changes"][uri(&path)]))
+        .map(|a| apply_text_edits(&text, a["edit"]["changes"][uri(&path)].as_array().unwrap()))
         .unwrap_or_else(|| text.clone());
     (actions, applied)
-}
-
-/// Applies LSP text edits (ASCII text: UTF-16 columns are bytes) to `text`.
-fn apply_edit(text: &str, edits: &Value) -> String {
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let offset = |p: &Value| {
-        starts[p["line"].as_u64().unwrap() as usize] + p["character"].as_u64().unwrap() as usize
-    };
-    let mut edits: Vec<(usize, usize, String)> = edits
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                offset(&e["range"]["start"]),
-                offset(&e["range"]["end"]),
-                e["newText"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut out = text.to_string();
-    for (start, end, new) in edits {
-        out.replace_range(start..end, &new);
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -600,12 +575,12 @@ async fn ignore_actions_write_the_suppression_comments() {
         .next()
         .unwrap()
         .clone();
-    let on_line = apply_edit(&text, &line["edit"]["changes"][&key]);
+    let on_line = apply_text_edits(&text, line["edit"]["changes"][&key].as_array().unwrap());
     assert!(
         on_line.contains("\n  // portos-lsp-ignore: common-port\n  { name: 'a'"),
         "{on_line}"
     );
-    let in_file = apply_edit(&text, &file["edit"]["changes"][&key]);
+    let in_file = apply_text_edits(&text, file["edit"]["changes"][&key].as_array().unwrap());
     assert!(
         in_file.starts_with("// portos-lsp-ignore-file: common-port\n"),
         "{in_file}"

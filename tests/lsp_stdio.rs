@@ -2,6 +2,9 @@
 //! small synchronous client (Content-Length framing, a reader thread that answers the server's own requests
 //! and hands every message to the test through a channel). Each test gets its own temporary workspace.
 
+mod common;
+use common::apply_text_edits;
+
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -1588,32 +1591,6 @@ fn a_client_offering_nothing_gets_utf16_positions() {
         s.summary()
     );
     assert_eq!(hover["range"]["start"]["character"], utf16, "{hover:#}");
-}
-
-/// Applies LSP text edits (ASCII text: UTF-16 columns are bytes) to `text`, last first.
-fn apply_text_edits(text: &str, edits: &[Value]) -> String {
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let offset = |p: &Value| {
-        starts[p["line"].as_u64().unwrap() as usize] + p["character"].as_u64().unwrap() as usize
-    };
-    let mut edits: Vec<(usize, usize, String)> = edits
-        .iter()
-        .map(|e| {
-            (
-                offset(&e["range"]["start"]),
-                offset(&e["range"]["end"]),
-                e["newText"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut out = text.to_string();
-    for (start, end, new) in edits {
-        out.replace_range(start..end, &new);
-    }
-    out
 }
 
 #[test]

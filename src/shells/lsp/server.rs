@@ -1061,6 +1061,14 @@ fn key_files(state: &State, table: &Path) -> Vec<(PathBuf, String)> {
 }
 
 impl Server {
+    /// The path of a document and its analysis of the current version: where every per-document request
+    /// starts. `None` for a URI that is not a file, or a document that is not an open ecosystem file.
+    async fn analysed(&self, uri: &Uri) -> Option<(PathBuf, Arc<DocAnalysis>)> {
+        let path = from_proto::path(uri)?;
+        let analysed = current_analysis(&self.shared, &path).await?;
+        Some((path, analysed))
+    }
+
     /// `portos/workspacePorts`: the whole workspace's port map. Params may be absent, `null` or `{}`; a
     /// `uri` narrows it to that file's workspace.
     async fn workspace_ports(&self, params: serde_json::Value) -> Result<serde_json::Value> {
@@ -1095,8 +1103,7 @@ impl Server {
         &self,
         position: &TextDocumentPositionParams,
     ) -> Option<ide::navigation::KeyAt> {
-        let path = from_proto::path(&position.text_document.uri)?;
-        let analysed = current_analysis(&self.shared, &path).await?;
+        let (path, analysed) = self.analysed(&position.text_document.uri).await?;
         guarded("finding a PORTS key", || {
             let state = lock(&self.shared.state);
             let open = state.docs.get(&path)?;
@@ -1524,10 +1531,7 @@ impl LanguageServer for Server {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params;
-        let Some(path) = from_proto::path(&position.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&position.text_document.uri).await else {
             return Ok(None);
         };
         let shared = self.shared.clone();
@@ -1628,10 +1632,7 @@ impl LanguageServer for Server {
         params: DocumentHighlightParams,
     ) -> Result<Option<Vec<DocumentHighlight>>> {
         let position = params.text_document_position_params;
-        let Some(path) = from_proto::path(&position.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&position.text_document.uri).await else {
             return Ok(None);
         };
         let answer = guarded("highlight", || {
@@ -1774,10 +1775,7 @@ impl LanguageServer for Server {
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        let Some(path) = from_proto::path(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&params.text_document.uri).await else {
             return Ok(None);
         };
         let answer = guarded("inlay hints", || {
@@ -1827,10 +1825,7 @@ impl LanguageServer for Server {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let Some(path) = from_proto::path(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&params.text_document.uri).await else {
             return Ok(None);
         };
         let answer = guarded("document symbols", || {
@@ -1888,10 +1883,7 @@ impl LanguageServer for Server {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let Some(path) = from_proto::path(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&params.text_document.uri).await else {
             return Ok(None);
         };
         let shared = self.shared.clone();
@@ -2044,10 +2036,7 @@ impl LanguageServer for Server {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let position = params.text_document_position;
-        let Some(path) = from_proto::path(&position.text_document.uri) else {
-            return Ok(None);
-        };
-        let Some(analysed) = current_analysis(&self.shared, &path).await else {
+        let Some((path, analysed)) = self.analysed(&position.text_document.uri).await else {
             return Ok(None);
         };
         let shared = self.shared.clone();
