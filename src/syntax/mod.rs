@@ -1,6 +1,7 @@
 //! The syntax layer: decoding a file's bytes, parsing it with tree-sitter, and positions in its text.
 
 pub mod fields;
+pub mod kinds;
 pub mod line_index;
 pub mod source;
 

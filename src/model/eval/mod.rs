@@ -8,6 +8,7 @@ mod module;
 mod mutation;
 mod number;
 mod scope;
+mod triggers;
 
 pub use number::{parse_int, parse_number_literal, string_to_number, to_number};
 

@@ -9,8 +9,10 @@
 use super::Session;
 use super::expr::{alternatives, truncate};
 use super::scope::Scope;
+use super::triggers;
 use crate::model::value::{Loc, Object, Prop, Traced, Unknown, Value, truthy};
 use crate::syntax::fields::FIELDS;
+use crate::syntax::kinds::KINDS;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -75,6 +77,9 @@ struct Scan<'a, 't> {
     frames: Vec<HashMap<&'t str, Option<&'t str>>>,
     /// The mutation expressions recorded as followed, which the search does not report again.
     followed: &'a [usize],
+    /// Where a mutation could be written ([`triggers`]): subtrees holding none are not searched. `None`
+    /// searches everything.
+    triggers: Option<&'a [u32]>,
     /// The top-level bindings changed in a way that is not followed.
     found: Vec<&'t str>,
 }
@@ -84,6 +89,7 @@ impl<'t> Scope<'t> {
     pub(super) fn collect_mutations(&mut self) {
         let mut cursor = self.root.walk();
         let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        let triggers = triggers::triggers(self.text);
         for statement in statements {
             let mut followed: Vec<usize> = Vec::new();
             match statement.kind() {
@@ -106,9 +112,10 @@ impl<'t> Scope<'t> {
             let mut scan = Scan {
                 frames: Vec::new(),
                 followed: &followed,
+                triggers: triggers.as_deref(),
                 found: Vec::new(),
             };
-            self.scan(statement, &mut scan, 0);
+            self.scan(statement, &mut scan);
             let mut found = scan.found;
             let mut seen = std::collections::HashSet::new();
             found.retain(|name| seen.insert(*name));
@@ -244,21 +251,41 @@ impl<'t> Scope<'t> {
         }
     }
 
-    /// Searches `node` for mutations of top-level bindings that are not followed.
-    fn scan(&self, node: Node<'t>, scan: &mut Scan<'_, 't>, depth: u32) {
-        if depth > MAX_SCAN_DEPTH {
-            return;
-        }
-        let entered = self.enter(node, scan);
-        if !scan.followed.contains(&node.id()) {
-            self.mutated_here(node, scan);
-        }
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            self.scan(child, scan, depth + 1);
-        }
-        if entered {
-            scan.frames.pop();
+    /// Searches `statement` for mutations of top-level bindings that are not followed: one cursor over every
+    /// node below it (a cursor per node, and `Node::kind` per node, were most of the search's cost).
+    fn scan(&self, statement: Node<'t>, scan: &mut Scan<'_, 't>) {
+        let mut cursor = statement.walk();
+        // For each node from `statement` down to the cursor's: whether it opened a frame.
+        let mut path: Vec<bool> = Vec::new();
+        loop {
+            let node = cursor.node();
+            let mut entered = false;
+            let searched = scan
+                .triggers
+                .is_none_or(|triggers| triggers::any_in(triggers, node.byte_range()));
+            // Anonymous nodes are tokens: nothing to search.
+            if searched && node.is_named() {
+                entered = self.enter(node, scan);
+                if !scan.followed.contains(&node.id()) {
+                    self.mutated_here(node, scan);
+                }
+            }
+            path.push(entered);
+            if searched && path.len() <= MAX_SCAN_DEPTH as usize && cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if path.pop() == Some(true) {
+                    scan.frames.pop();
+                }
+                if path.is_empty() {
+                    return;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+            }
         }
     }
 
@@ -266,6 +293,29 @@ impl<'t> Scope<'t> {
     fn enter(&self, node: Node<'t>, scan: &mut Scan<'_, 't>) -> bool {
         let mut frame: HashMap<&'t str, Option<&'t str>> = HashMap::new();
         let mut names = Vec::new();
+        let k = &*KINDS;
+        let kind = node.kind_id();
+        let function_like = [
+            k.arrow_function,
+            k.function_expression,
+            k.function,
+            k.function_declaration,
+            k.generator_function,
+            k.generator_function_declaration,
+            k.method_definition,
+        ]
+        .contains(&kind);
+        if !function_like
+            && ![
+                k.statement_block,
+                k.for_in_statement,
+                k.for_statement,
+                k.catch_clause,
+            ]
+            .contains(&kind)
+        {
+            return false;
+        }
         match node.kind() {
             "arrow_function"
             | "function_expression"
@@ -373,6 +423,18 @@ impl<'t> Scope<'t> {
 
     /// Reports the top-level bindings `node` itself changes.
     fn mutated_here(&self, node: Node<'t>, scan: &mut Scan<'_, 't>) {
+        let k = &*KINDS;
+        if ![
+            k.call_expression,
+            k.assignment_expression,
+            k.augmented_assignment_expression,
+            k.update_expression,
+            k.unary_expression,
+        ]
+        .contains(&node.kind_id())
+        {
+            return;
+        }
         match node.kind() {
             "call_expression" => {
                 let Some(function) = node.child_by_field_id(FIELDS.function) else {

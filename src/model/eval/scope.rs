@@ -33,7 +33,7 @@ pub(super) enum SlotState {
 
 pub(super) struct Scope<'t> {
     pub(super) file: FileId,
-    text: &'t str,
+    pub(super) text: &'t str,
     pub(super) root: Node<'t>,
     pub(super) slots: HashMap<&'t str, Slot<'t>>,
     /// Top-level mutations of each binding, in source order. They apply to the binding's value whatever

@@ -7,10 +7,11 @@ use crate::config::{Config, RangeKind};
 use crate::ide::port_map::{self, PortMap};
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
-use crate::model::{Loc, PortSource, Unknown};
+use crate::model::{Loc, PortSource};
 use crate::portos::detector::{self, DetectedProcess};
 use crate::rules::FileReport;
 use crate::syntax::LineIndex;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -50,8 +51,8 @@ pub fn run(args: PortsArgs) -> i32 {
     else {
         return super::EXIT_TROUBLE;
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // One write per 64 KiB, not one per line (stdout is line-buffered).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     for item in pending {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
@@ -74,7 +75,9 @@ pub fn run(args: PortsArgs) -> i32 {
             let root = host.configs.workspace_root(&input.path);
             let analysis = host.analyze(&input.path, input.text, &config, &root);
             if args.json {
-                writeln!(out, "{}", file_json(&analysis))
+                serde_json::to_writer(&mut out, &FileJson::new(&analysis))
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"))
             } else {
                 write!(out, "{}", human(&analysis))
             }
@@ -83,6 +86,10 @@ pub fn run(args: PortsArgs) -> i32 {
             return super::EXIT_TROUBLE;
         }
     }
+    if out.flush().is_err() {
+        return super::EXIT_TROUBLE;
+    }
+    drop(out);
     for failure in &unreadable {
         eprintln!("{failure}");
     }
@@ -166,171 +173,308 @@ impl<'a> Positions<'a> {
         Positions { analysis, indexes }
     }
 
-    fn of(&self, loc: Loc) -> Value {
+    fn of(&self, loc: Loc) -> Position<'a> {
         let file = &self.analysis.model.files[loc.file.0 as usize];
         let (line, column) = input::line_col(
             &file.text,
             &self.indexes[loc.file.0 as usize],
             loc.range.start,
         );
-        let mut position = json!({ "line": line, "column": column });
-        if loc.file.0 != 0 {
-            position["file"] = json!(file.path.display().to_string());
+        Position {
+            line,
+            column,
+            file: (loc.file.0 != 0).then_some(&file.path),
         }
-        position
     }
 }
 
-fn number(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9e15 {
-        json!(n as i64)
-    } else {
-        serde_json::from_str(&number_to_string(n)).unwrap_or(Value::Null)
+/// A 1-based position; `file` only for a place in a required file.
+#[derive(serde::Serialize)]
+struct Position<'a> {
+    line: u32,
+    column: u32,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_path"
+    )]
+    file: Option<&'a PathBuf>,
+}
+
+fn display_path<S: Serializer>(path: &Option<&PathBuf>, serializer: S) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => serializer.collect_str(&path.display()),
+        None => serializer.serialize_none(),
     }
 }
 
-/// One file as a JSON object: `{"file", "processes": [{name, port, ports, …}], …}`.
-pub fn file_json(analysis: &Analysis) -> Value {
-    let positions = Positions::new(analysis);
-    let model = &analysis.model;
-    let processes: Vec<Value> = analysis
-        .labels
-        .processes
-        .iter()
-        .map(|labelled| {
-            let process = &model.processes[labelled.index];
-            let mut ports = Map::new();
-            for listed in &labelled.listing {
-                ports.insert(listed.label.clone(), number(listed.port));
+/// A port number as JSON: an integer when it is one, else JavaScript's spelling of it (`null` for NaN and
+/// the infinities, which JSON cannot hold).
+struct Number(f64);
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        if n.fract() == 0.0 && n.abs() < 9e15 {
+            serializer.serialize_i64(n as i64)
+        } else {
+            match serde_json::from_str::<serde_json::Number>(&number_to_string(n)) {
+                Ok(number) => number.serialize(serializer),
+                Err(_) => serializer.serialize_none(),
             }
-            let mut entry = json!({
-                "name": process.display_name(),
-                "port": labelled.primary().map(number),
-                "ports": ports,
-                "display": labels::display_line(process.display_name(), &labelled.listing),
-                "location": positions.of(process.name_loc),
-                "uses_vite": process.uses_vite,
-                "bindings": labelled.bindings.iter().map(|b| binding_json(b, &positions)).collect::<Vec<_>>(),
-                "unresolved": unresolved_json(process, &positions),
-            });
-            // Ports served through flags PortOS does not read (`next -p`, `--inspect`): not part of the
-            // PortOS-compatible `ports`, kept beside it (spec §9).
-            let unlisted: Vec<Value> = labelled
-                .bindings
-                .iter()
-                .filter(|b| b.shadowed == Some(Shadowed::Unlisted))
-                .map(|b| {
+        }
+    }
+}
+
+/// One file as a JSON object: `{"file", "processes": [{name, port, ports, …}], …}`, as a value (tests
+/// edit it before snapshotting; the command line streams [`FileJson`] instead).
+pub fn file_json(analysis: &Analysis) -> Value {
+    serde_json::to_value(FileJson::new(analysis)).unwrap_or(Value::Null)
+}
+
+/// One file of `ports --json`, serialised straight from the analysis: building a `serde_json::Value` tree
+/// first cost as much as the evaluation itself on a workspace of small files (issue 9, item 13).
+pub struct FileJson<'a> {
+    analysis: &'a Analysis,
+    positions: Positions<'a>,
+}
+
+impl<'a> FileJson<'a> {
+    /// The view of one analysed file.
+    pub fn new(analysis: &'a Analysis) -> Self {
+        FileJson {
+            analysis,
+            positions: Positions::new(analysis),
+        }
+    }
+}
+
+impl Serialize for FileJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let model = &self.analysis.model;
+        let positions = &self.positions;
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("file", &model.path().display().to_string())?;
+        map.serialize_entry(
+            "processes",
+            &Each(
+                self.analysis
+                    .labels
+                    .processes
+                    .iter()
+                    .map(|labelled| ProcessJson {
+                        process: &model.processes[labelled.index],
+                        labelled,
+                        positions,
+                    }),
+            ),
+        )?;
+        map.serialize_entry(
+            "environments",
+            &Each(self.analysis.labels.environments.iter().map(env_name)),
+        )?;
+        map.serialize_entry(
+            "dynamic_apps",
+            &Each(
+                model.dynamic_apps.iter().map(
+                    |d| json!({ "location": positions.of(d.loc), "reason": d.why.describe() }),
+                ),
+            ),
+        )?;
+        map.serialize_entry(
+            "syntax_errors",
+            &Each(model.syntax_errors.iter().map(|e| {
+                json!({
+                    "location": positions.of(Loc::new(Default::default(), e.range)),
+                    "missing": e.missing,
+                    "unbounded": e.unbounded,
+                })
+            })),
+        )?;
+        map.end()
+    }
+}
+
+/// A sequence serialised from an iterator, without collecting it first.
+struct Each<I>(I);
+
+impl<I> Serialize for Each<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// An environment's name as `ports --json` writes it: the plain `env` block is `"env"`.
+fn env_name(env: &Option<String>) -> &str {
+    env.as_deref().unwrap_or("env")
+}
+
+/// One process of `ports --json`.
+struct ProcessJson<'a> {
+    process: &'a crate::model::Process,
+    labelled: &'a labels::LabelledProcess,
+    positions: &'a Positions<'a>,
+}
+
+impl Serialize for ProcessJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (process, labelled, positions) = (self.process, self.labelled, self.positions);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", process.display_name())?;
+        map.serialize_entry("port", &labelled.primary().map(Number))?;
+        map.serialize_entry("ports", &Listing(&labelled.listing))?;
+        map.serialize_entry(
+            "display",
+            &labels::display_line(process.display_name(), &labelled.listing),
+        )?;
+        map.serialize_entry("location", &positions.of(process.name_loc))?;
+        map.serialize_entry("uses_vite", &process.uses_vite)?;
+        map.serialize_entry(
+            "bindings",
+            &Each(
+                labelled
+                    .bindings
+                    .iter()
+                    .map(|binding| BindingJson { binding, positions }),
+            ),
+        )?;
+        map.serialize_entry(
+            "unresolved",
+            &process.port_uses().filter_map(|u| {
+                let reason = match &u.value {
+                    crate::model::PortValue::Unknown { why } => why.describe(),
+                    crate::model::PortValue::NotANumber { shown } => {
+                        format!("{shown} is not a port number")
+                    }
+                    _ => return None,
+                };
+                Some(json!({ "key": u.key, "source": source_name(&u.source), "location": positions.of(u.use_loc), "reason": reason }))
+            }).collect::<Vec<_>>(),
+        )?;
+        // Ports served through flags PortOS does not read (`next -p`, `--inspect`): not part of the
+        // PortOS-compatible `ports`, kept beside it (spec §9).
+        let unlisted = labelled
+            .bindings
+            .iter()
+            .filter(|b| b.shadowed == Some(Shadowed::Unlisted));
+        if unlisted.clone().next().is_some() {
+            map.serialize_entry(
+                "unlisted",
+                &Each(unlisted.map(|b| {
                     json!({
                         "label": b.label,
-                        "port": number(b.port.number),
+                        "port": Number(b.port.number),
                         "flag": b.uses.first().map(|u| u.key.clone()),
                         "location": positions.of(b.use_loc()),
                         "defined_at": positions.of(b.port.def),
                     })
-                })
-                .collect();
-            if !unlisted.is_empty() {
-                entry["unlisted"] = Value::Array(unlisted);
-            }
-            entry
-        })
-        .collect();
-    let dynamic: Vec<Value> = model
-        .dynamic_apps
-        .iter()
-        .map(|d| json!({ "location": positions.of(d.loc), "reason": d.why.describe() }))
-        .collect();
-    let syntax_errors: Vec<Value> = model
-        .syntax_errors
-        .iter()
-        .map(|e| {
-            json!({
-                "location": positions.of(Loc::new(Default::default(), e.range)),
-                "missing": e.missing,
-                "unbounded": e.unbounded,
-            })
-        })
-        .collect();
-    json!({
-        "file": model.path().display().to_string(),
-        "processes": processes,
-        "environments": analysis.labels.environments.iter().map(|e| e.clone().unwrap_or_else(|| "env".into())).collect::<Vec<_>>(),
-        "dynamic_apps": dynamic,
-        "syntax_errors": syntax_errors,
-    })
-}
-
-fn binding_json(binding: &Binding, positions: &Positions) -> Value {
-    let connects_to = binding.connects_to.as_ref().map(|c| match c {
-        ConnectsTo::ByName(segment) => json!({ "by_name": segment }),
-        ConnectsTo::ServedBy(process) => json!({ "served_by": process }),
-    });
-    let shadowed = binding.shadowed.as_ref().map(|s| match s {
-        Shadowed::Collision { label, kept, .. } => {
-            json!({ "collision": { "label": label, "kept": number(*kept) } })
+                })),
+            )?;
         }
-        Shadowed::Mismatch {
-            label, map_port, ..
-        } => json!({ "mismatch": { "label": label, "ports_map": number(*map_port) } }),
-        Shadowed::EarlierSource => json!("earlier-source"),
-        Shadowed::Unlisted => json!("unlisted"),
-    });
-    let uses: Vec<Value> = binding
-        .uses
-        .iter()
-        .map(|u| {
-            let mut use_json = json!({
-                "key": u.key,
-                "source": source_name(&u.source),
-                "location": positions.of(u.use_loc),
-            });
-            if let Some(i) = u.instance {
-                use_json["instance"] = json!(i);
-            }
-            use_json
-        })
-        .collect();
-    json!({
-        "label": binding.label,
-        "port": number(binding.port.number),
-        "rule": binding.rule,
-        "renamed_to_dev_ui": binding.renamed_to_dev_ui,
-        "alternative": binding.alternative,
-        "environments": binding.environments.iter().map(|e| e.clone().unwrap_or_else(|| "env".into())).collect::<Vec<_>>(),
-        "connects_to": connects_to,
-        "shadowed": shadowed,
-        "defined_at": positions.of(binding.port.def),
-        "uses": uses,
-    })
-}
-
-fn source_name(source: &PortSource) -> String {
-    match source {
-        PortSource::PortsMap => "ports".into(),
-        PortSource::Env(block) => block.clone(),
-        PortSource::Args => "args".into(),
-        PortSource::BarePort => "port".into(),
-        PortSource::ProgramFlag => "args".into(),
-        PortSource::Inspector(field) => field.clone(),
+        map.end()
     }
 }
 
-fn unresolved_json(process: &crate::model::Process, positions: &Positions) -> Vec<Value> {
-    process
-        .port_uses()
-        .filter_map(|u| match &u.value {
-            crate::model::PortValue::Unknown { why } => Some((u, describe(why))),
-            crate::model::PortValue::NotANumber { shown } => Some((u, format!("{shown} is not a port number"))),
-            _ => None,
-        })
-        .map(|(u, reason)| {
-            json!({ "key": u.key, "source": source_name(&u.source), "location": positions.of(u.use_loc), "reason": reason })
-        })
-        .collect()
+/// The `ports` object of a process: label → port in listing order, a repeated label keeping its first place
+/// and its last port (as a JSON object built by insertion would).
+struct Listing<'a>(&'a [labels::ListedPort]);
+
+impl Serialize for Listing<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&str, f64)> = Vec::with_capacity(self.0.len());
+        for listed in self.0 {
+            match entries.iter_mut().find(|(label, _)| *label == listed.label) {
+                Some(entry) => entry.1 = listed.port,
+                None => entries.push((&listed.label, listed.port)),
+            }
+        }
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (label, port) in entries {
+            map.serialize_entry(label, &Number(port))?;
+        }
+        map.end()
+    }
 }
 
-fn describe(why: &Unknown) -> String {
-    why.describe()
+/// One binding of a process in `ports --json`.
+struct BindingJson<'a> {
+    binding: &'a Binding,
+    positions: &'a Positions<'a>,
+}
+
+impl Serialize for BindingJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (binding, positions) = (self.binding, self.positions);
+        let connects_to = binding.connects_to.as_ref().map(|c| match c {
+            ConnectsTo::ByName(segment) => json!({ "by_name": segment }),
+            ConnectsTo::ServedBy(process) => json!({ "served_by": process }),
+        });
+        let shadowed = binding.shadowed.as_ref().map(|s| match s {
+            Shadowed::Collision { label, kept, .. } => {
+                json!({ "collision": { "label": label, "kept": Number(*kept) } })
+            }
+            Shadowed::Mismatch {
+                label, map_port, ..
+            } => json!({ "mismatch": { "label": label, "ports_map": Number(*map_port) } }),
+            Shadowed::EarlierSource => json!("earlier-source"),
+            Shadowed::Unlisted => json!("unlisted"),
+        });
+        let mut map = serializer.serialize_map(Some(10))?;
+        map.serialize_entry("label", &binding.label)?;
+        map.serialize_entry("port", &Number(binding.port.number))?;
+        map.serialize_entry("rule", &binding.rule)?;
+        map.serialize_entry("renamed_to_dev_ui", &binding.renamed_to_dev_ui)?;
+        map.serialize_entry("alternative", &binding.alternative)?;
+        map.serialize_entry(
+            "environments",
+            &Each(binding.environments.iter().map(env_name)),
+        )?;
+        map.serialize_entry("connects_to", &connects_to)?;
+        map.serialize_entry("shadowed", &shadowed)?;
+        map.serialize_entry("defined_at", &positions.of(binding.port.def))?;
+        map.serialize_entry(
+            "uses",
+            &Each(binding.uses.iter().map(|u| UseJson {
+                port_use: u,
+                positions,
+            })),
+        )?;
+        map.end()
+    }
+}
+
+/// One place a binding's port is used.
+struct UseJson<'a> {
+    port_use: &'a crate::model::PortUse,
+    positions: &'a Positions<'a>,
+}
+
+impl Serialize for UseJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let u = self.port_use;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("key", &u.key)?;
+        map.serialize_entry("source", source_name(&u.source))?;
+        map.serialize_entry("location", &self.positions.of(u.use_loc))?;
+        if let Some(i) = u.instance {
+            map.serialize_entry("instance", &i)?;
+        }
+        map.end()
+    }
+}
+
+fn source_name(source: &PortSource) -> &str {
+    match source {
+        PortSource::PortsMap => "ports",
+        PortSource::Env(block) => block,
+        PortSource::Args => "args",
+        PortSource::BarePort => "port",
+        PortSource::ProgramFlag => "args",
+        PortSource::Inspector(field) => field,
+    }
 }
 
 /// `ports --map`: the map of each workspace the paths are in, every ecosystem file of it taking part.
