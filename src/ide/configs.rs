@@ -211,18 +211,21 @@ impl ConfigCache {
     fn markers_of_file(&mut self, file: &Path) -> Markers {
         let absolute = self.vfs.normalize(file);
         match absolute.parent() {
-            Some(dir) => self.markers_of_dir(dir, false),
+            // Remembered for the file's own directory too: each file asks three times (its configuration, its
+            // workspace root, its convention), and a workspace of one file per directory asked the disk for
+            // every one of them (issue 9, item 13). `invalidate` forgets them when a project file changes.
+            Some(dir) => self.markers_of_dir(dir),
             None => Markers::default(),
         }
     }
 
-    /// The markers at or above `dir`; `remember` caches the answer (done for parents, not for every leaf).
-    fn markers_of_dir(&mut self, dir: &Path, remember: bool) -> Markers {
+    /// The markers at or above `dir`, remembered.
+    fn markers_of_dir(&mut self, dir: &Path) -> Markers {
         if let Some(known) = self.above.get(dir) {
             return known.clone();
         }
         let inherited = match dir.parent() {
-            Some(parent) => self.markers_of_dir(parent, true),
+            Some(parent) => self.markers_of_dir(parent),
             None => Markers::default(),
         };
         let found = config::config_in_dir(&*self.vfs, dir);
@@ -234,9 +237,7 @@ impl ConfigCache {
                 inherited.git
             },
         };
-        if remember {
-            self.above.insert(dir.to_path_buf(), markers.clone());
-        }
+        self.above.insert(dir.to_path_buf(), markers.clone());
         markers
     }
 

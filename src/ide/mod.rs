@@ -31,6 +31,25 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The most threads [`Host::analyze_each`] uses: past a few, reading files and the output dominate.
+pub const MAX_THREADS: usize = 8;
+
+/// The fewest files a thread of [`Host::analyze_each`] is started for: starting one costs about what
+/// analysing a few small files does.
+const MIN_JOBS_PER_THREAD: usize = 4;
+
+/// One file to analyse: its path, text, configuration and workspace root.
+pub struct AnalysisJob {
+    /// The file's path.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: Arc<str>,
+    /// The configuration that governs it.
+    pub config: Arc<Config>,
+    /// Its workspace root (bounds `require`).
+    pub root: PathBuf,
+}
+
 /// A file system and the configuration read through it: everything an analysis needs besides the text.
 pub struct Host {
     /// Where files are read.
@@ -70,6 +89,55 @@ impl Host {
             Some(root.to_path_buf()),
             &config.connect_keys,
         )
+    }
+
+    /// Analyses every job and hands each analysis to `each`, on as many threads as the machine has cores
+    /// (up to [`MAX_THREADS`]); the answers come back in the jobs' order. Files are independent until the
+    /// cross-file rules, so a run over many small files need not keep a core idle (issue 9, item 13).
+    pub fn analyze_each<R: Send>(
+        &self,
+        jobs: &[AnalysisJob],
+        each: impl Fn(&Analysis) -> R + Sync,
+    ) -> Vec<R> {
+        let run = |job: &AnalysisJob| {
+            each(&self.analyze(&job.path, job.text.clone(), &job.config, &job.root))
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_THREADS)
+            .min(jobs.len() / MIN_JOBS_PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            return jobs.iter().map(run).collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut answers: Vec<(usize, R)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(job) = jobs.get(at) else {
+                                return mine;
+                            };
+                            mine.push((at, run(job)));
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                // A worker's panic is the analysis's panic: passed on as if it had run on this thread.
+                .flat_map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        answers.sort_by_key(|(at, _)| *at);
+        answers.into_iter().map(|(_, answer)| answer).collect()
     }
 
     /// Checks `text` as the file at `path`: its configuration, workspace, analysis and per-file findings.

@@ -4,6 +4,7 @@ use super::input;
 use super::settings::ConfigChoice;
 use crate::analysis::Analysis;
 use crate::config::{Config, RangeKind};
+use crate::ide::AnalysisJob;
 use crate::ide::port_map::{self, PortMap};
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
@@ -53,38 +54,67 @@ pub fn run(args: PortsArgs) -> i32 {
     };
     // One write per 64 KiB, not one per line (stdout is line-buffered).
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    // Files are read and their configurations found in order, analysed on every core, and written in order;
+    // a broken configuration stops the run after the files before it, as it would one file at a time.
+    let mut order = Vec::new();
+    let mut jobs = Vec::new();
+    let mut broken = None;
     for item in pending {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
-        let written = if args.as_portos {
-            let detected = detector::detect(&input.text);
-            if args.json {
-                writeln!(out, "{}", as_portos_json(&input.path, &detected))
-            } else {
-                write!(out, "{}", as_portos_human(&input.path, &detected))
-            }
-        } else {
-            let config = match host.configs.for_file(&input.path) {
-                Ok(config) => config,
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    return super::EXIT_TROUBLE;
-                }
-            };
-            let root = host.configs.workspace_root(&input.path);
-            let analysis = host.analyze(&input.path, input.text, &config, &root);
-            if args.json {
-                serde_json::to_writer(&mut out, &FileJson::new(&analysis))
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"))
-            } else {
-                write!(out, "{}", human(&analysis))
+        if args.as_portos {
+            order.push(Job::AsPortos(input));
+            continue;
+        }
+        let config = match host.configs.for_file(&input.path) {
+            Ok(config) => config,
+            Err(error) => {
+                broken = Some(error);
+                break;
             }
         };
-        if written.is_err() {
+        let root = host.configs.workspace_root(&input.path);
+        order.push(Job::Analysed);
+        jobs.push(AnalysisJob {
+            path: input.path,
+            text: input.text,
+            config,
+            root,
+        });
+    }
+    let json = args.json;
+    let mut printed = host
+        .analyze_each(&jobs, |analysis| {
+            if json {
+                let mut line = serde_json::to_vec(&FileJson::new(analysis)).unwrap_or_default();
+                line.push(b'\n');
+                line
+            } else {
+                human(analysis).into_bytes()
+            }
+        })
+        .into_iter();
+    for job in &order {
+        let text = match job {
+            Job::AsPortos(input) => {
+                let detected = detector::detect(&input.text);
+                if json {
+                    format!("{}\n", as_portos_json(&input.path, &detected)).into_bytes()
+                } else {
+                    as_portos_human(&input.path, &detected).into_bytes()
+                }
+            }
+            Job::Analysed => printed.next().unwrap_or_default(),
+        };
+        if out.write_all(&text).is_err() {
             return super::EXIT_TROUBLE;
         }
+    }
+    if let Some(error) = broken {
+        let _ = out.flush();
+        eprintln!("error: {error}");
+        return super::EXIT_TROUBLE;
     }
     if out.flush().is_err() {
         return super::EXIT_TROUBLE;
@@ -98,6 +128,14 @@ pub fn run(args: PortsArgs) -> i32 {
     } else {
         super::EXIT_TROUBLE
     }
+}
+
+/// One file of a `ports` run, in the order given.
+enum Job {
+    /// Read with PortOS's detector (`--as-portos`).
+    AsPortos(input::Input),
+    /// Analysed: the next of the answers of [`crate::ide::Host::analyze_each`].
+    Analysed,
 }
 
 /// PortOS's reading as display lines under the file's path.
