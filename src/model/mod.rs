@@ -94,16 +94,28 @@ pub fn build_parsed(
     }
 }
 
-/// `module.exports.apps`, or `export default { apps }`'s, or `export const apps`.
+/// The apps PM2 starts from the module's exports, read as PM2 reads them: `apps` (or its alias `pm2`) of the
+/// exported object, else the export itself when it is an array of apps or one app (an object with a
+/// `script`); of `export default …` the same, and `export const apps`. Exports not known statically are
+/// apps not known statically.
 fn apps_value(exports: &Traced) -> Option<&Traced> {
-    let object = exports.as_object()?;
-    if let Some(apps) = object.get("apps") {
-        return Some(&apps.value);
-    }
-    let default = object.get("default")?;
-    match &default.value.value {
-        Value::Object(inner) => inner.get("apps").map(|p| &p.value),
-        Value::Unknown(_) => Some(&default.value),
+    match &exports.value {
+        // `module.exports = build()`: the apps are whatever it returns, not none.
+        Value::Array(_) | Value::Unknown(_) => Some(exports),
+        Value::Object(object) => {
+            if let Some(apps) = object.get("apps").or_else(|| object.get("pm2")) {
+                return Some(&apps.value);
+            }
+            if object.get("script").is_some() {
+                return Some(exports);
+            }
+            let default = object.get("default")?;
+            match &default.value.value {
+                Value::Object(_) | Value::Array(_) => apps_value(&default.value),
+                Value::Unknown(_) => Some(&default.value),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

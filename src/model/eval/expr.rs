@@ -32,7 +32,7 @@ impl<'t> Scope<'t> {
         value
     }
 
-    fn unknown(&self, node: Node, why: Unknown) -> Traced {
+    pub(super) fn unknown(&self, node: Node, why: Unknown) -> Traced {
         Traced::here(Value::Unknown(why), self.loc(node))
     }
 

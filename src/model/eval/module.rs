@@ -16,6 +16,29 @@ fn load(vfs: &dyn Vfs, path: &Path) -> Option<String> {
 }
 
 impl<'t> Scope<'t> {
+    /// A required JSON file's value (`require('./package.json')`): its one expression, read as the JavaScript
+    /// literal it also is, so every value keeps its place in the file.
+    pub(super) fn json_value(&mut self, session: &mut Session) -> Traced {
+        let mut cursor = self.root.walk();
+        let statements: Vec<Node<'t>> = self
+            .root
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        match statements.as_slice() {
+            [statement] if statement.kind() == "expression_statement" && !self.root.has_error() => {
+                match statement.named_child(0) {
+                    Some(expr) => self.eval(session, expr),
+                    None => self.unknown(*statement, Unknown::Unsupported("this JSON".into())),
+                }
+            }
+            _ => self.unknown(
+                self.root,
+                Unknown::Unsupported("a JSON file that is not valid".into()),
+            ),
+        }
+    }
+
     /// Runs the top-level statements that shape the exports, in order.
     pub(super) fn module_exports(&mut self, session: &mut Session) -> Traced {
         let root_loc = self.loc(self.root);
@@ -216,9 +239,14 @@ impl<'t> Scope<'t> {
         session.modules.insert(path.clone(), None);
         session.depth += 1;
         let parsed = syntax::parse(&text);
+        let is_json = path.extension().is_some_and(|e| e == "json");
         let exports = {
             let mut scope = Scope::new(file, &text, parsed.tree.root_node());
-            scope.module_exports(session)
+            if is_json {
+                scope.json_value(session)
+            } else {
+                scope.module_exports(session)
+            }
         };
         session.depth -= 1;
         session.modules.insert(path, Some(exports.clone()));
@@ -248,7 +276,9 @@ fn resolve_module(vfs: &dyn Vfs, path: &Path) -> Option<PathBuf> {
     if vfs.is_file(path) {
         return Some(path.to_path_buf());
     }
-    for ext in ["js", "cjs", "mjs"] {
+    // Node's order: the path itself, then `.js` and `.json` (`require('./package')`); `.cjs`/`.mjs` are
+    // probed too, as a config's author may leave them off.
+    for ext in ["js", "json", "cjs", "mjs"] {
         let mut candidate = path.as_os_str().to_owned();
         candidate.push(".");
         candidate.push(ext);

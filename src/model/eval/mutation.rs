@@ -56,6 +56,19 @@ pub(super) enum Mutation<'t> {
     Replace(Node<'t>),
     /// A change that is not followed: the statement that makes it.
     Opaque(Node<'t>),
+    /// `env[name] = …` with a key not known where it is written (spec §9): only keys of the object at `path`
+    /// can change. The keys are ones the file does not state, or run-time overrides of ones it does
+    /// (`for (const name of NAMES) env[name] = process.env[name]`), read as the stated default the way
+    /// `process.env.PORT || 4000` is: the object keeps what it states and is open to the rest. Keys known to
+    /// exist but not which (`Object.keys(env)`) make the value unknown.
+    ComputedKey {
+        /// The statement that makes it.
+        statement: Node<'t>,
+        /// The keys from the binding to the object written into (`["env"]` for `config.env[k]`).
+        path: Vec<String>,
+        /// What the key can be.
+        keys: KeySource<'t>,
+    },
     /// Mutations under `if (condition)`, and under its `else`.
     Conditional {
         /// The `if` statement.
@@ -82,6 +95,20 @@ struct Scan<'a, 't> {
     triggers: Option<&'a [u32]>,
     /// The top-level bindings changed in a way that is not followed.
     found: Vec<&'t str>,
+    /// Writes through a computed key into a top-level binding's object: the binding, the path to the object
+    /// and what the key can be.
+    computed: Vec<(&'t str, Vec<String>, KeySource<'t>)>,
+}
+
+/// What the key of a computed write (`env[key] = …`) can be.
+#[derive(Clone, Copy)]
+pub(super) enum KeySource<'t> {
+    /// An element of this top-level binding: listed names when it is an array of strings, else possibly any
+    /// key the object has (`Object.keys(env)`).
+    ElementOf(&'t str),
+    /// Anything else (a constant, a local, an expression): a key the file does not list, or a run-time
+    /// override of one it does.
+    Unknown,
 }
 
 impl<'t> Scope<'t> {
@@ -114,11 +141,25 @@ impl<'t> Scope<'t> {
                 followed: &followed,
                 triggers: triggers.as_deref(),
                 found: Vec::new(),
+                computed: Vec::new(),
             };
             self.scan(statement, &mut scan);
             let mut found = scan.found;
             let mut seen = std::collections::HashSet::new();
             found.retain(|name| seen.insert(*name));
+            // A binding changed in a way that is not followed is unknown whatever else the statement does.
+            for (name, path, keys) in scan.computed {
+                if !found.contains(&name) {
+                    self.record(
+                        name,
+                        Mutation::ComputedKey {
+                            statement,
+                            path,
+                            keys,
+                        },
+                    );
+                }
+            }
             for name in found {
                 self.record(name, Mutation::Opaque(statement));
             }
@@ -467,6 +508,9 @@ impl<'t> Scope<'t> {
                 let Some(left) = node.child_by_field_id(FIELDS.left) else {
                     return;
                 };
+                if node.kind() == "assignment_expression" && self.computed_key_write(left, scan) {
+                    return;
+                }
                 match left.kind() {
                     "object_pattern" | "array_pattern" => {
                         let mut names = Vec::new();
@@ -494,6 +538,53 @@ impl<'t> Scope<'t> {
             }
             _ => {}
         }
+    }
+
+    /// Records `binding.a[key] = …` whose key is not a string literal, where `binding` is a top-level binding
+    /// itself (not a local's alias of one): a write of one key of a known object, not an unknown change.
+    fn computed_key_write(&self, left: Node<'t>, scan: &mut Scan<'_, 't>) -> bool {
+        if left.kind() != "subscript_expression" || !self.member_chain(left).is_empty() {
+            return false;
+        }
+        let (Some(object), Some(index)) = (
+            left.child_by_field_id(FIELDS.object),
+            left.child_by_field_id(FIELDS.index),
+        ) else {
+            return false;
+        };
+        let mut path = self.member_chain(object);
+        if path.is_empty() {
+            return false;
+        }
+        let name = path.remove(0);
+        let shadowed = scan
+            .frames
+            .iter()
+            .any(|frame| frame.contains_key(name.as_str()));
+        let Some((&binding, _)) = self.slots.get_key_value(name.as_str()) else {
+            return false;
+        };
+        if shadowed || matches!(binding, "module" | "exports") {
+            return false;
+        }
+        let keys = match index.kind() {
+            "identifier" => {
+                let key = self.src(index);
+                let alias = scan
+                    .frames
+                    .iter()
+                    .rev()
+                    .find_map(|frame| frame.get(key).copied());
+                match alias {
+                    // `for (const name of NAMES) env[name] = …`
+                    Some(Some(from)) => KeySource::ElementOf(from),
+                    _ => KeySource::Unknown,
+                }
+            }
+            _ => KeySource::Unknown,
+        };
+        scan.computed.push((binding, path, keys));
+        true
     }
 
     /// Reports the top-level binding that a change of `target` changes: its own binding when `target` is the
@@ -623,6 +714,34 @@ impl<'t> Scope<'t> {
             Mutation::Opaque(statement) => {
                 let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
                 value.value = Value::Unknown(Unknown::Unsupported(why));
+            }
+            Mutation::ComputedKey {
+                statement,
+                path,
+                keys,
+            } => {
+                // Keys known to exist but not which (`for (const k of Object.keys(env)) env[k] = …`) may
+                // overwrite any stated one: the value is unknown. Otherwise the keys are ones the file does
+                // not state, or run-time overrides of ones it does (read as the stated default): the object
+                // keeps what it states and is open to the rest.
+                let overwrites_any = match *keys {
+                    KeySource::ElementOf(from) => {
+                        let list = self.lookup(session, from, self.loc(*statement));
+                        !matches!(&list.value, Value::Array(items)
+                            if items.iter().all(|item| matches!(item.value, Value::String(_))))
+                    }
+                    KeySource::Unknown => false,
+                };
+                if overwrites_any {
+                    let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
+                    value.value = Value::Unknown(Unknown::Unsupported(why));
+                } else if let Some(Traced {
+                    value: Value::Object(object),
+                    ..
+                }) = path_mut(value, path)
+                {
+                    object.open = true;
+                }
             }
             Mutation::Conditional {
                 statement,
