@@ -38,6 +38,10 @@ pub const MAX_THREADS: usize = 8;
 /// analysing a few small files does.
 const MIN_JOBS_PER_THREAD: usize = 4;
 
+/// How many files a run reads before analysing them together: enough to keep every core busy, few enough
+/// that a workspace of 10,000 files never holds all its texts at once.
+pub const BATCH: usize = 64;
+
 /// One file to analyse: its path, text, configuration and workspace root.
 pub struct AnalysisJob {
     /// The file's path.
@@ -97,10 +101,13 @@ impl Host {
     pub fn analyze_each<R: Send>(
         &self,
         jobs: &[AnalysisJob],
-        each: impl Fn(&Analysis) -> R + Sync,
+        each: impl Fn(&AnalysisJob, &Analysis) -> R + Sync,
     ) -> Vec<R> {
         let run = |job: &AnalysisJob| {
-            each(&self.analyze(&job.path, job.text.clone(), &job.config, &job.root))
+            each(
+                job,
+                &self.analyze(&job.path, job.text.clone(), &job.config, &job.root),
+            )
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -172,7 +179,7 @@ impl Host {
         }
         let config = first_config.unwrap_or_default();
         let all: Vec<&FileReport> = reports.iter().collect();
-        let cross = rules::cross_file_findings(&all, &config, external);
+        let cross = rules::cross_file_findings(&all, all.len(), &config, external);
         Ok(reports
             .into_iter()
             .zip(cross)
@@ -217,6 +224,7 @@ impl Host {
                 .into_iter()
                 .map(|(path, why)| (path, format!("cannot read: {why}"))),
         );
+        let mut jobs = Vec::new();
         for path in files {
             if seen.contains(&self.vfs.normalize(&path)) {
                 continue;
@@ -236,10 +244,26 @@ impl Host {
                     continue;
                 }
             };
-            let analysis = self.analyze(&path, text, &config, root);
-            reports.push(rules::check_file(&analysis, &config));
+            jobs.push(AnalysisJob {
+                path,
+                text,
+                config,
+                root: root.to_path_buf(),
+            });
+            // Texts are dropped after each batch: only the summaries are kept.
+            if jobs.len() == BATCH {
+                reports.extend(self.check_each(&std::mem::take(&mut jobs)));
+            }
         }
+        reports.extend(self.check_each(&jobs));
         reports
+    }
+
+    /// Each job's per-file report, analysed and checked on every core ([`Host::analyze_each`]).
+    pub fn check_each(&self, jobs: &[AnalysisJob]) -> Vec<FileReport> {
+        self.analyze_each(jobs, |job, analysis| {
+            rules::check_file(analysis, &job.config)
+        })
     }
 
     /// What [`Host::context_reports`] had to leave out since last asked, each once: a path and why.

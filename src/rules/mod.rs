@@ -24,6 +24,7 @@ pub mod unresolved_port;
 pub mod unused_port_constant;
 
 pub use context::{AppSummary, ExternalPorts, FileCheck, HeldPort, ServedPort, SummaryProcess};
+use context::{CrossFile, SummaryIndex};
 pub use suppression::Suppressions;
 
 use crate::config::{Config, RuleLevel};
@@ -181,7 +182,8 @@ pub const ALL: &[&Rule] = &{
 /// same place belongs to a rule that supersedes it and that rule is not configured `off` (so turning the
 /// stronger rule off releases the weaker one).
 fn apply_precedence(findings: &mut Vec<Finding>, config: &Config) {
-    let stronger: Vec<(TextRange, &'static str)> = findings
+    // A set, not a list: 32,000 findings against as many stronger ones were a billion comparisons.
+    let stronger: std::collections::HashSet<(u32, u32, &'static str)> = findings
         .iter()
         .filter(|f| config.rule_level(f.code) != Some(RuleLevel::Off))
         .flat_map(|f| {
@@ -190,13 +192,13 @@ fn apply_precedence(findings: &mut Vec<Finding>, config: &Config) {
                 .find(|e| e.rule.code == f.code)
                 .into_iter()
                 .flat_map(|e| e.supersedes.iter())
-                .map(move |weaker| (f.range, *weaker))
+                .map(move |weaker| (f.range.start, f.range.end, *weaker))
         })
         .collect();
     if stronger.is_empty() {
         return;
     }
-    findings.retain(|f| !stronger.iter().any(|(r, w)| *r == f.range && *w == f.code));
+    findings.retain(|f| !stronger.contains(&(f.range.start, f.range.end, f.code)));
 }
 
 /// The rules that only make sense under PortOS's port convention (spec §9): they run under
@@ -386,20 +388,25 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
     report
 }
 
-/// The cross-file findings of every file of one workspace: a pure function of the files' summaries, never
-/// appended into a file's own report, so an edit to either side of a conflict can retract them. Returns one
-/// list per report, in the same order, with severities and suppressions applied. `external` gives the ports
+/// The cross-file findings of the first `reported` files of one workspace (the rest are context), against
+/// every file: a pure function of the files' summaries, never appended into a file's own report, so an edit
+/// to either side of a conflict can retract them. Returns one list per reported file, in the same order, with
+/// severities and suppressions applied. `external` gives the ports
 /// held outside the workspace as seen by one app (its own registry entry left out).
 pub fn cross_file_findings(
     reports: &[&FileReport],
+    reported: usize,
     config: &Config,
     external: &dyn Fn(&std::path::Path) -> ExternalPorts,
 ) -> Vec<Vec<Finding>> {
-    // Both cross-file rules only relate files that share a process name or a served port, so each file is
-    // compared with those files alone (in workspace order) rather than with every file, which made a
-    // workspace of n files cost n² comparisons. Summaries are borrowed, never copied.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    // Both cross-file rules only relate files that share a process name or a served port, so a name or a
+    // port is looked up in the files that have it (in workspace order) rather than compared with every file,
+    // which made a workspace of n files cost n² comparisons. Summaries are borrowed, never copied.
+    let mut cross = CrossFile {
+        files: Vec::with_capacity(reports.len()),
+        by_name: HashMap::new(),
+        by_port: HashMap::new(),
+    };
     for (index, report) in reports.iter().enumerate() {
         for name in report
             .summary
@@ -407,19 +414,23 @@ pub fn cross_file_findings(
             .iter()
             .filter_map(|p| p.name.as_deref())
         {
-            push_once(by_name.entry(name).or_default(), index);
+            push_once(cross.by_name.entry(name).or_default(), index);
         }
         for served in &report.summary.served {
-            push_once(by_port.entry(served.port).or_default(), index);
+            push_once(cross.by_port.entry(served.port).or_default(), index);
         }
-    }
-    let mut all = Vec::with_capacity(reports.len());
-    for report in reports {
-        all.push(cross_file_findings_of(
-            report, reports, &by_name, &by_port, config, external,
+        cross.files.push((
+            report.path.as_path(),
+            &report.summary,
+            SummaryIndex::of(&report.summary),
         ));
     }
-    all
+    // The files after the first `reported` are context: asked about, never reported on.
+    reports
+        .iter()
+        .take(reported)
+        .map(|report| cross_file_findings_of(report, &cross, config, external))
+        .collect()
 }
 
 /// The cross-file findings of one file against the others of its workspace (the server asks this per open
@@ -438,9 +449,13 @@ pub fn cross_file_findings_for(
         .collect();
     let ports: std::collections::HashSet<u16> =
         report.summary.served.iter().map(|s| s.port).collect();
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    let mut cross = CrossFile {
+        files: Vec::with_capacity(others.len()),
+        by_name: HashMap::new(),
+        by_port: HashMap::new(),
+    };
     for (index, other) in others.iter().enumerate() {
+        let mut related = false;
         for name in other
             .summary
             .processes
@@ -448,7 +463,8 @@ pub fn cross_file_findings_for(
             .filter_map(|p| p.name.as_deref())
             .filter(|n| names.contains(n))
         {
-            push_once(by_name.entry(name).or_default(), index);
+            push_once(cross.by_name.entry(name).or_default(), index);
+            related = true;
         }
         for served in other
             .summary
@@ -456,12 +472,20 @@ pub fn cross_file_findings_for(
             .iter()
             .filter(|s| ports.contains(&s.port))
         {
-            push_once(by_port.entry(served.port).or_default(), index);
+            push_once(cross.by_port.entry(served.port).or_default(), index);
+            related = true;
         }
+        // Only the files that share a name or a port are looked into: only they are indexed.
+        let index = if related {
+            SummaryIndex::of(&other.summary)
+        } else {
+            SummaryIndex::default()
+        };
+        cross
+            .files
+            .push((other.path.as_path(), &other.summary, index));
     }
-    cross_file_findings_of(report, others, &by_name, &by_port, config, &|_| {
-        external.clone()
-    })
+    cross_file_findings_of(report, &cross, config, &|_| external.clone())
 }
 
 /// Adds a file's index to a list once, however many of its processes share the name or port: 8,000 apps on
@@ -474,45 +498,17 @@ fn push_once(list: &mut Vec<usize>, index: usize) {
 
 fn cross_file_findings_of(
     report: &FileReport,
-    reports: &[&FileReport],
-    by_name: &HashMap<&str, Vec<usize>>,
-    by_port: &HashMap<u16, Vec<usize>>,
+    cross: &CrossFile,
     config: &Config,
     external: &dyn Fn(&std::path::Path) -> ExternalPorts,
 ) -> Vec<Finding> {
     let external = external(&report.summary.app_dir);
-    let mut sharing: Vec<usize> = report
-        .summary
-        .processes
-        .iter()
-        .filter_map(|p| by_name.get(p.name.as_deref()?))
-        .chain(
-            report
-                .summary
-                .served
-                .iter()
-                .filter_map(|s| by_port.get(&s.port)),
-        )
-        .flatten()
-        .copied()
-        .collect();
-    sharing.sort_unstable();
-    sharing.dedup();
-    let candidates: Vec<(&std::path::Path, &AppSummary)> = sharing
-        .into_iter()
-        .map(|i| (reports[i].path.as_path(), &reports[i].summary))
-        .collect();
     let mut findings = Vec::new();
-    duplicate_process_name::check_workspace(
-        &report.path,
-        &report.summary,
-        &candidates,
-        &mut findings,
-    );
+    duplicate_process_name::check_workspace(&report.path, &report.summary, cross, &mut findings);
     port_conflict::check_workspace(
         &report.path,
         &report.summary,
-        &candidates,
+        cross,
         config,
         &external,
         &mut findings,

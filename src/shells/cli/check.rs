@@ -4,8 +4,8 @@ use super::input;
 use super::output::{self, OutputFormat, Rendered};
 use super::settings::{self, ConfigChoice};
 use crate::config::Config;
-use crate::ide::Host;
 use crate::ide::convention::{self, ConventionDecision};
+use crate::ide::{AnalysisJob, BATCH, Host};
 use crate::rules::{self, AppSummary, FileReport};
 use crate::vfs::{DiskVfs, Overlay, Vfs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +65,26 @@ pub struct CheckArgs {
 
 /// A checked file and its text, kept only when it has findings (or came from stdin).
 type Checked = (FileReport, Option<Arc<str>>);
+
+/// Checks a batch of files on every core and files each report under its workspace, with its text when it
+/// has findings or came from stdin (its frames are shown from it).
+fn keep_checked(
+    host: &Host,
+    batch: Vec<(AnalysisJob, bool)>,
+    workspaces: &mut BTreeMap<PathBuf, Vec<Checked>>,
+    config_of: &mut BTreeMap<PathBuf, Arc<Config>>,
+) {
+    let (jobs, from_stdin): (Vec<AnalysisJob>, Vec<bool>) = batch.into_iter().unzip();
+    let reports = host.check_each(&jobs);
+    for ((job, report), from_stdin) in jobs.into_iter().zip(reports).zip(from_stdin) {
+        let keep = from_stdin || !report.findings.is_empty();
+        config_of.entry(job.root.clone()).or_insert(job.config);
+        workspaces
+            .entry(job.root)
+            .or_default()
+            .push((report, keep.then_some(job.text)));
+    }
+}
 
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> i32 {
@@ -130,10 +150,12 @@ pub fn run(args: CheckArgs) -> i32 {
             stdin_copies.push(path);
         }
     }
-    // Group by workspace: cross-file rules ask their questions within one workspace. Files are read, analysed
-    // and checked one at a time; only their summaries (and the text of files with findings) are kept.
+    // Group by workspace: cross-file rules ask their questions within one workspace. Files are read in
+    // batches, analysed and checked on every core; only their summaries (and the text of files with
+    // findings) are kept.
     let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
     let mut config_of: BTreeMap<PathBuf, Arc<Config>> = BTreeMap::new();
+    let mut batch: Vec<(AnalysisJob, bool)> = Vec::new();
     for item in pending {
         if let Err(error) = host.configs.for_file(item.path()) {
             eprintln!("error: {error}");
@@ -143,22 +165,31 @@ pub fn run(args: CheckArgs) -> i32 {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
-        let checked = match host.check(&input.path, input.text.clone()) {
-            Ok(checked) => checked,
+        let config = match host.configs.for_file(&input.path) {
+            Ok(config) => config,
             Err(error) => {
                 eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }
         };
-        let keep = from_stdin || !checked.report.findings.is_empty();
-        config_of
-            .entry(checked.root.clone())
-            .or_insert(checked.config);
-        workspaces
-            .entry(checked.root)
-            .or_default()
-            .push((checked.report, keep.then_some(input.text)));
+        let root = host.configs.workspace_root(&input.path);
+        let job = AnalysisJob {
+            path: input.path,
+            text: input.text,
+            config,
+            root,
+        };
+        batch.push((job, from_stdin));
+        if batch.len() == BATCH {
+            keep_checked(
+                &host,
+                std::mem::take(&mut batch),
+                &mut workspaces,
+                &mut config_of,
+            );
+        }
     }
+    keep_checked(&host, batch, &mut workspaces, &mut config_of);
     for warning in host.configs.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -203,8 +234,9 @@ pub fn run(args: CheckArgs) -> i32 {
         );
         left_off_by_auto += usize::from(decision.left_off_by_auto());
         let all: Vec<&FileReport> = reports.iter().collect();
-        let cross =
-            rules::cross_file_findings(&all, &config, &|app_dir: &Path| external.for_app(app_dir));
+        let cross = rules::cross_file_findings(&all, named, &config, &|app_dir: &Path| {
+            external.for_app(app_dir)
+        });
         for ((mut report, cross), text) in reports.into_iter().zip(cross).zip(texts).take(named) {
             report.findings = rules::merged(&report.findings, cross, &config);
             rules::apply_convention(&mut report.findings, decision.active);

@@ -85,7 +85,7 @@ pub fn run(args: PortsArgs) -> i32 {
     }
     let json = args.json;
     let mut printed = host
-        .analyze_each(&jobs, |analysis| {
+        .analyze_each(&jobs, |_, analysis| {
             if json {
                 let mut line = serde_json::to_vec(&FileJson::new(analysis)).unwrap_or_default();
                 line.push(b'\n');
