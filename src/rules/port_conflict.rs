@@ -155,3 +155,62 @@ fn join(parties: &[String], unnamed: usize) -> String {
         [] => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ide::Host;
+    use crate::vfs::MemoryVfs;
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    /// Twelve apps, each in its own directory, all serving 5570; only the first file is reported on.
+    fn twelve_on_one_port(reported: usize) -> Vec<crate::rules::FileReport> {
+        let vfs = Arc::new(MemoryVfs::default());
+        let files: Vec<(PathBuf, Arc<str>)> = (0..12)
+            .map(|i| {
+                let text = format!(
+                    "module.exports = {{ apps: [{{ name: 'app{i}', script: 'a.js', env: {{ PORT: 5570 }} }}] }};\n"
+                );
+                let path = PathBuf::from(format!("/w/app{i:02}/ecosystem.config.cjs"));
+                vfs.insert(&path, text.as_str());
+                (path, Arc::from(text))
+            })
+            .collect();
+        let mut host = Host::new(vfs, crate::config::ConfigSource::None);
+        let mut reports: Vec<crate::rules::FileReport> = Vec::new();
+        for (path, text) in files {
+            let config = host.configs.for_file(&path).expect("defaults");
+            let analysis = host.analyze(&path, text, &config, Path::new("/w"));
+            reports.push(crate::rules::check_file(&analysis, &config));
+        }
+        let all: Vec<&crate::rules::FileReport> = reports.iter().collect();
+        let cross = crate::rules::cross_file_findings(&all, reported, &Default::default(), &|_| {
+            Default::default()
+        });
+        assert_eq!(cross.len(), reported, "context files get no findings");
+        reports
+            .into_iter()
+            .zip(cross)
+            .map(|(mut report, cross)| {
+                report.findings = cross;
+                report
+            })
+            .collect()
+    }
+
+    #[test]
+    fn many_parties_are_counted_and_the_first_ten_related() {
+        let reports = twelve_on_one_port(1);
+        let conflict = reports[0]
+            .findings
+            .iter()
+            .find(|f| f.code == "port-conflict")
+            .expect("a conflict");
+        assert_eq!(conflict.related.len(), 10);
+        assert!(
+            conflict.message.ends_with("and 8 more"),
+            "{}",
+            conflict.message
+        );
+    }
+}
