@@ -136,10 +136,18 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
                     i += 1;
                 }
                 let word = &text[start..i];
-                if TRIGGER_WORDS.contains(&word) {
+                // Every trigger word is 3 to 16 letters long and starts with one of these: most names are
+                // decided without comparing strings.
+                if (3..=16).contains(&word.len())
+                    && matches!(
+                        bytes[start],
+                        b'a' | b'c' | b'd' | b'f' | b'p' | b'r' | b's' | b'u'
+                    )
+                    && TRIGGER_WORDS.contains(&word)
+                {
                     found.push(start as u32);
                 }
-                regex_allowed = BEFORE_REGEX.contains(&word);
+                regex_allowed = word.len() <= 10 && BEFORE_REGEX.contains(&word);
                 continue;
             }
             _ if b.is_ascii_digit() => {
@@ -276,6 +284,13 @@ mod tests {
     #[test]
     fn a_division_is_not_a_regex() {
         assert_eq!(words("const half = total / 2; n = m / 2"), ["=", "="]);
+    }
+
+    #[test]
+    fn every_trigger_word_passes_the_quick_test() {
+        for word in super::TRIGGER_WORDS {
+            assert_eq!(words(&format!("x.{word}(1)")), [*word], "{word}");
+        }
     }
 
     #[test]
