@@ -38,7 +38,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORACLE = HERE / "pm2-reading.cjs"
-DEFAULT_BINARY = "/tmp/portos-lsp-snapshot"
+# The release build of this checkout (`cargo build --release`).
+DEFAULT_BINARY = str(Path(__file__).resolve().parents[2] / "target" / "release" / "portos-lsp")
 PORT_KEY = re.compile(r"PORT$", re.IGNORECASE)
 EXTENSIONS = (".js", ".cjs", ".mjs")
 
