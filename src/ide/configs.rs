@@ -24,9 +24,13 @@ pub struct ConfigCache {
     /// The last configuration that loaded from each project file, kept in force while the file is broken
     /// (so typing in it does not flood the workspace with findings).
     last_good: HashMap<Option<PathBuf>, Arc<Config>>,
-    /// What the ancestors of a directory hold, for directories met as parents (a handful per run, not one
-    /// entry per app).
+    /// What a directory and its ancestors hold: for every directory met as a parent, and for files' own
+    /// directories too when [`ConfigCache::remember_leaves`] says so.
     above: HashMap<PathBuf, Markers>,
+    /// Whether a file's own directory is remembered as well: a one-shot run asks about each file three times
+    /// (configuration, workspace root, convention), while the editor must notice a `git init` in an app's
+    /// directory, which it does not watch.
+    remember_leaves: bool,
     warnings: BTreeSet<String>,
     /// Directories the command line named: the workspace of a file below one is at least that directory
     /// (spec §1), so `check ~/projects` asks cross-file questions across every repository in it.
@@ -52,9 +56,16 @@ impl ConfigCache {
             by_file: BTreeMap::new(),
             last_good: HashMap::new(),
             above: HashMap::new(),
+            remember_leaves: false,
             warnings: BTreeSet::new(),
             named_dirs: Vec::new(),
         }
+    }
+
+    /// Remembers files' own directories too, for a run that ends before the disk can change under it (the
+    /// command line): a workspace of one file per directory asked the disk for each of them three times.
+    pub fn remember_leaves(&mut self) {
+        self.remember_leaves = true;
     }
 
     /// Records a directory the user named (absolute, normalised): every file below it has a workspace at
@@ -211,21 +222,18 @@ impl ConfigCache {
     fn markers_of_file(&mut self, file: &Path) -> Markers {
         let absolute = self.vfs.normalize(file);
         match absolute.parent() {
-            // Remembered for the file's own directory too: each file asks three times (its configuration, its
-            // workspace root, its convention), and a workspace of one file per directory asked the disk for
-            // every one of them (issue 9, item 13). `invalidate` forgets them when a project file changes.
-            Some(dir) => self.markers_of_dir(dir),
+            Some(dir) => self.markers_of_dir(dir, self.remember_leaves),
             None => Markers::default(),
         }
     }
 
-    /// The markers at or above `dir`, remembered.
-    fn markers_of_dir(&mut self, dir: &Path) -> Markers {
+    /// The markers at or above `dir`; `remember` keeps the answer (always for parents).
+    fn markers_of_dir(&mut self, dir: &Path, remember: bool) -> Markers {
         if let Some(known) = self.above.get(dir) {
             return known.clone();
         }
         let inherited = match dir.parent() {
-            Some(parent) => self.markers_of_dir(parent),
+            Some(parent) => self.markers_of_dir(parent, true),
             None => Markers::default(),
         };
         let found = config::config_in_dir(&*self.vfs, dir);
@@ -237,7 +245,9 @@ impl ConfigCache {
                 inherited.git
             },
         };
-        self.above.insert(dir.to_path_buf(), markers.clone());
+        if remember {
+            self.above.insert(dir.to_path_buf(), markers.clone());
+        }
         markers
     }
 

@@ -119,3 +119,15 @@ fn apps_value(exports: &Traced) -> Option<&Traced> {
         _ => None,
     }
 }
+
+/// The model of `text` as the file `/w/ecosystem.config.cjs` on an empty disk: the evaluator's unit tests
+/// build their inputs this way.
+#[cfg(test)]
+pub(crate) fn model_of(text: &str) -> FileModel {
+    build(
+        Path::new("/w/ecosystem.config.cjs"),
+        Arc::from(text),
+        &crate::vfs::MemoryVfs::default(),
+        None,
+    )
+}

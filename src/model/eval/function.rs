@@ -283,19 +283,7 @@ fn returned_expression(function: Node) -> Option<Node> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::build;
-    use crate::vfs::MemoryVfs;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn apps(text: &str) -> crate::model::FileModel {
-        build(
-            Path::new("/w/ecosystem.config.cjs"),
-            Arc::from(text),
-            &MemoryVfs::default(),
-            None,
-        )
-    }
+    use crate::model::model_of as apps;
 
     #[test]
     fn helpers_calling_helpers_stay_linear() {

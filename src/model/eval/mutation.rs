@@ -21,7 +21,7 @@ use tree_sitter::Node;
 const MAX_SCAN_DEPTH: u32 = 400;
 
 /// Methods that change the array, map or set they are called on.
-const MUTATING_METHODS: &[&str] = &[
+pub(super) const MUTATING_METHODS: &[&str] = &[
     "push",
     "unshift",
     "splice",
@@ -38,7 +38,7 @@ const MUTATING_METHODS: &[&str] = &[
 ];
 
 /// `Object.<function>(target, …)` that change their first argument.
-const MUTATING_OBJECT_FUNCTIONS: &[&str] = &[
+pub(super) const MUTATING_OBJECT_FUNCTIONS: &[&str] = &[
     "assign",
     "defineProperty",
     "defineProperties",
@@ -57,10 +57,11 @@ pub(super) enum Mutation<'t> {
     /// A change that is not followed: the statement that makes it.
     Opaque(Node<'t>),
     /// `env[name] = …` with a key not known where it is written (spec §9): only keys of the object at `path`
-    /// can change. The keys are ones the file does not state, or run-time overrides of ones it does
-    /// (`for (const name of NAMES) env[name] = process.env[name]`), read as the stated default the way
-    /// `process.env.PORT || 4000` is: the object keeps what it states and is open to the rest. Keys known to
-    /// exist but not which (`Object.keys(env)`) make the value unknown.
+    /// can change. A key of top-level constants (`env[KEY] = …`) is that key, set to a value not followed.
+    /// Otherwise the keys are ones the file does not state, or run-time overrides of ones it does (`for (const
+    /// name of NAMES) env[name] = process.env[name]`), read as the stated default the way `process.env.PORT
+    /// || 4000` is: the object keeps what it states and is open to the rest. Keys known to exist but not
+    /// which (`Object.keys(env)`), and a write into an array (`apps[i] = …`), make the value unknown.
     ComputedKey {
         /// The statement that makes it.
         statement: Node<'t>,
@@ -106,8 +107,10 @@ pub(super) enum KeySource<'t> {
     /// An element of this top-level binding: listed names when it is an array of strings, else possibly any
     /// key the object has (`Object.keys(env)`).
     ElementOf(&'t str),
-    /// Anything else (a constant, a local, an expression): a key the file does not list, or a run-time
-    /// override of one it does.
+    /// The value of this expression of top-level bindings (`KEY`, `KEYS.port`, `` `PORT` ``): when known, the
+    /// one key written.
+    Value(Node<'t>),
+    /// Anything else (a local, a call): a key the file does not list, or a run-time override of one it does.
     Unknown,
 }
 
@@ -567,6 +570,23 @@ impl<'t> Scope<'t> {
         if shadowed || matches!(binding, "module" | "exports") {
             return false;
         }
+        // Whether the index reads only top-level bindings (`KEY`, `KEYS.port`, a literal), so it can be
+        // evaluated where the mutations are applied; a loop's or callback's local cannot.
+        let top_level_only = |node: Node<'t>| match root_identifier(node) {
+            Some(root) => !scan
+                .frames
+                .iter()
+                .any(|frame| frame.contains_key(self.src(root))),
+            // A number, or a template without substitutions (`` `PORT` ``).
+            None => {
+                let mut cursor = node.walk();
+                node.kind() == "number"
+                    || node.kind() == "template_string"
+                        && !node
+                            .named_children(&mut cursor)
+                            .any(|part| part.kind() == "template_substitution")
+            }
+        };
         let keys = match index.kind() {
             "identifier" => {
                 let key = self.src(index);
@@ -578,8 +598,13 @@ impl<'t> Scope<'t> {
                 match alias {
                     // `for (const name of NAMES) env[name] = …`
                     Some(Some(from)) => KeySource::ElementOf(from),
-                    _ => KeySource::Unknown,
+                    Some(None) => KeySource::Unknown,
+                    // `env[KEY] = …` with a top-level `KEY`.
+                    None => KeySource::Value(index),
                 }
+            }
+            "member_expression" | "template_string" | "number" if top_level_only(index) => {
+                KeySource::Value(index)
             }
             _ => KeySource::Unknown,
         };
@@ -720,26 +745,53 @@ impl<'t> Scope<'t> {
                 path,
                 keys,
             } => {
+                let loc = self.loc(*statement);
+                let unknown =
+                    |why: String| Traced::here(Value::Unknown(Unknown::Unsupported(why)), loc);
+                // Into an array (`apps[i] = …`), or through something that is not a known object: not
+                // followed, so unknown.
+                let into_object = matches!(
+                    path_mut(value, path),
+                    Some(Traced {
+                        value: Value::Object(_),
+                        ..
+                    })
+                );
                 // Keys known to exist but not which (`for (const k of Object.keys(env)) env[k] = …`) may
-                // overwrite any stated one: the value is unknown. Otherwise the keys are ones the file does
-                // not state, or run-time overrides of ones it does (read as the stated default): the object
-                // keeps what it states and is open to the rest.
+                // overwrite any stated one: the value is unknown too.
                 let overwrites_any = match *keys {
                     KeySource::ElementOf(from) => {
-                        let list = self.lookup(session, from, self.loc(*statement));
+                        let list = self.lookup(session, from, loc);
                         !matches!(&list.value, Value::Array(items)
                             if items.iter().all(|item| matches!(item.value, Value::String(_))))
                     }
-                    KeySource::Unknown => false,
+                    KeySource::Value(_) | KeySource::Unknown => false,
                 };
-                if overwrites_any {
+                // A key known where the mutations are applied (`env[KEY] = …`): that key is written, with a
+                // value not followed.
+                let written = match *keys {
+                    KeySource::Value(index) => match self.eval(session, index).value {
+                        Value::String(key) => Some(key.text),
+                        Value::Number(n) => Some(crate::model::value::number_to_string(n)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if !into_object || overwrites_any {
                     let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
                     value.value = Value::Unknown(Unknown::Unsupported(why));
+                } else if let Some(key) = written {
+                    let mut full = path.clone();
+                    full.push(key);
+                    let why = format!("set by `{}`", self.snippet(*statement));
+                    set_path(value, &full, unknown(why), loc);
                 } else if let Some(Traced {
                     value: Value::Object(object),
                     ..
                 }) = path_mut(value, path)
                 {
+                    // Keys the file does not state, or run-time overrides of ones it does (read as the
+                    // stated default): the object keeps what it states and is open to the rest.
                     object.open = true;
                 }
             }
@@ -993,19 +1045,8 @@ fn size(value: &Traced) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{Value, build};
-    use crate::vfs::MemoryVfs;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn model(text: &str) -> crate::model::FileModel {
-        build(
-            Path::new("/w/ecosystem.config.cjs"),
-            Arc::from(text),
-            &MemoryVfs::default(),
-            None,
-        )
-    }
+    use crate::model::Value;
+    use crate::model::model_of as model;
 
     #[test]
     fn many_ifs_over_a_large_value_stay_linear() {

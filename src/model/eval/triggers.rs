@@ -1,33 +1,30 @@
 //! Where a mutation could be written: the byte offsets of the tokens without which no statement changes a
-//! binding (`=` of an assignment, `++`/`--`, `delete`, a mutating method's name), found by one pass over the
-//! text. The mutation search skips every subtree that holds none: walking each node of a file with
+//! binding (`=` of an assignment, `++`/`--`, `delete`, a mutating method's or `Object` function's name),
+//! found by one pass over the text. The mutation search skips every subtree that holds none: walking each node of a file with
 //! tree-sitter's cursor was as costly as the rest of the evaluation (issue 9, item 13).
 //!
 //! The pass knows strings, template literals, comments and regular expressions, so `'--port=3000'` is not a
-//! trigger; where it cannot be sure (a string left open at a line's end, a template or comment left open at
-//! the end of the file) it gives up and the search walks everything, as it did before.
+//! trigger. Where it sees the text is not what it expects (a string or regex left open at a line's end, a
+//! template or comment left open at the end of the file) it gives up and the search walks everything, as it
+//! did before. It tells a regex from a division by the token before the `/`, as JavaScript's grammar mostly
+//! allows; a regex right after `)` or a division right after `}` is misread — code no ecosystem file is
+//! likely to hold, and the misreading stays within its line unless the line holds a quote.
 
-/// Names whose presence as a word may make a call or `delete` change its target: the methods of
-/// `MUTATING_METHODS`, the `Object` functions of `MUTATING_OBJECT_FUNCTIONS`, and `delete`.
-const TRIGGER_WORDS: &[&str] = &[
-    "push",
-    "unshift",
-    "splice",
-    "pop",
-    "shift",
-    "reverse",
-    "sort",
-    "fill",
-    "copyWithin",
-    "set",
-    "delete",
-    "add",
-    "clear",
-    "assign",
-    "defineProperty",
-    "defineProperties",
-    "setPrototypeOf",
-];
+use super::mutation::{MUTATING_METHODS, MUTATING_OBJECT_FUNCTIONS};
+
+/// Whether a name may make a call or `delete` change its target: a mutating method, an `Object` function
+/// that changes its argument, or `delete`. Every such name is 3 to 16 letters long and starts with one of a
+/// few letters (a test keeps it so), which decides most names without comparing strings.
+fn is_trigger_word(word: &str) -> bool {
+    (3..=16).contains(&word.len())
+        && matches!(
+            word.as_bytes()[0],
+            b'a' | b'c' | b'd' | b'f' | b'p' | b'r' | b's' | b'u'
+        )
+        && (word == "delete"
+            || MUTATING_METHODS.contains(&word)
+            || MUTATING_OBJECT_FUNCTIONS.contains(&word))
+}
 
 /// Keywords after which a `/` starts a regular expression rather than a division.
 const BEFORE_REGEX: &[&str] = &[
@@ -72,7 +69,13 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                // A line comment ends where tree-sitter ends it: at `\n`, `\r`, U+2028 or U+2029.
+                while i < bytes.len()
+                    && bytes[i] != b'\n'
+                    && bytes[i] != b'\r'
+                    && !bytes[i..].starts_with(&[0xE2, 0x80, 0xA8])
+                    && !bytes[i..].starts_with(&[0xE2, 0x80, 0xA9])
+                {
                     i += 1;
                 }
                 continue;
@@ -116,10 +119,8 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
                 if bytes.get(i + 1) == Some(&b) {
                     found.push(i as u32);
                     i += 2;
-                    // `x++ / 2` divides; `++/re/` is not JavaScript: either way a division is the safe reading
-                    // only after a postfix, so allow a regex (a miss there would hide nothing: regex text is
-                    // skipped, never searched).
-                    regex_allowed = true;
+                    // `x++ / 2` divides; a prefix `++` takes a name, never a regex: a `/` here divides.
+                    regex_allowed = false;
                     continue;
                 }
                 regex_allowed = true;
@@ -136,15 +137,7 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
                     i += 1;
                 }
                 let word = &text[start..i];
-                // Every trigger word is 3 to 16 letters long and starts with one of these: most names are
-                // decided without comparing strings.
-                if (3..=16).contains(&word.len())
-                    && matches!(
-                        bytes[start],
-                        b'a' | b'c' | b'd' | b'f' | b'p' | b'r' | b's' | b'u'
-                    )
-                    && TRIGGER_WORDS.contains(&word)
-                {
+                if is_trigger_word(word) {
                     found.push(start as u32);
                 }
                 regex_allowed = word.len() <= 10 && BEFORE_REGEX.contains(&word);
@@ -172,7 +165,7 @@ fn skip_string(bytes: &[u8], start: usize) -> Option<usize> {
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => i += 2,
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             b if b == quote => return Some(i + 1),
             _ => i += 1,
         }
@@ -209,7 +202,7 @@ fn skip_regex(bytes: &[u8], start: usize) -> Option<usize> {
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => i += 2,
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             b'[' => {
                 in_class = true;
                 i += 1;
@@ -284,13 +277,23 @@ mod tests {
     #[test]
     fn a_division_is_not_a_regex() {
         assert_eq!(words("const half = total / 2; n = m / 2"), ["=", "="]);
+        assert_eq!(words("i++ / n; apps.push(x) / 2"), ["++", "push"]);
     }
 
     #[test]
     fn every_trigger_word_passes_the_quick_test() {
-        for word in super::TRIGGER_WORDS {
+        let all = super::MUTATING_METHODS
+            .iter()
+            .chain(super::MUTATING_OBJECT_FUNCTIONS)
+            .chain(&["delete"]);
+        for word in all {
             assert_eq!(words(&format!("x.{word}(1)")), [*word], "{word}");
         }
+    }
+
+    #[test]
+    fn line_comments_end_where_tree_sitter_ends_them() {
+        assert_eq!(words("// x\ra = 1\u{2028}// y\u{2029}b = 2"), ["=", "="]);
     }
 
     #[test]

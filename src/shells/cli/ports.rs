@@ -4,8 +4,8 @@ use super::input;
 use super::settings::ConfigChoice;
 use crate::analysis::Analysis;
 use crate::config::{Config, RangeKind};
-use crate::ide::AnalysisJob;
 use crate::ide::port_map::{self, PortMap};
+use crate::ide::{AnalysisJob, BATCH};
 use crate::labels::{self, Binding, ConnectsTo, Shadowed};
 use crate::model::value::number_to_string;
 use crate::model::{Loc, PortSource};
@@ -54,61 +54,47 @@ pub fn run(args: PortsArgs) -> i32 {
     };
     // One write per 64 KiB, not one per line (stdout is line-buffered).
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    // Files are read and their configurations found in order, analysed on every core, and written in order;
-    // a broken configuration stops the run after the files before it, as it would one file at a time.
+    // Files are read and their configurations found in order, analysed on every core a batch at a time, and
+    // written in order; a broken configuration stops the run after the files before it, as it would one file
+    // at a time.
     let mut order = Vec::new();
     let mut jobs = Vec::new();
     let mut broken = None;
-    for item in pending {
-        let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
-            continue;
-        };
-        if args.as_portos {
-            order.push(Job::AsPortos(input));
-            continue;
-        }
-        let config = match host.configs.for_file(&input.path) {
-            Ok(config) => config,
-            Err(error) => {
-                broken = Some(error);
-                break;
-            }
-        };
-        let root = host.configs.workspace_root(&input.path);
-        order.push(Job::Analysed);
-        jobs.push(AnalysisJob {
-            path: input.path,
-            text: input.text,
-            config,
-            root,
-        });
-    }
-    let json = args.json;
-    let mut printed = host
-        .analyze_each(&jobs, |_, analysis| {
-            if json {
-                let mut line = serde_json::to_vec(&FileJson::new(analysis)).unwrap_or_default();
-                line.push(b'\n');
-                line
+    let mut pending = pending.into_iter().peekable();
+    while let Some(item) = pending.next() {
+        if let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) {
+            if args.as_portos {
+                order.push(Job::AsPortos(input));
             } else {
-                human(analysis).into_bytes()
-            }
-        })
-        .into_iter();
-    for job in &order {
-        let text = match job {
-            Job::AsPortos(input) => {
-                let detected = detector::detect(&input.text);
-                if json {
-                    format!("{}\n", as_portos_json(&input.path, &detected)).into_bytes()
-                } else {
-                    as_portos_human(&input.path, &detected).into_bytes()
+                match host.configs.for_file(&input.path) {
+                    Ok(config) => {
+                        let root = host.configs.workspace_root(&input.path);
+                        order.push(Job::Analysed);
+                        jobs.push(AnalysisJob {
+                            path: input.path,
+                            text: input.text,
+                            config,
+                            root,
+                        });
+                    }
+                    Err(error) => broken = Some(error),
                 }
             }
-            Job::Analysed => printed.next().unwrap_or_default(),
-        };
-        if out.write_all(&text).is_err() {
-            return super::EXIT_TROUBLE;
+        }
+        let last = broken.is_some() || pending.peek().is_none();
+        if jobs.len() == BATCH || order.len() >= BATCH || last {
+            let batch = write_batch(
+                &host,
+                &std::mem::take(&mut order),
+                &std::mem::take(&mut jobs),
+                args.json,
+            );
+            if out.write_all(&batch).is_err() {
+                return super::EXIT_TROUBLE;
+            }
+        }
+        if broken.is_some() {
+            break;
         }
     }
     if let Some(error) = broken {
@@ -128,6 +114,43 @@ pub fn run(args: PortsArgs) -> i32 {
     } else {
         super::EXIT_TROUBLE
     }
+}
+
+/// The output of a batch of files, in their order: the analysed ones analysed on every core.
+fn write_batch(
+    host: &crate::ide::Host,
+    order: &[Job],
+    jobs: &[AnalysisJob],
+    json: bool,
+) -> Vec<u8> {
+    let mut printed = host
+        .analyze_each(jobs, |_, analysis| {
+            if json {
+                let mut line = serde_json::to_vec(&FileJson::new(analysis)).unwrap_or_default();
+                line.push(b'\n');
+                line
+            } else {
+                human(analysis).into_bytes()
+            }
+        })
+        .into_iter();
+    let mut text = Vec::new();
+    for job in order {
+        match job {
+            Job::AsPortos(input) => {
+                let detected = detector::detect(&input.text);
+                if json {
+                    text.extend(
+                        format!("{}\n", as_portos_json(&input.path, &detected)).into_bytes(),
+                    );
+                } else {
+                    text.extend(as_portos_human(&input.path, &detected).into_bytes());
+                }
+            }
+            Job::Analysed => text.extend(printed.next().unwrap_or_default()),
+        }
+    }
+    text
 }
 
 /// One file of a `ports` run, in the order given.

@@ -36,6 +36,7 @@ impl ConfigChoice {
         let mut host = crate::ide::Host::new(vfs, self.source());
         host.configs
             .set_user_file(crate::shells::user_config_file());
+        host.configs.remember_leaves();
         host
     }
 
