@@ -173,6 +173,7 @@ fn main() {
     println!();
     println!("Target: analysis ≤ 1.5× the bare parse.");
     scale_cases(&filter, &config);
+    cross_file_scale(&filter, &config);
 }
 
 /// Hostile inputs found by fuzzing (issue 9, item 13), each at two sizes a factor of 4 apart and timed
@@ -226,6 +227,68 @@ fn scale_cases(filter: &[String], config: &Config) {
                 fmt_duration(check.min),
             );
         }
+    }
+}
+
+/// The cross-file rules over two files of `apps` apps each, one directory per app's file, every app of one
+/// file on the same port and name as its twin in the other (found this session: a port was compared with
+/// every port of the related file, and precedence applied by list — two files of 32,000 apps took 9.4 s).
+/// At two sizes a factor of 4 apart: linear, about 4×. `cargo bench --bench analysis -- cross-file`.
+fn cross_file_scale(filter: &[String], config: &Config) {
+    if !filter.is_empty() && !filter.iter().any(|f| f == "scale" || f == "cross-file") {
+        return;
+    }
+    println!();
+    println!(
+        "Cross-file scale: median (min) of `cross_file_findings` + the merge, reports prepared"
+    );
+    println!();
+    println!("| apps per file | findings | cross-file findings and merge |");
+    println!("|---:|---:|---:|");
+    for apps in [4_000, 16_000] {
+        let text: String = std::iter::once("module.exports = { apps: [\n".to_string())
+            .chain((0..apps).map(|i| {
+                format!(
+                    "  {{ name: 'a{i}', script: 'a.js', env: {{ PORT: {} }} }},\n",
+                    20_000 + i
+                )
+            }))
+            .chain(std::iter::once("] };\n".to_string()))
+            .collect();
+        let text: Arc<str> = Arc::from(text);
+        let reports: Vec<portos_lsp::rules::FileReport> = ["a", "b"]
+            .iter()
+            .map(|dir| {
+                let path = std::path::PathBuf::from(format!(
+                    "/portos-lsp-bench/cross/{dir}/ecosystem.config.cjs"
+                ));
+                let a = analysis::analyze(
+                    &path,
+                    text.clone(),
+                    &DiskVfs::new(),
+                    None,
+                    &config.connect_keys,
+                );
+                portos_lsp::rules::check_file(&a, config)
+            })
+            .collect();
+        let all: Vec<&portos_lsp::rules::FileReport> = reports.iter().collect();
+        let mut count = 0;
+        let mut cross = || {
+            let lists = portos_lsp::rules::cross_file_findings(&all, all.len(), config, &|_| {
+                Default::default()
+            });
+            count = 0;
+            for (report, list) in all.iter().zip(lists) {
+                count += black_box(portos_lsp::rules::merged(&report.findings, list, config)).len();
+            }
+        };
+        let (_, stats) = measure(Duration::from_secs(2), 5, &mut [&mut cross]);
+        println!(
+            "| {apps} | {count} | {} ({}) |",
+            fmt_duration(stats[0].median),
+            fmt_duration(stats[0].min)
+        );
     }
 }
 

@@ -729,3 +729,65 @@ fn a_long_line_is_shown_as_a_window_around_each_span() {
     assert!(stdout.contains("…"), "the window is marked");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A workspace of 150 small apps (more than a batch, so several threads and batches): `ports` and `check`
+/// answer in path order and exactly as they do one file at a time, and a broken configuration in the
+/// 100th app's directory stops `ports` after the 99 before it.
+#[test]
+fn many_files_answer_in_order_as_one_at_a_time() {
+    let dir = std::env::temp_dir().join(format!("portos-lsp-many-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    for i in 0..150 {
+        let app = dir.join(format!("app{i:03}"));
+        std::fs::create_dir_all(&app).unwrap();
+        // Every tenth app takes the previous app's port: cross-file conflicts across batches.
+        let port = if i % 10 == 9 {
+            20_000 + i - 1
+        } else {
+            20_000 + i
+        };
+        std::fs::write(
+            app.join("ecosystem.config.cjs"),
+            format!(
+                "module.exports = {{ apps: [{{ name: 'app{i:03}', script: 'a.js', env: {{ PORT: {port} }} }}] }};\n"
+            ),
+        )
+        .unwrap();
+    }
+    let files: Vec<String> = (0..150)
+        .map(|i| format!("app{i:03}/ecosystem.config.cjs"))
+        .collect();
+    let (code, together, _) = run_in(&dir, &["ports", "--json", "--no-config", "."], None);
+    assert_eq!(code, 0);
+    let mut one_at_a_time = String::new();
+    for file in &files {
+        let (_, out, _) = run_in(&dir, &["ports", "--json", "--no-config", file], None);
+        one_at_a_time.push_str(&out.replace(file.as_str(), &format!("./{file}")));
+    }
+    assert_eq!(together, one_at_a_time);
+    let (_, checked, _) = run_in(
+        &dir,
+        &["check", "--no-config", "--output-format", "concise", "."],
+        None,
+    );
+    let conflicts: Vec<&str> = checked
+        .lines()
+        .filter(|l| l.contains("port-conflict"))
+        .collect();
+    // Each of the 15 pairs is reported in both of its files, in path order.
+    assert_eq!(conflicts.len(), 30, "{checked}");
+    let mut sorted = conflicts.clone();
+    sorted.sort();
+    assert_eq!(conflicts, sorted);
+    std::fs::write(dir.join("app099/portos-lsp.toml"), "[ranges\n").unwrap();
+    let (code, partial, stderr) = run_in(&dir, &["ports", "--no-config", "."], None);
+    // `--no-config` ignores it; discovered, it stops the run after the 99 apps before it.
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(partial.lines().filter(|l| l.starts_with("./")).count(), 150);
+    let (code, partial, stderr) = run_in(&dir, &["ports", "."], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("portos-lsp.toml"), "{stderr}");
+    assert_eq!(partial.lines().filter(|l| l.starts_with("./")).count(), 99);
+    let _ = std::fs::remove_dir_all(&dir);
+}

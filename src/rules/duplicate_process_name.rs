@@ -35,8 +35,8 @@ Prefix process names with the app's name (`shop-api`, `blog-api`).
 "#,
 };
 
-/// Reports each process whose name another process of the workspace also has. `all` holds at least
-/// every file of the workspace with one of this file's process names, in workspace order (this file too).
+/// Reports each process whose name another process of the workspace also has. `cross` holds at least every
+/// file of the workspace with one of this file's process names, in workspace order (this file too).
 pub fn check_workspace(
     path: &Path,
     summary: &AppSummary,

@@ -11,7 +11,8 @@ pub const RULE: Rule = Rule {
 
 ## What it flags
 An `apps` value, or an element or spread of one, that only running code can produce: `apps: names.map(makeApp)`,
-`apps: buildApps()`, `apps: [...generated]`.
+`apps: buildApps()`, `apps: [...generated]`, or exports built at run time (`module.exports = makeConfig()`),
+from which PM2 starts whatever they hold.
 
 ## Why it matters
 portos-lsp never executes your file, so it cannot see those apps or check their ports. It says so once instead

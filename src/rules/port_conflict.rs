@@ -41,7 +41,7 @@ Move one app to a free port; the quick fix picks the next free one, and `portos-
 "#,
 };
 
-/// Reports each served port that another party also holds. `all` holds at least every file of the
+/// Reports each served port that another party also holds. `cross` holds at least every file of the
 /// workspace that serves one of this file's ports, in workspace order; other files do not matter.
 pub fn check_workspace(
     path: &Path,
@@ -63,7 +63,10 @@ pub fn check_workspace(
         let port = served.port;
         let mut parties: Vec<String> = Vec::new();
         // Every party is counted; only the first few are named and related, as thousands would not help.
+        // A party repeated right after itself (the same process of an app's two variant files) counts once.
         let mut others = 0;
+        let mut named = 0;
+        let mut previous: Option<(String, &str, &str)> = None;
         let mut related: Vec<Related> = Vec::new();
         if let Some(owner) = config.core_owner(port) {
             parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
@@ -79,21 +82,31 @@ pub fn check_workspace(
                         .unwrap_or_default()
                 })
             });
-            let Some(app) = app else { continue };
+            let Some(app) = app.as_deref() else { continue };
             // PortOS's own file on a port of its core table: the table already names that owner.
             if other.role == Role::Core && config.core_owner(port).is_some() {
                 continue;
             }
             for &j in index.by_port.get(&port).into_iter().flatten() {
                 let other_served = &other.served[j];
-                others += 1;
+                let party = (
+                    app.to_string(),
+                    other_served.process.as_str(),
+                    other_served.label.as_str(),
+                );
+                let repeated = previous.as_ref() == Some(&party);
+                previous = Some(party);
+                others += usize::from(!repeated);
                 if related.len() == MAX_RELATED {
                     continue;
                 }
-                parties.push(format!(
-                    "`{}` ({}) of app {app}",
-                    other_served.process, other_served.label
-                ));
+                if !repeated {
+                    named += 1;
+                    parties.push(format!(
+                        "`{}` ({}) of app {app}",
+                        other_served.process, other_served.label
+                    ));
+                }
                 related.push(Related {
                     path: other_path.to_path_buf(),
                     range: other_served.range,
@@ -108,7 +121,7 @@ pub fn check_workspace(
             continue;
         }
         parties.dedup();
-        let unnamed = others - related.len();
+        let unnamed = others - named;
         let message = format!(
             "port {port} ({} of `{}`) is also used by {}",
             served.label,
@@ -163,17 +176,20 @@ mod tests {
     use std::path::{Path, PathBuf};
     use std::sync::Arc;
 
-    /// Twelve apps, each in its own directory, all serving 5570; only the first file is reported on.
-    fn twelve_on_one_port(reported: usize) -> Vec<crate::rules::FileReport> {
+    /// One app per path, all serving 5570 (`app{i}` named after its directory); the first `reported` files
+    /// are reported on.
+    fn on_one_port(paths: &[String], reported: usize) -> Vec<crate::rules::FileReport> {
         let vfs = Arc::new(MemoryVfs::default());
-        let files: Vec<(PathBuf, Arc<str>)> = (0..12)
-            .map(|i| {
+        let files: Vec<(PathBuf, Arc<str>)> = paths
+            .iter()
+            .map(|path| {
+                let dir = Path::new(path).parent().and_then(|d| d.file_name());
+                let name = dir.map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
                 let text = format!(
-                    "module.exports = {{ apps: [{{ name: 'app{i}', script: 'a.js', env: {{ PORT: 5570 }} }}] }};\n"
+                    "module.exports = {{ apps: [{{ name: '{name}', script: 'a.js', env: {{ PORT: 5570 }} }}] }};\n"
                 );
-                let path = PathBuf::from(format!("/w/app{i:02}/ecosystem.config.cjs"));
-                vfs.insert(&path, text.as_str());
-                (path, Arc::from(text))
+                vfs.insert(path, text.as_str());
+                (PathBuf::from(path), Arc::from(text))
             })
             .collect();
         let mut host = Host::new(vfs, crate::config::ConfigSource::None);
@@ -198,14 +214,44 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn many_parties_are_counted_and_the_first_ten_related() {
-        let reports = twelve_on_one_port(1);
-        let conflict = reports[0]
+    fn conflict(report: &crate::rules::FileReport) -> &crate::rules::Finding {
+        report
             .findings
             .iter()
             .find(|f| f.code == "port-conflict")
-            .expect("a conflict");
+            .expect("a conflict")
+    }
+
+    /// Twelve apps, each in its own directory; only the first file is reported on.
+    fn twelve_on_one_port(reported: usize) -> Vec<crate::rules::FileReport> {
+        let paths: Vec<String> = (0..12)
+            .map(|i| format!("/w/app{i:02}/ecosystem.config.cjs"))
+            .collect();
+        on_one_port(&paths, reported)
+    }
+
+    #[test]
+    fn an_apps_two_variant_files_are_one_party() {
+        // This app, then six apps with two variant files each, all on 5570.
+        let mut paths = vec!["/w/app00/ecosystem.config.cjs".to_string()];
+        for i in 1..=6 {
+            paths.push(format!("/w/app{i:02}/ecosystem.config.cjs"));
+            paths.push(format!("/w/app{i:02}/ecosystem.prod.config.cjs"));
+        }
+        let reports = on_one_port(&paths, 1);
+        let conflict = conflict(&reports[0]);
+        assert!(
+            conflict.message.ends_with("and 3 more"),
+            "{}",
+            conflict.message
+        );
+        assert_eq!(conflict.related.len(), 10);
+    }
+
+    #[test]
+    fn many_parties_are_counted_and_the_first_ten_related() {
+        let reports = twelve_on_one_port(1);
+        let conflict = conflict(&reports[0]);
         assert_eq!(conflict.related.len(), 10);
         assert!(
             conflict.message.ends_with("and 8 more"),
