@@ -126,13 +126,16 @@ impl<'a> FileCheck<'a> {
 
     /// 1-based line of an offset in the file holding `loc`, for messages that name another definition.
     pub fn line_of(&self, loc: Loc) -> usize {
-        let file = loc.file.0 as usize;
-        let text = &self.analysis.model.files[file].text;
-        // The one line index, so CRLF and lone CR count as the editor counts them.
-        self.line_indexes[file]
-            .get_or_init(|| crate::syntax::LineIndex::new(text))
+        self.line_index(loc.file.0 as usize)
             .line_of(loc.range.start as usize)
             + 1
+    }
+
+    /// The line index of one of the analysis's files (0 is the file checked), built once per check: the
+    /// messages and the summary's line numbers share it, so CRLF and lone CR count as the editor counts them.
+    pub fn line_index(&self, file: usize) -> &crate::syntax::LineIndex {
+        let text = &self.analysis.model.files[file].text;
+        self.line_indexes[file].get_or_init(|| crate::syntax::LineIndex::new(text))
     }
 
     /// Every served binding with a valid port number, with its process.

@@ -362,7 +362,7 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
     }
     apply_precedence(&mut findings, config);
     let text = analysis.model.text();
-    let index = crate::syntax::LineIndex::new(text);
+    let index = check.line_index(0);
     let summary = check.summary();
     let mut summary_lines: Vec<(u32, u32)> = summary
         .processes

@@ -26,23 +26,27 @@ fn is_trigger_word(word: &str) -> bool {
             || MUTATING_OBJECT_FUNCTIONS.contains(&word))
 }
 
-/// Keywords after which a `/` starts a regular expression rather than a division.
-const BEFORE_REGEX: &[&str] = &[
-    "return",
-    "typeof",
-    "case",
-    "do",
-    "else",
-    "in",
-    "of",
-    "new",
-    "delete",
-    "void",
-    "throw",
-    "instanceof",
-    "yield",
-    "await",
-];
+/// Whether a `/` after this keyword starts a regular expression rather than a division (one `match`: most
+/// words are told apart by their length alone).
+fn before_regex(word: &str) -> bool {
+    matches!(
+        word,
+        "return"
+            | "typeof"
+            | "case"
+            | "do"
+            | "else"
+            | "in"
+            | "of"
+            | "new"
+            | "delete"
+            | "void"
+            | "throw"
+            | "instanceof"
+            | "yield"
+            | "await"
+    )
+}
 
 /// The sorted byte offsets of the triggers in `text`, or `None` when the pass cannot be sure of them.
 pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
@@ -140,7 +144,7 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
                 if is_trigger_word(word) {
                     found.push(start as u32);
                 }
-                regex_allowed = word.len() <= 10 && BEFORE_REGEX.contains(&word);
+                regex_allowed = before_regex(word);
                 continue;
             }
             _ if b.is_ascii_digit() => {
