@@ -11,7 +11,8 @@ pub const RULE: Rule = Rule {
 
 ## What it flags
 A place where the file is not valid JavaScript: a missing comma, a stray token, an unterminated string,
-template literal or comment, a missing `}`.
+template literal or comment, a missing `}` — or an object literal that starts a statement, as in JSON saved
+under a `.js` name (`{ "apps": […] }`): JavaScript reads that `{` as a block, so PM2 cannot load the file.
 
 ## Why it matters
 PM2 cannot load a file with a syntax error, so none of its apps start. portos-lsp still checks every app it can
@@ -42,6 +43,10 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let text = check.model().text();
     for error in &check.model().syntax_errors {
         let mut message = match &error.missing {
+            _ if error.object_statement => "syntax error: this `{` starts a statement, so JavaScript reads a block, \
+                not an object, and Node (and PM2) stop at its first `:`; is this JSON? Name the file \
+                `ecosystem.config.json`, or write `module.exports = {…}`"
+                .to_string(),
             Some(token) => format!("syntax error: missing `{token}`"),
             None => {
                 let source = text.get(error.range.as_range()).unwrap_or("");

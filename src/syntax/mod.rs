@@ -62,6 +62,52 @@ pub struct SyntaxError {
     /// Where a `,` makes the file parse better, when one does: the likely fix, and the repair the evaluator's
     /// tree already has. It is before the error (`'x.js' env: {…}`) or right after it.
     pub comma_at: Option<u32>,
+    /// An object literal that starts a statement (`{ "apps": […] }`, JSON in a `.js` file): tree-sitter reads
+    /// an object, JavaScript a block, so Node stops at the first `:` and PM2 cannot load the file.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub object_statement: bool,
+}
+
+/// The top-level statements that are object literals JavaScript cannot read as blocks (a key that is a
+/// string or a number, or more than one member: `{ "apps": […] }`, `{ a: 1, b: 2 }`); `{ a: 1 }` is a valid
+/// labelled statement and is left alone. Real files held JSON under a `.js` name.
+fn object_statements(tree: &Tree) -> Vec<SyntaxError> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|statement| statement.kind() == "expression_statement")
+        .filter_map(|statement| statement.named_child(0))
+        .filter(|expr| expr.kind() == "object")
+        .filter(|object| {
+            let mut members = object.walk();
+            let members: Vec<Node> = object
+                .named_children(&mut members)
+                .filter(|m| m.kind() != "comment")
+                .collect();
+            members.len() > 1
+                || members.iter().any(|m| {
+                    m.child_by_field_name("key")
+                        .is_some_and(|k| matches!(k.kind(), "string" | "number"))
+                })
+        })
+        .map(|object| SyntaxError {
+            range: TextRange::new(object.start_byte(), object.start_byte() + 1),
+            missing: None,
+            unbounded: false,
+            comma_at: None,
+            object_statement: true,
+        })
+        .collect()
+}
+
+/// The errors of a parse with the object statements among them, in text order.
+fn with_object_statements(tree: &Tree, mut errors: Vec<SyntaxError>) -> Vec<SyntaxError> {
+    let objects = object_statements(tree);
+    if !objects.is_empty() {
+        errors.extend(objects);
+        errors.sort_by_key(|e| e.range.start);
+    }
+    errors
 }
 
 /// A parsed file: the tree and its errors. Parsing never fails; a broken file is a tree with errors.
@@ -86,6 +132,7 @@ pub fn parse(text: &str) -> Parsed {
     let tree = parse_raw(text);
     let errors = collect_errors(&tree, text);
     if errors.is_empty() {
+        let errors = with_object_statements(&tree, errors);
         return Parsed { tree, errors };
     }
     // The errors reported are the file's own; the tree is the best repair found, so the apps around a missing
@@ -103,6 +150,7 @@ pub fn parse(text: &str) -> Parsed {
                 })
         });
     }
+    let errors = with_object_statements(&tree, errors);
     Parsed { tree, errors }
 }
 
@@ -116,7 +164,7 @@ pub fn parse_incremental(text: &str, old: &Tree) -> (Parsed, Tree) {
         return (
             Parsed {
                 tree: tree.clone(),
-                errors: Vec::new(),
+                errors: object_statements(&tree),
             },
             tree,
         );
@@ -132,7 +180,7 @@ pub fn parse_for_editing(text: &str) -> (Parsed, Tree) {
         return (
             Parsed {
                 tree: raw.clone(),
-                errors: Vec::new(),
+                errors: object_statements(&raw),
             },
             raw,
         );
@@ -284,6 +332,7 @@ fn collect_errors(tree: &Tree, text: &str) -> Vec<SyntaxError> {
                 unbounded: is_unbounded(node, text),
                 missing,
                 comma_at: None,
+                object_statement: false,
             });
         } else if node.has_error() && cursor.goto_first_child() {
             continue;
@@ -334,6 +383,24 @@ pub fn is_unterminated_string(slice: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_object_that_starts_a_statement_is_an_error_unless_it_is_a_labelled_statement() {
+        let flagged = |text: &str| {
+            parse(text)
+                .errors
+                .iter()
+                .filter(|e| e.object_statement)
+                .count()
+        };
+        assert_eq!(flagged("{ \"apps\": [] }\n"), 1);
+        assert_eq!(flagged("{ a: 1, b: 2 }\n"), 1);
+        assert_eq!(flagged("{ a: 1 }\n"), 0);
+        assert_eq!(flagged("module.exports = { \"apps\": [] };\n"), 0);
+        let (parsed, _) = parse_for_editing("{ \"apps\": [] }\n");
+        assert_eq!(parsed.errors.len(), 1);
+    }
+
     use super::*;
 
     #[test]
