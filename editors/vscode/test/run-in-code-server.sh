@@ -33,26 +33,9 @@ if [ -n "$screenshot" ]; then
   screenshot=$(cd "$(dirname "$screenshot")" && pwd)/$(basename "$screenshot")
 fi
 
-passed=0
-failed=0
-ok() {
-  echo "ok - $1"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "FAIL - $1"
-  failed=$((failed + 1))
-}
-indent() {
-  sed 's/^/    /' "$@"
-}
-finish() {
-  echo "vscode: $passed passed, $failed failed"
-  if [ "$failed" -ne 0 ]; then
-    exit 1
-  fi
-  exit 0
-}
+editor=vscode
+# shellcheck source=../../../tests/editors/common.sh
+source "$repo/tests/editors/common.sh"
 step() {
   echo "-- $1 ($(date +%s) s since the epoch)" >&2
 }

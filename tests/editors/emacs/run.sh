@@ -15,33 +15,10 @@ cd "$(dirname "$0")/../../.."
 here=tests/editors/emacs
 file=examples/workspace/legacy/ecosystem.config.cjs
 
-passed=0
-failed=0
-ok() {
-  echo "ok - $1"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "FAIL - $1"
-  failed=$((failed + 1))
-}
-indent() {
-  awk '{print "    " $0}' "$@"
-}
-finish() {
-  echo "emacs: $passed passed, $failed failed"
-  if [ "$failed" -ne 0 ]; then
-    exit 1
-  fi
-  exit 0
-}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portos-lsp-emacs.XXXXXX")
-if [ -n "${PORTOS_EMACS_KEEP:-}" ]; then
-  trap 'echo "kept $tmp"' EXIT
-else
-  trap 'rm -rf "$tmp"' EXIT
-fi
+editor=emacs
+# shellcheck source=../common.sh
+source tests/editors/common.sh
+make_tmp PORTOS_EMACS_KEEP
 
 have_eglot() {
   command -v emacs >/dev/null 2>&1 &&
@@ -65,19 +42,7 @@ if ! have_eglot; then
   fi
 fi
 
-if [ -n "${PORTOS_LSP_CMD:-}" ]; then
-  bin=$(command -v "$PORTOS_LSP_CMD" || echo "$PORTOS_LSP_CMD")
-else
-  if ! cargo build --quiet; then
-    not_ok "cargo build --quiet (the debug binary)"
-    finish
-  fi
-  bin=${CARGO_TARGET_DIR:-target}/debug/portos-lsp
-fi
-case "$bin" in
-  /*) ;;
-  *) bin="$PWD/$bin" ;;
-esac
+server_binary
 
 # What the command line finds in the file, as `LINE:COL SEVERITY CODE`: flymake must show the same.
 set +e

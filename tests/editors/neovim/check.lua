@@ -9,27 +9,9 @@
 -- `LINE:COL SEVERITY CODE` a line. Writes one `ok - …` or `FAIL - …` line per check to PORTOS_NVIM_CHECKS
 -- (run.sh counts them: Neovim's exit code is not trusted), then quits.
 
-local lines = {}
-local function check(ok, what, why)
-  if ok then
-    table.insert(lines, 'ok - ' .. what)
-  else
-    table.insert(lines, 'FAIL - ' .. what .. (why and (': ' .. why) or ''))
-  end
-  return ok
-end
-
-local function read(path)
-  local f = path and io.open(path, 'r')
-  if not f then
-    return nil
-  end
-  local text = f:read('*a')
-  f:close()
-  return text
-end
-
-local severity_names = { 'error', 'warning', 'information', 'hint' }
+local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
+local checks = dofile(here .. '/checks.lua')
+local check, read, severity_names = checks.check, checks.read, checks.severity_names
 
 local function run()
   local text = read(os.getenv('PORTOS_NVIM_RESULT'))
@@ -106,9 +88,4 @@ local function run()
   check(snippet.other_js_no_client == true, 'server.js gets no client')
 end
 
-local ok, err = xpcall(run, debug.traceback)
-check(ok, 'check.lua ran', tostring(err))
-local out = io.open(os.getenv('PORTOS_NVIM_CHECKS') or '/dev/stdout', 'w')
-out:write(table.concat(lines, '\n'), '\n')
-out:close()
-vim.cmd('qa!')
+checks.finish(run, 'check.lua')

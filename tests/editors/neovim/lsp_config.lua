@@ -11,18 +11,10 @@
 local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 local repo = vim.fn.fnamemodify(here, ':h:h:h')
 local path = repo .. '/editors/neovim/lsp/portos_lsp.lua'
-local version = tostring(vim.version().major) .. '.' .. vim.version().minor .. '.' .. vim.version().patch
+local checks = dofile(here .. '/checks.lua')
+checks.with_version()
+local check = checks.check
 
-local lines = {}
-local function check(ok, what, why)
-  what = what .. ' (Neovim ' .. version .. ')'
-  if ok then
-    table.insert(lines, 'ok - ' .. what)
-  else
-    table.insert(lines, 'FAIL - ' .. what .. (why and (': ' .. why) or ''))
-  end
-  return ok
-end
 
 local function touch(file)
   vim.fn.mkdir(vim.fn.fnamemodify(file, ':h'), 'p')
@@ -110,9 +102,4 @@ local function run()
   check(#roots_for(config, '') == 0, 'root_dir refuses a buffer without a name')
 end
 
-local ok, err = xpcall(run, debug.traceback)
-check(ok, 'lsp_config.lua ran', tostring(err))
-local out = io.open(os.getenv('PORTOS_NVIM_CHECKS') or '/dev/stdout', 'w')
-out:write(table.concat(lines, '\n'), '\n')
-out:close()
-vim.cmd('qa!')
+checks.finish(run, 'lsp_config.lua')

@@ -24,33 +24,10 @@ file=examples/workspace/shop/ecosystem.config.cjs
 hover_port=5570 # test.lua hovers on `API: 5570` in the file's PORTS table
 hover_label=api
 
-passed=0
-failed=0
-ok() {
-  echo "ok - $1"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "FAIL - $1"
-  failed=$((failed + 1))
-}
-indent() {
-  awk '{print "    " $0}' "$@"
-}
-finish() {
-  echo "neovim: $passed passed, $failed failed"
-  if [ "$failed" -ne 0 ]; then
-    exit 1
-  fi
-  exit 0
-}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portos-lsp-neovim.XXXXXX")
-if [ -n "${PORTOS_NVIM_KEEP:-}" ]; then
-  trap 'echo "kept $tmp"' EXIT
-else
-  trap 'rm -rf "$tmp"' EXIT
-fi
+editor=neovim
+# shellcheck source=../common.sh
+source tests/editors/common.sh
+make_tmp PORTOS_NVIM_KEEP
 
 # The README shows the very files the tests load: the first ```lua block under each Neovim heading.
 readme_block() {
@@ -88,20 +65,7 @@ if ! command -v nvim >/dev/null 2>&1; then
   fi
 fi
 
-if [ -n "${PORTOS_LSP_CMD:-}" ]; then
-  bin=$PORTOS_LSP_CMD
-else
-  if ! cargo build --quiet; then
-    not_ok "cargo build --quiet (the debug binary)"
-    finish
-  fi
-  target=${CARGO_TARGET_DIR:-target}
-  case "$target" in
-    /*) ;;
-    *) target="$PWD/$target" ;;
-  esac
-  bin="$target/debug/portos-lsp"
-fi
+server_binary
 
 # What the command line finds in the file, as `LINE:COL SEVERITY CODE`: the editor must show the same.
 set +e

@@ -13,31 +13,10 @@
 
 local here = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 local repo = vim.fn.fnamemodify(here, ':h:h:h')
-local version = tostring(vim.version().major) .. '.' .. vim.version().minor .. '.' .. vim.version().patch
+local checks = dofile(here .. '/checks.lua')
+checks.with_version()
+local check, read, severity_names = checks.check, checks.read, checks.severity_names
 local started = vim.uv.hrtime()
-
-local lines = {}
-local function check(ok, what, why)
-  what = what .. ' (Neovim ' .. version .. ')'
-  if ok then
-    table.insert(lines, 'ok - ' .. what)
-  else
-    table.insert(lines, 'FAIL - ' .. what .. (why and (': ' .. why) or ''))
-  end
-  return ok
-end
-
-local function read(path)
-  local f = path and io.open(path, 'r')
-  if not f then
-    return nil
-  end
-  local text = f:read('*a')
-  f:close()
-  return text
-end
-
-local severity_names = { 'error', 'warning', 'information', 'hint' }
 
 -- The server's one question per workspace without PortOS's convention (window/showMessageRequest): a headless
 -- Neovim would wait for a key forever, so the test answers null, as a user who dismisses it does.
@@ -157,12 +136,7 @@ local function run()
   check(vim.wait(5000, function()
     return #vim.lsp.get_clients({ name = 'portos_lsp' }) == 0
   end, 20), 'the servers exit on shutdown/exit')
-  table.insert(lines, string.format('# took %d ms', math.floor((vim.uv.hrtime() - started) / 1e6)))
+  table.insert(checks.lines, string.format('# took %d ms', math.floor((vim.uv.hrtime() - started) / 1e6)))
 end
 
-local ok, err = xpcall(run, debug.traceback)
-check(ok, 'test_0_11.lua ran', tostring(err))
-local out = io.open(os.getenv('PORTOS_NVIM_CHECKS') or '/dev/stdout', 'w')
-out:write(table.concat(lines, '\n'), '\n')
-out:close()
-vim.cmd('qa!')
+checks.finish(run, 'test_0_11.lua')
