@@ -114,6 +114,18 @@ pub(super) enum KeySource<'t> {
     Unknown,
 }
 
+impl<'t> Scan<'_, 't> {
+    /// What a name is where the search is, innermost declaration first: `Some(Some(binding))` a local
+    /// that refers into a top-level binding, `Some(None)` a plain local, `None` no local (the top-level
+    /// binding, if there is one).
+    fn local(&self, name: &str) -> Option<Option<&'t str>> {
+        self.frames
+            .iter()
+            .rev()
+            .find_map(|frame| frame.get(name).copied())
+    }
+}
+
 impl<'t> Scope<'t> {
     /// Finds every top-level statement's mutations of top-level bindings.
     pub(super) fn collect_mutations(&mut self) {
@@ -562,10 +574,7 @@ impl<'t> Scope<'t> {
             return false;
         }
         let name = path.remove(0);
-        let shadowed = scan
-            .frames
-            .iter()
-            .any(|frame| frame.contains_key(name.as_str()));
+        let shadowed = scan.local(&name).is_some();
         let Some((&binding, _)) = self.slots.get_key_value(name.as_str()) else {
             return false;
         };
@@ -575,10 +584,7 @@ impl<'t> Scope<'t> {
         // Whether the index reads only top-level bindings (`KEY`, `KEYS.port`, a literal), so it can be
         // evaluated where the mutations are applied; a loop's or callback's local cannot.
         let top_level_only = |node: Node<'t>| match root_identifier(node) {
-            Some(root) => !scan
-                .frames
-                .iter()
-                .any(|frame| frame.contains_key(self.src(root))),
+            Some(root) => scan.local(self.src(root)).is_none(),
             // A number, or a template without substitutions (`` `PORT` ``).
             None => {
                 let mut cursor = node.walk();
@@ -591,13 +597,7 @@ impl<'t> Scope<'t> {
         };
         let keys = match index.kind() {
             "identifier" => {
-                let key = self.src(index);
-                let alias = scan
-                    .frames
-                    .iter()
-                    .rev()
-                    .find_map(|frame| frame.get(key).copied());
-                match alias {
+                match scan.local(self.src(index)) {
                     // `for (const name of NAMES) env[name] = …`
                     Some(Some(from)) => KeySource::ElementOf(from),
                     Some(None) => KeySource::Unknown,
@@ -624,12 +624,7 @@ impl<'t> Scope<'t> {
         };
         let through_member = inside || root.id() != target.id();
         let name = self.src(root);
-        let changed = match scan
-            .frames
-            .iter()
-            .rev()
-            .find_map(|frame| frame.get(name).copied())
-        {
+        let changed = match scan.local(name) {
             Some(alias) => alias.filter(|_| through_member),
             None => (self.slots.contains_key(name) && !matches!(name, "module" | "exports"))
                 .then_some(name),
@@ -671,15 +666,16 @@ impl<'t> Scope<'t> {
 
     /// The top-level binding a name refers to where the search is: a local's alias, or the binding itself.
     fn resolve(&self, name: &'t str, scan: &Scan<'_, 't>) -> Option<&'t str> {
-        match scan
-            .frames
-            .iter()
-            .rev()
-            .find_map(|frame| frame.get(name).copied())
-        {
+        match scan.local(name) {
             Some(alias) => alias,
             None => self.slots.contains_key(name).then_some(name),
         }
+    }
+
+    /// Makes `value` unknown: `name` is changed by `statement` in a way that is not followed.
+    fn changed_unknowably(&self, name: &str, statement: Node<'t>, value: &mut Traced) {
+        let why = format!("`{name}`, changed by `{}`,", self.snippet(statement));
+        value.value = Value::Unknown(Unknown::Unsupported(why));
     }
 
     /// Applies the recorded mutations of `name` to its value.
@@ -738,18 +734,22 @@ impl<'t> Scope<'t> {
             Mutation::Replace(right) => {
                 *value = self.eval(session, *right);
             }
-            Mutation::Opaque(statement) => {
-                let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
-                value.value = Value::Unknown(Unknown::Unsupported(why));
-            }
+            Mutation::Opaque(statement) => self.changed_unknowably(name, *statement, value),
             Mutation::ComputedKey {
                 statement,
                 path,
                 keys,
             } => {
+                /// What a computed write can change in the object it writes into.
+                enum Written {
+                    /// Any key it states (`for (const k of Object.keys(env))`).
+                    AnyKey,
+                    /// This key (`env[KEY] = …`).
+                    Key(String),
+                    /// Keys it does not state, or run-time overrides of ones it does.
+                    Others,
+                }
                 let loc = self.loc(*statement);
-                let unknown =
-                    |why: String| Traced::here(Value::Unknown(Unknown::Unsupported(why)), loc);
                 // Into an array (`apps[i] = …`), or through something that is not a known object: not
                 // followed, so unknown.
                 let into_object = matches!(
@@ -759,42 +759,46 @@ impl<'t> Scope<'t> {
                         ..
                     })
                 );
-                // Keys known to exist but not which (`for (const k of Object.keys(env)) env[k] = …`) may
-                // overwrite any stated one: the value is unknown too.
-                let overwrites_any = match *keys {
+                let written = match *keys {
                     KeySource::ElementOf(from) => {
                         let list = self.lookup(session, from, loc);
-                        !matches!(&list.value, Value::Array(items)
-                            if items.iter().all(|item| matches!(item.value, Value::String(_))))
+                        let names = matches!(&list.value, Value::Array(items)
+                            if items.iter().all(|item| matches!(item.value, Value::String(_))));
+                        if names {
+                            Written::Others
+                        } else {
+                            Written::AnyKey
+                        }
                     }
-                    KeySource::Value(_) | KeySource::Unknown => false,
-                };
-                // A key known where the mutations are applied (`env[KEY] = …`): that key is written, with a
-                // value not followed.
-                let written = match *keys {
                     KeySource::Value(index) => match self.eval(session, index).value {
-                        Value::String(key) => Some(key.text),
-                        Value::Number(n) => Some(crate::model::value::number_to_string(n)),
-                        _ => None,
+                        Value::String(key) => Written::Key(key.text),
+                        Value::Number(n) => Written::Key(crate::model::value::number_to_string(n)),
+                        _ => Written::Others,
                     },
-                    _ => None,
+                    KeySource::Unknown => Written::Others,
                 };
-                if !into_object || overwrites_any {
-                    let why = format!("`{name}`, changed by `{}`,", self.snippet(*statement));
-                    value.value = Value::Unknown(Unknown::Unsupported(why));
-                } else if let Some(key) = written {
-                    let mut full = path.clone();
-                    full.push(key);
-                    let why = format!("set by `{}`", self.snippet(*statement));
-                    set_path(value, &full, unknown(why), loc);
-                } else if let Some(Traced {
-                    value: Value::Object(object),
-                    ..
-                }) = path_mut(value, path)
-                {
-                    // Keys the file does not state, or run-time overrides of ones it does (read as the
-                    // stated default): the object keeps what it states and is open to the rest.
-                    object.open = true;
+                match written {
+                    Written::AnyKey => self.changed_unknowably(name, *statement, value),
+                    _ if !into_object => self.changed_unknowably(name, *statement, value),
+                    // That key is written, with a value not followed.
+                    Written::Key(key) => {
+                        let mut full = path.clone();
+                        full.push(key);
+                        let why = format!("set by `{}`", self.snippet(*statement));
+                        let unknown = Traced::here(Value::Unknown(Unknown::Unsupported(why)), loc);
+                        set_path(value, &full, unknown, loc);
+                    }
+                    // The object keeps what it states (a run-time override is read as the stated
+                    // default) and is open to the rest.
+                    Written::Others => {
+                        if let Some(Traced {
+                            value: Value::Object(object),
+                            ..
+                        }) = path_mut(value, path)
+                        {
+                            object.open = true;
+                        }
+                    }
                 }
             }
             Mutation::Conditional {

@@ -13,17 +13,11 @@
 use super::mutation::{MUTATING_METHODS, MUTATING_OBJECT_FUNCTIONS};
 
 /// Whether a name may make a call or `delete` change its target: a mutating method, an `Object` function
-/// that changes its argument, or `delete`. Every such name is 3 to 16 letters long and starts with one of a
-/// few letters (a test keeps it so), which decides most names without comparing strings.
+/// that changes its argument, or `delete`.
 fn is_trigger_word(word: &str) -> bool {
-    (3..=16).contains(&word.len())
-        && matches!(
-            word.as_bytes()[0],
-            b'a' | b'c' | b'd' | b'f' | b'p' | b'r' | b's' | b'u'
-        )
-        && (word == "delete"
-            || MUTATING_METHODS.contains(&word)
-            || MUTATING_OBJECT_FUNCTIONS.contains(&word))
+    word == "delete"
+        || MUTATING_METHODS.contains(&word)
+        || MUTATING_OBJECT_FUNCTIONS.contains(&word)
 }
 
 /// Whether a `/` after this keyword starts a regular expression rather than a division (one `match`: most
@@ -285,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn every_trigger_word_passes_the_quick_test() {
+    fn every_mutating_name_is_a_trigger() {
         let all = super::MUTATING_METHODS
             .iter()
             .chain(super::MUTATING_OBJECT_FUNCTIONS)

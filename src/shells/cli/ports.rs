@@ -82,7 +82,8 @@ pub fn run(args: PortsArgs) -> i32 {
             }
         }
         let last = broken.is_some() || pending.peek().is_none();
-        if jobs.len() == BATCH || order.len() >= BATCH || last {
+        // `order` holds every file of the batch (`jobs` the analysed ones among them).
+        if order.len() == BATCH || last {
             let batch = write_batch(
                 &host,
                 &std::mem::take(&mut order),
