@@ -93,3 +93,11 @@ pub fn analyze_parsed(
     let dir = DirFacts::of_file(vfs, path);
     Analysis { model, labels, dir }
 }
+
+/// The analysis of `text` as the file at `path` in the workspace `/w`, with the default settings, read
+/// through `vfs`: how the analysis host's unit tests build their inputs.
+#[cfg(test)]
+pub(crate) fn analyze_in_w(path: &Path, text: &str, vfs: &dyn Vfs) -> Analysis {
+    let keys = crate::config::Config::default().connect_keys;
+    analyze(path, Arc::from(text), vfs, Some("/w".into()), &keys)
+}

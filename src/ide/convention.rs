@@ -526,13 +526,7 @@ mod tests {
         let index_of = |text: &str| {
             let vfs = MemoryVfs::default();
             let config = Config::default();
-            let analysis = crate::analysis::analyze(
-                path,
-                Arc::from(text),
-                &vfs,
-                Some("/w".into()),
-                &config.connect_keys,
-            );
+            let analysis = crate::analysis::analyze_in_w(path, text, &vfs);
             let mut index = crate::ide::WorkspaceIndex::default();
             index.upsert(
                 path.into(),

@@ -516,20 +516,13 @@ fn suppression_code(text: &str, offset: usize) -> Option<Hover> {
 mod tests {
     use super::*;
     use crate::vfs::MemoryVfs;
-    use std::sync::Arc;
 
     fn hover_with(text: &str, at: &str, convention: Option<bool>) -> String {
         let vfs = MemoryVfs::default();
         let path = Path::new("/w/web/ecosystem.config.js");
         vfs.insert(path, text);
         let config = Config::default();
-        let analysis = crate::analysis::analyze(
-            path,
-            Arc::from(text),
-            &vfs,
-            Some("/w".into()),
-            &config.connect_keys,
-        );
+        let analysis = crate::analysis::analyze_in_w(path, text, &vfs);
         let report = rules::check_file(&analysis, &config);
         let ctx = HoverContext {
             report: &report,

@@ -1811,13 +1811,7 @@ mod tests {
         let path = Path::new("/w/app/ecosystem.config.cjs");
         vfs.insert(path, text);
         let config = Config::default();
-        let analysis = crate::analysis::analyze(
-            path,
-            Arc::from(text),
-            &vfs,
-            Some("/w".into()),
-            &config.connect_keys,
-        );
+        let analysis = crate::analysis::analyze_in_w(path, text, &vfs);
         migrate(&analysis, &config, &vfs, Path::new("/w"))
     }
 
