@@ -87,17 +87,12 @@ fn listed(analysis: &Analysis) -> Vec<Value> {
 
 /// The comments of a text, in order.
 fn comments(text: &str) -> Vec<String> {
-    let tree = portos_lsp::syntax::parse(text).tree;
-    let mut out = Vec::new();
-    let mut cursor = tree.walk();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if node.kind() == "comment" {
-            out.push(text[node.byte_range()].to_string());
-        }
-        let children: Vec<_> = node.children(&mut cursor).collect();
-        stack.extend(children);
-    }
+    let parsed = portos_lsp::syntax::parse(text);
+    let mut out: Vec<String> = parsed
+        .comments()
+        .iter()
+        .map(|range| text[range.as_range()].to_string())
+        .collect();
     out.sort();
     out
 }

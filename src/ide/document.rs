@@ -1,10 +1,9 @@
 //! One open buffer: its text in a rope, its version, its line index and the tree to reparse incrementally.
 
-use crate::syntax::{self, Encoding, LineCol, LineIndex, Parsed};
+use crate::syntax::{self, Encoding, LineCol, LineIndex, Parsed, SyntaxTree, TreeEdit};
 use ropey::Rope;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tree_sitter::{InputEdit, Point, Tree};
 
 /// A change to a buffer, in the editor's coordinates: a range (`None` replaces the whole text) and its
 /// replacement.
@@ -26,7 +25,7 @@ pub struct Document {
     text: Arc<str>,
     index: Arc<LineIndex>,
     /// The last tree parsed, with every edit since applied (`Tree::edit`), so the next parse can reuse it.
-    tree: Option<Tree>,
+    tree: Option<SyntaxTree>,
 }
 
 impl Document {
@@ -85,7 +84,7 @@ impl Document {
             .unwrap_or(self.text.len())
     }
 
-    fn point(&self, offset: usize) -> Point {
+    fn point(&self, offset: usize) -> (usize, usize) {
         let row = self.index.line_of(offset);
         // tree-sitter counts columns in bytes from the line's first byte (a BOM included on line 0).
         let start = if row == 0 {
@@ -93,7 +92,7 @@ impl Document {
         } else {
             self.index.line_range(row).map(|r| r.start).unwrap_or(0)
         };
-        Point::new(row, offset.saturating_sub(start))
+        (row, offset.saturating_sub(start))
     }
 
     fn edit(&mut self, start: usize, end: usize, new_text: &str) {
@@ -108,25 +107,25 @@ impl Document {
         let breaks = LineIndex::new(new_text);
         let inserted_lines = breaks.line_count().saturating_sub(1);
         let new_end_position = if inserted_lines == 0 {
-            Point::new(start_position.row, start_position.column + new_text.len())
+            (start_position.0, start_position.1 + new_text.len())
         } else {
             let last_start = breaks
                 .line_range(inserted_lines)
                 .map(|r| r.start)
                 .unwrap_or(0);
-            Point::new(
-                start_position.row + inserted_lines,
+            (
+                start_position.0 + inserted_lines,
                 new_text.len() - last_start,
             )
         };
         if let Some(tree) = &mut self.tree {
-            tree.edit(&InputEdit {
-                start_byte: start,
-                old_end_byte: end,
-                new_end_byte: new_end,
-                start_position,
-                old_end_position,
-                new_end_position,
+            tree.edit(&TreeEdit {
+                start,
+                old_end: end,
+                new_end,
+                start_point: start_position,
+                old_end_point: old_end_position,
+                new_end_point: new_end_position,
             });
         }
     }
@@ -141,7 +140,7 @@ impl Document {
     }
 
     /// Keeps the tree of a parse when it is of the current version (a later edit makes it stale).
-    pub fn keep_tree(&mut self, version: i32, tree: Tree) {
+    pub fn keep_tree(&mut self, version: i32, tree: SyntaxTree) {
         if version == self.version {
             self.tree = Some(tree);
         }
@@ -155,13 +154,13 @@ pub struct ParseInput {
     /// Its text.
     pub text: Arc<str>,
     /// The previous tree with the edits since applied, if there is one.
-    pub old_tree: Option<Tree>,
+    pub old_tree: Option<SyntaxTree>,
 }
 
 impl ParseInput {
     /// Parses, incrementally when there is a tree to reuse. The result is what a fresh parse gives
     /// (see [`syntax::parse_incremental`]); the second value is the tree to keep for the next edit.
-    pub fn parse(&self) -> (Parsed, Tree) {
+    pub fn parse(&self) -> (Parsed, SyntaxTree) {
         match &self.old_tree {
             Some(old) => syntax::parse_incremental(&self.text, old),
             None => syntax::parse_for_editing(&self.text),
@@ -213,10 +212,7 @@ mod tests {
         doc.apply(2, &[change((0, 52), (0, 56), "5571")], Encoding::Utf16);
         let (parsed, _) = doc.parse_input().parse();
         let fresh = syntax::parse(doc.text());
-        assert_eq!(
-            parsed.tree.root_node().to_sexp(),
-            fresh.tree.root_node().to_sexp()
-        );
+        assert_eq!(parsed.tree.to_sexp(), fresh.tree.to_sexp());
         // A broken edit: the fresh parse decides.
         doc.apply(3, &[change((0, 30), (0, 31), "")], Encoding::Utf16);
         let (parsed, _) = doc.parse_input().parse();

@@ -16,11 +16,11 @@ use crate::model::value::number_to_string;
 use crate::model::{FileId, PortSource, PortUse, PortValue, Process};
 use crate::rules::{self, Severity};
 use crate::syntax::{LineIndex, TextRange};
+use crate::syntax::{SyntaxNode as Node, SyntaxTree};
 use crate::vfs::Vfs;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
-use tree_sitter::{Node, Tree};
 
 /// The title of the editor's refactor action (without the note on newly listed ports; see
 /// [`Migration::title`]).
@@ -340,12 +340,9 @@ fn verify(
             error.message, error.code
         )));
     }
-    let kept = comments(
-        before.model.text(),
-        &crate::syntax::parse(before.model.text()).tree,
-    );
+    let kept = comments(before);
     let mut now: BTreeMap<String, usize> = BTreeMap::new();
-    for comment in comments(text, &crate::syntax::parse(text).tree) {
+    for comment in comments(after) {
         *now.entry(comment).or_default() += 1;
     }
     for comment in kept {
@@ -417,21 +414,16 @@ fn relabelled(before: &LabelledProcess, after: &LabelledProcess) -> Option<Strin
     None
 }
 
-/// The text of every comment in the tree, in text order.
-fn comments(text: &str, tree: &Tree) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor = tree.walk();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if node.kind() == "comment" {
-            out.push((node.start_byte(), text[node.byte_range()].to_string()));
-            continue;
-        }
-        let children: Vec<Node> = node.children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
-    }
-    out.sort();
-    out.into_iter().map(|(_, c)| c).collect()
+/// The text of every comment of an analysed file, in text order (from its one parse).
+fn comments(analysis: &Analysis) -> Vec<String> {
+    let text = analysis.model.text();
+    analysis
+        .model
+        .syntax()
+        .comments()
+        .iter()
+        .map(|range| text[range.as_range()].to_string())
+        .collect()
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -447,6 +439,8 @@ struct Slot {
     number: Option<f64>,
     /// The table value as written.
     value: String,
+    /// Where the value is written in this file, when it is moved verbatim (not a known number).
+    written: Option<TextRange>,
     /// Literals (env values, args array items) to replace with `PORTS.KEY`.
     literals: Vec<TextRange>,
     /// Args array string items equal to the port, replaced with `` `${PORTS.KEY}` ``.
@@ -543,7 +537,7 @@ impl RawEdits {
 struct Planner<'a> {
     analysis: &'a Analysis,
     text: &'a str,
-    tree: Tree,
+    tree: &'a SyntaxTree,
     nl: &'static str,
     unit: String,
     trailing_commas: bool,
@@ -574,7 +568,7 @@ impl<'a> Planner<'a> {
         Planner {
             analysis,
             text,
-            tree: crate::syntax::parse(text).tree,
+            tree: &analysis.model.syntax().tree,
             nl: if text.contains("\r\n") { "\r\n" } else { "\n" },
             unit: indent_unit(text),
             trailing_commas: uses_trailing_commas(text),
@@ -586,10 +580,7 @@ impl<'a> Planner<'a> {
     /// The node spanning exactly `range`, the outermost of several.
     fn node_exact(&self, range: TextRange) -> Option<Node<'_>> {
         let (start, end) = (range.start as usize, range.end as usize);
-        let mut node = self
-            .tree
-            .root_node()
-            .descendant_for_byte_range(start, end)?;
+        let mut node = self.tree.root().descendant_for_byte_range(start, end)?;
         if node.start_byte() != start || node.end_byte() != end {
             return None;
         }
@@ -607,7 +598,7 @@ impl<'a> Planner<'a> {
     fn enclosing(&self, range: TextRange, kinds: &[&str]) -> Option<Node<'_>> {
         let mut node = self
             .tree
-            .root_node()
+            .root()
             .descendant_for_byte_range(range.start as usize, range.end as usize)?;
         loop {
             if kinds.contains(&node.kind()) {
@@ -651,9 +642,9 @@ impl<'a> Planner<'a> {
 
     /// The members of an object literal (pairs, shorthands, spreads, methods), without comments.
     fn members<'t>(&self, object: Node<'t>) -> Vec<Node<'t>> {
-        let mut cursor = object.walk();
         object
-            .named_children(&mut cursor)
+            .named_children()
+            .into_iter()
             .filter(|n| n.kind() != "comment")
             .collect()
     }
@@ -801,10 +792,7 @@ impl<'a> Planner<'a> {
                         self.remove_member(pair, &mut edits);
                     }
                 } else if let Some(pair) = map_pair {
-                    edits.replace(
-                        TextRange::of(pair),
-                        format!("env: {{ {} }}", added.join(", ")),
-                    );
+                    edits.replace(pair.range(), format!("env: {{ {} }}", added.join(", ")));
                 } else {
                     let app = self.app_object(process)?;
                     self.insert_members(
@@ -919,6 +907,7 @@ impl<'a> Planner<'a> {
             label: entry.key.clone(),
             number: None,
             value: String::new(),
+            written: None,
             literals: Vec::new(),
             items: Vec::new(),
             flags: Vec::new(),
@@ -963,6 +952,7 @@ impl<'a> Planner<'a> {
                     )));
                 }
                 slot.value = self.text[entry.use_loc.range.as_range()].to_string();
+                slot.written = Some(entry.use_loc.range);
             }
         }
         Ok(slot)
@@ -993,6 +983,7 @@ impl<'a> Planner<'a> {
             label,
             number: Some(binding.port.number),
             value: number_to_string(binding.port.number),
+            written: None,
             literals: Vec::new(),
             items: Vec::new(),
             flags: Vec::new(),
@@ -1064,7 +1055,7 @@ impl<'a> Planner<'a> {
                     let digits = &self.text[def.range.as_range()];
                     match node.kind() {
                         "number" if literal_value(node, self.text) == Some(number) => {
-                            slot.literals.push(TextRange::of(node))
+                            slot.literals.push(node.range())
                         }
                         "string" | "template_string"
                             if digits.parse::<f64>().ok() == Some(number) =>
@@ -1074,9 +1065,9 @@ impl<'a> Planner<'a> {
                                 && def.range.start as usize == node.start_byte() + 1
                                 && def.range.end as usize == node.end_byte() - 1;
                             if whole {
-                                slot.items.push(TextRange::of(node));
+                                slot.items.push(node.range());
                             } else {
-                                slot.flags.push((TextRange::of(node), def.range));
+                                slot.flags.push((node.range(), def.range));
                             }
                         }
                         _ => continue,
@@ -1165,34 +1156,27 @@ impl<'a> Planner<'a> {
         let verbatim: Vec<TextRange> = entries
             .iter()
             .filter(|(_, i)| slots[*i].number.is_none())
-            .filter_map(|(m, _)| m.child_by_field_name("value").map(TextRange::of))
+            .filter_map(|(m, _)| m.child_by_field_name("value").map(|v| v.range()))
             .collect();
-        let mut found = Vec::new();
-        let mut cursor = pair.walk();
-        let mut stack = vec![pair];
-        while let Some(node) = stack.pop() {
-            if node.kind() == "comment" {
-                found.push(node);
-                continue;
-            }
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children);
-        }
-        found.sort_by_key(|n| n.start_byte());
+        let found: Vec<Node> = pair
+            .descendants()
+            .into_iter()
+            .filter(|n| n.kind() == "comment")
+            .collect();
         for comment in found {
-            let range = TextRange::of(comment);
+            let range = comment.range();
             if verbatim.iter().any(|v| v.contains_range(range)) {
                 continue;
             }
             let text = self.text[comment.byte_range()].to_string();
-            let inside_object = TextRange::of(object).contains_range(range);
+            let inside_object = object.range().contains_range(range);
             if !inside_object {
                 loose.push(text);
                 continue;
             }
             if let Some((_, i)) = entries
                 .iter()
-                .find(|(m, _)| TextRange::of(*m).contains_range(range))
+                .find(|(m, _)| m.range().contains_range(range))
             {
                 slots[*i].comments.inline.push(text);
                 continue;
@@ -1334,13 +1318,19 @@ impl<'a> Planner<'a> {
     fn check_moved_expression(&self, slot: &Slot, table_at: usize) -> Result<(), Refusal> {
         let model = &self.analysis.model;
         let name = model.processes[slot.process].display_name();
-        let parsed = crate::syntax::parse(&format!("({});", slot.value));
-        let mut cursor = parsed.tree.walk();
-        let mut stack = vec![parsed.tree.root_node()];
-        let source = format!("({});", slot.value);
-        while let Some(node) = stack.pop() {
-            if node.kind() == "identifier" {
-                let ident = &source[node.byte_range()];
+        // The value as written in this file: its own nodes, from the file's one parse.
+        let node = slot
+            .written
+            .and_then(|range| self.node_exact(range))
+            .ok_or_else(|| {
+                Refusal::Cannot(format!(
+                    "{name}: cannot find its ports map entry `{}` in the file (please report this)",
+                    slot.label
+                ))
+            })?;
+        for node in node.descendants() {
+            if matches!(node.kind(), "identifier" | "shorthand_property_identifier") {
+                let ident = &self.text[node.byte_range()];
                 let binding = model.bindings.iter().find(|b| b.name == ident);
                 let ok = match binding {
                     Some(b) => {
@@ -1355,18 +1345,15 @@ impl<'a> Planner<'a> {
                     )));
                 }
             }
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children);
         }
         Ok(())
     }
 
     /// The top-level statement holding `offset`.
     fn top_level_statement(&self, offset: usize) -> Option<Node<'_>> {
-        let root = self.tree.root_node();
-        let mut cursor = root.walk();
-        let statements: Vec<Node> = root.named_children(&mut cursor).collect();
-        statements
+        self.tree
+            .root()
+            .named_children()
             .into_iter()
             .filter(|n| n.kind() != "comment")
             .find(|n| n.start_byte() <= offset && offset < n.end_byte().max(n.start_byte() + 1))
@@ -1413,7 +1400,7 @@ impl<'a> Planner<'a> {
         if node.kind() == "member_expression" {
             let object = node.child_by_field_name("object").ok_or_else(cannot)?;
             let statement = self
-                .enclosing(TextRange::of(node), &["expression_statement"])
+                .enclosing(node.range(), &["expression_statement"])
                 .ok_or_else(cannot)?;
             let at = statement.end_byte();
             edits.insert(
@@ -1428,7 +1415,7 @@ impl<'a> Planner<'a> {
             return Ok(("const", Some(statement.start_byte())));
         }
         if self
-            .enclosing(TextRange::of(node), &["export_statement"])
+            .enclosing(node.range(), &["export_statement"])
             .is_some()
         {
             return Ok(("export const", None));
@@ -1933,16 +1920,17 @@ mod tests {
     #[test]
     fn literal_numbers() {
         let text = "x = [5570, 0x15C2, 5_570, '5570', `5570`, 'a']";
-        let tree = crate::syntax::parse(text).tree;
+        let parsed = crate::syntax::parse(text);
         let mut values = Vec::new();
-        let mut cursor = tree.walk();
-        let mut stack = vec![tree.root_node()];
-        while let Some(node) = stack.pop() {
-            if matches!(node.kind(), "number" | "string" | "template_string") {
+        for node in parsed.tree.root().descendants() {
+            // A template's own string fragments are not literals of their own.
+            if matches!(node.kind(), "number" | "string" | "template_string")
+                && !node
+                    .parent()
+                    .is_some_and(|p| matches!(p.kind(), "string" | "template_string"))
+            {
                 values.push((node.start_byte(), literal_value(node, text)));
-                continue;
             }
-            stack.extend(node.children(&mut cursor).collect::<Vec<_>>());
         }
         values.sort_by_key(|v| v.0);
         let values: Vec<Option<f64>> = values.into_iter().map(|v| v.1).collect();

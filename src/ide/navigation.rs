@@ -3,9 +3,9 @@
 //! document highlight of one port's uses.
 
 use crate::analysis::Analysis;
-use crate::syntax::{self, TextRange};
-use std::path::{Path, PathBuf};
-use tree_sitter::Node;
+use crate::model::SourceFile;
+use crate::syntax::{self, PortsUses, TextRange};
+use std::path::PathBuf;
 
 /// A place in a file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -14,165 +14,6 @@ pub struct Place {
     pub path: PathBuf,
     /// The range.
     pub range: TextRange,
-}
-
-/// One access to a `PORTS` table's key in a text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyUse {
-    /// The key (`API` in `PORTS.API` or `PORTS['API']`); `None` when it is computed (`PORTS[name]`).
-    pub key: Option<String>,
-    /// The key's text (the property, or the string's content).
-    pub range: TextRange,
-}
-
-/// What a text does with `PORTS`: its key accesses, its table's keys, and what blocks a rename.
-#[derive(Clone, Debug, Default)]
-pub struct PortsUses {
-    /// `PORTS.KEY` / `PORTS['KEY']` / `x.PORTS.KEY` accesses.
-    pub uses: Vec<KeyUse>,
-    /// The keys of a top-level `const PORTS = { … }` table in this text, with their ranges.
-    pub keys: Vec<(String, TextRange)>,
-    /// Destructurings of `PORTS` (`const { API } = PORTS`): their ranges.
-    pub destructured: Vec<TextRange>,
-    /// Whether the text exports `PORTS` (`module.exports = { PORTS, … }`, `export`), so code outside the
-    /// ecosystem files may read its keys.
-    pub exported: bool,
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
-}
-
-/// Whether `node` is `PORTS` or `….PORTS`.
-fn is_ports(node: Node, text: &str) -> bool {
-    match node.kind() {
-        "identifier" => text_of(node, text) == "PORTS",
-        "member_expression" => node
-            .child_by_field_name("property")
-            .is_some_and(|p| text_of(p, text) == "PORTS"),
-        "parenthesized_expression" => node
-            .named_child(0)
-            .is_some_and(|inner| is_ports(inner, text)),
-        _ => false,
-    }
-}
-
-/// Reads what a text does with `PORTS`.
-pub fn ports_uses(text: &str) -> PortsUses {
-    let parsed = syntax::parse(text);
-    let mut out = PortsUses::default();
-    let mut stack = vec![parsed.tree.root_node()];
-    while let Some(node) = stack.pop() {
-        match node.kind() {
-            "member_expression" => {
-                if let (Some(object), Some(property)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("property"),
-                ) && is_ports(object, text)
-                {
-                    out.uses.push(KeyUse {
-                        key: Some(text_of(property, text).to_string()),
-                        range: TextRange::of(property),
-                    });
-                }
-            }
-            "subscript_expression" => {
-                if let (Some(object), Some(index)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("index"),
-                ) && is_ports(object, text)
-                {
-                    let literal = index.kind() == "string"
-                        && index.named_child_count() <= 1
-                        && index
-                            .named_child(0)
-                            .is_none_or(|c| c.kind() == "string_fragment");
-                    if literal {
-                        let range =
-                            index
-                                .named_child(0)
-                                .map(TextRange::of)
-                                .unwrap_or(TextRange::new(
-                                    index.start_byte() + 1,
-                                    index.start_byte() + 1,
-                                ));
-                        out.uses.push(KeyUse {
-                            key: Some(text.get(range.as_range()).unwrap_or("").to_string()),
-                            range,
-                        });
-                    } else {
-                        out.uses.push(KeyUse {
-                            key: None,
-                            range: TextRange::of(index),
-                        });
-                    }
-                }
-            }
-            "variable_declarator" => {
-                let name = node.child_by_field_name("name");
-                let value = node.child_by_field_name("value");
-                if let (Some(name), Some(value)) = (name, value) {
-                    if name.kind() == "object_pattern" && is_ports(value, text) {
-                        out.destructured.push(TextRange::of(name));
-                    }
-                    if text_of(name, text) == "PORTS" {
-                        let mut object = value;
-                        // Object.freeze({ … })
-                        if object.kind() == "call_expression"
-                            && let Some(args) = object.child_by_field_name("arguments")
-                            && let Some(first) = args.named_child(0)
-                        {
-                            object = first;
-                        }
-                        if object.kind() == "object" {
-                            let mut cursor = object.walk();
-                            for pair in object.named_children(&mut cursor) {
-                                if pair.kind() != "pair" {
-                                    continue;
-                                }
-                                if let Some(key) = pair.child_by_field_name("key") {
-                                    let range = match key.kind() {
-                                        "string" => key
-                                            .named_child(0)
-                                            .map(TextRange::of)
-                                            .unwrap_or(TextRange::of(key)),
-                                        _ => TextRange::of(key),
-                                    };
-                                    let name = text.get(range.as_range()).unwrap_or("").to_string();
-                                    out.keys.push((name, range));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            "shorthand_property_identifier" if text_of(node, text) == "PORTS" => {
-                out.exported = true;
-            }
-            "pair" => {
-                if let Some(key) = node.child_by_field_name("key")
-                    && text_of(key, text).trim_matches(['\'', '"']) == "PORTS"
-                {
-                    out.exported = true;
-                }
-            }
-            "export_statement" if text_of(node, text).contains("PORTS") => out.exported = true,
-            "assignment_expression" => {
-                if let Some(left) = node.child_by_field_name("left")
-                    && text_of(left, text).ends_with(".PORTS")
-                {
-                    out.exported = true;
-                }
-            }
-            _ => {}
-        }
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            stack.push(child);
-        }
-    }
-    out.uses.sort_by_key(|u| u.range.start);
-    out
 }
 
 /// A `PORTS` key the cursor is on: which table (the file holding it) and which key.
@@ -188,16 +29,17 @@ pub struct KeyAt {
     pub definition: Option<Place>,
 }
 
-/// The `PORTS` key at `offset` of the analysed file: on the table's key, or on a `PORTS.KEY` access.
-/// `read` gives other files' texts (the table may be in a required file).
-pub fn key_at(
-    analysis: &Analysis,
-    offset: usize,
-    read: &dyn Fn(&Path) -> Option<String>,
-) -> Option<KeyAt> {
-    let text = analysis.model.text();
+/// What a file the evaluation read does with `PORTS`, from its one parse (nothing for a file it did not
+/// parse).
+pub fn ports_uses(file: &SourceFile) -> Option<&PortsUses> {
+    Some(file.syntax.as_deref()?.ports_uses(&file.text))
+}
+
+/// The `PORTS` key at `offset` of the analysed file: on the table's key, or on a `PORTS.KEY` access (the
+/// table may be in a required file).
+pub fn key_at(analysis: &Analysis, offset: usize) -> Option<KeyAt> {
     let here = analysis.model.path().to_path_buf();
-    let uses = ports_uses(text);
+    let uses = ports_uses(&analysis.model.files[0])?;
     let within = |r: TextRange| (r.start as usize) <= offset && offset <= r.end as usize;
     if let Some((key, range)) = uses.keys.iter().find(|(_, r)| within(*r)) {
         return Some(KeyAt {
@@ -225,7 +67,7 @@ pub fn key_at(
     }
     // The table is in a required file: each required file that defines the key is a candidate; a binding
     // whose value came through this access names the very file.
-    let mut candidates: Vec<PathBuf> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
     for labelled in &analysis.labels.processes {
         for binding in &labelled.bindings {
             if binding.port.def.file.0 != 0
@@ -234,19 +76,18 @@ pub fn key_at(
                     .iter()
                     .any(|u| u.use_loc.file.0 == 0 && u.use_loc.range.contains_range(access.range))
             {
-                candidates.push(
-                    analysis.model.files[binding.port.def.file.0 as usize]
-                        .path
-                        .clone(),
-                );
+                candidates.push(binding.port.def.file.0 as usize);
             }
         }
     }
-    candidates.extend(analysis.model.files[1..].iter().map(|f| f.path.clone()));
-    for path in candidates {
-        let Some(other) = read(&path) else { continue };
-        let other_uses = ports_uses(&other);
+    candidates.extend(1..analysis.model.files.len());
+    for file in candidates {
+        let other = &analysis.model.files[file];
+        let Some(other_uses) = ports_uses(other) else {
+            continue;
+        };
         if let Some((_, range)) = other_uses.keys.iter().find(|(k, _)| *k == key) {
+            let path = other.path.clone();
             return Some(KeyAt {
                 table: path.clone(),
                 key,
@@ -262,20 +103,21 @@ pub fn key_at(
 }
 
 /// Every place a key of `table`'s `PORTS` is defined or read, in `files` (the table's file and the files
-/// that may read it): the definition first. Also returns the reasons a rename would not be safe, and whether
-/// the table is exported (then code outside the ecosystem files may read the key too).
-pub fn key_references(
-    target: &KeyAt,
-    files: &[(PathBuf, String)],
-) -> (Vec<Place>, Vec<String>, bool) {
+/// that may read it, each with its one parse): the definition first. Also returns the reasons a rename would
+/// not be safe, and whether the table is exported (then code outside the ecosystem files may read the key
+/// too).
+pub fn key_references(target: &KeyAt, files: &[&SourceFile]) -> (Vec<Place>, Vec<String>, bool) {
     let mut places = Vec::new();
     let mut blockers = Vec::new();
     let mut exported = false;
     if let Some(definition) = &target.definition {
         places.push(definition.clone());
     }
-    for (path, text) in files {
-        let uses = ports_uses(text);
+    for file in files {
+        let (path, text) = (&file.path, &file.text);
+        let Some(uses) = ports_uses(file) else {
+            continue;
+        };
         let index = syntax::LineIndex::new(text);
         let line = |r: TextRange| index.line_of(r.start as usize) + 1;
         if *path == target.table && uses.exported {
@@ -322,8 +164,9 @@ pub fn key_references(
 /// The ranges in the analysed file of every use of the port at `offset`: the `PORTS` key and its accesses,
 /// or a binding's uses and definition.
 pub fn highlights(analysis: &Analysis, offset: usize) -> Vec<TextRange> {
-    let text = analysis.model.text();
-    let uses = ports_uses(text);
+    let Some(uses) = ports_uses(&analysis.model.files[0]) else {
+        return Vec::new();
+    };
     let within = |r: TextRange| (r.start as usize) <= offset && offset <= r.end as usize;
     let key = uses
         .keys

@@ -47,6 +47,14 @@ impl FileModel {
         &self.files[0].path
     }
 
+    /// The main file's one parse: its tree and the facts read off it.
+    pub fn syntax(&self) -> &syntax::Parsed {
+        self.files[0]
+            .syntax
+            .as_deref()
+            .expect("the main file is always parsed")
+    }
+
     /// The top-level `PORTS` table, the later guide's single source of truth, if the file has one.
     pub fn ports_table(&self) -> Option<&TopBinding> {
         self.bindings
@@ -69,9 +77,11 @@ pub fn build_parsed(
     vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
 ) -> FileModel {
+    let parsed = Arc::new(parsed);
     let main = SourceFile {
         path: path.to_path_buf(),
         text,
+        syntax: Some(parsed.clone()),
     };
     let mut session = eval::Session::new(main, vfs, workspace);
     let module = eval::evaluate_main(&mut session, &parsed.tree);
@@ -83,7 +93,7 @@ pub fn build_parsed(
     };
     FileModel {
         files: session.files,
-        syntax_errors: parsed.errors,
+        syntax_errors: parsed.errors.clone(),
         apps_loc,
         exports: module.exports,
         bindings: module.bindings,

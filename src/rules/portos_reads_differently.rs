@@ -4,7 +4,7 @@ use super::{FileCheck, Finding, Rule, Severity};
 use crate::labels;
 use crate::model::{FileId, Loc};
 use crate::portos::detector::{self, DetectedProcess};
-use crate::syntax::TextRange;
+use crate::syntax::{TextKind, TextRange};
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -289,15 +289,15 @@ enum PhantomCause<'a> {
 }
 
 /// What [`PhantomCause`] is decided from: where the file's comments, strings and syntax errors are (from
-/// its syntax tree, parsed again only once a phantom is found, and walked once) and where its apps are.
+/// the facts of its one syntax tree, read off it once a phantom is found) and where its apps are.
 /// Phantoms are asked about in text order, so each question is a step of a sweep, never a walk up the
 /// tree (whose `parent` costs the depth): a file of thousands of nested objects stays linear.
 struct PhantomCauses<'a> {
     /// Comments, strings, template literals (their text between substitutions) and regular expressions,
     /// sorted and disjoint, with what each is.
-    texts: Vec<(TextRange, TextKind)>,
+    texts: &'a [(TextRange, TextKind)],
     /// ERROR and MISSING nodes, merged into sorted disjoint ranges.
-    broken: Vec<TextRange>,
+    broken: &'a [TextRange],
     /// Syntax errors' ranges in text order.
     errors: Vec<TextRange>,
     /// The first syntax error after which the parser cannot tell where things end (`unbounded`).
@@ -311,12 +311,6 @@ struct PhantomCauses<'a> {
     dynamic: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum TextKind {
-    Comment,
-    Text(&'static str),
-}
-
 impl<'a> PhantomCauses<'a> {
     fn new(check: &FileCheck<'a>) -> Self {
         let model = check.model();
@@ -328,8 +322,8 @@ impl<'a> PhantomCauses<'a> {
             .collect();
         // Outer before inner where two start together, so the stack below nests.
         apps.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
-        let tree = crate::syntax::parse(model.text()).tree;
-        let (texts, broken) = texts_and_broken(&tree);
+        let spans = model.syntax().text_spans();
+        let (texts, broken) = (&spans.texts, &spans.broken);
         let mut errors: Vec<TextRange> = model.syntax_errors.iter().map(|e| e.range).collect();
         errors.sort();
         PhantomCauses {
@@ -415,80 +409,4 @@ impl<'a> PhantomCauses<'a> {
         // … or an object with a `name` key that is not in `apps`.
         PhantomCause::Helper
     }
-}
-
-/// One walk over the tree with a cursor: the text ranges (comments, strings, regular expressions, and
-/// template literals minus their `${…}` substitutions, which are code) and the ERROR / MISSING ranges.
-fn texts_and_broken(tree: &tree_sitter::Tree) -> (Vec<(TextRange, TextKind)>, Vec<TextRange>) {
-    let mut texts = Vec::new();
-    let mut broken: Vec<TextRange> = Vec::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let node = cursor.node();
-        let range = TextRange::of(node);
-        let mut descend = true;
-        if node.is_error() || node.is_missing() {
-            broken.push(range);
-        }
-        match node.kind() {
-            "comment" => {
-                texts.push((range, TextKind::Comment));
-                descend = false;
-            }
-            "string" | "regex" => {
-                let what = if node.kind() == "string" {
-                    "a string"
-                } else {
-                    "a regular expression"
-                };
-                texts.push((range, TextKind::Text(what)));
-                descend = false;
-            }
-            "template_string" => {
-                // The literal's own text is what lies between its substitutions.
-                let mut start = range.start;
-                let mut parts = node.walk();
-                for part in node.children(&mut parts) {
-                    if part.kind() == "template_substitution" {
-                        let hole = TextRange::of(part);
-                        texts.push((
-                            TextRange {
-                                start,
-                                end: hole.start,
-                            },
-                            TextKind::Text("a template literal"),
-                        ));
-                        start = hole.end;
-                    }
-                }
-                texts.push((
-                    TextRange {
-                        start,
-                        end: range.end,
-                    },
-                    TextKind::Text("a template literal"),
-                ));
-            }
-            _ => {}
-        }
-        if descend && cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
-    texts.retain(|(range, _)| range.start < range.end);
-    texts.sort_by_key(|(range, _)| range.start);
-    broken.sort();
-    let mut merged: Vec<TextRange> = Vec::with_capacity(broken.len());
-    for range in broken {
-        match merged.last_mut() {
-            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
-        }
-    }
-    (texts, merged)
 }

@@ -1,12 +1,18 @@
 //! The syntax layer: decoding a file's bytes, parsing it with tree-sitter, and positions in its text.
 
+mod facts;
 pub mod fields;
 pub mod kinds;
 pub mod line_index;
 pub mod source;
+mod tree;
 
+pub use facts::{KeyUse, PortsUses, TextKind, TextSpans};
 pub use line_index::{Encoding, LineCol, LineIndex};
 pub use source::{DecodeError, decode};
+pub use tree::{SyntaxNode, SyntaxTree, TreeEdit};
+
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -110,12 +116,54 @@ fn with_object_statements(tree: &Tree, mut errors: Vec<SyntaxError>) -> Vec<Synt
     errors
 }
 
-/// A parsed file: the tree and its errors. Parsing never fails; a broken file is a tree with errors.
+/// A parsed file: the tree, its errors, and the facts read off the tree (each computed once, when first
+/// asked). Parsing never fails; a broken file is a tree with errors.
 pub struct Parsed {
     /// The concrete syntax tree.
-    pub tree: Tree,
+    pub tree: SyntaxTree,
     /// Every ERROR and MISSING node, in text order.
     pub errors: Vec<SyntaxError>,
+    text_spans: OnceLock<TextSpans>,
+    comments: OnceLock<Vec<TextRange>>,
+    ports_uses: OnceLock<PortsUses>,
+}
+
+impl std::fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed")
+            .field("tree", &self.tree)
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+impl Parsed {
+    fn new(tree: Tree, errors: Vec<SyntaxError>) -> Self {
+        Parsed {
+            tree: SyntaxTree(tree),
+            errors,
+            text_spans: OnceLock::new(),
+            comments: OnceLock::new(),
+            ports_uses: OnceLock::new(),
+        }
+    }
+
+    /// Where the text is a comment, a string or broken: what PortOS's regexes misread.
+    pub fn text_spans(&self) -> &TextSpans {
+        self.text_spans
+            .get_or_init(|| facts::text_spans(&self.tree.0))
+    }
+
+    /// Every comment's range, in text order.
+    pub fn comments(&self) -> &[TextRange] {
+        self.comments.get_or_init(|| facts::comments(&self.tree.0))
+    }
+
+    /// What the text does with a `PORTS` table. `text` is the text this tree was parsed from.
+    pub fn ports_uses(&self, text: &str) -> &PortsUses {
+        self.ports_uses
+            .get_or_init(|| facts::ports_uses(&self.tree.0, text))
+    }
 }
 
 /// The JavaScript language, for callers that build their own parser (the benchmark's bare parse).
@@ -133,7 +181,7 @@ pub fn parse(text: &str) -> Parsed {
     let errors = collect_errors(&tree, text);
     if errors.is_empty() {
         let errors = with_object_statements(&tree, errors);
-        return Parsed { tree, errors };
+        return Parsed::new(tree, errors);
     }
     // The errors reported are the file's own; the tree is the best repair found, so the apps around a missing
     // comma keep all their keys (`script: 'x.js' env: {…}` would otherwise lose its env).
@@ -151,41 +199,31 @@ pub fn parse(text: &str) -> Parsed {
         });
     }
     let errors = with_object_statements(&tree, errors);
-    Parsed { tree, errors }
+    Parsed::new(tree, errors)
 }
 
 /// A parse that reuses the previous tree of an edited text (the edits already applied to `old` with
 /// `Tree::edit`), as the editor does on each keystroke. tree-sitter's incremental parse may recover from errors
 /// differently from a fresh one, so when the reused tree has errors a fresh parse decides: the result is always
 /// what [`parse`] gives for `text`. Returns the result and the unrepaired tree to edit next time.
-pub fn parse_incremental(text: &str, old: &Tree) -> (Parsed, Tree) {
-    let tree = parse_raw_with(text, Some(old));
+pub fn parse_incremental(text: &str, old: &SyntaxTree) -> (Parsed, SyntaxTree) {
+    let tree = parse_raw_with(text, Some(&old.0));
     if !tree.root_node().has_error() {
-        return (
-            Parsed {
-                tree: tree.clone(),
-                errors: object_statements(&tree),
-            },
-            tree,
-        );
+        let errors = object_statements(&tree);
+        return (Parsed::new(tree.clone(), errors), SyntaxTree(tree));
     }
     let raw = parse_raw(text);
-    (parse(text), raw)
+    (parse(text), SyntaxTree(raw))
 }
 
 /// A fresh parse and the unrepaired tree, for a document that will be edited incrementally.
-pub fn parse_for_editing(text: &str) -> (Parsed, Tree) {
+pub fn parse_for_editing(text: &str) -> (Parsed, SyntaxTree) {
     let raw = parse_raw(text);
     if !raw.root_node().has_error() {
-        return (
-            Parsed {
-                tree: raw.clone(),
-                errors: object_statements(&raw),
-            },
-            raw,
-        );
+        let errors = object_statements(&raw);
+        return (Parsed::new(raw.clone(), errors), SyntaxTree(raw));
     }
-    (parse(text), raw)
+    (parse(text), SyntaxTree(raw))
 }
 
 fn parse_raw(text: &str) -> Tree {
@@ -425,10 +463,7 @@ mod tests {
         let parsed = parse(text);
         assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
         assert_eq!(parsed.errors[0].comma_at, Some(18));
-        assert!(
-            !parsed.tree.root_node().has_error(),
-            "the repaired tree parses cleanly"
-        );
+        assert!(!parsed.tree.has_error(), "the repaired tree parses cleanly");
         assert_eq!(&text[..18], "const a = { x: 'x'");
     }
 

@@ -29,6 +29,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Its text.
     pub text: Arc<str>,
+    /// Its one parse, kept so every consumer reads the facts of this very tree instead of parsing again
+    /// (`None` until the file is parsed).
+    pub syntax: Option<Arc<crate::syntax::Parsed>>,
 }
 
 /// Something the evaluator noticed that a rule reports.
@@ -117,9 +120,9 @@ pub struct ModuleResult {
 }
 
 /// Evaluates the session's main file (already parsed) and returns its exports and bindings.
-pub fn evaluate_main(session: &mut Session, tree: &tree_sitter::Tree) -> ModuleResult {
+pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) -> ModuleResult {
     let text = session.files[0].text.clone();
-    let mut scope = Scope::new(FileId(0), &text, tree.root_node());
+    let mut scope = Scope::new(FileId(0), &text, tree.raw_root());
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);
     ModuleResult { exports, bindings }

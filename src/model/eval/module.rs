@@ -232,16 +232,17 @@ impl<'t> Scope<'t> {
         };
         let file = FileId(session.files.len() as u16);
         let text: Arc<str> = Arc::from(text);
+        session.modules.insert(path.clone(), None);
+        session.depth += 1;
+        let parsed = Arc::new(syntax::parse(&text));
         session.files.push(SourceFile {
             path: path.clone(),
             text: text.clone(),
+            syntax: Some(parsed.clone()),
         });
-        session.modules.insert(path.clone(), None);
-        session.depth += 1;
-        let parsed = syntax::parse(&text);
         let is_json = path.extension().is_some_and(|e| e == "json");
         let exports = {
-            let mut scope = Scope::new(file, &text, parsed.tree.root_node());
+            let mut scope = Scope::new(file, &text, parsed.tree.raw_root());
             if is_json {
                 scope.json_value(session)
             } else {

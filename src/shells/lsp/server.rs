@@ -210,7 +210,7 @@ fn store(
     state: &mut State,
     path: &Path,
     analysed: DocAnalysis,
-    tree: tree_sitter::Tree,
+    tree: crate::syntax::SyntaxTree,
 ) -> (Option<Arc<DocAnalysis>>, Vec<PathBuf>) {
     let Some(open) = state.docs.get_mut(path) else {
         return (None, Vec::new());
@@ -1046,18 +1046,41 @@ fn port_map_json(state: &State, map: &ide::port_map::PortMap) -> serde_json::Val
 /// The files whose `PORTS` accesses may name a key of `table`'s table: the table's file first, then every
 /// ecosystem file that requires it (or, for an ecosystem file's own table, the file alone plus its
 /// importers), with their texts read through the overlay.
-fn key_files(state: &State, table: &Path) -> Vec<(PathBuf, String)> {
+fn key_files(state: &State, table: &Path) -> Vec<crate::model::SourceFile> {
     let vfs = state.vfs();
     let mut paths = vec![table.to_path_buf()];
     paths.extend(state.index.importers_of(table));
     paths.dedup();
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            let text = String::from_utf8(vfs.read(&p).ok()?).ok()?;
-            Some((p, text))
-        })
-        .collect()
+    let mut files: Vec<crate::model::SourceFile> = Vec::new();
+    for path in paths {
+        let analysis = match state.docs.get(&path).and_then(|d| d.analysed.clone()) {
+            Some(analysed) => analysed.analysis.model.files.clone(),
+            None => {
+                let Some(indexed) = state.index.get(&path) else {
+                    continue;
+                };
+                let Ok(text) = crate::vfs::read_text(&*vfs, &path, usize::MAX) else {
+                    continue;
+                };
+                crate::analysis::analyze(
+                    &path,
+                    text,
+                    &*vfs,
+                    Some(indexed.root.clone()),
+                    &indexed.config.connect_keys,
+                )
+                .model
+                .files
+            }
+        };
+        for (i, file) in analysis.into_iter().enumerate() {
+            let path = vfs.normalize(&file.path);
+            if (i == 0 || path == table) && !files.iter().any(|f| vfs.normalize(&f.path) == path) {
+                files.push(file);
+            }
+        }
+    }
+    files
 }
 
 impl Server {
@@ -1111,8 +1134,7 @@ impl Server {
                 .doc
                 .offset(from_proto::line_col(position.position), state.caps.encoding);
             let vfs = state.vfs();
-            let read = |p: &Path| String::from_utf8(vfs.read(p).ok()?).ok();
-            ide::navigation::key_at(&analysed.analysis, offset, &read).map(|mut key| {
+            ide::navigation::key_at(&analysed.analysis, offset).map(|mut key| {
                 key.table = vfs.normalize(&key.table);
                 if let Some(d) = &mut key.definition {
                     d.path = vfs.normalize(&d.path);
@@ -1610,7 +1632,8 @@ impl LanguageServer for Server {
         let answer = guarded("references", || {
             let state = lock(&self.shared.state);
             let files = key_files(&state, &target.table);
-            let (places, _, _) = ide::navigation::key_references(&target, &files);
+            let (places, _, _) =
+                ide::navigation::key_references(&target, &files.iter().collect::<Vec<_>>());
             let skip = if include {
                 None
             } else {
@@ -1673,7 +1696,7 @@ impl LanguageServer for Server {
         let blockers = {
             let state = lock(&self.shared.state);
             let files = key_files(&state, &target.table);
-            ide::navigation::key_references(&target, &files).1
+            ide::navigation::key_references(&target, &files.iter().collect::<Vec<_>>()).1
         };
         if let Some(first) = blockers.first() {
             return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
@@ -1714,7 +1737,8 @@ impl LanguageServer for Server {
         };
         let state = lock(&self.shared.state);
         let files = key_files(&state, &target.table);
-        let (places, blockers, exported) = ide::navigation::key_references(&target, &files);
+        let (places, blockers, exported) =
+            ide::navigation::key_references(&target, &files.iter().collect::<Vec<_>>());
         if let Some(first) = blockers.first() {
             return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
                 "cannot rename `{}` safely: {first}",

@@ -265,7 +265,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Parses (incrementally where it can), analyses and checks. Pure: touches nothing shared.
-    pub fn compute(self) -> (DocAnalysis, tree_sitter::Tree) {
+    pub fn compute(self) -> (DocAnalysis, crate::syntax::SyntaxTree) {
         let (parsed, tree) = self.input.parse();
         let analysis = crate::ide::analyze_parsed(
             &*self.vfs,

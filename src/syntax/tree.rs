@@ -1,0 +1,165 @@
+//! A parsed tree behind the syntax layer's own types, so no layer above `model` depends on tree-sitter: the
+//! evaluator reads the raw tree, and the one rewriter that walks syntax (`migrate`) reads it through these.
+
+use super::TextRange;
+
+/// A concrete syntax tree of one version of a text. Cheap to clone (tree-sitter shares its nodes).
+#[derive(Clone)]
+pub struct SyntaxTree(pub(super) tree_sitter::Tree);
+
+impl std::fmt::Debug for SyntaxTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyntaxTree")
+            .field("bytes", &self.0.root_node().end_byte())
+            .finish()
+    }
+}
+
+/// Where an edit lands, in bytes and in (row, byte column) points, as tree-sitter needs it to reuse a tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeEdit {
+    /// The first byte replaced.
+    pub start: usize,
+    /// One past the last byte replaced, before the edit.
+    pub old_end: usize,
+    /// One past the last byte inserted, after the edit.
+    pub new_end: usize,
+    /// `start` as (row, byte column).
+    pub start_point: (usize, usize),
+    /// `old_end` as (row, byte column) in the old text.
+    pub old_end_point: (usize, usize),
+    /// `new_end` as (row, byte column) in the new text.
+    pub new_end_point: (usize, usize),
+}
+
+impl SyntaxTree {
+    /// The root node.
+    pub fn root(&self) -> SyntaxNode<'_> {
+        SyntaxNode(self.0.root_node())
+    }
+
+    /// The evaluator's view: the raw tree-sitter root. Only `syntax` and `model` may call it (the
+    /// architecture test says so).
+    pub(crate) fn raw_root(&self) -> tree_sitter::Node<'_> {
+        self.0.root_node()
+    }
+
+    /// Records an edit of the text, so the next parse can reuse what the edit did not touch.
+    pub fn edit(&mut self, edit: &TreeEdit) {
+        let point = |(row, column): (usize, usize)| tree_sitter::Point::new(row, column);
+        self.0.edit(&tree_sitter::InputEdit {
+            start_byte: edit.start,
+            old_end_byte: edit.old_end,
+            new_end_byte: edit.new_end,
+            start_position: point(edit.start_point),
+            old_end_position: point(edit.old_end_point),
+            new_end_position: point(edit.new_end_point),
+        });
+    }
+
+    /// Whether the tree has an ERROR or MISSING node anywhere.
+    pub fn has_error(&self) -> bool {
+        self.0.root_node().has_error()
+    }
+
+    /// The tree as an S-expression, for tests comparing two parses.
+    pub fn to_sexp(&self) -> String {
+        self.0.root_node().to_sexp()
+    }
+}
+
+/// One node of a [`SyntaxTree`]: its kind, its span and its neighbours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyntaxNode<'t>(tree_sitter::Node<'t>);
+
+impl<'t> SyntaxNode<'t> {
+    /// The grammar's name for the node (`object`, `pair`, `,`, `comment`, …).
+    pub fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+
+    /// The first byte.
+    pub fn start_byte(&self) -> usize {
+        self.0.start_byte()
+    }
+
+    /// One past the last byte.
+    pub fn end_byte(&self) -> usize {
+        self.0.end_byte()
+    }
+
+    /// The byte range, for slicing the text.
+    pub fn byte_range(&self) -> std::ops::Range<usize> {
+        self.0.byte_range()
+    }
+
+    /// The span.
+    pub fn range(&self) -> TextRange {
+        TextRange::new(self.0.start_byte(), self.0.end_byte())
+    }
+
+    /// The enclosing node.
+    pub fn parent(&self) -> Option<Self> {
+        self.0.parent().map(SyntaxNode)
+    }
+
+    /// The next node under the same parent, punctuation included.
+    pub fn next_sibling(&self) -> Option<Self> {
+        self.0.next_sibling().map(SyntaxNode)
+    }
+
+    /// The previous node under the same parent, punctuation included.
+    pub fn prev_sibling(&self) -> Option<Self> {
+        self.0.prev_sibling().map(SyntaxNode)
+    }
+
+    /// Every child, punctuation included.
+    pub fn children(&self) -> Vec<Self> {
+        let mut cursor = self.0.walk();
+        self.0.children(&mut cursor).map(SyntaxNode).collect()
+    }
+
+    /// The named children (no punctuation).
+    pub fn named_children(&self) -> Vec<Self> {
+        let mut cursor = self.0.walk();
+        self.0.named_children(&mut cursor).map(SyntaxNode).collect()
+    }
+
+    /// The child the grammar names `field` (`key`, `value`, `object`, …).
+    pub fn child_by_field_name(&self, field: &str) -> Option<Self> {
+        self.0.child_by_field_name(field).map(SyntaxNode)
+    }
+
+    /// The `i`-th named child.
+    pub fn named_child(&self, i: usize) -> Option<Self> {
+        self.0.named_child(i).map(SyntaxNode)
+    }
+
+    /// How many named children.
+    pub fn named_child_count(&self) -> usize {
+        self.0.named_child_count()
+    }
+
+    /// The smallest node spanning `start..end`.
+    pub fn descendant_for_byte_range(&self, start: usize, end: usize) -> Option<Self> {
+        self.0.descendant_for_byte_range(start, end).map(SyntaxNode)
+    }
+
+    /// Every node below this one, this one first, in text order (a pre-order walk with one cursor).
+    pub fn descendants(&self) -> Vec<Self> {
+        let mut out = Vec::new();
+        let mut cursor = self.0.walk();
+        'walk: loop {
+            out.push(SyntaxNode(cursor.node()));
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() || cursor.node() == self.0 {
+                    break 'walk;
+                }
+            }
+        }
+        out
+    }
+}
