@@ -8,9 +8,9 @@ use portos_lsp::analysis::Analysis;
 use portos_lsp::config::{Config, ConfigSource};
 use portos_lsp::ide::Host;
 use portos_lsp::ide::actions;
+use portos_lsp::ide::listing::file_json;
 use portos_lsp::ide::migrate::{self, Migration, Refusal};
 use portos_lsp::rules::{self, Severity};
-use portos_lsp::shells::cli::ports::file_json;
 use portos_lsp::vfs::DiskVfs;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ impl Subject {
     }
 
     fn migrate(&self, analysis: &Analysis) -> Result<Migration, Refusal> {
-        migrate::migrate(analysis, &self.config, &*self.host.vfs, &self.root)
+        migrate::migrate(analysis, &self.config, &*self.host.vfs(), &self.root)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use portos_lsp::analysis::{self, Analysis};
 use portos_lsp::config::BUILTIN_CONNECT_KEYS;
+use portos_lsp::ide::listing::file_json;
 use portos_lsp::labels;
-use portos_lsp::shells::cli::ports::file_json;
 use portos_lsp::vfs::DiskVfs;
 use std::path::Path;
 use std::sync::Arc;

@@ -19,11 +19,13 @@ pub struct Edit {
     pub text: String,
 }
 
-/// What an action is, in LSP's terms (`quickfix`, `source.fixAll.portos`).
+/// What an action is, in LSP's terms (`quickfix`, `refactor.rewrite`, `source.fixAll.portos`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActionKind {
     /// A fix for one finding.
     QuickFix,
+    /// A rewrite of the file's shape (the v1 → v2 migration).
+    Rewrite,
     /// Every safe fix of the file.
     FixAll,
 }

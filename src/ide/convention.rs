@@ -1,10 +1,10 @@
 //! Where PortOS's port convention applies (spec §9): `convention = "portos"` or `"plain"` decides outright;
 //! under `"auto"` (the default) a workspace gets the convention's rules when its files **on disk** show the
 //! convention. The decision is a pure function of the files' summaries and the configuration ([`decide`]);
-//! [`decide_on_disk`] reads the summaries from the disk for a shell that has none at hand, and
-//! [`decide_for_index`] takes them from the language server's index, reading from the disk only the files
-//! whose buffers have unsaved edits (buffers must not count: the answer never flickers while someone types,
-//! and editor and CI agree).
+//! [`decide_on_disk`] reads the summaries from the disk for a shell that has none at hand, and the host's
+//! [`crate::ide::ConventionJob`] takes them from the language server's index, reading from the disk only the
+//! files whose buffers have unsaved edits (buffers must not count: the answer never flickers while someone
+//! types, and editor and CI agree).
 
 use crate::config::{Config, Convention};
 use crate::ide::ConfigCache;
@@ -224,54 +224,6 @@ pub fn decide_on_disk(
     decide(&config, None, false, [])
 }
 
-/// The decision for the workspace `root` from what the server's index already knows, without analysing
-/// the workspace again: the indexed files of `root` stand for their disk copies, except those `unsaved(path)`
-/// says differ from the disk (an open buffer with unsaved edits), whose disk copy is read instead (and left
-/// out when it cannot be). Project files count when they are on `disk`; the configuration is the one
-/// governing `root`. The same answer as [`decide_on_disk`] once every file of the workspace is indexed.
-pub fn decide_for_index(
-    index: &crate::ide::WorkspaceIndex,
-    root: &Path,
-    unsaved: &dyn Fn(&Path) -> bool,
-    disk: &Arc<dyn Vfs>,
-    configs: &mut ConfigCache,
-) -> ConventionDecision {
-    let probe = root.join(workspace_probe_name());
-    let (config, _) = configs.for_file_lenient(&probe);
-    if config.convention != Convention::Auto {
-        return decide(&config, None, false, []);
-    }
-    let files: Vec<&PathBuf> = index
-        .iter()
-        .filter(|(_, file)| file.root == root)
-        .map(|(path, _)| path)
-        .collect();
-    let project_file = std::iter::once(&probe)
-        .chain(files.iter().copied())
-        .find_map(|path| project_file_on_disk(disk, configs, path));
-    let reread: Vec<(PathBuf, AppSummary)> = files
-        .iter()
-        .filter(|path| unsaved(path))
-        .filter_map(|path| {
-            summary_on_disk(disk, configs, path, root).map(|summary| ((*path).clone(), summary))
-        })
-        .collect();
-    let known = index
-        .iter()
-        .filter(|(path, file)| file.root == root && !unsaved(path))
-        .map(|(path, file)| (path.as_path(), &file.report.summary));
-    decide(
-        &config,
-        project_file.as_deref(),
-        false,
-        known.chain(
-            reread
-                .iter()
-                .map(|(path, summary)| (path.as_path(), summary)),
-        ),
-    )
-}
-
 /// The summary of the ecosystem file at `path` as it is on `disk` (its configuration from `configs`), for
 /// [`decide`]: how `check` counts the disk copy of a file it reads from stdin. `None` when it cannot be read.
 pub fn summary_on_disk(
@@ -281,6 +233,16 @@ pub fn summary_on_disk(
     root: &Path,
 ) -> Option<AppSummary> {
     let (config, _) = configs.for_file_lenient(path);
+    summary_with(disk, &config, path, root)
+}
+
+/// The summary of the ecosystem file at `path` as it is on `disk`, under `config`.
+pub fn summary_with(
+    disk: &Arc<dyn Vfs>,
+    config: &Config,
+    path: &Path,
+    root: &Path,
+) -> Option<AppSummary> {
     let limit = usize::try_from(config.max_file_bytes).unwrap_or(usize::MAX);
     let text = crate::vfs::read_text(&**disk, path, limit).ok()?;
     let analysis = crate::analysis::analyze(
@@ -290,7 +252,7 @@ pub fn summary_on_disk(
         Some(root.to_path_buf()),
         &config.connect_keys,
     );
-    Some(FileCheck::new(&analysis, &config).summary())
+    Some(FileCheck::new(&analysis, config).summary())
 }
 
 /// The project file governing `file`, when it is on the disk (an unsaved new buffer does not count). With
@@ -518,43 +480,39 @@ mod tests {
 
     #[test]
     fn from_the_index_an_unsaved_buffer_is_read_from_disk() {
-        use crate::ide::index::IndexedFile;
         let plain =
             "module.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: 3000 } }] };\n";
         let table = "const PORTS = { WEB: 3000 };\nmodule.exports = { apps: [{ name: 'web', script: 'w.js', env: { PORT: PORTS.WEB } }] };\n";
         let path = Path::new("/w/web/ecosystem.config.js");
-        let index_of = |text: &str| {
-            let vfs = MemoryVfs::default();
-            let config = Config::default();
-            let analysis = crate::analysis::analyze_in_w(path, text, &vfs);
-            let mut index = crate::ide::WorkspaceIndex::default();
-            index.upsert(
-                path.into(),
-                IndexedFile {
-                    report: Arc::new(crate::rules::check_file(&analysis, &config)),
-                    root: "/w".into(),
-                    config: Arc::new(config),
-                    requires: Vec::new(),
-                },
-            );
-            index
+        // The host's decision with `buffer` open over a disk holding `files`.
+        let decided = |files: &[(&str, &str)], buffer: &str| {
+            let disk = Arc::new(MemoryVfs::default());
+            for (path, text) in files {
+                disk.insert(*path, *text);
+            }
+            let mut host = crate::ide::Host::new(disk, ConfigSource::Discover);
+            host.add_folder("/w".into());
+            host.open(path.into(), 1, buffer);
+            let (job, _) = host.analysis_job(path).expect("an ecosystem file");
+            host.store(job.run()).expect("the current version");
+            let mut decisions = host.convention_job().run();
+            assert_eq!(decisions.len(), 1);
+            decisions.remove(0).1
         };
         // On disk: plain. In the buffer, unsaved: a PORTS table — which does not count.
-        let (vfs, mut configs) = disk(&[("/w/web/ecosystem.config.js", plain)]);
-        let index = index_of(table);
-        let root = Path::new("/w");
-        let decision = decide_for_index(&index, root, &|_| true, &vfs, &mut configs);
+        let decision = decided(&[("/w/web/ecosystem.config.js", plain)], table);
         assert!(decision.left_off_by_auto(), "{decision:?}");
         // Saved: the index's summary is the disk's.
-        let (vfs, mut configs) = disk(&[("/w/web/ecosystem.config.js", table)]);
-        let decision = decide_for_index(&index, root, &|_| false, &vfs, &mut configs);
+        let decision = decided(&[("/w/web/ecosystem.config.js", table)], table);
         assert_eq!(decision.why, Why::Detected(Signal::PortsTable(path.into())));
         // A project file on disk counts without any file saying so.
-        let (vfs, mut configs) = disk(&[
-            ("/w/web/ecosystem.config.js", plain),
-            ("/w/portos-lsp.toml", ""),
-        ]);
-        let decision = decide_for_index(&index_of(plain), root, &|_| false, &vfs, &mut configs);
+        let decision = decided(
+            &[
+                ("/w/web/ecosystem.config.js", plain),
+                ("/w/portos-lsp.toml", ""),
+            ],
+            plain,
+        );
         assert!(decision.active);
     }
 

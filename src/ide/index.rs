@@ -1,9 +1,10 @@
 //! Every ecosystem file the server knows, open or not, by its summary: what cross-file findings, the
 //! allocator and hover's "every other user" need, without any file's text or tree.
 
+use super::convention::ConventionDecision;
+use super::diagnostics;
 use crate::config::Config;
-use crate::ide::convention::ConventionDecision;
-use crate::rules::{self, AppSummary, ExternalPorts, FileReport, Finding};
+use crate::rules::{AppSummary, ExternalPorts, FileReport, Finding};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,8 +22,9 @@ pub struct IndexedFile {
     pub requires: Vec<PathBuf>,
 }
 
-/// The summaries of a session's ecosystem files and who requires whom.
-#[derive(Default)]
+/// The summaries of a session's ecosystem files and who requires whom. Cloned only when a snapshot still
+/// holds the previous state while the host records a change.
+#[derive(Clone, Default)]
 pub struct WorkspaceIndex {
     files: BTreeMap<PathBuf, IndexedFile>,
     importers: HashMap<PathBuf, BTreeSet<PathBuf>>,
@@ -140,13 +142,12 @@ impl WorkspaceIndex {
             .collect()
     }
 
-    /// The cross-file findings of `path` against the rest of its workspace: a pure function of the
-    /// summaries, recomputed whenever either side changes.
-    pub fn cross_file_findings(&self, path: &Path, external: &ExternalPorts) -> Vec<Finding> {
+    /// The other files of `path`'s workspace that share a process name or a served port with it: the only
+    /// ones a cross-file finding can name.
+    pub fn sharing(&self, path: &Path) -> Vec<&FileReport> {
         let Some(file) = self.files.get(path) else {
             return Vec::new();
         };
-        // Only the files of its workspace sharing a process name or a served port can be the other party.
         let mut sharing: BTreeSet<&PathBuf> = BTreeSet::new();
         for name in file
             .report
@@ -160,34 +161,33 @@ impl WorkspaceIndex {
         for served in &file.report.summary.served {
             sharing.extend(self.by_port.get(&served.port).into_iter().flatten());
         }
-        let others: Vec<&FileReport> = sharing
+        sharing
             .into_iter()
             .filter_map(|p| self.files.get(p))
             .filter(|f| f.root == file.root)
             .map(|f| &*f.report)
-            .collect();
-        rules::cross_file_findings_for(&file.report, &others, &file.config, external)
+            .collect()
     }
 
-    /// The findings to show for `path`: its own and its cross-file ones, merged and sorted as `check` does,
-    /// without PortOS's convention where its workspace's decision leaves it off.
-    pub fn findings(&self, path: &Path, external: &ExternalPorts) -> Vec<Finding> {
+    /// The findings to show for `path`: its own and its cross-file ones (against the files sharing a name or
+    /// a port, so a keystroke costs the same in a workspace of 10 files and of 10,000), without PortOS's
+    /// convention where `convention` is false.
+    pub fn findings(
+        &self,
+        path: &Path,
+        external: &ExternalPorts,
+        convention: bool,
+    ) -> Vec<Finding> {
         let Some(file) = self.files.get(path) else {
             return Vec::new();
         };
-        let mut findings = rules::merged(
-            &file.report.findings,
-            self.cross_file_findings(path, external),
-            &file.config,
-        );
-        if let Some(decision) = self.conventions.get(&file.root) {
-            rules::apply_convention(&mut findings, decision.active);
-        }
-        findings
+        let cross =
+            diagnostics::cross_file(&file.report, &self.sharing(path), &file.config, external);
+        diagnostics::assemble(&file.report, cross, &file.config, Some(convention))
     }
 
     /// Records workspace `root`'s decision on PortOS's convention (from
-    /// [`crate::ide::convention::decide_on_disk`]); [`WorkspaceIndex::findings`] applies it. Returns whether
+    /// [`crate::ide::convention::decide`]); [`WorkspaceIndex::findings`] is given it. Returns whether
     /// it changed, i.e. whether the workspace's open files need their diagnostics published again.
     pub fn set_convention(&mut self, root: PathBuf, decision: ConventionDecision) -> bool {
         let changed = self

@@ -68,6 +68,10 @@ impl Vfs for DiskVfs {
         Ok(entries)
     }
 
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        std::fs::canonicalize(self.absolute(path)).ok()
+    }
+
     fn absolute(&self, path: &Path) -> PathBuf {
         if path.is_absolute() {
             path.to_path_buf()

@@ -81,6 +81,12 @@ pub trait Vfs: Send + Sync {
         (files, errors)
     }
 
+    /// The file's identity: its canonical path (symlinks resolved) when it exists, so two spellings of one
+    /// file through a symlinked directory compare equal.
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        self.exists(path).then(|| self.normalize(path))
+    }
+
     /// The absolute path with `.` and `..` removed lexically: workspace containment is judged on the path as
     /// written, and two spellings of one directory (`a/../b`, `b`) compare equal.
     fn normalize(&self, path: &Path) -> PathBuf {

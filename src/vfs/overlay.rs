@@ -94,6 +94,10 @@ impl Vfs for Overlay {
         self.base.absolute(path)
     }
 
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        self.base.canonical(path)
+    }
+
     fn walk(&self, root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
         let (mut files, errors) = self.base.walk(root);
         let buffers = self.buffers.read().unwrap_or_else(|p| p.into_inner());

@@ -11,7 +11,7 @@ pub struct ExplainArgs {
 pub fn run(args: ExplainArgs) -> i32 {
     match args.code {
         None => {
-            for rule in crate::rules::ALL {
+            for rule in crate::ide::rules() {
                 println!(
                     "{:<26} {:<12} {}",
                     rule.code,
@@ -21,7 +21,7 @@ pub fn run(args: ExplainArgs) -> i32 {
             }
             super::EXIT_OK
         }
-        Some(code) => match crate::rules::find(&code) {
+        Some(code) => match crate::ide::rule(&code) {
             Some(rule) => {
                 print!("{}", rule.docs);
                 println!(

@@ -1,8 +1,8 @@
 //! `portos-lsp migrate`: the v1 → v2 migration (`ide::migrate`) on the command line — a unified diff per file by
 //! default, the files rewritten with `--write`; notes and the reasons a file is not migrated on stderr.
 
-use super::input;
 use super::settings::ConfigChoice;
+use crate::ide::inputs;
 use crate::ide::migrate::{self, Refusal};
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,9 +28,12 @@ pub fn run(args: MigrateArgs) -> i32 {
         return super::EXIT_TROUBLE;
     }
     let mut host = args.config.host();
-    let Some((pending, mut unreadable)) = input::collect_or_report(&paths, None, &mut host.configs)
-    else {
-        return super::EXIT_TROUBLE;
+    let (pending, mut unreadable) = match inputs::collect(&paths, None, None, &mut host.configs) {
+        Ok(collected) => collected,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return super::EXIT_TROUBLE;
+        }
     };
     let mut stdout = std::io::stdout().lock();
     let (mut migrated, mut failed, mut trouble) = (0, 0, false);
@@ -48,7 +51,7 @@ pub fn run(args: MigrateArgs) -> i32 {
         let root = host.configs.workspace_root(&input.path);
         let analysis = host.analyze(&input.path, input.text.clone(), &config, &root);
         let name = input.path.display().to_string();
-        match migrate::migrate(&analysis, &config, &*host.vfs, &root) {
+        match migrate::migrate(&analysis, &config, &*host.vfs(), &root) {
             Ok(migration) => {
                 migrated += 1;
                 for note in &migration.notes {

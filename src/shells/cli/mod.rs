@@ -3,8 +3,6 @@
 mod check;
 mod diff;
 mod explain;
-mod fix;
-mod input;
 mod migrate;
 mod next;
 mod output;
@@ -88,6 +86,18 @@ pub fn main() -> i32 {
             EXIT_TROUBLE
         }
     }
+}
+
+/// Stdin's bytes when a path is `-` (the host reads everything else through its file system).
+fn read_stdin_if_named(paths: &[PathBuf]) -> Option<crate::ide::inputs::Stdin> {
+    use std::io::Read;
+    paths.iter().any(|p| p.as_os_str() == "-").then(|| {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map(|_| bytes)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// The paths to work on, defaulting to the current directory.

@@ -1,7 +1,6 @@
 //! Renderers for `check`: rustc-style frames, one line per finding, JSON, SARIF 2.1.0 and GitHub annotations.
 
-use crate::rules::{self, FileReport, Finding, Severity};
-use crate::syntax::{LineIndex, TextRange};
+use crate::ide::{self, FileReport, Finding, LineIndex, Severity, TextRange};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,8 +86,8 @@ impl<'a> Sources<'a> {
 }
 
 fn span_in(text: &str, index: &LineIndex, range: TextRange) -> Span {
-    let (start_line, start_column) = super::input::line_col(text, index, range.start);
-    let (end_line, end_column) = super::input::line_col(text, index, range.end);
+    let (start_line, start_column) = ide::inputs::line_col(text, index, range.start);
+    let (end_line, end_column) = ide::inputs::line_col(text, index, range.end);
     Span {
         start_line,
         start_column,
@@ -279,7 +278,7 @@ fn full(
                     r.start_column
                 ));
             }
-            if let Some(rule) = rules::find(finding.code) {
+            if let Some(rule) = ide::rule(finding.code) {
                 out.push_str(&format!("{pad} {} help: {}\n", paint.dim("="), rule.url()));
             }
             out.push('\n');
@@ -433,7 +432,7 @@ fn json_finding(path: &Path, finding: &Finding, sources: &Sources) -> Value {
         "start_column": span.start_column,
         "end_line": span.end_line,
         "end_column": span.end_column,
-        "url": rules::find(finding.code).map(|r| r.url()),
+        "url": ide::rule(finding.code).map(|r| r.url()),
         "related": related,
         "fix": finding.fix,
     })
@@ -476,7 +475,7 @@ fn uri_of(path: &Path) -> String {
 }
 
 fn sarif(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
-    let rules_json: Vec<Value> = rules::ALL
+    let rules_json: Vec<Value> = ide::rules()
         .iter()
         .map(|r| {
             json!({
@@ -490,7 +489,7 @@ fn sarif(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
         .collect();
     let results_json: Vec<Value> = each(results)
         .map(|(path, f)| {
-            let index = rules::ALL
+            let index = ide::rules()
                 .iter()
                 .position(|r| r.code == f.code)
                 .unwrap_or(0);

@@ -2,14 +2,14 @@
 //! through the one line index.
 
 use crate::ide::document::Change;
-use crate::syntax::{Encoding, LineCol};
+use crate::ide::{Encoding, LineCol};
 use std::path::PathBuf;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent, Uri};
 
 /// The normalised path of a `file:` URI; `None` for other schemes (untitled buffers, remote files).
 pub fn path(uri: &Uri) -> Option<PathBuf> {
     let path = uri.to_file_path()?;
-    Some(crate::vfs::clean(&path))
+    Some(crate::ide::clean_path(&path))
 }
 
 /// A position as the line index takes it.

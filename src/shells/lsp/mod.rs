@@ -6,15 +6,18 @@
 //! server within a second.
 //!
 //! Ordering under concurrent dispatch: notifications (`didOpen`, `didChange`, …) are run to completion, in
-//! arrival order, before the next message is read; their handlers only apply the edit and schedule analysis,
-//! so this is quick. Requests are spawned, so a slow one never blocks reading — but each is started only after
-//! every notification before it has been applied, so a completion sent right after a `didChange` sees that
-//! change. Handlers that must wait for the client (configuration pulls, registrations) do that in tasks of
-//! their own, since the client's answer arrives through this same loop.
+//! arrival order, before the next message is read; their handlers only apply the edit to the host and hand
+//! the main loop a task (`main_loop.rs`), so this is quick. Requests are spawned, so a slow one never blocks
+//! reading — but each is started only after every notification before it has been applied, so a completion
+//! sent right after a `didChange` sees that change (it waits for the main loop to analyse that version).
+//! Handlers that must wait for the client (configuration pulls, registrations) do that in tasks of their own,
+//! since the client's answer arrives through this same loop.
 
 mod from_proto;
+mod global_state;
+mod handlers;
+mod main_loop;
 mod server;
-mod state;
 mod to_proto;
 mod transport;
 

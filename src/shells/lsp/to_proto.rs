@@ -1,13 +1,14 @@
-//! ide → LSP: byte offsets to positions in the negotiated encoding, findings to diagnostics, hovers and
-//! completions to their LSP shapes. The only module besides the server that knows LSP types.
+//! ide → LSP: byte offsets to positions in the negotiated encoding, findings to diagnostics, completions,
+//! edits, symbols, locations and the port map to their LSP shapes. The one place LSP types are built from
+//! the host's answers; files other than the one asked about are read through the snapshot.
 
 use crate::ide::completion::PortCompletion;
-use crate::rules::{Finding, Severity};
-use crate::syntax::{Encoding, LineIndex, TextRange};
-use crate::vfs::Vfs;
+use crate::ide::port_map::PortMap;
+use crate::ide::{Encoding, Finding, LineIndex, Severity, Snapshot, TextRange};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use tower_lsp_server::ls_types::{
     CodeDescription, CompletionItem, CompletionItemKind, CompletionTextEdit, Diagnostic,
     DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, DocumentSymbol, Location,
@@ -55,34 +56,34 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
+/// Another file's text and line index, read once through the snapshot.
+type Other = Option<(Arc<str>, Arc<LineIndex>)>;
+
 /// Converts findings of one file to diagnostics. Related information in other files is positioned by
-/// reading them through `vfs` (once each).
+/// reading them through the snapshot (once each).
 pub fn diagnostics(
     findings: &[Finding],
     here: &Path,
     text: &Text,
-    vfs: &dyn Vfs,
+    snapshot: &Snapshot,
     related_support: bool,
 ) -> Vec<Diagnostic> {
-    let mut others: HashMap<PathBuf, Option<(String, LineIndex)>> = HashMap::new();
+    let mut others: HashMap<PathBuf, Other> = HashMap::new();
     findings
         .iter()
         .map(|finding| {
-            let rule = crate::rules::find(finding.code);
+            let rule = crate::ide::rule(finding.code);
             let related: Vec<DiagnosticRelatedInformation> = finding
                 .related
                 .iter()
                 .filter_map(|related| {
-                    let path = vfs.normalize(&related.path);
+                    let path = snapshot.normalize(&related.path);
                     let range = if path == here {
                         text.range(related.range)
                     } else {
-                        let other = others.entry(path.clone()).or_insert_with(|| {
-                            let bytes = vfs.read(&path).ok()?;
-                            let other = String::from_utf8(bytes).ok()?;
-                            let index = LineIndex::new(&other);
-                            Some((other, index))
-                        });
+                        let other = others
+                            .entry(path.clone())
+                            .or_insert_with(|| snapshot.text(&path));
                         match other {
                             Some((other, index)) => Text {
                                 text: other,
@@ -151,20 +152,19 @@ pub fn completion(item: &PortCompletion, text: &Text) -> CompletionItem {
 }
 
 /// Edits (possibly in several files) as a workspace edit; files other than `here` are positioned by reading
-/// them through `vfs`.
+/// them through the snapshot.
 pub fn workspace_edit(
     edits: &[crate::ide::actions::Edit],
     here: &Path,
     text: &Text,
-    vfs: &dyn Vfs,
+    snapshot: &Snapshot,
 ) -> Option<WorkspaceEdit> {
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for edit in edits {
         let range = if edit.path == here {
             text.range(edit.range)
         } else {
-            let other = String::from_utf8(vfs.read(&edit.path).ok()?).ok()?;
-            let index = LineIndex::new(&other);
+            let (other, index) = snapshot.text(&edit.path)?;
             Text {
                 text: &other,
                 index: &index,
@@ -173,7 +173,7 @@ pub fn workspace_edit(
             .range(edit.range)
         };
         changes
-            .entry(uri(&vfs.normalize(&edit.path))?)
+            .entry(uri(&snapshot.normalize(&edit.path))?)
             .or_default()
             .push(TextEdit::new(range, edit.text.clone()));
     }
@@ -208,4 +208,182 @@ pub fn symbol(symbol: &crate::ide::symbols::Symbol, text: &Text) -> DocumentSymb
                 .collect()
         }),
     }
+}
+
+/// A place as an LSP location, positioned in its open buffer or its file on disk; named by the open
+/// document's own URI when it is open.
+pub fn location(
+    snapshot: &Snapshot,
+    uris: &HashMap<PathBuf, Uri>,
+    path: &Path,
+    range: TextRange,
+    encoding: Encoding,
+) -> Option<Location> {
+    let uri = uris.get(path).cloned().or_else(|| uri(path))?;
+    let (text, index) = snapshot.text(path)?;
+    let range = Text {
+        text: &text,
+        index: &index,
+        encoding,
+    }
+    .range(range);
+    Some(Location::new(uri, range))
+}
+
+/// A project file's own diagnostics: its first error, or its warnings.
+pub fn config_diagnostics(path: &Path, text: &Text) -> Vec<Diagnostic> {
+    let at = |line: u32, column: u32| {
+        let line = line.saturating_sub(1);
+        let start = Position::new(line, column.saturating_sub(1));
+        let offset = text
+            .index
+            .offset(
+                text.text,
+                crate::ide::LineCol {
+                    line,
+                    col: column.saturating_sub(1),
+                },
+                Encoding::Utf32,
+            )
+            .unwrap_or(0);
+        let start = if line == 0 && column == 0 {
+            start
+        } else {
+            text.position(offset)
+        };
+        Range::new(start, Position::new(start.line, start.character + 1))
+    };
+    let diagnostic = |severity, line, column, message: String| Diagnostic {
+        range: at(line, column),
+        severity: Some(severity),
+        source: Some("portos-lsp".into()),
+        message,
+        ..Diagnostic::default()
+    };
+    match crate::config::parse_project_file(text.text, Some(path), &crate::ide::rule_codes()) {
+        Err(e) => vec![diagnostic(
+            DiagnosticSeverity::ERROR,
+            e.line,
+            e.column,
+            format!(
+                "{} (the last good settings stay in force until this is fixed)",
+                e.message
+            ),
+        )],
+        Ok(loaded) => loaded
+            .warnings
+            .into_iter()
+            .map(|w| diagnostic(DiagnosticSeverity::WARNING, w.line, w.column, w.message))
+            .collect(),
+    }
+}
+
+/// The `not-analysed` diagnostic (spec §5): the buffer was not read, and why.
+pub fn not_analysed(why: &str) -> Diagnostic {
+    Diagnostic {
+        range: Range::default(),
+        severity: Some(DiagnosticSeverity::WARNING),
+        code: Some(NumberOrString::String("not-analysed".into())),
+        code_description: Uri::from_str(&format!("{}not-analysed.md", crate::ide::DOCS_BASE_URL))
+            .ok()
+            .map(|href| CodeDescription { href }),
+        source: Some("portos-lsp".into()),
+        message: why.to_string(),
+        ..Diagnostic::default()
+    }
+}
+
+/// The workspace port map (spec §10) as JSON, with URIs and LSP ranges (files read through the snapshot to
+/// place ranges).
+pub fn port_map_json(snapshot: &Snapshot, map: &PortMap, encoding: Encoding) -> serde_json::Value {
+    use serde_json::json;
+    let mut texts: HashMap<PathBuf, Other> = HashMap::new();
+    let mut place = |path: &Path, range: TextRange| -> serde_json::Value {
+        let entry = texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| snapshot.text(path));
+        let range = match entry {
+            Some((text, index)) => Text {
+                text,
+                index,
+                encoding,
+            }
+            .range(range),
+            None => Range::default(),
+        };
+        serde_json::to_value(range).unwrap_or(serde_json::Value::Null)
+    };
+    let uri = |path: &Path| {
+        uri(path)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let apps: Vec<serde_json::Value> = map
+        .apps
+        .iter()
+        .map(|app| {
+            let processes: Vec<serde_json::Value> = app
+                .processes
+                .iter()
+                .map(|process| {
+                    let ports: Vec<serde_json::Value> = process
+                        .ports
+                        .iter()
+                        .map(|port| {
+                            json!({
+                                "label": port.label,
+                                "port": port.port,
+                                "uri": uri(&port.path),
+                                "range": place(&port.path, port.range),
+                            })
+                        })
+                        .collect();
+                    json!({"name": process.name, "ports": ports})
+                })
+                .collect();
+            json!({
+                "name": app.name,
+                "dir": app.dir.display().to_string(),
+                "uri": uri(&app.path),
+                "role": app.role.as_str(),
+                "block": app.block.map(|(a, b)| [a, b]),
+                "contiguous": app.contiguous,
+                "processes": processes,
+            })
+        })
+        .collect();
+    let conflicts: Vec<serde_json::Value> = map
+        .conflicts
+        .iter()
+        .map(|conflict| {
+            let uses: Vec<serde_json::Value> = conflict
+                .uses
+                .iter()
+                .map(|u| {
+                    json!({
+                        "app": u.app,
+                        "process": u.process,
+                        "label": u.label,
+                        "uri": uri(&u.path),
+                        "range": place(&u.path, u.range),
+                    })
+                })
+                .collect();
+            json!({
+                "port": conflict.port,
+                "core": conflict.core.as_ref().map(|c| json!({"process": c.process, "label": c.label})),
+                "uses": uses,
+            })
+        })
+        .collect();
+    json!({
+        "ranges": {
+            "core": [map.ranges.core.0, map.ranges.core.1],
+            "reserved": [map.ranges.reserved.0, map.ranges.reserved.1],
+            "user": [map.ranges.user.0, map.ranges.user.1],
+        },
+        "apps": apps,
+        "free": map.free.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+        "conflicts": conflicts,
+    })
 }

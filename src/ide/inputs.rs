@@ -1,11 +1,11 @@
-//! Reading the files a command works on: expanding directories, reading stdin, decoding bytes, and
-//! reporting what failed — one line per file, the run going on with the others.
+//! The files a command works on: expanding directories, decoding bytes, and reporting what failed — one line
+//! per file, the run going on with the others. The shell reads stdin; everything else is read here, through
+//! the host's file system.
 
-use crate::ide::ConfigCache;
+use super::ConfigCache;
 use crate::syntax::{self, LineIndex};
 use crate::workspace::{self, Found};
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -87,14 +87,18 @@ impl Pending {
     }
 }
 
-/// Expands `paths` (`-` is stdin, named `stdin_filename`) into the files to read, in path order. Paths that do
-/// not exist or cannot be read (and directories met while walking that cannot be listed) go to the second
-/// list; a usage problem is an `Err`. Each named directory is recorded in `configs` as a floor of its
-/// files' workspace. A file is listed once however many named paths reach it, and stdin's file name stands
-/// for that file: its disk copy is not listed beside it.
+/// What the shell read from stdin, when a path is `-`.
+pub type Stdin = Result<Vec<u8>, String>;
+
+/// Expands `paths` (`-` is stdin, read by the shell into `stdin`, named `stdin_filename`) into the files to
+/// read, in path order. Paths that do not exist or cannot be read (and directories met while walking that
+/// cannot be listed) go to the second list; a usage problem is an `Err`. Each named directory is recorded in
+/// `configs` as a floor of its files' workspace. A file is listed once however many named paths reach it,
+/// and stdin's file name stands for that file: its disk copy is not listed beside it.
 pub fn collect(
     paths: &[PathBuf],
     stdin_filename: Option<&Path>,
+    stdin: Option<Stdin>,
     configs: &mut ConfigCache,
 ) -> Result<(Vec<Pending>, Vec<Unreadable>), String> {
     let mut pending = Vec::new();
@@ -109,9 +113,8 @@ pub fn collect(
             .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"))
     });
     let mut listed: HashSet<PathBuf> = stdin_name.iter().map(|n| vfs.normalize(n)).collect();
-    let stdin_disk_copy = stdin_name
-        .as_deref()
-        .and_then(|n| same_file_key(&vfs.absolute(n)));
+    let stdin_disk_copy = stdin_name.as_deref().and_then(|n| vfs.canonical(n));
+    let mut stdin = stdin;
     for path in paths {
         if path.as_os_str() != "-" && vfs.is_dir(path) {
             configs.add_named_dir(vfs.normalize(path));
@@ -120,10 +123,11 @@ pub fn collect(
     for path in paths {
         if path.as_os_str() == "-" {
             let name = stdin_name.clone().unwrap_or_default();
-            let mut bytes = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-                return Err(format!("cannot read stdin: {e}"));
-            }
+            let bytes = match stdin.take() {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => return Err(format!("cannot read stdin: {e}")),
+                None => return Err("stdin was not read".into()),
+            };
             let limit = configs.max_file_bytes(&name);
             let text = syntax::decode(bytes, limit)
                 .map(Arc::from)
@@ -148,7 +152,7 @@ pub fn collect(
                     // The same file through another spelling (a symlinked directory): stdin replaces it too.
                     if let Some(key) = &stdin_disk_copy
                         && path.file_name() == key.file_name()
-                        && same_file_key(&vfs.absolute(&path)).as_ref() == Some(key)
+                        && vfs.canonical(&path).as_ref() == Some(key)
                     {
                         continue;
                     }
@@ -160,33 +164,13 @@ pub fn collect(
     Ok((pending, unreadable))
 }
 
-/// The file's identity on disk (its canonical path), when it exists.
-fn same_file_key(path: &Path) -> Option<PathBuf> {
-    std::fs::canonicalize(path).ok()
-}
-
 /// Where the walk of `root` meets the disk copy of `file` (the file named by `--stdin-filename`): the file's
 /// canonical path re-rooted at `root` as written, so a file named through a symlinked directory is still
 /// recognised in the walk. `None` when the file is not on disk below `root`.
-pub fn disk_copy_in(root: &Path, file: &Path) -> Option<PathBuf> {
-    let file = same_file_key(file)?;
-    let canonical_root = same_file_key(root)?;
+pub fn disk_copy_in(vfs: &dyn crate::vfs::Vfs, root: &Path, file: &Path) -> Option<PathBuf> {
+    let file = vfs.canonical(file)?;
+    let canonical_root = vfs.canonical(root)?;
     Some(root.join(file.strip_prefix(&canonical_root).ok()?))
-}
-
-/// [`collect`], printing a usage problem on stderr: `None` means the command should exit with code 2.
-pub fn collect_or_report(
-    paths: &[PathBuf],
-    stdin_filename: Option<&Path>,
-    configs: &mut ConfigCache,
-) -> Option<(Vec<Pending>, Vec<Unreadable>)> {
-    match collect(paths, stdin_filename, configs) {
-        Ok(collected) => Some(collected),
-        Err(message) => {
-            eprintln!("error: {message}");
-            None
-        }
-    }
 }
 
 /// 1-based line and column in Unicode characters, as machine output reports positions.

@@ -1,0 +1,396 @@
+//! An immutable view of the host, taken under the shell's lock and used outside it: every question an editor
+//! asks — a file's findings, hover, completion, code actions, navigation, symbols, the port map — answered
+//! from one consistent state, in byte offsets, with no LSP type in sight.
+
+use super::actions::{self, Action, ActionKind, Edit};
+use super::completion::{self, PortCompletion};
+use super::host::{DocAnalysis, DocKind};
+use super::hover::{self, Hover};
+use super::index::WorkspaceIndex;
+use super::navigation::{self, KeyAt, Place};
+use super::port_map::{self, PortMap};
+use super::symbols::{self, Hint, Symbol, WorkspaceSymbol};
+use super::{fix, migrate};
+use crate::model::SourceFile;
+use crate::rules::{ExternalPorts, FileReport, Finding};
+use crate::syntax::{LineIndex, TextRange};
+use crate::vfs::Vfs;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a snapshot keeps of an open document.
+#[derive(Clone)]
+pub(super) struct OpenView {
+    pub(super) version: i32,
+    pub(super) text: Arc<str>,
+    pub(super) index: Arc<LineIndex>,
+    pub(super) kind: DocKind,
+    pub(super) analysed: Option<Arc<DocAnalysis>>,
+    pub(super) not_analysed: Option<String>,
+    /// Whether the analysis of this version failed.
+    pub(super) failed: bool,
+}
+
+/// What to publish for an open document's current version.
+pub enum Published {
+    /// An ecosystem file's findings.
+    Findings(Vec<Finding>),
+    /// An ecosystem file that is not analysed (too large, binary): why.
+    NotAnalysed(String),
+    /// A project file: its own errors and warnings are the shell's to read off its text.
+    ProjectFile,
+}
+
+/// The host's state at one moment; see the module's docs.
+#[derive(Clone)]
+pub struct Snapshot {
+    docs: Arc<HashMap<PathBuf, OpenView>>,
+    index: Arc<WorkspaceIndex>,
+    external: Arc<ExternalPorts>,
+    vfs: Arc<dyn Vfs>,
+}
+
+/// The kinds of code action a client may ask for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActionKinds {
+    /// Quick fixes of the findings under the cursor.
+    pub quick_fix: bool,
+    /// The v1 → v2 migration.
+    pub rewrite: bool,
+    /// Every safe fix of the file.
+    pub fix_all: bool,
+}
+
+impl Snapshot {
+    pub(super) fn new(
+        docs: Arc<HashMap<PathBuf, OpenView>>,
+        index: Arc<WorkspaceIndex>,
+        external: Arc<ExternalPorts>,
+        vfs: Arc<dyn Vfs>,
+    ) -> Self {
+        Snapshot {
+            docs,
+            index,
+            external,
+            vfs,
+        }
+    }
+
+    /// The version of an open document.
+    pub fn version(&self, path: &Path) -> Option<i32> {
+        Some(self.docs.get(path)?.version)
+    }
+
+    /// The kind of an open document.
+    pub fn kind(&self, path: &Path) -> Option<DocKind> {
+        Some(self.docs.get(path)?.kind)
+    }
+
+    /// A file's text and line index: an open document's buffer, else the file read through the overlay.
+    pub fn text(&self, path: &Path) -> Option<(Arc<str>, Arc<LineIndex>)> {
+        if let Some(open) = self.docs.get(path) {
+            return Some((open.text.clone(), open.index.clone()));
+        }
+        let text: Arc<str> = Arc::from(String::from_utf8(self.vfs.read(path).ok()?).ok()?);
+        let index = Arc::new(LineIndex::new(&text));
+        Some((text, index))
+    }
+
+    /// `path` absolute and without `.` or `..`.
+    pub fn normalize(&self, path: &Path) -> PathBuf {
+        self.vfs.normalize(path)
+    }
+
+    /// The analysis of an open ecosystem document's current version, when it is there.
+    pub fn current(&self, path: &Path) -> Option<&Arc<DocAnalysis>> {
+        let open = self.docs.get(path)?;
+        open.analysed.as_ref().filter(|a| a.version == open.version)
+    }
+
+    /// Whether a request on `path` should wait for its current version's analysis: an analysable ecosystem
+    /// document that has none yet and whose analysis did not fail.
+    pub fn pending(&self, path: &Path) -> bool {
+        self.docs.get(path).is_some_and(|open| {
+            open.kind == DocKind::Ecosystem
+                && open.not_analysed.is_none()
+                && !open.failed
+                && self.current(path).is_none()
+        })
+    }
+
+    /// The analysis requests answer from: the current version's, else (its analysis failed) the last good
+    /// one, else none.
+    pub fn answering(&self, path: &Path) -> Option<&Arc<DocAnalysis>> {
+        let open = self.docs.get(path)?;
+        if open.not_analysed.is_some() {
+            return None;
+        }
+        self.current(path)
+            .or(open.analysed.as_ref().filter(|_| open.failed))
+    }
+
+    /// What to publish for an open document's current version; `None` while its analysis is behind its text,
+    /// and for files that are not ours to diagnose.
+    pub fn published(&self, path: &Path) -> Option<(i32, Published)> {
+        let open = self.docs.get(path)?;
+        let content = match open.kind {
+            DocKind::Other => return None,
+            DocKind::Config => Published::ProjectFile,
+            DocKind::Ecosystem => match &open.not_analysed {
+                Some(why) => Published::NotAnalysed(why.clone()),
+                None => Published::Findings(self.findings(path)?),
+            },
+        };
+        Some((open.version, content))
+    }
+
+    /// The findings of an open ecosystem document's current version: its own and its cross-file ones, under
+    /// its workspace's decision on PortOS's convention (the provisional one until it is decided).
+    pub fn findings(&self, path: &Path) -> Option<Vec<Finding>> {
+        let analysed = self.current(path)?;
+        let decided = self.index.convention(&analysed.root).map(|d| d.active);
+        let convention = decided.unwrap_or(analysed.provisional_convention);
+        Some(self.index.findings(path, &self.external, convention))
+    }
+
+    /// The other indexed ecosystem files of `root`.
+    fn others_in<'s>(&'s self, root: &Path, path: &Path) -> Vec<(&'s Path, &'s FileReport)> {
+        self.index
+            .iter()
+            .filter(|(p, f)| f.root == root && *p != path)
+            .map(|(p, f)| (p.as_path(), &*f.report))
+            .collect()
+    }
+
+    /// The allocator's view of an analysed file's app, from every summary of its workspace: what completion
+    /// and quick fixes offer.
+    fn app_ports(&self, analysed: &DocAnalysis) -> crate::features::occupied::AppPorts {
+        let summaries = self.index.summaries_in(&analysed.root);
+        crate::features::occupied::app_ports(
+            &analysed.analysis.dir.app_dir,
+            &analysed.analysis.dir.app_name,
+            &summaries,
+            &analysed.config,
+            &self.external,
+        )
+    }
+
+    /// The hover at byte `offset` of an open document.
+    pub fn hover(&self, path: &Path, offset: usize) -> Option<Hover> {
+        let analysed = self.answering(path)?;
+        let others: Vec<hover::OtherFile> = self
+            .others_in(&analysed.root, path)
+            .into_iter()
+            .map(|(path, report)| hover::OtherFile { path, report })
+            .collect();
+        let ctx = hover::HoverContext {
+            report: &analysed.report,
+            config: &analysed.config,
+            others: &others,
+            root: &analysed.root,
+            convention: self.index.convention(&analysed.root).map(|d| d.active),
+        };
+        hover::hover(&analysed.analysis, &ctx, offset)
+    }
+
+    /// The port completions at byte `offset` of an open document, when a port value is being typed there.
+    pub fn completion(&self, path: &Path, offset: usize) -> Option<Vec<PortCompletion>> {
+        let analysed = self.answering(path)?;
+        let slot = completion::slot_at(&analysed.analysis, offset)?;
+        let offers = self.app_ports(analysed).offers(&analysed.config, 6);
+        Some(completion::items(&slot, &offers))
+    }
+
+    /// The code actions of `kinds` for `range` of an open document, with the findings their `finding` indexes
+    /// point into.
+    pub fn code_actions(
+        &self,
+        path: &Path,
+        range: TextRange,
+        kinds: ActionKinds,
+    ) -> Option<(Vec<Finding>, Vec<Action>)> {
+        let analysed = self.current(path)?;
+        let findings = self.findings(path)?;
+        let text = analysed.analysis.model.text();
+        let read = |p: &Path| {
+            self.vfs
+                .read(p)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+        };
+        let mut out = Vec::new();
+        if kinds.quick_fix {
+            let ports = self.app_ports(analysed);
+            out.extend(actions::quick_fixes(
+                &findings,
+                range,
+                path,
+                text,
+                &read,
+                &ports,
+                &analysed.config,
+            ));
+        }
+        if kinds.rewrite
+            && let Ok(migration) = migrate::migrate(
+                &analysed.analysis,
+                &analysed.config,
+                &*self.vfs,
+                &analysed.root,
+            )
+        {
+            out.push(Action {
+                title: migration.title(),
+                kind: ActionKind::Rewrite,
+                edits: migration.edits,
+                finding: None,
+                preferred: false,
+            });
+        }
+        if kinds.fix_all {
+            let others: Vec<&FileReport> = self
+                .others_in(&analysed.root, path)
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect();
+            let convention = self.index.convention(&analysed.root).map(|d| d.active);
+            let context = fix::FixContext {
+                path,
+                config: &analysed.config,
+                root: &analysed.root,
+                others: &others,
+                external: &self.external,
+                convention,
+                vfs: &*self.vfs,
+            };
+            let fixed = fix::fix_all(&context, text);
+            if fixed != text {
+                out.push(Action {
+                    title: "Fix all safe portos-lsp findings".into(),
+                    kind: ActionKind::FixAll,
+                    edits: vec![Edit {
+                        path: path.to_path_buf(),
+                        range: TextRange::new(0, text.len()),
+                        text: fixed,
+                    }],
+                    finding: None,
+                    preferred: false,
+                });
+            }
+        }
+        Some((findings, out))
+    }
+
+    /// The `PORTS` key at `offset` of an open document, with its table's file and definition.
+    pub fn key_at(&self, path: &Path, offset: usize) -> Option<KeyAt> {
+        let analysed = self.answering(path)?;
+        let mut key = navigation::key_at(&analysed.analysis, offset)?;
+        key.table = self.vfs.normalize(&key.table);
+        if let Some(definition) = &mut key.definition {
+            definition.path = self.vfs.normalize(&definition.path);
+        }
+        Some(key)
+    }
+
+    /// Every place `target`'s key is defined or read (the definition first), the reasons a rename is not
+    /// safe, and whether the table is exported. Closed files that may read the table are analysed from
+    /// disk here, each from its one parse.
+    pub fn references(&self, target: &KeyAt) -> (Vec<Place>, Vec<String>, bool) {
+        let mut paths = vec![target.table.clone()];
+        paths.extend(self.index.importers_of(&target.table));
+        paths.dedup();
+        let mut files: Vec<SourceFile> = Vec::new();
+        for path in paths {
+            let read = match self.current(&path) {
+                Some(analysed) => analysed.analysis.model.files.clone(),
+                None => {
+                    let Some(indexed) = self.index.get(&path) else {
+                        continue;
+                    };
+                    let limit =
+                        usize::try_from(indexed.config.max_file_bytes).unwrap_or(usize::MAX);
+                    let Ok(text) = crate::vfs::read_text(&*self.vfs, &path, limit) else {
+                        continue;
+                    };
+                    crate::analysis::analyze(
+                        &path,
+                        text,
+                        &*self.vfs,
+                        Some(indexed.root.clone()),
+                        &indexed.config.connect_keys,
+                    )
+                    .model
+                    .files
+                }
+            };
+            for (i, file) in read.into_iter().enumerate() {
+                let normalized = self.vfs.normalize(&file.path);
+                let wanted = i == 0 || normalized == target.table;
+                if wanted
+                    && !files
+                        .iter()
+                        .any(|f| self.vfs.normalize(&f.path) == normalized)
+                {
+                    files.push(SourceFile {
+                        path: normalized,
+                        ..file
+                    });
+                }
+            }
+        }
+        let refs: Vec<&SourceFile> = files.iter().collect();
+        navigation::key_references(target, &refs)
+    }
+
+    /// The uses of the port or `PORTS` key at `offset` of an open document.
+    pub fn highlights(&self, path: &Path, offset: usize) -> Vec<TextRange> {
+        match self.answering(path) {
+            Some(analysed) => navigation::highlights(&analysed.analysis, offset),
+            None => Vec::new(),
+        }
+    }
+
+    /// The inlay hints of an open document within `range`.
+    pub fn inlay_hints(&self, path: &Path, range: TextRange) -> Option<Vec<Hint>> {
+        let analysed = self.answering(path)?;
+        Some(symbols::inlay_hints(
+            &analysed.analysis,
+            range,
+            analysed.config.inlay_hints,
+        ))
+    }
+
+    /// The outline of an open document.
+    pub fn document_symbols(&self, path: &Path) -> Option<Vec<Symbol>> {
+        Some(symbols::document_symbols(&self.answering(path)?.analysis))
+    }
+
+    /// Every process of every indexed file whose name matches `query`.
+    pub fn workspace_symbols(&self, query: &str) -> Vec<WorkspaceSymbol> {
+        let files: Vec<(&Path, &FileReport)> = self
+            .index
+            .iter()
+            .map(|(p, f)| (p.as_path(), &*f.report))
+            .collect();
+        symbols::workspace_symbols(&files, query)
+    }
+
+    /// The port map of workspace `root` (every indexed file when `None`), under the configuration of its
+    /// first file.
+    pub fn port_map(&self, root: Option<&Path>) -> PortMap {
+        let files: Vec<(&Path, &FileReport)> = self
+            .index
+            .iter()
+            .filter(|(_, f)| root.is_none_or(|r| f.root == r))
+            .map(|(p, f)| (p.as_path(), &*f.report))
+            .collect();
+        let config = self
+            .index
+            .iter()
+            .find(|(_, f)| root.is_none_or(|r| f.root == r))
+            .map(|(_, f)| f.config.clone())
+            .unwrap_or_default();
+        port_map::port_map(&files, &config)
+    }
+}
