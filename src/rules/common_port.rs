@@ -78,7 +78,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     fn codes(text: &str) -> Vec<&'static str> {
-        crate::rules::findings_in_memory(text)
+        crate::rules::test_support::findings_in_memory(text)
             .iter()
             .map(|f| f.code)
             .collect()

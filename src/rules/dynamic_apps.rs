@@ -67,7 +67,7 @@ mod tests {
     #[test]
     fn one_finding_per_apps_value_however_many_parts_are_dynamic() {
         let text = "const a = require('x');\nconst b = require('y');\nmodule.exports = { apps: [...a.list, { name: 'w', script: 'w.js' }, ...b.list] };\n";
-        let findings = crate::rules::findings_in_memory(text);
+        let findings = crate::rules::test_support::findings_in_memory(text);
         let dynamic: Vec<_> = findings
             .iter()
             .filter(|f| f.code == "dynamic-apps")

@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn one_finding_when_another_environment_changes_nothing() {
         let text = "module.exports = { apps: [{ name: 'a', script: 'a.js', env: { PORT: 5570, API_PORT: 5571 }, env_production: { NODE_ENV: 'production' } }] };\n";
-        let findings = crate::rules::findings_in_memory(text);
+        let findings = crate::rules::test_support::findings_in_memory(text);
         let found: Vec<_> = findings
             .iter()
             .filter(|f| f.code == "label-collision")

@@ -575,24 +575,29 @@ fn sort(findings: &mut Vec<Finding>) {
     findings.dedup();
 }
 
-/// For the rules' unit tests: the findings `check` reports for `text` as `/w/ecosystem.config.cjs`, the only
-/// file of workspace `/w`, in memory, with the built-in defaults.
+/// What the rules' unit tests share.
 #[cfg(test)]
-pub(crate) fn findings_in_memory(text: &str) -> Vec<Finding> {
-    use crate::ide::Host;
-    use crate::vfs::MemoryVfs;
-    use std::sync::Arc;
-    let vfs = Arc::new(MemoryVfs::default());
-    vfs.insert("/w/ecosystem.config.cjs", text);
-    let mut host = Host::new(vfs, crate::config::ConfigSource::None);
-    let mut reports = host
-        .check_workspace(
-            std::path::Path::new("/w"),
-            vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
-            &|_| Default::default(),
-        )
-        .expect("the defaults are a valid configuration");
-    reports.remove(0).findings
+pub(crate) mod test_support {
+    use super::Finding;
+
+    /// The findings `check` reports for `text` as `/w/ecosystem.config.cjs`, the only file of workspace `/w`,
+    /// in memory, with the built-in defaults (through the host, as both shells get them).
+    pub(crate) fn findings_in_memory(text: &str) -> Vec<Finding> {
+        use crate::ide::Host;
+        use crate::vfs::MemoryVfs;
+        use std::sync::Arc;
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/ecosystem.config.cjs", text);
+        let mut host = Host::new(vfs, crate::config::ConfigSource::None);
+        let mut reports = host
+            .check_workspace(
+                std::path::Path::new("/w"),
+                vec![("/w/ecosystem.config.cjs".into(), Arc::from(text))],
+                &|_| Default::default(),
+            )
+            .expect("the defaults are a valid configuration");
+        reports.remove(0).findings
+    }
 }
 
 #[cfg(test)]
