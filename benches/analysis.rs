@@ -78,8 +78,11 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let sizes: [(&str, usize); 3] = [("2KB", 2 * 1024), ("50KB", 50 * 1024), ("1MB", 1024 * 1024)];
-    let config = Config::default();
-    let connect_keys = config.connect_keys.clone();
+    // No parse budget: the bench measures the parse itself.
+    let config = Config {
+        parse_ms: u64::MAX / 2,
+        ..Config::default()
+    };
     let path = Path::new("/nonexistent/portos-lsp-bench/ecosystem.config.cjs");
     let mut parser = tree_sitter::Parser::new();
     parser
@@ -111,7 +114,8 @@ fn main() {
         let budget = Duration::from_secs(3);
 
         // Sanity: the generated file parses cleanly and every app is seen.
-        let analysed = analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &connect_keys);
+        let analysed =
+            analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &config).unwrap();
         let report = portos_lsp::rules::check_file(&analysed, &config);
         let findings = report.findings.len();
         assert!(
@@ -125,16 +129,12 @@ fn main() {
             black_box(parser.parse(text.as_bytes(), None));
         };
         let mut analyze = || {
-            black_box(analysis::analyze(
-                path,
-                text.clone(),
-                &DiskVfs::new(),
-                None,
-                &connect_keys,
-            ));
+            black_box(
+                analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &config).unwrap(),
+            );
         };
         let mut check = || {
-            let a = analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &connect_keys);
+            let a = analysis::analyze(path, text.clone(), &DiskVfs::new(), None, &config).unwrap();
             black_box(portos_lsp::rules::check_file(&a, &config));
         };
         let (rounds, stats) = measure(budget, 15, &mut [&mut parse, &mut analyze, &mut check]);
@@ -211,7 +211,7 @@ fn scale_cases(filter: &[String], config: &Config) {
                 black_box(portos_lsp::portos::detect(&text));
             };
             let mut check = || {
-                let a = analysis::analyze(path, text.clone(), &vfs, None, &config.connect_keys);
+                let a = analysis::analyze(path, text.clone(), &vfs, None, config).unwrap();
                 black_box(portos_lsp::rules::check_file(&a, config));
             };
             let (_, stats) = measure(Duration::from_secs(2), 5, &mut [&mut portos, &mut check]);
@@ -262,13 +262,8 @@ fn cross_file_scale(filter: &[String], config: &Config) {
                 let path = std::path::PathBuf::from(format!(
                     "/portos-lsp-bench/cross/{dir}/ecosystem.config.cjs"
                 ));
-                let a = analysis::analyze(
-                    &path,
-                    text.clone(),
-                    &DiskVfs::new(),
-                    None,
-                    &config.connect_keys,
-                );
+                let a =
+                    analysis::analyze(&path, text.clone(), &DiskVfs::new(), None, config).unwrap();
                 portos_lsp::rules::check_file(&a, config)
             })
             .collect();

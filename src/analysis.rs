@@ -1,8 +1,10 @@
 //! One file's analysis: the model, its labels and the facts about its directory, computed together so every
 //! shell sees the same thing.
 
+use crate::config::Config;
 use crate::labels::{self, LabelledFile};
 use crate::model::{self, FileModel};
+use crate::syntax::{Budget, Stopped};
 use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,29 +69,35 @@ pub fn app_name(vfs: &dyn Vfs, dir: &Path) -> String {
     })
 }
 
-/// Analyses one file's text. `workspace` bounds `require`; `connect_keys` is the effective connects-to list.
+/// Analyses one file's text: the one analysis entry point. `workspace` bounds `require`; `config` gives the
+/// connects-to keys and the parse budget (`Err` when the file's parse ran over it).
 pub fn analyze(
     path: &Path,
     text: Arc<str>,
     vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
-    connect_keys: &[String],
-) -> Analysis {
-    let parsed = crate::syntax::parse(&text);
-    analyze_parsed(path, text, parsed, vfs, workspace, connect_keys)
+    config: &Config,
+) -> Result<Analysis, Stopped> {
+    let budget = config.parse_budget();
+    let parsed = crate::syntax::parse(&text, &budget)?;
+    Ok(analyze_parsed(
+        path, text, parsed, vfs, workspace, config, &budget,
+    ))
 }
 
-/// [`analyze`] over a parse the caller already has (the editor's incremental one).
+/// [`analyze`] over a parse the caller already has (the editor's incremental one); required files are parsed
+/// within `budget`.
 pub fn analyze_parsed(
     path: &Path,
     text: Arc<str>,
     parsed: crate::syntax::Parsed,
     vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
-    connect_keys: &[String],
+    config: &Config,
+    budget: &Budget,
 ) -> Analysis {
-    let model = model::build_parsed(path, text, parsed, vfs, workspace);
-    let labels = labels::label_file(&model, connect_keys);
+    let model = model::build_parsed(path, text, parsed, vfs, workspace, budget);
+    let labels = labels::label_file(&model, &config.connect_keys);
     let dir = DirFacts::of_file(vfs, path);
     Analysis { model, labels, dir }
 }
@@ -98,6 +106,7 @@ pub fn analyze_parsed(
 /// through `vfs`: how the analysis host's unit tests build their inputs.
 #[cfg(test)]
 pub(crate) fn analyze_in_w(path: &Path, text: &str, vfs: &dyn Vfs) -> Analysis {
-    let keys = crate::config::Config::default().connect_keys;
-    analyze(path, Arc::from(text), vfs, Some("/w".into()), &keys)
+    let config = Config::default();
+    analyze(path, Arc::from(text), vfs, Some("/w".into()), &config)
+        .expect("a test text parses in time")
 }

@@ -43,6 +43,7 @@ impl Subject {
     fn analyse(&self, text: &str) -> Analysis {
         self.host
             .analyze(&self.path, Arc::from(text), &self.config, &self.root)
+            .expect("a test text parses within its budget")
     }
 
     fn migrate(&self, analysis: &Analysis) -> Result<Migration, Refusal> {
@@ -87,7 +88,7 @@ fn listed(analysis: &Analysis) -> Vec<Value> {
 
 /// The comments of a text, in order.
 fn comments(text: &str) -> Vec<String> {
-    let parsed = portos_lsp::syntax::parse(text);
+    let parsed = portos_lsp::syntax::parse(text, &portos_lsp::syntax::Budget::unlimited()).unwrap();
     let mut out: Vec<String> = parsed
         .comments()
         .iter()

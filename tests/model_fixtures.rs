@@ -2,7 +2,7 @@
 //! fixture states (written from the spec) and snapshots the full labelled model.
 
 use portos_lsp::analysis::{self, Analysis};
-use portos_lsp::config::BUILTIN_CONNECT_KEYS;
+use portos_lsp::config::{BUILTIN_CONNECT_KEYS, Config};
 use portos_lsp::ide::listing::file_json;
 use portos_lsp::labels;
 use portos_lsp::vfs::DiskVfs;
@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 fn analyse(path: &Path) -> Analysis {
     let text = std::fs::read_to_string(path).expect("fixture is readable UTF-8");
-    let keys: Vec<String> = BUILTIN_CONNECT_KEYS.iter().map(|s| s.to_string()).collect();
+    let config = Config::default();
+    assert_eq!(config.connect_keys, BUILTIN_CONNECT_KEYS);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    analysis::analyze(path, Arc::from(text), &DiskVfs::new(), Some(root), &keys)
+    analysis::analyze(path, Arc::from(text), &DiskVfs::new(), Some(root), &config)
+        .expect("a fixture parses within its budget")
 }
 
 /// `// expect: line` comments at the top of a fixture, in order; `// expect: (none)` for no processes.

@@ -45,8 +45,10 @@ pub struct ConfigLayer {
     pub token_env: Option<String>,
     /// `portos.live_ports`.
     pub live_ports: Option<bool>,
-    /// `max_file_bytes`.
+    /// `max_file_bytes` (also `limits.max_file_bytes`).
     pub max_file_bytes: Option<u64>,
+    /// `limits.parse_ms`: the time one file's parse may take.
+    pub parse_ms: Option<u64>,
     /// Editor `inlayHints.labels`.
     pub inlay_labels: Option<bool>,
     /// Editor `inlayHints.values`.
@@ -118,6 +120,9 @@ impl ConfigLayer {
         if let Some(bytes) = self.max_file_bytes {
             config.max_file_bytes = bytes;
         }
+        if let Some(ms) = self.parse_ms {
+            config.parse_ms = ms;
+        }
         if let Some(labels) = self.inlay_labels {
             config.inlay_hints.labels = labels;
         }
@@ -159,6 +164,7 @@ enum Setting {
     TokenEnv,
     LivePorts,
     MaxFileBytes,
+    ParseMs,
     InlayLabels,
     InlayValues,
     /// The editor's `configPath`: which project file to use, for the shell to act on.
@@ -191,8 +197,10 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
     ("portos.token_env", Setting::TokenEnv),
     ("portos.live_ports", Setting::LivePorts),
     ("max_file_bytes", Setting::MaxFileBytes),
+    ("limits.max_file_bytes", Setting::MaxFileBytes),
+    ("limits.parse_ms", Setting::ParseMs),
 ];
-const PROJECT_GROUPS: &[&str] = &["ranges", "app", "portos"];
+const PROJECT_GROUPS: &[&str] = &["ranges", "app", "portos", "limits"];
 
 const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("ranges.core", Setting::CoreRange),
@@ -218,16 +226,21 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("tokenEnv", Setting::TokenEnv),
     ("livePorts", Setting::LivePorts),
     ("maxFileBytes", Setting::MaxFileBytes),
+    ("limits.maxFileBytes", Setting::MaxFileBytes),
+    ("limits.parseMs", Setting::ParseMs),
     ("configPath", Setting::ConfigPath),
     ("inlayHints.labels", Setting::InlayLabels),
     ("inlayHints.values", Setting::InlayValues),
 ];
-const EDITOR_GROUPS: &[&str] = &["ranges", "app", "inlayHints"];
+const EDITOR_GROUPS: &[&str] = &["ranges", "app", "inlayHints", "limits"];
 /// Keys only the editor extension reads; they share the `portos` section, so they are known and ignored.
 const EDITOR_CLIENT_ONLY: &[&str] = &["server", "trace", "logLevel"];
 
 /// The largest `max_file_bytes` accepted; beyond it a typo (an extra zero or two) is more likely than intent.
 const MAX_FILE_BYTES_LIMIT: u64 = 1 << 30;
+
+/// The largest `parse_ms` accepted (ten minutes): a parse budget is there to end a parse.
+const PARSE_MS_LIMIT: u64 = 600_000;
 
 /// What reading one source produced: the layer, and everything to tell the user.
 #[derive(Debug, Default)]
@@ -442,6 +455,17 @@ impl Reader<'_> {
                     Err((
                         item.node.pos,
                         format!("{name}: expected a size in bytes from 1 to {MAX_FILE_BYTES_LIMIT}, got {n}"),
+                    ))
+                }
+            }),
+            Setting::ParseMs => integer(&name, item.node).and_then(|n| {
+                if (1..=i128::from(PARSE_MS_LIMIT)).contains(&n) {
+                    self.out.layer.parse_ms = u64::try_from(n).ok();
+                    Ok(())
+                } else {
+                    Err((
+                        item.node.pos,
+                        format!("{name}: expected milliseconds from 1 to {PARSE_MS_LIMIT}, got {n}"),
                     ))
                 }
             }),

@@ -67,6 +67,11 @@ pub fn connect_segment(env_key: &str, connect_keys: &[String]) -> Option<String>
         .map(str::to_string)
 }
 
+/// The default parse budget: a file of the size limit (5 MB) parses in about 0.4 s on a 2-core machine, so
+/// 2 s leaves room for a slower one, while the inputs on which tree-sitter's error recovery runs away (a few
+/// hundred bytes for minutes) are stopped after 2 s (docs/decisions.md).
+pub const DEFAULT_PARSE_MS: u64 = 2_000;
+
 /// The default size limit for an ecosystem file; anything larger is generated or not an ecosystem file. The
 /// one limit, defined where bytes are decoded.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = crate::syntax::source::DEFAULT_MAX_FILE_BYTES as u64;
@@ -373,6 +378,8 @@ pub struct Config {
     pub portos: PortosSettings,
     /// Ecosystem files larger than this are not read.
     pub max_file_bytes: u64,
+    /// How long one file's parse may take, in milliseconds (`[limits] parse_ms`).
+    pub parse_ms: u64,
     /// Which inlay hints the editor shows (editor settings only).
     pub inlay_hints: InlayHints,
 }
@@ -457,12 +464,18 @@ impl Default for Config {
             convention: Convention::Auto,
             portos: PortosSettings::default(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            parse_ms: DEFAULT_PARSE_MS,
             inlay_hints: InlayHints::default(),
         }
     }
 }
 
 impl Config {
+    /// The budget every parse of a file this configuration governs runs under.
+    pub fn parse_budget(&self) -> crate::syntax::Budget {
+        crate::syntax::Budget::new(std::time::Duration::from_millis(self.parse_ms))
+    }
+
     /// Defaults with `layers` applied in order (project file, then editor settings), later ones winning.
     pub fn layered(layers: &[&ConfigLayer]) -> Self {
         let mut config = Config::default();

@@ -3,8 +3,9 @@
 
 use super::{Host, diagnostics};
 use crate::analysis::{self, Analysis};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::rules::FileReport;
+use crate::syntax::Stopped;
 use crate::workspace::{self, Found};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -43,16 +44,26 @@ pub struct Checked {
     pub root: PathBuf,
 }
 
+/// Why one file could not be checked.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The configuration governing it is broken: the run stops.
+    Config(crate::config::ConfigError),
+    /// Its parse ran over its budget: it is reported like a file that cannot be read, and the run goes on.
+    Stopped(Stopped),
+}
+
 impl Host {
-    /// Analyses `text` as the file at `path`, under `config`, `require` bounded by `root`.
-    pub fn analyze(&self, path: &Path, text: Arc<str>, config: &Config, root: &Path) -> Analysis {
-        analysis::analyze(
-            path,
-            text,
-            &*self.vfs(),
-            Some(root.to_path_buf()),
-            &config.connect_keys,
-        )
+    /// Analyses `text` as the file at `path`, under `config` (its parse budget included), `require` bounded
+    /// by `root`.
+    pub fn analyze(
+        &self,
+        path: &Path,
+        text: Arc<str>,
+        config: &Config,
+        root: &Path,
+    ) -> Result<Analysis, Stopped> {
+        analysis::analyze(path, text, &*self.vfs(), Some(root.to_path_buf()), config)
     }
 
     /// Analyses every job and hands each analysis to `each`, on as many threads as the machine has cores
@@ -61,13 +72,11 @@ impl Host {
     pub fn analyze_each<R: Send>(
         &self,
         jobs: &[FileJob],
-        each: impl Fn(&FileJob, &Analysis) -> R + Sync,
+        each: impl Fn(&FileJob, Result<&Analysis, Stopped>) -> R + Sync,
     ) -> Vec<R> {
         let run = |job: &FileJob| {
-            each(
-                job,
-                &self.analyze(&job.path, job.text.clone(), &job.config, &job.root),
-            )
+            let analysis = self.analyze(&job.path, job.text.clone(), &job.config, &job.root);
+            each(job, analysis.as_ref().map_err(Stopped::clone))
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -108,10 +117,12 @@ impl Host {
     }
 
     /// Checks `text` as the file at `path`: its configuration, workspace, analysis and per-file findings.
-    pub fn check(&mut self, path: &Path, text: Arc<str>) -> Result<Checked, ConfigError> {
-        let config = self.configs.for_file(path)?;
+    pub fn check(&mut self, path: &Path, text: Arc<str>) -> Result<Checked, CheckError> {
+        let config = self.configs.for_file(path).map_err(CheckError::Config)?;
         let root = self.configs.workspace_root(path);
-        let analysis = self.analyze(path, text, &config, &root);
+        let analysis = self
+            .analyze(path, text, &config, &root)
+            .map_err(CheckError::Stopped)?;
         let report = diagnostics::report(&analysis, &config);
         Ok(Checked {
             report,
@@ -128,12 +139,14 @@ impl Host {
         root: &Path,
         files: Vec<(PathBuf, Arc<str>)>,
         external: &dyn Fn(&Path) -> crate::rules::ExternalPorts,
-    ) -> Result<Vec<FileReport>, ConfigError> {
+    ) -> Result<Vec<FileReport>, String> {
         let mut reports = Vec::new();
         let mut first_config = None;
         for (path, text) in files {
-            let config = self.configs.for_file(&path)?;
-            let analysis = self.analyze(&path, text, &config, root);
+            let config = self.configs.for_file(&path).map_err(|e| e.to_string())?;
+            let analysis = self
+                .analyze(&path, text, &config, root)
+                .map_err(|stopped| format!("{}: {stopped}", path.display()))?;
             reports.push(diagnostics::report(&analysis, &config));
             first_config.get_or_insert(config);
         }
@@ -212,17 +225,35 @@ impl Host {
             });
             // Texts are dropped after each batch: only the summaries are kept.
             if jobs.len() == BATCH {
-                reports.extend(self.check_each(&std::mem::take(&mut jobs)));
+                let batch = std::mem::take(&mut jobs);
+                reports.extend(self.context_batch(&batch));
             }
         }
-        reports.extend(self.check_each(&jobs));
+        reports.extend(self.context_batch(&jobs));
         reports
     }
 
-    /// Each job's per-file report, analysed and checked on every core ([`Host::analyze_each`]).
-    pub fn check_each(&self, jobs: &[FileJob]) -> Vec<FileReport> {
+    /// The reports of a batch of context files; a file whose parse ran over its budget is recorded as left
+    /// out.
+    fn context_batch(&mut self, jobs: &[FileJob]) -> Vec<FileReport> {
+        let mut reports = Vec::new();
+        for (job, report) in jobs.iter().zip(self.check_each(jobs)) {
+            match report {
+                Ok(report) => reports.push(report),
+                Err(stopped) => {
+                    self.context_problems
+                        .insert((job.path.clone(), stopped.to_string()));
+                }
+            }
+        }
+        reports
+    }
+
+    /// Each job's per-file report, analysed and checked on every core ([`Host::analyze_each`]); `Err` for a
+    /// file whose parse ran over its budget.
+    pub fn check_each(&self, jobs: &[FileJob]) -> Vec<Result<FileReport, Stopped>> {
         self.analyze_each(jobs, |job, analysis| {
-            diagnostics::report(analysis, &job.config)
+            analysis.map(|analysis| diagnostics::report(analysis, &job.config))
         })
     }
 

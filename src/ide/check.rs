@@ -51,10 +51,22 @@ fn keep_checked(
     batch: Vec<(FileJob, bool)>,
     workspaces: &mut BTreeMap<PathBuf, Vec<Checked>>,
     config_of: &mut BTreeMap<PathBuf, Arc<Config>>,
+    unreadable: &mut Vec<Unreadable>,
 ) {
     let (jobs, from_stdin): (Vec<FileJob>, Vec<bool>) = batch.into_iter().unzip();
     let reports = host.check_each(&jobs);
     for ((job, report), from_stdin) in jobs.into_iter().zip(reports).zip(from_stdin) {
+        // A parse over its budget is reported as a file over the size limit is: one line, exit 2.
+        let report = match report {
+            Ok(report) => report,
+            Err(stopped) => {
+                unreadable.push(Unreadable {
+                    path: job.path,
+                    reason: stopped.to_string(),
+                });
+                continue;
+            }
+        };
         let keep = from_stdin || !report.findings.is_empty();
         config_of.entry(job.root.clone()).or_insert(job.config);
         workspaces
@@ -117,10 +129,17 @@ impl Host {
                     std::mem::take(&mut batch),
                     &mut workspaces,
                     &mut config_of,
+                    &mut unreadable,
                 );
             }
         }
-        keep_checked(self, batch, &mut workspaces, &mut config_of);
+        keep_checked(
+            self,
+            batch,
+            &mut workspaces,
+            &mut config_of,
+            &mut unreadable,
+        );
         let mut warnings: Vec<String> = self.configs.warnings().cloned().collect();
         let mut results: Vec<(FileReport, Arc<str>)> = Vec::new();
         let workspace_count = workspaces.len();

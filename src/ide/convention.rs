@@ -245,13 +245,8 @@ pub fn summary_with(
 ) -> Option<AppSummary> {
     let limit = usize::try_from(config.max_file_bytes).unwrap_or(usize::MAX);
     let text = crate::vfs::read_text(&**disk, path, limit).ok()?;
-    let analysis = crate::analysis::analyze(
-        path,
-        text,
-        &**disk,
-        Some(root.to_path_buf()),
-        &config.connect_keys,
-    );
+    let analysis =
+        crate::analysis::analyze(path, text, &**disk, Some(root.to_path_buf()), config).ok()?;
     Some(FileCheck::new(&analysis, config).summary())
 }
 

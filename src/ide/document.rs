@@ -1,6 +1,8 @@
 //! One open buffer: its text in a rope, its version, its line index and the tree to reparse incrementally.
 
-use crate::syntax::{self, Encoding, LineCol, LineIndex, Parsed, SyntaxTree, TreeEdit};
+use crate::syntax::{
+    self, Budget, Encoding, LineCol, LineIndex, Parsed, Stopped, SyntaxTree, TreeEdit,
+};
 use ropey::Rope;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -158,13 +160,11 @@ pub struct ParseInput {
 }
 
 impl ParseInput {
-    /// Parses, incrementally when there is a tree to reuse. The result is what a fresh parse gives
-    /// (see [`syntax::parse_incremental`]); the second value is the tree to keep for the next edit.
-    pub fn parse(&self) -> (Parsed, SyntaxTree) {
-        match &self.old_tree {
-            Some(old) => syntax::parse_incremental(&self.text, old),
-            None => syntax::parse_for_editing(&self.text),
-        }
+    /// Parses within `budget`, incrementally when there is a tree to reuse: the version's one parse. The
+    /// result is what a fresh parse gives (see [`syntax::parse_incremental`]); the second value is the tree
+    /// to keep for the next edit.
+    pub fn parse(&self, budget: &Budget) -> Result<(Parsed, SyntaxTree), Stopped> {
+        syntax::parse_incremental(&self.text, self.old_tree.as_ref(), budget)
     }
 }
 
@@ -203,20 +203,25 @@ mod tests {
         assert_eq!(&**doc.text(), "a");
     }
 
+    fn fresh_parse(text: &str) -> Parsed {
+        syntax::parse(text, &Budget::unlimited()).unwrap()
+    }
+
     #[test]
     fn incremental_parse_matches_a_fresh_one() {
         let text = "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };\n";
         let mut doc = Document::new("/w/e.cjs".into(), 1, text);
-        let (_, tree) = doc.parse_input().parse();
+        let budget = Budget::unlimited();
+        let (_, tree) = doc.parse_input().parse(&budget).unwrap();
         doc.keep_tree(1, tree);
         doc.apply(2, &[change((0, 52), (0, 56), "5571")], Encoding::Utf16);
-        let (parsed, _) = doc.parse_input().parse();
-        let fresh = syntax::parse(doc.text());
+        let (parsed, _) = doc.parse_input().parse(&budget).unwrap();
+        let fresh = fresh_parse(doc.text());
         assert_eq!(parsed.tree.to_sexp(), fresh.tree.to_sexp());
         // A broken edit: the fresh parse decides.
         doc.apply(3, &[change((0, 30), (0, 31), "")], Encoding::Utf16);
-        let (parsed, _) = doc.parse_input().parse();
-        let fresh = syntax::parse(doc.text());
+        let (parsed, _) = doc.parse_input().parse(&budget).unwrap();
+        let fresh = fresh_parse(doc.text());
         assert_eq!(parsed.errors.len(), fresh.errors.len());
     }
 }

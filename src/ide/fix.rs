@@ -47,8 +47,9 @@ pub fn fix_all(ctx: &FixContext, text: &str) -> String {
             Arc::from(candidate),
             ctx.vfs,
             Some(ctx.root.to_path_buf()),
-            &ctx.config.connect_keys,
-        );
+            ctx.config,
+        )
+        .ok()?;
         let report = diagnostics::report(&analysis, ctx.config);
         let mut all: Vec<&FileReport> = ctx.others.to_vec();
         all.push(&report);

@@ -15,12 +15,13 @@ use super::{ConfigCache, diagnostics};
 use crate::analysis::{self, Analysis};
 use crate::config::{Config, ConfigError, ConfigLayer, ConfigSource, Convention};
 use crate::rules::{ExternalPorts, FileReport};
-use crate::syntax::{Encoding, SyntaxTree};
+use crate::syntax::{Budget, Encoding, Stopped, SyntaxTree};
 use crate::vfs::{Overlay, Vfs};
 use crate::workspace;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// What kind of file an open document is to us.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,9 @@ pub(super) struct OpenDocument {
     pub(super) not_analysed: Option<String>,
     /// A version whose analysis failed (a bug caught): requests stop waiting for it.
     pub(super) failed: Option<i32>,
+    /// A version whose parse ran over its budget, and the note saying so: its last good analysis stays in
+    /// force, and requests answer from it at once.
+    pub(super) stalled: Option<(i32, String)>,
 }
 
 /// The host: see the module's docs.
@@ -219,6 +223,7 @@ impl Host {
                 analysed: None,
                 not_analysed: None,
                 failed: None,
+                stalled: None,
             },
         );
         self.check_size(&path);
@@ -319,6 +324,10 @@ impl Host {
             && open.not_analysed.is_none()
             && open.failed != Some(open.doc.version)
             && open
+                .stalled
+                .as_ref()
+                .is_none_or(|(v, _)| *v != open.doc.version)
+            && open
                 .analysed
                 .as_ref()
                 .is_none_or(|a| a.version != open.doc.version)
@@ -346,10 +355,12 @@ impl Host {
             AnalysisJob {
                 path: path.to_path_buf(),
                 input,
+                budget: config.parse_budget(),
                 config,
                 root,
                 vfs: self.vfs(),
                 provisional,
+                cancel: Arc::new(AtomicBool::new(false)),
             },
             error,
         ))
@@ -365,13 +376,22 @@ impl Host {
     ) -> Option<(Vec<PathBuf>, Option<Arc<DocAnalysis>>)> {
         let AnalysisDone {
             path,
-            analysed,
-            tree,
+            version,
+            outcome,
         } = done;
         let open = self.docs.get_mut(&path)?;
-        if open.doc.version != analysed.version {
+        if open.doc.version != version {
             return None;
         }
+        let (analysed, tree) = match outcome {
+            Ok(done) => done,
+            // Over budget: the last good analysis stays, with a note; the document is published again.
+            Err(stopped @ Stopped::OverBudget { .. }) => {
+                open.stalled = Some((version, stopped.to_string()));
+                return Some((vec![path], None));
+            }
+            Err(Stopped::Cancelled) => return None,
+        };
         open.doc.keep_tree(analysed.version, tree);
         let analysed = Arc::new(analysed);
         let previous = open.analysed.replace(analysed.clone());
@@ -595,6 +615,11 @@ impl Host {
                         analysed: open.analysed.clone(),
                         not_analysed: open.not_analysed.clone(),
                         failed: open.failed == Some(open.doc.version),
+                        stalled: open
+                            .stalled
+                            .as_ref()
+                            .filter(|(v, _)| *v == open.doc.version)
+                            .map(|(_, why)| why.clone()),
                     },
                 )
             })
@@ -651,19 +676,29 @@ pub struct AnalysisJob {
     path: PathBuf,
     input: super::document::ParseInput,
     config: Arc<Config>,
+    budget: Budget,
     root: PathBuf,
     vfs: Arc<dyn Vfs>,
     provisional: bool,
+    /// Set to call the job off (a newer version arrived): its parse stops at once.
+    cancel: Arc<AtomicBool>,
 }
 
 /// A finished [`AnalysisJob`], for [`Host::store`].
 pub struct AnalysisDone {
     /// The document.
     pub path: PathBuf,
-    /// Its analysis.
-    pub analysed: DocAnalysis,
-    /// The unrepaired tree to reuse for the next edit.
-    tree: SyntaxTree,
+    /// The version analysed.
+    pub version: i32,
+    /// Its analysis and the unrepaired tree to reuse for the next edit, or why its parse stopped.
+    outcome: Result<(DocAnalysis, SyntaxTree), Stopped>,
+}
+
+impl AnalysisDone {
+    /// The workspace root of the analysis, when there is one.
+    pub fn root(&self) -> Option<&Path> {
+        self.outcome.as_ref().ok().map(|(a, _)| a.root.as_path())
+    }
 }
 
 impl AnalysisJob {
@@ -677,31 +712,43 @@ impl AnalysisJob {
         self.input.version
     }
 
-    /// Parses (incrementally where it can: the document's one tree for this version), analyses and checks.
+    /// Calls the job off from another thread: once set, its parse stops at its next check.
+    pub fn cancel_token(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
+    /// Parses (incrementally where it can: the document's one tree for this version, within the budget),
+    /// analyses and checks.
     pub fn run(self) -> AnalysisDone {
-        let (parsed, tree) = self.input.parse();
-        let analysis = analysis::analyze_parsed(
-            &self.path,
-            self.input.text.clone(),
-            parsed,
-            &*self.vfs,
-            Some(self.root.clone()),
-            &self.config.connect_keys,
-        );
-        let report = Arc::new(diagnostics::report(&analysis, &self.config));
-        let provisional =
-            self.provisional || convention::signal_of(&self.path, &report.summary).is_some();
-        AnalysisDone {
-            path: self.path,
-            analysed: DocAnalysis {
-                version: self.input.version,
+        let version = self.input.version;
+        let budget = self.budget.clone().cancelled_by(self.cancel.clone());
+        let outcome = self.input.parse(&budget).map(|(parsed, tree)| {
+            let analysis = analysis::analyze_parsed(
+                &self.path,
+                self.input.text.clone(),
+                parsed,
+                &*self.vfs,
+                Some(self.root.clone()),
+                &self.config,
+                &budget,
+            );
+            let report = Arc::new(diagnostics::report(&analysis, &self.config));
+            let provisional =
+                self.provisional || convention::signal_of(&self.path, &report.summary).is_some();
+            let analysed = DocAnalysis {
+                version,
                 analysis,
                 report,
                 config: self.config,
                 root: self.root,
                 provisional_convention: provisional,
-            },
-            tree,
+            };
+            (analysed, tree)
+        });
+        AnalysisDone {
+            path: self.path,
+            version,
+            outcome,
         }
     }
 }
@@ -732,13 +779,16 @@ impl IndexJob {
             Ok(text) => text,
             Err(why) => return IndexDone::Skipped(self.path, why),
         };
-        let analysis = analysis::analyze(
+        let analysis = match analysis::analyze(
             &self.path,
             text,
             &*self.vfs,
             Some(self.root.clone()),
-            &self.config.connect_keys,
-        );
+            &self.config,
+        ) {
+            Ok(analysis) => analysis,
+            Err(stopped) => return IndexDone::Skipped(self.path, stopped.to_string()),
+        };
         let report = Arc::new(diagnostics::report(&analysis, &self.config));
         let analysed = DocAnalysis {
             version: 0,

@@ -16,7 +16,7 @@ use crate::model::value::number_to_string;
 use crate::model::{FileId, PortSource, PortUse, PortValue, Process};
 use crate::rules::{self, Severity};
 use crate::syntax::{LineIndex, TextRange};
-use crate::syntax::{SyntaxNode as Node, SyntaxTree};
+use crate::syntax::{Stopped, SyntaxNode as Node, SyntaxTree};
 use crate::vfs::Vfs;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -108,7 +108,7 @@ impl std::fmt::Display for Refusal {
 }
 
 /// Re-analyses a candidate text as the same file (same path, Vfs, workspace and connects-to keys).
-pub type Reanalyse<'a> = &'a mut dyn FnMut(&str) -> Analysis;
+pub type Reanalyse<'a> = &'a mut dyn FnMut(&str) -> Result<Analysis, Stopped>;
 
 /// Migrates the analysed file, re-analysing the result through `vfs` with `root` as the workspace, as
 /// [`crate::ide::Host::analyze`] does. `config` is the file's configuration (for the findings check).
@@ -125,7 +125,7 @@ pub fn migrate(
             Arc::from(text),
             vfs,
             Some(root.to_path_buf()),
-            &config.connect_keys,
+            config,
         )
     };
     migrate_with(analysis, config, &mut reanalyse)
@@ -187,7 +187,11 @@ pub fn migrate_with(
     }
     let path = model.path().to_path_buf();
     let text = actions::apply(model.text(), &path, &plan.edits);
-    let after = reanalyse(&text);
+    let after = reanalyse(&text).map_err(|stopped| {
+        Refusal::Cannot(format!(
+            "the migrated text could not be checked ({stopped})"
+        ))
+    })?;
     let newly_listed = verify(analysis, &after, config, &text)?;
     let mut notes = Vec::new();
     if !newly_listed.is_empty() {
@@ -1920,7 +1924,7 @@ mod tests {
     #[test]
     fn literal_numbers() {
         let text = "x = [5570, 0x15C2, 5_570, '5570', `5570`, 'a']";
-        let parsed = crate::syntax::parse(text);
+        let parsed = crate::syntax::parse(text, &crate::syntax::Budget::unlimited()).unwrap();
         let mut values = Vec::new();
         for node in parsed.tree.root().descendants() {
             // A template's own string fragments are not literals of their own.

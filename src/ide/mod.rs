@@ -30,7 +30,7 @@ pub mod port_map;
 mod snapshot;
 pub mod symbols;
 
-pub use batch::{BATCH, Checked, FileJob, MAX_THREADS};
+pub use batch::{BATCH, CheckError, Checked, FileJob, MAX_THREADS};
 pub use configs::{ConfigCache, file_globs_for};
 pub use document::Document;
 pub use host::{

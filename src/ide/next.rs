@@ -71,8 +71,13 @@ impl Host {
             let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
                 continue;
             };
-            let analysis = self.analyze(&input.path, input.text, &config, &root);
-            summaries.push(FileCheck::new(&analysis, &config).summary());
+            match self.analyze(&input.path, input.text, &config, &root) {
+                Ok(analysis) => summaries.push(FileCheck::new(&analysis, &config).summary()),
+                Err(stopped) => unreadable.push(Unreadable {
+                    path: input.path,
+                    reason: stopped.to_string(),
+                }),
+            }
         }
         // Only the app asked about was named: a problem elsewhere in the workspace is logged, not fatal (spec
         // §8).

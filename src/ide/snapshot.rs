@@ -30,6 +30,8 @@ pub(super) struct OpenView {
     pub(super) not_analysed: Option<String>,
     /// Whether the analysis of this version failed.
     pub(super) failed: bool,
+    /// Why this version is not analysed (its parse ran over its budget), when it is not.
+    pub(super) stalled: Option<String>,
 }
 
 /// What to publish for an open document's current version.
@@ -38,6 +40,8 @@ pub enum Published {
     Findings(Vec<Finding>),
     /// An ecosystem file that is not analysed (too large, binary): why.
     NotAnalysed(String),
+    /// An ecosystem file whose newest version's parse ran over its budget: its last good findings, and why.
+    Stalled(Vec<Finding>, String),
     /// A project file: its own errors and warnings are the shell's to read off its text.
     ProjectFile,
 }
@@ -115,6 +119,7 @@ impl Snapshot {
             open.kind == DocKind::Ecosystem
                 && open.not_analysed.is_none()
                 && !open.failed
+                && open.stalled.is_none()
                 && self.current(path).is_none()
         })
     }
@@ -137,9 +142,16 @@ impl Snapshot {
         let content = match open.kind {
             DocKind::Other => return None,
             DocKind::Config => Published::ProjectFile,
-            DocKind::Ecosystem => match &open.not_analysed {
-                Some(why) => Published::NotAnalysed(why.clone()),
-                None => Published::Findings(self.findings(path)?),
+            DocKind::Ecosystem => match (&open.not_analysed, &open.stalled) {
+                (Some(why), _) => Published::NotAnalysed(why.clone()),
+                (None, Some(why)) => {
+                    let last_good = match &open.analysed {
+                        Some(analysed) => self.findings_of(analysed, path),
+                        None => Vec::new(),
+                    };
+                    Published::Stalled(last_good, why.clone())
+                }
+                (None, None) => Published::Findings(self.findings(path)?),
             },
         };
         Some((open.version, content))
@@ -148,10 +160,14 @@ impl Snapshot {
     /// The findings of an open ecosystem document's current version: its own and its cross-file ones, under
     /// its workspace's decision on PortOS's convention (the provisional one until it is decided).
     pub fn findings(&self, path: &Path) -> Option<Vec<Finding>> {
-        let analysed = self.current(path)?;
+        Some(self.findings_of(self.current(path)?, path))
+    }
+
+    /// The findings of an analysis of `path` held by the index.
+    fn findings_of(&self, analysed: &DocAnalysis, path: &Path) -> Vec<Finding> {
         let decided = self.index.convention(&analysed.root).map(|d| d.active);
         let convention = decided.unwrap_or(analysed.provisional_convention);
-        Some(self.index.findings(path, &self.external, convention))
+        self.index.findings(path, &self.external, convention)
     }
 
     /// The other indexed ecosystem files of `root`.
@@ -313,15 +329,16 @@ impl Snapshot {
                     let Ok(text) = crate::vfs::read_text(&*self.vfs, &path, limit) else {
                         continue;
                     };
-                    crate::analysis::analyze(
+                    let Ok(analysis) = crate::analysis::analyze(
                         &path,
                         text,
                         &*self.vfs,
                         Some(indexed.root.clone()),
-                        &indexed.config.connect_keys,
-                    )
-                    .model
-                    .files
+                        &indexed.config,
+                    ) else {
+                        continue;
+                    };
+                    analysis.model.files
                 }
             };
             for (i, file) in read.into_iter().enumerate() {

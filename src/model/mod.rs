@@ -63,19 +63,15 @@ impl FileModel {
     }
 }
 
-/// Parses and evaluates one file. `workspace` bounds where `require` may reach.
-pub fn build(path: &Path, text: Arc<str>, vfs: &dyn Vfs, workspace: Option<PathBuf>) -> FileModel {
-    let parsed = syntax::parse(&text);
-    build_parsed(path, text, parsed, vfs, workspace)
-}
-
-/// [`build`] over a parse the caller already has (the editor's incremental one).
+/// Evaluates one parsed file. `workspace` bounds where `require` may reach; the files it requires are parsed
+/// within `budget` each.
 pub fn build_parsed(
     path: &Path,
     text: Arc<str>,
     parsed: syntax::Parsed,
     vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
+    budget: &syntax::Budget,
 ) -> FileModel {
     let parsed = Arc::new(parsed);
     let main = SourceFile {
@@ -83,7 +79,7 @@ pub fn build_parsed(
         text,
         syntax: Some(parsed.clone()),
     };
-    let mut session = eval::Session::new(main, vfs, workspace);
+    let mut session = eval::Session::new(main, vfs, workspace, budget.clone());
     let module = eval::evaluate_main(&mut session, &parsed.tree);
     let apps = apps_value(&module.exports);
     let apps_loc = apps.map(|a| a.use_);
@@ -134,10 +130,14 @@ fn apps_value(exports: &Traced) -> Option<&Traced> {
 /// build their inputs this way.
 #[cfg(test)]
 pub(crate) fn model_of(text: &str) -> FileModel {
-    build(
+    let budget = syntax::Budget::unlimited();
+    let parsed = syntax::parse(text, &budget).expect("no budget");
+    build_parsed(
         Path::new("/w/ecosystem.config.cjs"),
         Arc::from(text),
+        parsed,
         &crate::vfs::MemoryVfs::default(),
         None,
+        &budget,
     )
 }

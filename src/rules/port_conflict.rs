@@ -196,7 +196,7 @@ mod tests {
         let mut reports: Vec<crate::rules::FileReport> = Vec::new();
         for (path, text) in files {
             let config = host.configs.for_file(&path).expect("defaults");
-            let analysis = host.analyze(&path, text, &config, Path::new("/w"));
+            let analysis = host.analyze(&path, text, &config, Path::new("/w")).unwrap();
             reports.push(crate::rules::check_file(&analysis, &config));
         }
         let all: Vec<&crate::rules::FileReport> = reports.iter().collect();

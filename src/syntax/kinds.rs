@@ -95,7 +95,12 @@ mod tests {
         ] {
             assert_ne!(id, u16::MAX);
         }
-        let tree = crate::syntax::parse("x = () => { a.push(1) }").tree;
+        let tree = crate::syntax::parse(
+            "x = () => { a.push(1) }",
+            &crate::syntax::Budget::unlimited(),
+        )
+        .unwrap()
+        .tree;
         let root = tree.raw_root();
         let assignment = root.named_child(0).unwrap().named_child(0).unwrap();
         assert_eq!(assignment.kind_id(), k.assignment_expression);

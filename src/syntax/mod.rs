@@ -14,7 +14,10 @@ pub use tree::{SyntaxNode, SyntaxTree, TreeEdit};
 
 use std::sync::OnceLock;
 
-use tree_sitter::{Node, Parser, Tree};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
 /// A half-open byte range in one file's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
@@ -175,9 +178,111 @@ thread_local! {
     static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Parses JavaScript. Reuses one parser per thread, since creating one allocates its tables each time.
-pub fn parse(text: &str) -> Parsed {
-    let tree = parse_raw(text);
+/// How long one file's parse may take, and a way to call it off. tree-sitter's error recovery is super-linear
+/// on some inputs (a few hundred bytes can take minutes), so no parse runs without one.
+#[derive(Clone, Debug, Default)]
+pub struct Budget {
+    /// The time the file's parse may take; `None` only in tests and benchmarks.
+    pub limit: Option<Duration>,
+    /// Set when the result is no longer wanted (the editor has a newer version): the parse stops at once.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    /// A budget of `limit`.
+    pub fn new(limit: Duration) -> Self {
+        Budget {
+            limit: Some(limit),
+            cancel: None,
+        }
+    }
+
+    /// No limit: for tests and benchmarks, which measure the parse itself.
+    pub fn unlimited() -> Self {
+        Budget::default()
+    }
+
+    /// The same budget, called off when `cancel` is set.
+    pub fn cancelled_by(mut self, cancel: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// The clock of one file's parse, started now.
+    fn start(&self) -> Clock<'_> {
+        Clock {
+            budget: self,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Why a parse stopped before its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// It took longer than the budget.
+    OverBudget {
+        /// The budget.
+        limit: Duration,
+    },
+    /// Its result was no longer wanted.
+    Cancelled,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::OverBudget { limit } => write!(
+                f,
+                "not analysed: parsing took longer than the budget of {} ms (raise `parse_ms` under `[limits]` in portos-lsp.toml, or the editor setting `portos.limits.parseMs`)",
+                limit.as_millis()
+            ),
+            Stopped::Cancelled => write!(f, "not analysed: a newer version replaced it"),
+        }
+    }
+}
+
+/// One file's parse under way: every parse of the file (the repairs included) counts against its budget.
+struct Clock<'b> {
+    budget: &'b Budget,
+    started: Instant,
+}
+
+impl Clock<'_> {
+    /// Why the parse must stop now, if it must.
+    fn stop(&self) -> Option<Stopped> {
+        if self
+            .budget
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Some(Stopped::Cancelled);
+        }
+        let limit = self.budget.limit?;
+        (self.started.elapsed() > limit).then_some(Stopped::OverBudget { limit })
+    }
+
+    /// Whether less than half the budget is spent: the comma repairs only use the first half, so a file that
+    /// parses in time is never refused because of them.
+    fn has_half_left(&self) -> bool {
+        self.budget
+            .limit
+            .is_none_or(|limit| self.started.elapsed() < limit / 2)
+    }
+}
+
+/// Parses JavaScript within `budget`: the one function every parse of a text goes through (a file read from
+/// disk, a required file, an editor's version, a text a fix or migration produced). Reuses one parser per
+/// thread, since creating one allocates its tables each time.
+pub fn parse(text: &str, budget: &Budget) -> Result<Parsed, Stopped> {
+    let clock = budget.start();
+    let raw = parse_raw(text, None, &clock)?;
+    Ok(finish(text, raw, &clock))
+}
+
+/// The errors of a fresh tree, and the best comma repair of it.
+fn finish(text: &str, tree: Tree, clock: &Clock) -> Parsed {
     let errors = collect_errors(&tree, text);
     if errors.is_empty() {
         let errors = with_object_statements(&tree, errors);
@@ -186,7 +291,7 @@ pub fn parse(text: &str) -> Parsed {
     // The errors reported are the file's own; the tree is the best repair found, so the apps around a missing
     // comma keep all their keys (`script: 'x.js' env: {…}` would otherwise lose its env).
     let mut errors = errors;
-    let tree = repair_missing_commas(text, tree, &mut errors);
+    let tree = repair_missing_commas(text, tree, &mut errors, clock);
     if errors.iter().any(|e| e.comma_at.is_some()) {
         // Errors that vanish once the comma is there were only its echo (a stray `}` after the broken app).
         let remaining = collect_errors(&tree, text);
@@ -202,35 +307,35 @@ pub fn parse(text: &str) -> Parsed {
     Parsed::new(tree, errors)
 }
 
-/// A parse that reuses the previous tree of an edited text (the edits already applied to `old` with
-/// `Tree::edit`), as the editor does on each keystroke. tree-sitter's incremental parse may recover from errors
-/// differently from a fresh one, so when the reused tree has errors a fresh parse decides: the result is always
-/// what [`parse`] gives for `text`. Returns the result and the unrepaired tree to edit next time.
-pub fn parse_incremental(text: &str, old: &SyntaxTree) -> (Parsed, SyntaxTree) {
-    let tree = parse_raw_with(text, Some(&old.0));
-    if !tree.root_node().has_error() {
-        let errors = object_statements(&tree);
-        return (Parsed::new(tree.clone(), errors), SyntaxTree(tree));
+/// The editor's parse of a new version: it reuses the previous version's tree (`old`, the edits already
+/// applied with [`SyntaxTree::edit`]) when that tree had no errors. tree-sitter's incremental parse may recover
+/// from errors differently from a fresh one, so a text with errors is parsed fresh (once: when the previous
+/// tree had errors too, the incremental attempt is skipped): the result is always what [`parse`] gives for
+/// `text`. Returns the result and the unrepaired tree to edit next time.
+pub fn parse_incremental(
+    text: &str,
+    old: Option<&SyntaxTree>,
+    budget: &Budget,
+) -> Result<(Parsed, SyntaxTree), Stopped> {
+    let clock = budget.start();
+    if let Some(old) = old.filter(|old| !old.has_error()) {
+        let tree = parse_raw(text, Some(&old.0), &clock)?;
+        if !tree.root_node().has_error() {
+            let errors = object_statements(&tree);
+            return Ok((Parsed::new(tree.clone(), errors), SyntaxTree(tree)));
+        }
     }
-    let raw = parse_raw(text);
-    (parse(text), SyntaxTree(raw))
+    let raw = parse_raw(text, None, &clock)?;
+    Ok((finish(text, raw.clone(), &clock), SyntaxTree(raw)))
 }
 
-/// A fresh parse and the unrepaired tree, for a document that will be edited incrementally.
-pub fn parse_for_editing(text: &str) -> (Parsed, SyntaxTree) {
-    let raw = parse_raw(text);
-    if !raw.root_node().has_error() {
-        let errors = object_statements(&raw);
-        return (Parsed::new(raw.clone(), errors), SyntaxTree(raw));
+/// The one place tree-sitter parses: within the clock's budget, reusing `old` when given.
+fn parse_raw(text: &str, old: Option<&Tree>, clock: &Clock) -> Result<Tree, Stopped> {
+    if let Some(stopped) = clock.stop() {
+        return Err(stopped);
     }
-    (parse(text), SyntaxTree(raw))
-}
-
-fn parse_raw(text: &str) -> Tree {
-    parse_raw_with(text, None)
-}
-
-fn parse_raw_with(text: &str, old: Option<&Tree>) -> Tree {
+    let bytes = text.as_bytes();
+    let mut stopped = None;
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -241,10 +346,22 @@ fn parse_raw_with(text: &str, old: Option<&Tree>) -> Tree {
             parser
         });
         parser.reset();
-        parser.parse(text, old)
+        let mut progress = |_: &ParseState| {
+            stopped = clock.stop();
+            stopped.is_some()
+        };
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        parser.parse_with_options(
+            &mut |at: usize, _| bytes.get(at..).unwrap_or_default(),
+            old,
+            Some(options),
+        )
     });
-    // `parse` only returns None on cancellation or without a language, neither of which we allow.
-    tree.expect("tree-sitter parse without timeout or cancellation always yields a tree")
+    match tree {
+        Some(tree) => Ok(tree),
+        // `None` only when the progress callback stopped it (a language is always set).
+        None => Err(stopped.unwrap_or(Stopped::Cancelled)),
+    }
 }
 
 /// How many comma repairs one file may get: each costs a parse.
@@ -253,7 +370,12 @@ const MAX_COMMA_REPAIRS: usize = 4;
 /// Tries a `,` in place of one whitespace byte before each bounded ERROR that follows a complete value, keeping
 /// a repair when the file then has fewer errors. Replacing a byte (not inserting one) keeps every offset, so
 /// the repaired tree's spans are the original text's spans.
-fn repair_missing_commas(text: &str, mut tree: Tree, errors: &mut [SyntaxError]) -> Tree {
+fn repair_missing_commas(
+    text: &str,
+    mut tree: Tree,
+    errors: &mut [SyntaxError],
+    clock: &Clock,
+) -> Tree {
     let mut candidate = text.as_bytes().to_vec();
     let mut error_count = errors.len();
     let mut repairs = 0;
@@ -261,7 +383,7 @@ fn repair_missing_commas(text: &str, mut tree: Tree, errors: &mut [SyntaxError])
         .iter_mut()
         .filter(|e| e.missing.is_none() && !e.unbounded)
     {
-        if repairs == MAX_COMMA_REPAIRS {
+        if repairs == MAX_COMMA_REPAIRS || !clock.has_half_left() {
             break;
         }
         // The comma may be missing before the error (`'x.js' env: {…}`) or right after it (an ERROR that wraps
@@ -288,7 +410,11 @@ fn repair_missing_commas(text: &str, mut tree: Tree, errors: &mut [SyntaxError])
             candidate[at] = saved;
             continue;
         };
-        let repaired = parse_raw(repaired_text);
+        // A repair cut off by the budget is one that did not help.
+        let Ok(repaired) = parse_raw(repaired_text, None, clock) else {
+            candidate[at] = saved;
+            break;
+        };
         let count = count_errors(&repaired);
         repairs += 1;
         if count < error_count {
@@ -421,6 +547,12 @@ pub fn is_unterminated_string(slice: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A parse without a budget.
+    fn parse(text: &str) -> Parsed {
+        super::parse(text, &Budget::unlimited()).expect("no budget")
+    }
 
     #[test]
     fn an_object_that_starts_a_statement_is_an_error_unless_it_is_a_labelled_statement() {
@@ -435,11 +567,10 @@ mod tests {
         assert_eq!(flagged("{ a: 1, b: 2 }\n"), 1);
         assert_eq!(flagged("{ a: 1 }\n"), 0);
         assert_eq!(flagged("module.exports = { \"apps\": [] };\n"), 0);
-        let (parsed, _) = parse_for_editing("{ \"apps\": [] }\n");
+        let (parsed, _) =
+            parse_incremental("{ \"apps\": [] }\n", None, &Budget::unlimited()).unwrap();
         assert_eq!(parsed.errors.len(), 1);
     }
-
-    use super::*;
 
     #[test]
     fn clean_file_has_no_errors() {

@@ -71,13 +71,20 @@ pub struct Session<'l> {
     pub referenced: std::collections::HashSet<Loc>,
     vfs: &'l dyn Vfs,
     workspace: Option<PathBuf>,
+    /// The budget each required file is parsed within.
+    budget: crate::syntax::Budget,
     modules: HashMap<PathBuf, Option<Traced>>,
     depth: u32,
 }
 
 impl<'l> Session<'l> {
     /// Starts a session for `main` inside `workspace` (where `require` may reach; `None` forbids it).
-    pub fn new(main: SourceFile, vfs: &'l dyn Vfs, workspace: Option<PathBuf>) -> Self {
+    pub fn new(
+        main: SourceFile,
+        vfs: &'l dyn Vfs,
+        workspace: Option<PathBuf>,
+        budget: crate::syntax::Budget,
+    ) -> Self {
         // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
         let modules = HashMap::from([(vfs.normalize(&main.path), None)]);
         Session {
@@ -86,6 +93,7 @@ impl<'l> Session<'l> {
             referenced: Default::default(),
             vfs,
             workspace,
+            budget,
             modules,
             depth: 0,
         }

@@ -230,11 +230,24 @@ impl<'t> Scope<'t> {
                 loc,
             );
         };
+        let parsed = match syntax::parse(&text, &session.budget) {
+            Ok(parsed) => Arc::new(parsed),
+            Err(stopped) => {
+                session.note(EvalNote::RequireFailed {
+                    loc,
+                    specifier: specifier.into(),
+                    reason: stopped.to_string(),
+                });
+                return Traced::here(
+                    Value::Unknown(Unknown::Unsupported(format!("`require('{specifier}')`"))),
+                    loc,
+                );
+            }
+        };
         let file = FileId(session.files.len() as u16);
         let text: Arc<str> = Arc::from(text);
         session.modules.insert(path.clone(), None);
         session.depth += 1;
-        let parsed = Arc::new(syntax::parse(&text));
         session.files.push(SourceFile {
             path: path.clone(),
             text: text.clone(),

@@ -49,8 +49,15 @@ pub fn run(args: MigrateArgs) -> i32 {
             }
         };
         let root = host.configs.workspace_root(&input.path);
-        let analysis = host.analyze(&input.path, input.text.clone(), &config, &root);
         let name = input.path.display().to_string();
+        let analysis = match host.analyze(&input.path, input.text.clone(), &config, &root) {
+            Ok(analysis) => analysis,
+            Err(stopped) => {
+                eprintln!("error: {name}: {stopped}");
+                trouble = true;
+                continue;
+            }
+        };
         match migrate::migrate(&analysis, &config, &*host.vfs(), &root) {
             Ok(migration) => {
                 migrated += 1;

@@ -5,7 +5,7 @@ use crate::config::{Config, RangeKind};
 use crate::ide::inputs::{self, Input};
 use crate::ide::listing;
 use crate::ide::port_map::{self, PortMap};
-use crate::ide::{BATCH, FileJob, FileReport, Host};
+use crate::ide::{BATCH, CheckError, FileJob, FileReport, Host};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -82,6 +82,7 @@ pub fn run(args: PortsArgs) -> i32 {
                 &std::mem::take(&mut order),
                 &std::mem::take(&mut jobs),
                 args.json,
+                &mut unreadable,
             );
             if out.write_all(&batch).is_err() {
                 return super::EXIT_TROUBLE;
@@ -110,24 +111,39 @@ pub fn run(args: PortsArgs) -> i32 {
     }
 }
 
-/// The output of a batch of files, in their order: the analysed ones analysed on every core.
-fn write_batch(host: &Host, order: &[Job], jobs: &[FileJob], json: bool) -> Vec<u8> {
-    let mut printed = host
-        .analyze_each(jobs, |_, analysis| {
+/// The output of a batch of files, in their order: the analysed ones analysed on every core. A file whose
+/// parse ran over its budget prints nothing and is noted in `unreadable`, as a file over the size limit is.
+fn write_batch(
+    host: &Host,
+    order: &[Job],
+    jobs: &[FileJob],
+    json: bool,
+    unreadable: &mut Vec<inputs::Unreadable>,
+) -> Vec<u8> {
+    let printed = host.analyze_each(jobs, |_, analysis| {
+        analysis.map(|analysis| {
             if json {
                 listing::json_line(analysis)
             } else {
                 listing::human(analysis).into_bytes()
             }
         })
-        .into_iter();
+    });
+    let mut printed = jobs.iter().zip(printed);
     let mut text = Vec::new();
     for job in order {
         match job {
             Job::AsPortos(input) => {
                 text.extend(listing::as_portos(&input.path, &input.text, json).into_bytes());
             }
-            Job::Analysed => text.extend(printed.next().unwrap_or_default()),
+            Job::Analysed => match printed.next() {
+                Some((_, Ok(bytes))) => text.extend(bytes),
+                Some((job, Err(stopped))) => unreadable.push(inputs::Unreadable {
+                    path: job.path.clone(),
+                    reason: stopped.to_string(),
+                }),
+                None => {}
+            },
         }
     }
     text
@@ -163,12 +179,17 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
+        let path = input.path.clone();
         match host.check(&input.path, input.text) {
             Ok(checked) => workspaces
                 .entry(checked.root)
                 .or_default()
                 .push(checked.report),
-            Err(error) => {
+            Err(CheckError::Stopped(stopped)) => unreadable.push(inputs::Unreadable {
+                path,
+                reason: stopped.to_string(),
+            }),
+            Err(CheckError::Config(error)) => {
                 eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }

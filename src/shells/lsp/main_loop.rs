@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{
@@ -66,8 +67,8 @@ pub enum Task {
 /// What the loop keeps for itself (no lock needed: only the loop touches it).
 #[derive(Default)]
 struct LoopState {
-    /// Documents whose analysis is running.
-    running: HashSet<PathBuf>,
+    /// Documents whose analysis is running: the version, and the switch that calls it off.
+    running: HashMap<PathBuf, (i32, Arc<AtomicBool>)>,
     /// Documents changed while their analysis ran: analysed again when it ends.
     again: HashSet<PathBuf>,
     /// The last diagnostics published per document, to skip repeats.
@@ -179,9 +180,13 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
 }
 
 /// Starts analysing the newest version of `path` unless its analysis is running (then it runs again once
-/// that one ends) or its newest version is analysed already.
+/// that one ends: a running analysis of an older version is called off, so its parse stops at once and no
+/// request or publish waits behind a stale version) or its newest version is analysed already.
 fn start_analysis(shared: &Arc<Shared>, state: &mut LoopState, path: PathBuf) {
-    if state.running.contains(&path) {
+    if let Some((version, cancel)) = state.running.get(&path) {
+        if lock(&shared.state).host.version(&path) != Some(*version) {
+            cancel.store(true, Ordering::Relaxed);
+        }
         state.again.insert(path);
         return;
     }
@@ -198,8 +203,10 @@ fn start_analysis(shared: &Arc<Shared>, state: &mut LoopState, path: PathBuf) {
         }
         job
     };
-    state.running.insert(path.clone());
     let version = job.version();
+    state
+        .running
+        .insert(path.clone(), (version, job.cancel_token()));
     let shared = shared.clone();
     tokio::spawn(async move {
         let done = tokio::task::spawn_blocking(move || guarded("analysis", move || job.run()))
@@ -226,13 +233,13 @@ fn stored(
     let mut global = lock(&shared.state);
     let affected = match done {
         Some(done) => {
-            let root = done.analysed.root.clone();
+            let root = done.root().map(std::path::Path::to_path_buf);
             match global.host.store(*done) {
                 Some((affected, previous)) => {
                     free_off_the_loop(previous);
                     // A file whose workspace indexing never saw (opened while it ran, or outside every folder)
                     // still gets its workspace decided, once indexing is over.
-                    if state.indexed && global.host.undecided(&root) {
+                    if state.indexed && root.is_some_and(|root| global.host.undecided(&root)) {
                         shared.send(Task::DecideConvention);
                     }
                     shared.send(Task::RefreshWatchers);
@@ -337,6 +344,11 @@ fn diagnostics_of(
     let diagnostics = match published {
         Published::ProjectFile => to_proto::config_diagnostics(path, &text),
         Published::NotAnalysed(why) => vec![to_proto::not_analysed(&why)],
+        Published::Stalled(last_good, why) => {
+            let mut diagnostics = to_proto::diagnostics(&last_good, path, &text, snapshot, related);
+            diagnostics.insert(0, to_proto::not_analysed(&why));
+            diagnostics
+        }
         Published::Findings(findings) => {
             to_proto::diagnostics(&findings, path, &text, snapshot, related)
         }

@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_lsp_server::ls_types::{Position, Uri};
 
-/// How long a request waits for its document's analysis before answering from what there is.
-const WAIT_FOR_ANALYSIS: Duration = Duration::from_secs(10);
+/// How long a request waits for its document's current analysis before answering from the last good one:
+/// a hover on a buffer whose parse runs to its budget is still answered within a second.
+const WAIT_FOR_ANALYSIS: Duration = Duration::from_millis(500);
 
 /// A request on an open document, ready to be answered.
 pub struct At {
