@@ -14,6 +14,7 @@ pub use tree::{SyntaxNode, SyntaxTree, TreeEdit};
 
 use std::sync::OnceLock;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -348,7 +349,10 @@ fn parse_raw(text: &str, old: Option<&Tree>, clock: &Clock) -> Result<Tree, Stop
         parser.reset();
         let mut progress = |_: &ParseState| {
             stopped = clock.stop();
-            stopped.is_some()
+            match stopped {
+                Some(_) => ControlFlow::Break(()),
+                None => ControlFlow::Continue(()),
+            }
         };
         let options = ParseOptions::new().progress_callback(&mut progress);
         parser.parse_with_options(

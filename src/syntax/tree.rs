@@ -74,7 +74,7 @@ pub struct SyntaxNode<'t>(tree_sitter::Node<'t>);
 
 impl<'t> SyntaxNode<'t> {
     /// The grammar's name for the node (`object`, `pair`, `,`, `comment`, …).
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'t str {
         self.0.kind()
     }
 
@@ -132,7 +132,9 @@ impl<'t> SyntaxNode<'t> {
 
     /// The `i`-th named child.
     pub fn named_child(&self, i: usize) -> Option<Self> {
-        self.0.named_child(i).map(SyntaxNode)
+        self.0
+            .named_child(u32::try_from(i).ok()?)
+            .map(SyntaxNode)
     }
 
     /// How many named children.

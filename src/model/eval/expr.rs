@@ -76,7 +76,7 @@ impl<'t> Scope<'t> {
             "unary_expression" => self.unary(session, node),
             "ternary_expression" => self.ternary(session, node),
             "sequence_expression" => {
-                match node.named_child(node.named_child_count().saturating_sub(1)) {
+                match node.named_child(u32::try_from(node.named_child_count().saturating_sub(1)).unwrap_or(0)) {
                     Some(last) => self.eval(session, last),
                     None => self.unknown(node, Unknown::Unsupported("a sequence".into())),
                 }
