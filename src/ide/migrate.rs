@@ -1298,12 +1298,12 @@ impl<'a> Planner<'a> {
             if key.starts_with(|c: char| c.is_ascii_digit()) {
                 key = format!("P_{key}");
             }
-            if seen.contains(&key) {
-                if let Some(block) = slot.block.as_deref() {
-                    let suffix = upper_snake(block.strip_prefix("env_").unwrap_or(block));
-                    if !suffix.is_empty() && suffix != "ENV" {
-                        key = format!("{key}_{suffix}");
-                    }
+            if seen.contains(&key)
+                && let Some(block) = slot.block.as_deref()
+            {
+                let suffix = upper_snake(block.strip_prefix("env_").unwrap_or(block));
+                if !suffix.is_empty() && suffix != "ENV" {
+                    key = format!("{key}_{suffix}");
                 }
             }
             let stem = key.clone();

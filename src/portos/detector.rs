@@ -107,10 +107,11 @@ pub fn detect_with_vite_lookup(
         .map(|draft| {
             let ports = draft.ports.into_enumerated();
             let mut port = ports.first().map(|(_, found)| found.value);
-            if port.is_none() && draft.uses_vite {
-                if let Some(cwd) = &draft.cwd {
-                    port = vite_config(cwd).and_then(|config| first_bare_port(&config));
-                }
+            if port.is_none()
+                && draft.uses_vite
+                && let Some(cwd) = &draft.cwd
+            {
+                port = vite_config(cwd).and_then(|config| first_bare_port(&config));
             }
             DetectedProcess {
                 name: draft.name,
@@ -838,10 +839,11 @@ fn relabel_vite_ui_as_dev_ui(drafts: &mut [Draft]) {
         return;
     }
     for draft in drafts.iter_mut() {
-        if draft.uses_vite && !draft.ports.contains("devUi") {
-            if let Some(ui) = draft.ports.remove("ui") {
-                draft.ports.set("devUi", ui);
-            }
+        if draft.uses_vite
+            && !draft.ports.contains("devUi")
+            && let Some(ui) = draft.ports.remove("ui")
+        {
+            draft.ports.set("devUi", ui);
         }
     }
 }

@@ -132,9 +132,7 @@ impl<'t> SyntaxNode<'t> {
 
     /// The `i`-th named child.
     pub fn named_child(&self, i: usize) -> Option<Self> {
-        self.0
-            .named_child(u32::try_from(i).ok()?)
-            .map(SyntaxNode)
+        self.0.named_child(u32::try_from(i).ok()?).map(SyntaxNode)
     }
 
     /// How many named children.

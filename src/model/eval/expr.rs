@@ -76,7 +76,9 @@ impl<'t> Scope<'t> {
             "unary_expression" => self.unary(session, node),
             "ternary_expression" => self.ternary(session, node),
             "sequence_expression" => {
-                match node.named_child(u32::try_from(node.named_child_count().saturating_sub(1)).unwrap_or(0)) {
+                match node.named_child(
+                    u32::try_from(node.named_child_count().saturating_sub(1)).unwrap_or(0),
+                ) {
                     Some(last) => self.eval(session, last),
                     None => self.unknown(node, Unknown::Unsupported("a sequence".into())),
                 }
