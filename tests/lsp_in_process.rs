@@ -1006,3 +1006,83 @@ async fn a_plain_pm2_project_gets_no_convention_findings_until_the_user_says_so(
             == 2
     );
 }
+
+/// Replaces a document's whole text.
+async fn replace_text(client: &mut Client, path: &Path, version: i64, text: &str) {
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(path), "version": version}, "contentChanges": [{"text": text}]}),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffer_whose_parse_runs_over_its_budget_never_stalls_the_server() {
+    let dir = TempDir::new();
+    let clash = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570, HEALTH_PORT: 5570 } },\n] };\n";
+    let path = dir.write("app/ecosystem.config.cjs", clash);
+    // A 25 ms budget, and a 2 MB buffer that takes longer than that to parse (as a buffer on which
+    // tree-sitter's error recovery runs away would).
+    let options = json!({"limits": {"parseMs": 25}});
+    let mut client = Client::start(&dir.0, markdown_caps(), options).await;
+    client.open(&path, clash).await;
+    let first = client.diagnostics(&uri(&path), 1).await;
+    assert!(
+        first.iter().any(|d| d["code"] == "duplicate-port"),
+        "{first:#?}"
+    );
+
+    let mut slow = clash.to_string();
+    slow.push_str("const filler = [\n");
+    while slow.len() < 2 * 1024 * 1024 {
+        slow.push_str("  { a: 1, b: 'x', c: [2, 3], d: { e: `f${g}` } },\n");
+    }
+    slow.push_str("];\n");
+    replace_text(&mut client, &path, 2, &slow).await;
+    // A hover is answered within a second, from the last good analysis.
+    let started = std::time::Instant::now();
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&path)}, "position": {"line": 1, "character": 48}}),
+        )
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "hover took {:?}",
+        started.elapsed()
+    );
+    assert!(hover.get("result").is_some(), "{hover}");
+    // The version is published: the last good findings, with a note naming the budget and the setting.
+    let stalled = client.diagnostics(&uri(&path), 2).await;
+    let note = stalled
+        .iter()
+        .find(|d| d["code"] == "not-analysed")
+        .unwrap_or_else(|| panic!("{stalled:#?}"));
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.contains("budget of 25 ms") && message.contains("parseMs"),
+        "{message}"
+    );
+    assert!(
+        stalled.iter().any(|d| d["code"] == "duplicate-port"),
+        "{stalled:#?}"
+    );
+
+    // The fixed text is published at once.
+    let fixed = "module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570, HEALTH_PORT: 5571 } },\n] };\n";
+    let started = std::time::Instant::now();
+    replace_text(&mut client, &path, 3, fixed).await;
+    let now = client.diagnostics(&uri(&path), 3).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the fixed version took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !now.iter()
+            .any(|d| d["code"] == "duplicate-port" || d["code"] == "not-analysed"),
+        "{now:#?}"
+    );
+}

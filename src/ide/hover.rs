@@ -172,7 +172,7 @@ fn table_entry_at<'a>(
     let Value::Object(object) = &value.value else {
         return;
     };
-    for prop in &object.props {
+    for prop in object.props() {
         let entry_path = format!("{path}.{}", prop.key);
         let Some(key) = prop.key_loc.and_then(in_main) else {
             continue;

@@ -151,7 +151,7 @@ pub fn document_symbols(analysis: &Analysis) -> Vec<Symbol> {
     {
         let mut entries = Vec::new();
         if let crate::model::Value::Object(object) = &table.value.value {
-            for prop in &object.props {
+            for prop in object.props() {
                 let Some(key) = prop.key_loc.filter(|k| k.file.0 == 0) else {
                     continue;
                 };

@@ -310,7 +310,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
         let map = prop.value.as_object()?;
         let loc = walk.use_of(&prop.value, anchor);
         let entries = map
-            .props
+            .props()
             .iter()
             .map(|entry| walk.port_use(PortSource::PortsMap, entry, loc))
             .collect();
@@ -322,7 +322,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
     });
 
     let mut env_blocks: Vec<EnvBlock> = object
-        .props
+        .props()
         .iter()
         .filter(|p| p.key == "env" || p.key.starts_with("env_"))
         .filter_map(|prop| {
@@ -330,7 +330,7 @@ fn read_process(app: &Traced, object: &Object) -> Process {
             let loc = walk.use_of(&prop.value, anchor);
             let source = PortSource::Env(prop.key.clone());
             let entries = block
-                .props
+                .props()
                 .iter()
                 .filter(|e| is_port_env_key(&e.key))
                 .map(|entry| walk.port_use(source.clone(), entry, loc))

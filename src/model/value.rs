@@ -2,6 +2,7 @@
 
 use crate::syntax::TextRange;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Which source file a location is in: 0 is the file being analysed, others were reached by `require`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
@@ -148,27 +149,94 @@ pub struct Prop {
 }
 
 /// An object's properties in insertion order with unique keys (a later key replaces an earlier one in place,
-/// as JavaScript does).
-#[derive(Clone, Debug, PartialEq, Default, Serialize)]
+/// as JavaScript does). A large object keeps an index of its keys, so building or reading a table of
+/// thousands of entries costs what it holds, not its square.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Object {
     /// The properties.
-    pub props: Vec<Prop>,
+    props: Vec<Prop>,
+    /// Each key's position, once the object has [`INDEXED_FROM`] properties.
+    #[serde(skip)]
+    index: Option<HashMap<String, usize>>,
     /// True when a spread of an unknown value may have added keys we cannot see.
     pub open: bool,
 }
 
+/// From how many properties an object indexes its keys: below it, a scan is cheaper than hashing.
+const INDEXED_FROM: usize = 16;
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.open == other.open && self.props == other.props
+    }
+}
+
 impl Object {
+    /// An empty object; `open` when keys we cannot see may be in it.
+    pub fn new(open: bool) -> Self {
+        Object {
+            props: Vec::new(),
+            index: None,
+            open,
+        }
+    }
+
+    /// The properties, in order.
+    pub fn props(&self) -> &[Prop] {
+        &self.props
+    }
+
+    /// The properties, in order, taken out.
+    pub fn into_props(self) -> Vec<Prop> {
+        self.props
+    }
+
+    /// How many properties.
+    pub fn len(&self) -> usize {
+        self.props.len()
+    }
+
+    /// Whether it has no property.
+    pub fn is_empty(&self) -> bool {
+        self.props.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.props.iter().position(|p| p.key == key),
+        }
+    }
+
     /// Looks a key up.
     pub fn get(&self, key: &str) -> Option<&Prop> {
-        self.props.iter().find(|p| p.key == key)
+        self.position(key).map(|i| &self.props[i])
+    }
+
+    /// Looks a key up, to change its value in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Prop> {
+        self.position(key).map(|i| &mut self.props[i])
     }
 
     /// Sets a key with JavaScript's semantics: an existing key keeps its position and takes the new value.
     pub fn set(&mut self, prop: Prop) {
-        if let Some(existing) = self.props.iter_mut().find(|p| p.key == prop.key) {
-            *existing = prop;
-        } else {
-            self.props.push(prop);
+        match self.position(&prop.key) {
+            Some(i) => self.props[i] = prop,
+            None => {
+                if let Some(index) = &mut self.index {
+                    index.insert(prop.key.clone(), self.props.len());
+                }
+                self.props.push(prop);
+                if self.index.is_none() && self.props.len() >= INDEXED_FROM {
+                    self.index = Some(
+                        self.props
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| (p.key.clone(), i))
+                            .collect(),
+                    );
+                }
+            }
         }
     }
 }

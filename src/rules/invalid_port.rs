@@ -77,7 +77,7 @@ fn message(key: &str, n: f64) -> String {
 pub fn table_leaves(value: &Traced, path: &str, visit: &mut dyn FnMut(&str, &Traced)) {
     match &value.value {
         Value::Object(object) => {
-            for prop in &object.props {
+            for prop in object.props() {
                 table_leaves(&prop.value, &format!("{path}.{}", prop.key), visit);
             }
         }

@@ -59,74 +59,20 @@ pub fn check_workspace(
     // name. The ports each serves come from its index, so a port is compared with the same port alone: two
     // files of 16,000 apps on the same ports were 256 million comparisons.
     let mut apps: HashMap<usize, Option<String>> = HashMap::new();
+    // What the other parties of a port are does not depend on which of this file's processes serves it:
+    // found once per port, so a file of thousands of processes on one port costs what it holds.
+    let mut by_port: HashMap<u16, Option<(String, Vec<Related>)>> = HashMap::new();
     for served in &summary.served {
         let port = served.port;
-        let mut parties: Vec<String> = Vec::new();
-        // Every party is counted; only the first few are named and related, as thousands would not help.
-        // A party repeated right after itself (the same process of an app's two variant files) counts once.
-        let mut others = 0;
-        let mut named = 0;
-        let mut previous: Option<(String, &str, &str)> = None;
-        let mut related: Vec<Related> = Vec::new();
-        if let Some(owner) = config.core_owner(port) {
-            parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
-        }
-        for &f in cross.serving(port) {
-            let (other_path, other, index) = &cross.files[f];
-            let app = apps.entry(f).or_insert_with(|| {
-                (other.app_dir != summary.app_dir).then(|| {
-                    other
-                        .app_dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                })
-            });
-            let Some(app) = app.as_deref() else { continue };
-            // PortOS's own file on a port of its core table: the table already names that owner.
-            if other.role == Role::Core && config.core_owner(port).is_some() {
-                continue;
-            }
-            for &j in index.by_port.get(&port).into_iter().flatten() {
-                let other_served = &other.served[j];
-                let party = (
-                    app.to_string(),
-                    other_served.process.as_str(),
-                    other_served.label.as_str(),
-                );
-                let repeated = previous.as_ref() == Some(&party);
-                previous = Some(party);
-                others += usize::from(!repeated);
-                if related.len() == MAX_RELATED {
-                    continue;
-                }
-                if !repeated {
-                    named += 1;
-                    parties.push(format!(
-                        "`{}` ({}) of app {app}",
-                        other_served.process, other_served.label
-                    ));
-                }
-                related.push(Related {
-                    path: other_path.to_path_buf(),
-                    range: other_served.range,
-                    message: format!("port {port} is served here by `{}`", other_served.process),
-                });
-            }
-        }
-        if let Some(owner) = external.registry.get(&port) {
-            parties.push(format!("{owner} according to PortOS's registry"));
-        }
-        if parties.is_empty() {
+        let parties = by_port
+            .entry(port)
+            .or_insert_with(|| other_parties(port, summary, cross, config, external, &mut apps));
+        let Some((parties, related)) = parties.clone() else {
             continue;
-        }
-        parties.dedup();
-        let unnamed = others - named;
+        };
         let message = format!(
-            "port {port} ({} of `{}`) is also used by {}",
-            served.label,
-            served.process,
-            join(&parties, unnamed)
+            "port {port} ({} of `{}`) is also used by {parties}",
+            served.label, served.process,
         );
         out.push(Finding {
             code: RULE.code,
@@ -146,6 +92,80 @@ pub fn check_workspace(
             }),
         });
     }
+}
+
+/// The parties other than this app that use `port`, named (the first few in full, the rest counted) and
+/// related; `None` when there is none.
+fn other_parties(
+    port: u16,
+    summary: &AppSummary,
+    cross: &CrossFile,
+    config: &Config,
+    external: &ExternalPorts,
+    apps: &mut HashMap<usize, Option<String>>,
+) -> Option<(String, Vec<Related>)> {
+    let mut parties: Vec<String> = Vec::new();
+    // Every party is counted; only the first few are named and related, as thousands would not help.
+    // A party repeated right after itself (the same process of an app's two variant files) counts once.
+    let mut others = 0;
+    let mut named = 0;
+    let mut previous: Option<(String, &str, &str)> = None;
+    let mut related: Vec<Related> = Vec::new();
+    if let Some(owner) = config.core_owner(port) {
+        parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
+    }
+    for &f in cross.serving(port) {
+        let (other_path, other, index) = &cross.files[f];
+        let app = apps.entry(f).or_insert_with(|| {
+            (other.app_dir != summary.app_dir).then(|| {
+                other
+                    .app_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+        });
+        let Some(app) = app.as_deref() else { continue };
+        // PortOS's own file on a port of its core table: the table already names that owner.
+        if other.role == Role::Core && config.core_owner(port).is_some() {
+            continue;
+        }
+        for &j in index.by_port.get(&port).into_iter().flatten() {
+            let other_served = &other.served[j];
+            let party = (
+                app.to_string(),
+                other_served.process.as_str(),
+                other_served.label.as_str(),
+            );
+            let repeated = previous.as_ref() == Some(&party);
+            previous = Some(party);
+            others += usize::from(!repeated);
+            if related.len() == MAX_RELATED {
+                continue;
+            }
+            if !repeated {
+                named += 1;
+                parties.push(format!(
+                    "`{}` ({}) of app {app}",
+                    other_served.process, other_served.label
+                ));
+            }
+            related.push(Related {
+                path: other_path.to_path_buf(),
+                range: other_served.range,
+                message: format!("port {port} is served here by `{}`", other_served.process),
+            });
+        }
+    }
+    if let Some(owner) = external.registry.get(&port) {
+        parties.push(format!("{owner} according to PortOS's registry"));
+    }
+    if parties.is_empty() {
+        return None;
+    }
+    parties.dedup();
+    let unnamed = others - named;
+    Some((join(&parties, unnamed), related))
 }
 
 /// Related entries kept per finding: the first parties tell the story.

@@ -47,7 +47,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let Value::Object(object) = &table.value.value else {
         return;
     };
-    for prop in &object.props {
+    for prop in object.props() {
         visit(
             check,
             &prop.value,
@@ -72,7 +72,7 @@ fn visit(
     }
     match &value.value {
         Value::Object(inner) => {
-            for prop in &inner.props {
+            for prop in inner.props() {
                 let path = format!("{path}.{}", prop.key);
                 visit(check, &prop.value, prop.key_loc, &path, referenced, out);
             }

@@ -432,7 +432,7 @@ impl<'t> Scope<'t> {
                         loc,
                         object: object_text.to_string(),
                         key: key.to_string(),
-                        known: object.props.iter().map(|p| p.key.clone()).collect(),
+                        known: object.props().iter().map(|p| p.key.clone()).collect(),
                     });
                     Traced::here(
                         Value::Unknown(Unknown::Missing(format!("{object_text}.{key}"))),
@@ -678,7 +678,7 @@ fn spread_keeping_uses(object: &mut Object, value: Traced) {
     match value.value {
         Value::Object(source) => {
             object.open |= source.open;
-            for prop in source.props {
+            for prop in source.into_props() {
                 object.set(prop);
             }
         }
@@ -692,7 +692,7 @@ fn spread_into(object: &mut Object, value: Traced, spread_loc: Loc) {
     match value.value {
         Value::Object(source) => {
             object.open |= source.open;
-            for prop in source.props {
+            for prop in source.into_props() {
                 object.set(Prop {
                     key: prop.key,
                     key_loc: prop.key_loc,

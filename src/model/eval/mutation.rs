@@ -929,7 +929,7 @@ fn path_mut<'v>(target: &'v mut Traced, keys: &[String]) -> Option<&'v mut Trace
         let Value::Object(object) = &mut current.value else {
             return None;
         };
-        current = &mut object.props.iter_mut().find(|p| &p.key == key)?.value;
+        current = &mut object.get_mut(key)?.value;
     }
     Some(current)
 }
@@ -967,27 +967,30 @@ fn merge(old: Traced, new: Traced, loc: Loc) -> Traced {
         use_,
     } = old;
     match (old_value, new.value) {
-        (Value::Object(a), Value::Object(mut b)) => {
-            let mut object = Object {
-                props: Vec::new(),
-                open: a.open || b.open,
-            };
-            for prop in a.props {
-                let other = b
-                    .props
-                    .iter()
-                    .position(|p| p.key == prop.key)
-                    .map(|i| b.props.remove(i).value)
+        (Value::Object(a), Value::Object(b)) => {
+            let mut object = Object::new(a.open || b.open);
+            // `b`'s properties by key, each taken once: a merge costs what the two objects hold.
+            let mut others: Vec<Option<Prop>> = b.into_props().into_iter().map(Some).collect();
+            let at: HashMap<String, usize> = others
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((p.as_ref()?.key.clone(), i)))
+                .collect();
+            for prop in a.into_props() {
+                let other = at
+                    .get(&prop.key)
+                    .and_then(|&i| others[i].take())
+                    .map(|p| p.value)
                     .unwrap_or_else(|| Traced::here(Value::Undefined, loc));
-                object.props.push(Prop {
+                object.set(Prop {
                     key: prop.key,
                     key_loc: prop.key_loc,
                     value: merge(prop.value, other, loc),
                 });
             }
-            for prop in b.props {
+            for prop in others.into_iter().flatten() {
                 let value = merge(Traced::here(Value::Undefined, loc), prop.value, loc);
-                object.props.push(Prop { value, ..prop });
+                object.set(Prop { value, ..prop });
             }
             Traced {
                 value: Value::Object(object),
@@ -1043,7 +1046,7 @@ fn merge(old: Traced, new: Traced, loc: Loc) -> Traced {
 /// How many values `value` holds, itself included.
 fn size(value: &Traced) -> u64 {
     1 + match &value.value {
-        Value::Object(object) => object.props.iter().map(|p| size(&p.value)).sum(),
+        Value::Object(object) => object.props().iter().map(|p| size(&p.value)).sum(),
         Value::Array(items) | Value::Alternatives(items) => items.iter().map(size).sum(),
         _ => 0,
     }

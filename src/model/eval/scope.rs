@@ -395,7 +395,7 @@ impl<'t> Scope<'t> {
     ) -> Vec<TopBinding> {
         let names = self.order.clone();
         let exported_defs: Vec<Loc> = match &exports.value {
-            Value::Object(object) => object.props.iter().map(|p| p.value.def).collect(),
+            Value::Object(object) => object.props().iter().map(|p| p.value.def).collect(),
             _ => Vec::new(),
         };
         for name in &names {
