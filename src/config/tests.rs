@@ -1125,3 +1125,29 @@ fn the_user_file_has_the_project_schema_and_may_name_any_token_variable() {
         (2, 14, "app.convention: expected a string, got an integer")
     );
 }
+
+#[test]
+fn the_parse_budget_under_limits() {
+    assert_eq!(Config::default().parse_ms, DEFAULT_PARSE_MS);
+    let c = parse("[limits]\nparse_ms = 250\nmax_file_bytes = 4096\n")
+        .unwrap()
+        .config;
+    assert_eq!(c.parse_ms, 250);
+    assert_eq!(c.max_file_bytes, 4096);
+    assert_eq!(
+        c.parse_budget().limit,
+        Some(std::time::Duration::from_millis(250))
+    );
+    let e = parse_err("[limits]\nparse_ms = 0\n");
+    assert_eq!(
+        where_what(&e),
+        (
+            2,
+            12,
+            "limits.parse_ms: expected milliseconds from 1 to 600000, got 0"
+        )
+    );
+    let s = parse_editor_settings(&json!({"limits": {"parseMs": 75}}), RULES);
+    assert_eq!(s.errors, []);
+    assert_eq!(Config::layered(&[&s.layer]).parse_ms, 75);
+}
