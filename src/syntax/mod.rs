@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
+use tree_sitter::{InputEdit, Node, ParseOptions, ParseState, Parser, Point, Tree};
 
 /// A half-open byte range in one file's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
@@ -390,8 +390,6 @@ fn repair_missing_commas(
         if repairs == MAX_COMMA_REPAIRS || !clock.has_half_left() {
             break;
         }
-        // The comma may be missing before the error (`'x.js' env: {…}`) or right after it (an ERROR that wraps
-        // a complete app followed by the next one).
         // The comma may be missing before the error (`'x.js' env: {…}`), inside it (tree-sitter folded the value
         // before the gap into the ERROR), or right after it (an ERROR that wraps a complete app).
         let (start, end) = (error.range.start as usize, error.range.end as usize);
@@ -414,8 +412,11 @@ fn repair_missing_commas(
             candidate[at] = saved;
             continue;
         };
-        // A repair cut off by the budget is one that did not help.
-        let Ok(repaired) = parse_raw(repaired_text, None, clock) else {
+        // The repair reparses only around the changed byte: the best tree so far, told of the edit, is
+        // reused. A repair cut off by the budget is one that did not help.
+        let mut edited = tree.clone();
+        edited.edit(&byte_replaced(&candidate, at));
+        let Ok(repaired) = parse_raw(repaired_text, Some(&edited), clock) else {
             candidate[at] = saved;
             break;
         };
@@ -430,6 +431,20 @@ fn repair_missing_commas(
         }
     }
     tree
+}
+
+/// The edit that replaces the one byte at `at` (a space or tab, never a line break) of `text`.
+fn byte_replaced(text: &[u8], at: usize) -> InputEdit {
+    let row = text[..at].iter().filter(|&&b| b == b'\n').count();
+    let column = at - text[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    InputEdit {
+        start_byte: at,
+        old_end_byte: at + 1,
+        new_end_byte: at + 1,
+        start_position: Point::new(row, column),
+        old_end_position: Point::new(row, column + 1),
+        new_end_position: Point::new(row, column + 1),
+    }
 }
 
 /// The whitespace byte to turn into a comma before an error at `start`: the run of spaces before it must follow
