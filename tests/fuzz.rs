@@ -15,6 +15,7 @@
 #[allow(dead_code)]
 mod generate;
 
+use generate::Rng;
 use portos_lsp::config::{Config, ConfigLayer, ConfigSource};
 use portos_lsp::ide::document::Change;
 use portos_lsp::ide::{Encoding, Host, LineCol, Snapshot};
@@ -29,22 +30,6 @@ const PARSE_MS: u64 = 300;
 /// The longest one analysis may take, the parse budget included: a parse stopped at its budget plus the
 /// bounded rest, with room for a loaded machine.
 const LIMIT: Duration = Duration::from_secs(3);
-
-/// A small deterministic generator (xorshift64*), so a failing run can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// What a typing user inserts: half-typed tokens, and the characters that open and close things.
 const TYPED: &[&str] = &[
@@ -155,11 +140,11 @@ fn typing_edit(rng: &mut Rng, text: &str) -> Change {
         }
         at
     };
-    let start = boundary(rng.below(text.len() + 1));
-    let (end, insert) = if rng.below(4) == 0 {
-        (boundary((start + 1 + rng.below(24)).min(text.len())), "")
+    let start = boundary(rng.index(text.len() + 1));
+    let (end, insert) = if rng.index(4) == 0 {
+        (boundary((start + 1 + rng.index(24)).min(text.len())), "")
     } else {
-        (start, TYPED[rng.below(TYPED.len())])
+        (start, TYPED[rng.index(TYPED.len())])
     };
     let position = |at: usize| {
         let line = text[..at].matches('\n').count() as u32;
