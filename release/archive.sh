@@ -40,6 +40,7 @@ trap 'rm -rf "$stage"' EXIT
 generator=
 for target in "${targets[@]}"; do
   candidate=$bin_dir/$target/$(portos_exe_of "$target")
+  chmod +x "$candidate" # artifacts downloaded in a workflow lose the executable bit
   if [ "$("$candidate" --version 2>/dev/null)" = "portos-lsp $version" ]; then
     generator=$candidate
     break
