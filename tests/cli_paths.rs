@@ -3,6 +3,9 @@
 //! effect on the extra file globs, and `next`'s answers. The built binary runs on throw-away directories.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // tests may say what they skipped
 
+#[path = "common/help.rs"]
+mod help;
+
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -475,14 +478,7 @@ fn the_readme_lists_every_option_of_every_command() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(readme.contains("cargo install --path . --locked"));
     let (_, help, _) = run_in(root, &["--help"], None);
-    let commands: Vec<&str> = help
-        .lines()
-        .skip_while(|l| !l.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|c| *c != "help")
-        .collect();
+    let commands = help::commands(&help);
     assert!(commands.contains(&"check") && commands.len() >= 5, "{help}");
     for command in commands {
         let (_, help, _) = run_in(root, &[command, "--help"], None);

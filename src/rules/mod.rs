@@ -33,8 +33,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Where the per-rule docs are published; `codeDescription` links here.
-pub const DOCS_BASE_URL: &str = "https://github.com/portos-lsp/portos-lsp/blob/main/docs/rules/";
+/// Where the per-rule docs are published; `codeDescription` links here. Built from Cargo.toml's `repository`
+/// key, so the links and the published metadata name one repository.
+pub const DOCS_BASE_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -436,7 +436,11 @@ fn repair_missing_commas(
 /// The edit that replaces the one byte at `at` (a space or tab, never a line break) of `text`.
 fn byte_replaced(text: &[u8], at: usize) -> InputEdit {
     let row = text[..at].iter().filter(|&&b| b == b'\n').count();
-    let column = at - text[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = at
+        - text[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
     InputEdit {
         start_byte: at,
         old_end_byte: at + 1,

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, reading files, exit codes. Each subcommand lives in its own module.
 
 mod check;
+mod completions;
 mod diff;
 mod explain;
 mod migrate;
@@ -48,6 +49,10 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Run the language server on stdio (editors start it this way).
     Serve(ServeArgs),
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or Elvish.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (or write every command's page into a directory).
+    Manpage(completions::ManpageArgs),
 }
 
 /// Arguments of `serve`.
@@ -79,6 +84,12 @@ pub fn main() -> i32 {
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Migrate(args)) => migrate::run(args),
         Some(Command::Serve(_)) => super::lsp::run_stdio(),
+        Some(Command::Completions(args)) => {
+            completions::completions(args, <Cli as clap::CommandFactory>::command())
+        }
+        Some(Command::Manpage(args)) => {
+            completions::manpage(args, <Cli as clap::CommandFactory>::command())
+        }
         None if cli.stdio => super::lsp::run_stdio(),
         None => {
             use clap::CommandFactory;

@@ -1,4 +1,5 @@
-//! Renderers for `check`: rustc-style frames, one line per finding, JSON, SARIF 2.1.0 and GitHub annotations.
+//! Renderers for `check`: rustc-style frames, one line per finding, JSON, SARIF 2.1.0, GitHub annotations and
+//! GitLab Code Quality.
 
 use crate::ide::{self, FileReport, Finding, LineIndex, Severity, TextRange};
 use serde_json::{Value, json};
@@ -19,6 +20,8 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// GitLab Code Quality JSON (findings in the merge request's widget and diff).
+    Gitlab,
 }
 
 /// A rendered report.
@@ -126,6 +129,10 @@ pub fn render(
             )
         }
         OutputFormat::Github => github(results, &sources),
+        OutputFormat::Gitlab => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&gitlab(results, &sources)).unwrap_or_default()
+        ),
     };
     Rendered { text }
 }
@@ -487,8 +494,10 @@ fn sarif(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
             })
         })
         .collect();
+    let fingerprints = fingerprints(results, sources);
     let results_json: Vec<Value> = each(results)
-        .map(|(path, f)| {
+        .zip(fingerprints)
+        .map(|((path, f), fingerprint)| {
             let index = ide::rules()
                 .iter()
                 .position(|r| r.code == f.code)
@@ -511,6 +520,7 @@ fn sarif(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
                 "message": { "text": f.message },
                 "locations": [sarif_location(path, f.range, sources)],
                 "relatedLocations": related,
+                "partialFingerprints": { "primaryLocationLineHash": fingerprint },
             })
         })
         .collect();
@@ -521,13 +531,88 @@ fn sarif(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
             "tool": { "driver": {
                 "name": "portos-lsp",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/portos-lsp/portos-lsp",
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules_json,
             }},
             "columnKind": "unicodeCodePoints",
             "results": results_json,
         }]
     })
+}
+
+/// Each finding's identity across commits, in [`each`]'s order, for code scanning and GitLab to tell a finding
+/// that stayed from a new one: a hash of its rule and of its first line's text without whitespace, then `:n` for
+/// the n-th finding of that rule on such a line in the file. No line numbers, so an edit above a finding (or
+/// re-indenting it) keeps it the same finding.
+fn fingerprints(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Vec<String> {
+    let mut seen: BTreeMap<(&Path, u64), usize> = BTreeMap::new();
+    each(results)
+        .map(|(path, f)| {
+            let line = sources.loaded.get(path).map_or("", |(text, index)| {
+                let line = index.line_of(f.range.start as usize);
+                index
+                    .line_range(line)
+                    .and_then(|range| text.get(range))
+                    .unwrap_or("")
+            });
+            let mut hash = Fnv::new();
+            hash.write(f.code.as_bytes());
+            hash.write(&[0]);
+            line.split_whitespace()
+                .for_each(|word| hash.write(word.as_bytes()));
+            let n = seen.entry((path, hash.0)).or_default();
+            *n += 1;
+            format!("{:016x}:{n}", hash.0)
+        })
+        .collect()
+}
+
+/// FNV-1a, 64 bits: a hash that stays the same across Rust versions and platforms (std's may not), so a
+/// fingerprint computed today matches next year's.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// GitLab Code Quality: one issue per finding with a fingerprint unique in the report (the file's path and
+/// the line fingerprint), a severity from GitLab's scale, and the path relative to where `check` ran (the
+/// repository's root in a pipeline).
+fn gitlab(results: &[(FileReport, Arc<str>)], sources: &Sources) -> Value {
+    let issues: Vec<Value> = each(results)
+        .zip(fingerprints(results, sources))
+        .map(|((path, f), line_fingerprint)| {
+            let s = sources.span(path, f.range);
+            let path = path.to_string_lossy().replace('\\', "/");
+            let path = path.strip_prefix("./").unwrap_or(&path);
+            let mut hash = Fnv::new();
+            hash.write(path.as_bytes());
+            hash.write(&[0]);
+            hash.write(line_fingerprint.as_bytes());
+            json!({
+                "description": f.message,
+                "check_name": f.code,
+                "fingerprint": format!("{:016x}", hash.0),
+                "severity": match f.severity {
+                    Severity::Error => "major",
+                    Severity::Warning => "minor",
+                    Severity::Information | Severity::Hint => "info",
+                },
+                "location": {
+                    "path": path,
+                    "lines": { "begin": s.start_line, "end": s.end_line },
+                },
+            })
+        })
+        .collect();
+    Value::Array(issues)
 }
 
 /// GitHub workflow-command escaping: data escapes `%`, CR, LF; properties also `:` and `,`.
