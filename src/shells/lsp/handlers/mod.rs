@@ -22,9 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_lsp_server::ls_types::{Position, Uri};
 
-/// How long a request waits for its document's current analysis before answering from the last good one:
-/// a hover on a buffer whose parse runs to its budget is still answered within a second.
-const WAIT_FOR_ANALYSIS: Duration = Duration::from_millis(500);
+/// How long a request waits for its document's current analysis when an older one can answer it: a hover on a
+/// buffer whose parse runs to its budget is still answered within a second.
+const WAIT_WITH_AN_ANSWER: Duration = Duration::from_millis(900);
+
+/// How long a request waits for its document's first analysis, when nothing else could answer it.
+const WAIT_FOR_A_FIRST_ANSWER: Duration = Duration::from_secs(10);
 
 /// A request on an open document, ready to be answered.
 pub struct At {
@@ -81,15 +84,21 @@ pub async fn at(shared: &Arc<Shared>, uri: &Uri) -> Option<At> {
 
 /// A snapshot in which `path`'s current version is analysed: when it is not yet, the main loop is asked to
 /// and the request waits for it (every request is answered against all the changes received before it).
-/// An analysis that fails, or takes too long, is not waited for: the answer comes from what there is.
+/// An analysis that fails, runs over its budget or takes too long is not waited for: the answer comes from
+/// the last good analysis, or nothing.
 pub async fn ready(shared: &Arc<Shared>, path: &Path) -> Snapshot {
     let mut generation = shared.analysed.subscribe();
-    let deadline = tokio::time::Instant::now() + WAIT_FOR_ANALYSIS;
+    let started = tokio::time::Instant::now();
     loop {
         let snapshot = shared.snapshot();
         if !snapshot.pending(path) {
             return snapshot;
         }
+        let patience = match snapshot.answering(path) {
+            Some(_) => WAIT_WITH_AN_ANSWER,
+            None => WAIT_FOR_A_FIRST_ANSWER,
+        };
+        let deadline = started + patience;
         shared.send(Task::Analyse(vec![path.to_path_buf()]));
         match tokio::time::timeout_at(deadline, generation.changed()).await {
             Ok(Ok(())) => continue,
