@@ -134,6 +134,8 @@ fn defaults_follow_the_guide() {
             api_url: "http://127.0.0.1:5555".into(),
             token_env: "PORTOS_TOKEN".into(),
             live_ports: false,
+            password_env: "PORTOS_PASSWORD".into(),
+            root: None,
         }
     );
     assert_eq!(c.max_file_bytes, 5 * 1024 * 1024);
@@ -158,7 +160,9 @@ fn range_of_and_owners() {
         c.core_owner(5556),
         Some(&CorePort {
             process: "portos-browser".into(),
-            label: "cdp".into()
+            label: "cdp".into(),
+            note: None,
+            source: CoreSource::Guide(Guide::V2),
         })
     );
     assert_eq!(c.core_owner(5570), None);
