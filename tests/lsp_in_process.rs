@@ -192,6 +192,20 @@ impl Client {
         }
     }
 
+    /// The hover's Markdown at `position` of the open document `path` (empty when there is none).
+    async fn hover_text(&mut self, path: &Path, position: &Value) -> String {
+        let answer = self
+            .request(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": uri(path)}, "position": position}),
+            )
+            .await;
+        answer["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Waits for a message matching `pred` that arrives from now on (those already seen do not count).
     async fn wait_for_next(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         let from = self.seen.len();
@@ -1272,16 +1286,7 @@ async fn hover_names_the_guide_preset_and_where_a_core_port_comes_from() {
     )
     .await;
     client.open(&path, &text).await;
-    let answer = client
-        .request(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri(&path)}, "position": position}),
-        )
-        .await;
-    let hover = answer["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let hover = client.hover_text(&path, &position).await;
     for wanted in [
         "guide preset portos-2026-08",
         "range reserved for extensions 5562–5569",
@@ -1315,16 +1320,7 @@ async fn hover_names_the_guide_preset_and_where_a_core_port_comes_from() {
             .contains("PORTS.LLAMA_SERVER (in its ecosystem.config.cjs, no PM2 process)"),
         "{conflict}"
     );
-    let answer = client
-        .request(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri(&path)}, "position": position}),
-        )
-        .await;
-    let hover = answer["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let hover = client.hover_text(&path, &position).await;
     assert!(
         hover.contains("from PortOS's ecosystem.config.cjs, PORTS.LLAMA_SERVER"),
         "{hover}"
