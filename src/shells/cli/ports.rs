@@ -153,6 +153,7 @@ fn write_batch(
     unreadable: &mut Vec<inputs::Unreadable>,
     differences: &mut Vec<listing::RegistryDifference>,
 ) -> Vec<u8> {
+    let registry = externals.iter().any(Option::is_some);
     let printed = host.analyze_each(jobs, |job, analysis| {
         analysis.map(|analysis| {
             let bytes = if json {
@@ -160,12 +161,14 @@ fn write_batch(
             } else {
                 listing::human(analysis).into_bytes()
             };
-            // The job's place in the batch finds its registry.
-            let at = jobs.iter().position(|j| std::ptr::eq(j, job));
-            let differ = match at.and_then(|i| externals.get(i)).and_then(Option::as_ref) {
-                Some(external) => listing::registry_differences(analysis, &job.config, external),
-                None => Vec::new(),
-            };
+            let mut differ = Vec::new();
+            if registry {
+                // The job's place in the batch finds its registry.
+                let at = jobs.iter().position(|j| std::ptr::eq(j, job));
+                if let Some(external) = at.and_then(|i| externals.get(i)).and_then(Option::as_ref) {
+                    differ = listing::registry_differences(analysis, &job.config, external);
+                }
+            }
             (bytes, differ)
         })
     });
