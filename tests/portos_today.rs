@@ -555,3 +555,20 @@ fn apps_json_under_the_portos_root_needs_no_server() {
     assert!(stdout.contains("registry-stale"), "{stdout}\n{stderr}");
     assert!(!stderr.contains("not reachable"), "{stderr}");
 }
+
+#[test]
+fn a_portos_root_without_its_file_is_one_warning() {
+    let scratch = Scratch::new("[portos]\nroot = \"nowhere\"\n");
+    scratch.write("shop/ecosystem.config.cjs", SHOP);
+    let (code, _, stderr) = run(&scratch.0, &["check", "."], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("portos.root:"))
+        .collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(
+        said[0].contains("holds no ecosystem.config.js or ecosystem.config.cjs"),
+        "{stderr}"
+    );
+}

@@ -172,6 +172,7 @@ impl Host {
                 reports.iter().map(|r| (r.path.as_path(), &r.summary)),
             );
             let external = self.external_for(&config, request.external, request.env, &root);
+            warnings.extend(self.take_outside_warnings());
             warnings.extend(external.warnings.iter().cloned());
             let decision = self.convention_of(
                 &config,

@@ -79,6 +79,8 @@ pub struct Host {
     /// What was read from outside the workspace's texts: PortOS's registry, listening ports, the PortOS
     /// checkout `[portos] root` names.
     pub(super) outside: Arc<Outside>,
+    /// What reading from outside met in a command-line run, not yet handed to the shell.
+    pub(super) outside_warnings: Vec<String>,
     folders: Vec<PathBuf>,
     /// Files of the workspace left out of the context of a run, and why (see [`Host::context_reports`]).
     pub(super) context_problems: BTreeSet<(PathBuf, String)>,
@@ -97,6 +99,7 @@ impl Host {
             docs: HashMap::new(),
             index: Arc::new(WorkspaceIndex::default()),
             outside: Arc::new(Outside::default()),
+            outside_warnings: Vec::new(),
             folders: Vec::new(),
             context_problems: BTreeSet::new(),
         }

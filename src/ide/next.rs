@@ -125,7 +125,11 @@ impl Host {
             own_unreadable: named,
             context_unreadable: context,
             own_unknown,
-            warnings: external.warnings.clone(),
+            warnings: self
+                .take_outside_warnings()
+                .into_iter()
+                .chain(external.warnings.iter().cloned())
+                .collect(),
         })
     }
 }

@@ -17,9 +17,9 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct Outside {
     externals: HashMap<ExternalKey, Arc<External>>,
-    /// PortOS checkout directory → its file's entries (`None`: no ecosystem file there, or it could not be
-    /// read).
-    roots: HashMap<PathBuf, Option<Arc<PortosEntries>>>,
+    /// PortOS checkout directory → its file's entries, or why there are none (no ecosystem file there, or it
+    /// could not be read).
+    roots: HashMap<PathBuf, Result<Arc<PortosEntries>, String>>,
 }
 
 impl Outside {
@@ -34,7 +34,7 @@ impl Outside {
     /// The entries of PortOS's file under `config`'s `[portos] root`, when it was read.
     pub fn root_entries(&self, config: &Config, workspace: &Path) -> Option<&PortosEntries> {
         let dir = portos_core::root_dir(config, workspace)?;
-        self.roots.get(&dir)?.as_deref()
+        self.roots.get(&dir)?.as_deref().ok()
     }
 
     /// `config` with PortOS's own file joined to its core table: the checkout's under `[portos] root` and
@@ -85,7 +85,7 @@ pub struct OutsideJob {
 /// What an [`OutsideJob`] read.
 pub struct OutsideDone {
     externals: Vec<(ExternalKey, External)>,
-    roots: Vec<(PathBuf, Option<Arc<PortosEntries>>)>,
+    roots: Vec<(PathBuf, Result<Arc<PortosEntries>, String>)>,
 }
 
 impl OutsideDone {
@@ -94,6 +94,11 @@ impl OutsideDone {
         self.externals
             .iter()
             .flat_map(|(_, e)| e.warnings.iter().cloned())
+            .chain(
+                self.roots
+                    .iter()
+                    .filter_map(|(_, r)| r.as_ref().err().cloned()),
+            )
             .collect()
     }
 }
@@ -127,14 +132,23 @@ impl OutsideJob {
     }
 }
 
-/// The entries of PortOS's file in checkout `dir`, analysed under `config` (`require` bounded by the checkout).
-fn read_root(vfs: &dyn Vfs, dir: &Path, config: &Config) -> Option<PortosEntries> {
-    let path = portos_core::root_file(vfs, dir)?;
+/// The entries of PortOS's file in checkout `dir`, analysed under `config` (`require` bounded by the checkout),
+/// or why there are none, in a sentence naming the setting.
+fn read_root(vfs: &dyn Vfs, dir: &Path, config: &Config) -> Result<PortosEntries, String> {
+    let unused = "PortOS's ports come from the guide preset alone";
+    let path = portos_core::root_file(vfs, dir).ok_or_else(|| {
+        format!(
+            "portos.root: {} holds no ecosystem.config.js or ecosystem.config.cjs; {unused}",
+            dir.display()
+        )
+    })?;
     let limit = usize::try_from(config.max_file_bytes).unwrap_or(usize::MAX);
-    let text = crate::vfs::read_text(vfs, &path, limit).ok()?;
-    let analysis = Host::analyze_in(vfs, &path, text, config, dir).ok()?;
+    let text = crate::vfs::read_text(vfs, &path, limit)
+        .map_err(|why| format!("portos.root: {}: {why}; {unused}", path.display()))?;
+    let analysis = Host::analyze_in(vfs, &path, text, config, dir)
+        .map_err(|stopped| format!("portos.root: {}: {stopped}; {unused}", path.display()))?;
     let summary = crate::rules::FileCheck::new(&analysis, config).summary();
-    Some(portos_core::entries_of(&path, &summary))
+    Ok(portos_core::entries_of(&path, &summary))
 }
 
 impl Host {
@@ -239,7 +253,7 @@ impl Host {
 
     /// `config` with PortOS's own file joined to its core table for a run over `workspace`'s files: the file
     /// among them whose processes are all `portos-*`, and the checkout `[portos] root` names (read through the
-    /// analysis once per host).
+    /// analysis once per host; why it could not be read is kept for [`Host::take_outside_warnings`]).
     pub fn core_config<'a>(
         &mut self,
         config: &Arc<Config>,
@@ -250,10 +264,18 @@ impl Host {
             && !self.outside.roots.contains_key(&dir)
         {
             let entries = read_root(&*self.vfs(), &dir, config).map(Arc::new);
+            if let Err(why) = &entries {
+                self.outside_warnings.push(why.clone());
+            }
             Arc::make_mut(&mut self.outside).roots.insert(dir, entries);
         }
         let in_workspace = portos_core::workspace_entries(files);
         self.outside.core_config(config, workspace, &in_workspace)
+    }
+
+    /// What reading the PortOS checkout met since last asked (a command-line run prints it as warnings).
+    pub fn take_outside_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.outside_warnings)
     }
 
     /// The outside reads held now, for snapshots.

@@ -294,6 +294,9 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
             &root,
             reports.iter().map(|r| (r.path.as_path(), &r.summary)),
         );
+        for warning in host.take_outside_warnings() {
+            eprintln!("warning: {warning}");
+        }
         let located: Vec<(PathBuf, &FileReport)> = reports
             .iter()
             .map(|r| (host.normalize(&r.path), r))
