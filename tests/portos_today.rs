@@ -572,3 +572,30 @@ fn a_portos_root_without_its_file_is_one_warning() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_user_level_file_turns_the_registry_on_too() {
+    let fake = FakePortos::start(Mode::Http, vec![]);
+    let scratch = stale_shop(&fake, "");
+    scratch.write(
+        "user-config/portos-lsp/config.toml",
+        &format!("[portos]\nregistry = true\napi_url = \"{}\"\n", fake.url()),
+    );
+    let user = scratch.path("user-config");
+    let (_, stdout, stderr) = run(
+        &scratch.0,
+        &["check", "shop", "--output-format", "concise"],
+        &[("XDG_CONFIG_HOME", &user)],
+    );
+    assert!(
+        stdout.contains("information[registry-stale]"),
+        "{stdout}\n{stderr}"
+    );
+    // `--no-config` leaves the user-level file out, and the registry with it.
+    let (_, stdout, _) = run(
+        &scratch.0,
+        &["check", "shop", "--output-format", "concise", "--no-config"],
+        &[("XDG_CONFIG_HOME", &user)],
+    );
+    assert!(!stdout.contains("registry-stale"), "{stdout}");
+}

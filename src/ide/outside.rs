@@ -52,17 +52,6 @@ impl Outside {
         )
     }
 
-    /// The PortOS file under a checkout, when `path` is one this host read: what the editor re-reads when it
-    /// changes on disk.
-    pub fn is_root_file(&self, path: &Path) -> bool {
-        path.parent()
-            .is_some_and(|dir| self.roots.contains_key(dir))
-            && path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == "ecosystem.config.js" || n == "ecosystem.config.cjs")
-    }
-
     /// The files to watch: each checkout's ecosystem files and its `data/apps.json`.
     pub fn watched(&self) -> BTreeSet<PathBuf> {
         let mut files = BTreeSet::new();
@@ -196,11 +185,6 @@ impl Host {
     /// The files the editor should watch for the outside reads.
     pub fn outside_watched(&self) -> BTreeSet<PathBuf> {
         self.outside.watched()
-    }
-
-    /// Whether `path` is the ecosystem file of a PortOS checkout this host read.
-    pub fn is_portos_root_file(&self, path: &Path) -> bool {
-        self.outside.is_root_file(path)
     }
 
     /// The configuration of every open ecosystem file and indexed file, with its workspace: what the outside

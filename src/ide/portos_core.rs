@@ -88,11 +88,13 @@ pub fn workspace_entries<'a>(
 /// taken from the workspace root.
 pub fn root_dir(config: &Config, workspace: &Path) -> Option<PathBuf> {
     let root = config.portos.root.as_ref()?;
-    Some(if root.is_relative() {
+    let dir = if root.is_relative() {
         workspace.join(root)
     } else {
         root.clone()
-    })
+    };
+    // Without `.` and `..`, as the editor names files (the checkout's files are watched by these paths).
+    Some(crate::vfs::clean(&dir))
 }
 
 /// The ecosystem file PortOS reads in its checkout: `ecosystem.config.js`, else `ecosystem.config.cjs` (its
