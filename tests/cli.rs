@@ -503,7 +503,12 @@ fn the_example_workspace_shows_every_diagnostic_code() {
         .iter()
         .filter_map(|f| f["code"].as_str())
         .collect();
-    for rule in portos_lsp::rules::ALL {
+    // `registry-stale` compares the files with a running PortOS's registry: tests/portos_today.rs shows it
+    // against a fake PortOS.
+    for rule in portos_lsp::rules::ALL
+        .iter()
+        .filter(|r| r.code != "registry-stale")
+    {
         assert!(
             found.contains(rule.code),
             "examples/workspace has no `{}` finding",

@@ -2,6 +2,7 @@
 //! (`PORT: $0`, rust-analyzer's style), diagnostics on open and change, and the ordering of edits and requests.
 
 mod common;
+mod fake_portos;
 use common::apply_text_edits;
 
 use serde_json::{Value, json};
@@ -187,6 +188,37 @@ impl Client {
                     }
                 }
                 _ => panic!("no matching message; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// The hover's Markdown at `position` of the open document `path` (empty when there is none).
+    async fn hover_text(&mut self, path: &Path, position: &Value) -> String {
+        let answer = self
+            .request(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": uri(path)}, "position": position}),
+            )
+            .await;
+        answer["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits for a message matching `pred` that arrives from now on (those already seen do not count).
+    async fn wait_for_next(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let from = self.seen.len();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.incoming.recv()).await {
+                Ok(Some(message)) => {
+                    self.seen.push(message.clone());
+                    if pred(&message) {
+                        return message;
+                    }
+                }
+                _ => panic!("no new matching message; seen: {:#?}", &self.seen[from..]),
             }
         }
     }
@@ -1084,5 +1116,213 @@ async fn a_buffer_whose_parse_runs_over_its_budget_never_stalls_the_server() {
         !now.iter()
             .any(|d| d["code"] == "duplicate-port" || d["code"] == "not-analysed"),
         "{now:#?}"
+    );
+}
+
+// --- PortOS as it is today (issue 19) ----------------------------------------------------------------------
+
+use fake_portos::{FakePortos, Mode};
+
+/// Whether a published diagnostics message for `uri` has a finding of `code`.
+fn has_code(message: &Value, uri: &str, code: &str) -> bool {
+    message["method"] == "textDocument/publishDiagnostics"
+        && message["params"]["uri"] == uri
+        && message["params"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == code))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_stale_appears_and_the_refresh_action_clears_it() {
+    let dir = TempDir::new();
+    let text = "module.exports = {\n  apps: [\n    { name: 'shop-api', script: 'server.js', env: { PORT: 5571 } },\n  ],\n};\n";
+    let path = dir.write("shop/ecosystem.config.cjs", text);
+    let shop = dir.0.join("shop").to_string_lossy().into_owned();
+    let fake = FakePortos::start(
+        Mode::Http,
+        vec![fake_portos::app(
+            "shop-1",
+            "Shop",
+            &shop,
+            json!([{ "name": "shop-api", "port": 5570, "ports": { "api": 5570 } }]),
+        )],
+    );
+    fake.on_refresh(
+        "shop-1",
+        json!([{ "name": "shop-api", "port": 5571, "ports": { "api": 5571 } }]),
+    );
+    let mut client = Client::start(
+        &dir.0,
+        json!({}),
+        json!({ "registry": true, "apiUrl": fake.url() }),
+    )
+    .await;
+    client.open(&path, text).await;
+    let file = uri(&path);
+    let stale = client
+        .wait_for(|m| has_code(m, &file, "registry-stale"))
+        .await;
+    let diagnostic = stale["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "registry-stale")
+        .unwrap()
+        .clone();
+    assert_eq!(diagnostic["severity"], 3, "information: {diagnostic}");
+    assert!(
+        diagnostic["message"]
+            .as_str()
+            .unwrap()
+            .contains("still shows `shop-api:5570`"),
+        "{diagnostic}"
+    );
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": file},
+                "range": diagnostic["range"],
+                "context": {"diagnostics": [diagnostic]},
+            }),
+        )
+        .await;
+    let refresh = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Refresh this app in PortOS")
+        .unwrap_or_else(|| panic!("{actions:#}"))
+        .clone();
+    assert!(refresh.get("edit").is_none_or(Value::is_null), "{refresh}");
+    let command = &refresh["command"];
+    assert_eq!(command["command"], "portos.refreshApp");
+    let answer = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": command["command"], "arguments": command["arguments"]}),
+        )
+        .await;
+    assert_eq!(answer["result"]["refreshed"], "shop-1", "{answer}");
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|(method, path, _)| method == "POST" && path == "/api/apps/shop-1/refresh-config")
+    );
+    // PortOS read the file again: the finding is gone from the next diagnostics.
+    client
+        .wait_for_next(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == file.as_str()
+                && !has_code(m, &file, "registry-stale")
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portos_down_is_one_line_in_the_log_then_silence() {
+    let dir = TempDir::new();
+    let nothing = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", nothing.local_addr().unwrap().port());
+    drop(nothing);
+    let text =
+        "module.exports = { apps: [{ name: 'shop-api', script: 's.js', env: { PORT: 5570 } }] };\n";
+    let path = dir.write("shop/ecosystem.config.cjs", text);
+    let mut client = Client::start(
+        &dir.0,
+        json!({}),
+        json!({ "registry": true, "apiUrl": url }),
+    )
+    .await;
+    client.open(&path, text).await;
+    let down = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("not reachable"))
+    };
+    client.wait_for(down).await;
+    // Saving reads the registry again; PortOS is still down, and nothing more is said about it.
+    for _ in 0..3 {
+        client
+            .notify(
+                "textDocument/didSave",
+                json!({"textDocument": {"uri": uri(&path)}}),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&path)}, "position": {"line": 0, "character": 70}}),
+        )
+        .await;
+    assert!(
+        hover.get("result").is_some(),
+        "the server still answers: {hover}"
+    );
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(300), client.incoming.recv()).await
+    {
+        client.seen.push(message);
+    }
+    let said = client.seen.iter().filter(|m| down(m)).count();
+    assert_eq!(said, 1, "{:#?}", client.seen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_names_the_guide_preset_and_where_a_core_port_comes_from() {
+    // The preset, from the editor's settings.
+    let dir = TempDir::new();
+    let (text, position) = cursor(
+        "module.exports = { apps: [{ name: 'lab', script: 'a.js', env: { PORT: 55$068 } }] };\n",
+    );
+    let path = dir.write("lab/ecosystem.config.cjs", &text);
+    let mut client = Client::start(
+        &dir.0,
+        markdown_caps(),
+        json!({ "ranges": { "guide": "portos-2026-08" } }),
+    )
+    .await;
+    client.open(&path, &text).await;
+    let hover = client.hover_text(&path, &position).await;
+    for wanted in [
+        "guide preset portos-2026-08",
+        "range reserved for extensions 5562–5569",
+        "`portos-llama-server (api; optional)`, from the guide preset portos-2026-08",
+    ] {
+        assert!(hover.contains(wanted), "hover lacks {wanted:?}:\n{hover}");
+    }
+    let diagnostics = client.diagnostics(&uri(&path), 1).await;
+    assert!(
+        diagnostics.iter().any(|d| d["code"] == "port-conflict"
+            && d["message"]
+                .as_str()
+                .unwrap()
+                .contains("portos-llama-server")),
+        "{diagnostics:#?}"
+    );
+
+    // PortOS's own file in the workspace: the entry it comes from.
+    let dir = TempDir::new();
+    let portos = "const PORTS = { API: 5555, LLAMA_SERVER: 5568 };\nmodule.exports = { PORTS, apps: [{ name: 'portos-server', script: 's.js', env: { PORT: PORTS.API } }] };\n";
+    dir.write("portos/ecosystem.config.cjs", portos);
+    let path = dir.write("lab/ecosystem.config.cjs", &text);
+    let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+    client.open(&path, &text).await;
+    let conflict = client
+        .wait_for(|m| has_code(m, &uri(&path), "port-conflict"))
+        .await;
+    assert!(
+        conflict
+            .to_string()
+            .contains("PORTS.LLAMA_SERVER (in its ecosystem.config.cjs, no PM2 process)"),
+        "{conflict}"
+    );
+    let hover = client.hover_text(&path, &position).await;
+    assert!(
+        hover.contains("from PortOS's ecosystem.config.cjs, PORTS.LLAMA_SERVER"),
+        "{hover}"
     );
 }

@@ -4,6 +4,8 @@
 
 use portos_lsp::config::ConfigSource;
 use portos_lsp::ide::Host;
+use portos_lsp::ide::external::External;
+use portos_lsp::live::parse_apps;
 use portos_lsp::rules::{self, ExternalPorts, FileReport};
 use portos_lsp::syntax::{Encoding, LineIndex};
 use portos_lsp::vfs::DiskVfs;
@@ -27,8 +29,19 @@ fn check_case(dir: &Path) -> (Vec<FileReport>, String) {
         .collect();
     assert!(!files.is_empty(), "{} has no ecosystem file", dir.display());
     let texts: Vec<Arc<str>> = files.iter().map(|(_, t)| t.clone()).collect();
+    // A case may carry PortOS's registry as a recorded `/api/apps` body, `<case>` standing for its directory.
+    let recorded = dir.join("registry.json");
+    let registry = recorded.is_file().then(|| {
+        let body = std::fs::read_to_string(&recorded)
+            .unwrap()
+            .replace("<case>", dir.to_str().unwrap());
+        External::from_apps(parse_apps(&body).unwrap(), "registry.json".into())
+    });
     let reports = host
-        .check_workspace(dir, files, &|_: &Path| ExternalPorts::default())
+        .check_workspace(dir, files, &|app_dir: &Path| match &registry {
+            Some(registry) => registry.for_app(app_dir),
+            None => ExternalPorts::default(),
+        })
         .unwrap();
     let mut out = String::new();
     for (report, text) in reports.iter().zip(&texts) {

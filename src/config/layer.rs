@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use super::error::{ConfigError, ConfigWarning};
 use super::security::{validate_api_url, validate_env_name, validate_project_token_env};
 use super::value::{Entry, Kind, Node, Pos};
-use super::{Config, Convention, CorePort, PortRange, Role, RuleLevel};
+use super::{Config, Convention, CorePort, Guide, PortRange, Role, RuleLevel};
 
 /// Settings from one source. `None` (or an empty collection) means "this source did not say", so merging
 /// layers in order lets what a user set explicitly win and leaves everything else alone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConfigLayer {
+    /// `ranges.guide`: the preset whose ranges and core table the explicit keys of every layer override.
+    pub guide: Option<Guide>,
     /// `ranges.core`.
     pub core_range: Option<PortRange>,
     /// `ranges.reserved`.
@@ -45,6 +47,10 @@ pub struct ConfigLayer {
     pub token_env: Option<String>,
     /// `portos.live_ports`.
     pub live_ports: Option<bool>,
+    /// `portos.password_env`.
+    pub password_env: Option<String>,
+    /// `portos.root`: a PortOS checkout (a project file's relative path is resolved against its directory).
+    pub portos_root: Option<PathBuf>,
     /// `max_file_bytes` (also `limits.max_file_bytes`).
     pub max_file_bytes: Option<u64>,
     /// `limits.parse_ms`: the time one file's parse may take.
@@ -57,8 +63,12 @@ pub struct ConfigLayer {
 
 impl ConfigLayer {
     /// Applies this layer on top of `config`. Values are re-checked where a bad one would be dangerous
-    /// (`api_url`), since a layer can also be built by code rather than parsed.
+    /// (`api_url`), since a layer can also be built by code rather than parsed. A guide preset is only
+    /// recorded here: [`Config::layered`] starts from the preset, so explicit keys of any layer win over it.
     pub fn apply_to(&self, config: &mut Config) {
+        if let Some(guide) = self.guide {
+            config.guide = guide;
+        }
         if let Some(range) = self.core_range {
             config.ranges.core = range;
         }
@@ -117,6 +127,14 @@ impl ConfigLayer {
         if let Some(live) = self.live_ports {
             config.portos.live_ports = live;
         }
+        if let Some(name) = &self.password_env
+            && validate_env_name(name).is_ok()
+        {
+            config.portos.password_env = name.clone();
+        }
+        if let Some(root) = &self.portos_root {
+            config.portos.root = Some(root.clone());
+        }
         if let Some(bytes) = self.max_file_bytes {
             config.max_file_bytes = bytes;
         }
@@ -147,6 +165,7 @@ pub(crate) enum Source {
 /// Every setting, independent of how a source spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Setting {
+    Guide,
     CoreRange,
     ReservedRange,
     UserRange,
@@ -163,6 +182,8 @@ enum Setting {
     ApiUrl,
     TokenEnv,
     LivePorts,
+    PasswordEnv,
+    Root,
     MaxFileBytes,
     ParseMs,
     InlayLabels,
@@ -174,6 +195,7 @@ enum Setting {
 /// Dotted names each source accepts for each setting. The first name of a setting is the documented one;
 /// the others are accepted because the spec's own example puts the map settings under `[ranges]`.
 const PROJECT_NAMES: &[(&str, Setting)] = &[
+    ("ranges.guide", Setting::Guide),
     ("ranges.core", Setting::CoreRange),
     ("ranges.reserved", Setting::ReservedRange),
     ("ranges.user", Setting::UserRange),
@@ -196,6 +218,8 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
     ("portos.api_url", Setting::ApiUrl),
     ("portos.token_env", Setting::TokenEnv),
     ("portos.live_ports", Setting::LivePorts),
+    ("portos.password_env", Setting::PasswordEnv),
+    ("portos.root", Setting::Root),
     ("max_file_bytes", Setting::MaxFileBytes),
     ("limits.max_file_bytes", Setting::MaxFileBytes),
     ("limits.parse_ms", Setting::ParseMs),
@@ -203,6 +227,7 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
 const PROJECT_GROUPS: &[&str] = &["ranges", "app", "portos", "limits"];
 
 const EDITOR_NAMES: &[(&str, Setting)] = &[
+    ("ranges.guide", Setting::Guide),
     ("ranges.core", Setting::CoreRange),
     ("ranges.reserved", Setting::ReservedRange),
     ("ranges.user", Setting::UserRange),
@@ -225,6 +250,8 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("apiUrl", Setting::ApiUrl),
     ("tokenEnv", Setting::TokenEnv),
     ("livePorts", Setting::LivePorts),
+    ("passwordEnv", Setting::PasswordEnv),
+    ("root", Setting::Root),
     ("maxFileBytes", Setting::MaxFileBytes),
     ("limits.maxFileBytes", Setting::MaxFileBytes),
     ("limits.parseMs", Setting::ParseMs),
@@ -404,6 +431,7 @@ impl Reader<'_> {
             self.out.range_pos = item.key_pos;
         }
         let result = match item.setting {
+            Setting::Guide => guide(&name, item.node).map(|g| self.out.layer.guide = Some(g)),
             Setting::CoreRange => port_range(&name, item.node).map(|r| self.out.layer.core_range = Some(r)),
             Setting::ReservedRange => {
                 port_range(&name, item.node).map(|r| self.out.layer.reserved_range = Some(r))
@@ -446,6 +474,32 @@ impl Reader<'_> {
                 check
                     .map(|()| self.out.layer.token_env = Some(env.clone()))
                     .map_err(|why| (item.node.pos, format!("{name}: {why}")))
+            }),
+            Setting::PasswordEnv => string(&name, item.node).and_then(|env| {
+                let check = match self.source {
+                    Source::ProjectFile => validate_project_token_env(&env),
+                    Source::UserFile | Source::Editor => validate_env_name(&env),
+                };
+                check
+                    .map(|()| self.out.layer.password_env = Some(env.clone()))
+                    .map_err(|why| (item.node.pos, format!("{name}: {why}")))
+            }),
+            Setting::Root => string(&name, item.node).and_then(|root| {
+                if root.trim().is_empty() {
+                    return Err((
+                        item.node.pos,
+                        format!("{name}: expected the path of a PortOS checkout, got an empty string"),
+                    ));
+                }
+                // A file's relative path is relative to the file; the editor's, to the workspace (the host
+                // resolves it).
+                let path = PathBuf::from(&root);
+                let resolved = match self.path.as_deref().and_then(Path::parent) {
+                    Some(dir) if path.is_relative() => dir.join(path),
+                    _ => path,
+                };
+                self.out.layer.portos_root = Some(resolved);
+                Ok(())
             }),
             Setting::MaxFileBytes => integer(&name, item.node).and_then(|n| {
                 if (1..=i128::from(MAX_FILE_BYTES_LIMIT)).contains(&n) {
@@ -592,13 +646,7 @@ fn core_ports(name: &str, node: &Node) -> Result<BTreeMap<u16, CorePort>, Proble
                 ),
             ));
         };
-        out.insert(
-            port,
-            CorePort {
-                process: process.to_string(),
-                label: label.to_string(),
-            },
-        );
+        out.insert(port, CorePort::new(process, label));
     }
     Ok(out)
 }
@@ -736,6 +784,21 @@ fn role(name: &str, node: &Node) -> Result<Role, Problem> {
         (
             node.pos,
             format!("{name}: unknown role \"{word}\"; expected core, extension or user"),
+        )
+    })
+}
+
+fn guide(name: &str, node: &Node) -> Result<Guide, Problem> {
+    let word = string(name, node)?;
+    Guide::from_word(&word).ok_or_else(|| {
+        let known: Vec<&str> = Guide::ALL.iter().map(|g| g.as_str()).collect();
+        let hint = suggestion(&word, known.iter().copied());
+        (
+            node.pos,
+            format!(
+                "{name}: unknown guide \"{word}\"; expected {}{hint}",
+                known.join(", ")
+            ),
         )
     })
 }

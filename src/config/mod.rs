@@ -9,6 +9,7 @@
 mod discovery;
 mod edit;
 mod error;
+mod guide;
 mod layer;
 mod security;
 mod value;
@@ -25,6 +26,7 @@ pub use discovery::{
 };
 pub use edit::with_convention;
 pub use error::{ConfigError, ConfigWarning};
+pub use guide::{CoreSource, Guide};
 pub use layer::ConfigLayer;
 pub use security::{HttpTarget, UrlError, parse_loopback_url, validate_api_url};
 
@@ -138,12 +140,9 @@ pub struct Ranges {
 }
 
 impl Default for Ranges {
+    /// The default guide preset's (v2).
     fn default() -> Self {
-        Ranges {
-            core: PortRange::new(5554, 5560),
-            reserved: PortRange::new(5561, 5569),
-            user: PortRange::new(5570, 5599),
-        }
+        Guide::default().ranges()
     }
 }
 
@@ -177,13 +176,20 @@ pub struct CorePort {
     pub process: String,
     /// The port's label (`api`).
     pub label: String,
+    /// What the table notes beside the owner (`Postgres in Docker`, `optional`), if anything.
+    pub note: Option<String>,
+    /// Where the entry comes from: a guide preset, the `core_ports` setting, PortOS's own file.
+    pub source: CoreSource,
 }
 
 impl CorePort {
-    fn new(process: &str, label: &str) -> Self {
+    /// An entry of the `core_ports` setting.
+    pub fn new(process: &str, label: &str) -> Self {
         CorePort {
             process: process.to_string(),
             label: label.to_string(),
+            note: None,
+            source: CoreSource::Setting,
         }
     }
 }
@@ -339,6 +345,12 @@ pub struct PortosSettings {
     pub token_env: String,
     /// Treat ports listening on this machine as taken.
     pub live_ports: bool,
+    /// The environment variable holding PortOS's password (sent as Basic auth `:password`), for a PortOS whose
+    /// auth is a password rather than a token.
+    pub password_env: String,
+    /// A PortOS checkout (`[portos] root`): its ecosystem file joins the core table and, with the registry
+    /// on, its `data/apps.json` is read directly.
+    pub root: Option<PathBuf>,
 }
 
 impl Default for PortosSettings {
@@ -348,6 +360,8 @@ impl Default for PortosSettings {
             api_url: "http://127.0.0.1:5555".to_string(),
             token_env: "PORTOS_TOKEN".to_string(),
             live_ports: false,
+            password_env: "PORTOS_PASSWORD".to_string(),
+            root: None,
         }
     }
 }
@@ -356,6 +370,8 @@ impl Default for PortosSettings {
 /// [`Config::layered`] (editor settings on top); `Default` is the port allocation guide's convention.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Config {
+    /// The guide preset whose ranges and core table are the starting point (`[ranges] guide`).
+    pub guide: Guide,
     /// Core, reserved and user ranges.
     pub ranges: Ranges,
     /// PortOS's own ports and their owners, for `port-conflict` and the allocator.
@@ -404,16 +420,6 @@ impl Default for InlayHints {
 
 impl Default for Config {
     fn default() -> Self {
-        let core_ports = [
-            (5554, CorePort::new("portos-client", "ui")),
-            (5555, CorePort::new("portos-server", "api")),
-            (5556, CorePort::new("portos-browser", "cdp")),
-            (5557, CorePort::new("portos-browser", "health")),
-            (5558, CorePort::new("portos-cos", "api")),
-            (5559, CorePort::new("portos-autofixer", "api")),
-            (5560, CorePort::new("portos-autofixer-ui", "ui")),
-            (5561, CorePort::new("portos-db", "db")),
-        ];
         // Spec §4's list, each entry classified: what other software really listens on, and what a
         // development server picks by default.
         let services: &[(u16, &str)] = &[
@@ -449,8 +455,9 @@ impl Default for Config {
             (9000, "PHP-FPM, MinIO, SonarQube"),
         ];
         Config {
-            ranges: Ranges::default(),
-            core_ports: core_ports.into_iter().collect(),
+            guide: Guide::V2,
+            ranges: Guide::V2.ranges(),
+            core_ports: Guide::V2.core_table(),
             common_ports: services
                 .iter()
                 .chain(dev_defaults)
@@ -476,9 +483,16 @@ impl Config {
         crate::syntax::Budget::new(std::time::Duration::from_millis(self.parse_ms))
     }
 
-    /// Defaults with `layers` applied in order (project file, then editor settings), later ones winning.
+    /// Defaults with `layers` applied in order (project file, then editor settings), later ones winning. The
+    /// guide preset named by the highest layer that names one is the starting point, and every explicit range
+    /// or `core_ports` of any layer overrides it (spec §12).
     pub fn layered(layers: &[&ConfigLayer]) -> Self {
-        let mut config = Config::default();
+        let guide = layers
+            .iter()
+            .rev()
+            .find_map(|l| l.guide)
+            .unwrap_or_default();
+        let mut config = Config::for_guide(guide);
         for layer in layers {
             layer.apply_to(&mut config);
         }

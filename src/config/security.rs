@@ -243,7 +243,8 @@ pub(crate) fn validate_env_name(name: &str) -> Result<(), String> {
 }
 
 /// A project file comes with the repository, so it may not choose an arbitrary secret to send: only
-/// variables named `PORTOS_*` (or `PORTOS` itself) can be the token's source when it sets `token_env`.
+/// variables named `PORTOS_*` (or `PORTOS` itself) can be the source of the token or the password when it sets
+/// `token_env` or `password_env`.
 pub(crate) fn validate_project_token_env(name: &str) -> Result<(), String> {
     validate_env_name(name)?;
     if name == "PORTOS" || name.starts_with("PORTOS_") {
@@ -251,7 +252,7 @@ pub(crate) fn validate_project_token_env(name: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "a project file may only name a PORTOS_* variable, got \"{name}\" (a repository must not be able to \
-             send another secret as the bearer token); set tokenEnv in your editor settings instead"
+             send another secret to PortOS); name it in your editor settings or the user-level file instead"
         ))
     }
 }

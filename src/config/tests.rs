@@ -134,6 +134,8 @@ fn defaults_follow_the_guide() {
             api_url: "http://127.0.0.1:5555".into(),
             token_env: "PORTOS_TOKEN".into(),
             live_ports: false,
+            password_env: "PORTOS_PASSWORD".into(),
+            root: None,
         }
     );
     assert_eq!(c.max_file_bytes, 5 * 1024 * 1024);
@@ -158,7 +160,9 @@ fn range_of_and_owners() {
         c.core_owner(5556),
         Some(&CorePort {
             process: "portos-browser".into(),
-            label: "cdp".into()
+            label: "cdp".into(),
+            note: None,
+            source: CoreSource::Guide(Guide::V2),
         })
     );
     assert_eq!(c.core_owner(5570), None);
@@ -1150,4 +1154,89 @@ fn the_parse_budget_under_limits() {
     let s = parse_editor_settings(&json!({"limits": {"parseMs": 75}}), RULES);
     assert_eq!(s.errors, []);
     assert_eq!(Config::layered(&[&s.layer]).parse_ms, 75);
+}
+
+#[test]
+fn guide_presets_set_ranges_and_core_table() {
+    let v1 = parse("[ranges]\nguide = \"v1\"\n").unwrap().config;
+    assert_eq!(v1.guide, Guide::V1);
+    assert_eq!(
+        v1.core_owner(5554).unwrap().to_string(),
+        "portos-server:api"
+    );
+    assert_eq!(v1.core_owner(5555).unwrap().to_string(), "portos-client:ui");
+    assert_eq!(v1.core_owner(5561), None);
+    let today = parse("[ranges]\nguide = \"portos-2026-08\"\n")
+        .unwrap()
+        .config;
+    assert_eq!(today.ranges.core, PortRange::new(5553, 5561));
+    assert_eq!(today.ranges.reserved, PortRange::new(5562, 5569));
+    assert_eq!(today.range_of(5553), Some(RangeKind::Core));
+    let llama = today.core_owner(5568).unwrap();
+    assert_eq!(llama.who(), "portos-llama-server (api; optional)");
+    assert_eq!(llama.source, CoreSource::Guide(Guide::Portos202608));
+    assert_eq!(llama.source.describe(), "the guide preset portos-2026-08");
+    for port in [5553, 5554, 5561, 8000, 18020, 18021] {
+        assert!(today.core_owner(port).is_some(), "{port}");
+    }
+    assert_eq!(Config::default(), Config::for_guide(Guide::V2));
+}
+
+#[test]
+fn explicit_keys_override_the_preset_from_any_source() {
+    // The preset from a lower source, the range from a higher one, and the other way round.
+    let preset = parse("[ranges]\nguide = \"portos-2026-08\"\n")
+        .unwrap()
+        .layer;
+    let range = parse("[ranges]\nuser = [5570, 5589]\ncore_ports = { 5555 = \"mine:api\" }\n")
+        .unwrap()
+        .layer;
+    for layers in [[&preset, &range], [&range, &preset]] {
+        let config = Config::layered(&layers);
+        assert_eq!(config.guide, Guide::Portos202608);
+        assert_eq!(config.ranges.core, PortRange::new(5553, 5561));
+        assert_eq!(config.ranges.user, PortRange::new(5570, 5589));
+        assert_eq!(
+            config.core_ports.len(),
+            1,
+            "core_ports replaces the preset's table"
+        );
+        assert_eq!(config.core_owner(5555).unwrap().source, CoreSource::Setting);
+    }
+    // The most specific source's preset wins.
+    let v1 = parse("[ranges]\nguide = \"v1\"\n").unwrap().layer;
+    assert_eq!(Config::layered(&[&preset, &v1]).guide, Guide::V1);
+}
+
+#[test]
+fn guide_and_portos_settings_are_checked() {
+    let error = parse_err("[ranges]\nguide = \"v3\"\n");
+    let (line, column, what) = where_what(&error);
+    assert_eq!((line, column), (2, 9));
+    assert_eq!(
+        what,
+        "ranges.guide: unknown guide \"v3\"; expected v2, v1, portos-2026-08; did you mean \"v2\"?"
+    );
+    let message = parse_err("[portos]\npassword_env = \"AWS_SECRET\"\n").to_string();
+    assert!(
+        message.contains("portos.password_env: a project file may only name a PORTOS_* variable"),
+        "{message}"
+    );
+    let ok = parse("[portos]\npassword_env = \"PORTOS_PW\"\nroot = \"../PortOS\"\n")
+        .unwrap()
+        .config;
+    assert_eq!(ok.portos.password_env, "PORTOS_PW");
+    // A relative root is the project file's directory's.
+    assert_eq!(ok.portos.root, Some(PathBuf::from("../PortOS")));
+    let editor = parse_editor_settings(
+        &json!({"ranges": {"guide": "portos-2026-08"}, "root": "/opt/PortOS", "passwordEnv": "MY_PW"}),
+        RULES,
+    );
+    assert!(editor.errors.is_empty(), "{:?}", editor.errors);
+    let config = Config::layered(&[&editor.layer]);
+    assert_eq!(config.guide, Guide::Portos202608);
+    assert_eq!(config.portos.root, Some(PathBuf::from("/opt/PortOS")));
+    assert_eq!(config.portos.password_env, "MY_PW");
+    let bad = parse_editor_settings(&json!({"ranges": {"guide": 2}}), RULES);
+    assert_eq!(bad.errors.len(), 1);
 }

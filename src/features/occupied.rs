@@ -71,10 +71,7 @@ pub fn app_ports(
         }
     }
     for (port, owner) in &config.core_ports {
-        occupied.add(
-            *port,
-            format!("PortOS's {} ({})", owner.process, owner.label),
-        );
+        occupied.add(*port, owner.party());
     }
     for (port, owner) in &config.common_ports {
         occupied.add(*port, format!("commonly used by {owner}"));

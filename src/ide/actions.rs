@@ -43,7 +43,24 @@ pub struct Action {
     pub finding: Option<usize>,
     /// Whether it is the one to apply by default.
     pub preferred: bool,
+    /// A request the editor asks the server to make when the action is chosen, beside the edits.
+    pub command: Option<ActionCommand>,
 }
+
+/// What an action asks the server to do, rather than edit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionCommand {
+    /// Ask the running PortOS to read an app's ecosystem file again (`registry-stale`).
+    RefreshApp {
+        /// The app's registry key.
+        id: String,
+        /// The ecosystem file, whose configuration says how to reach PortOS.
+        path: PathBuf,
+    },
+}
+
+/// The title of `registry-stale`'s action.
+pub const REFRESH_TITLE: &str = "Refresh this app in PortOS";
 
 /// Reads the texts of files other than the reported one (required files holding definitions).
 pub type ReadText<'a> = &'a dyn Fn(&Path) -> Option<String>;
@@ -152,6 +169,8 @@ pub fn fix_for(
             let edit = set_literal(here, text, read, path, *range, None, *port)?;
             Some((format!("Use port {port}: {reason}"), edit))
         }
+        // A request to PortOS, not an edit: offered by `quick_fixes` as a command.
+        FixData::RefreshApp { .. } => None,
         FixData::Replace {
             path,
             range,
@@ -203,7 +222,25 @@ pub fn quick_fixes(
                 edits: vec![edit],
                 finding: Some(i),
                 preferred: false,
+                command: None,
             });
+        }
+        if let Some(FixData::RefreshApp { id, .. }) = &finding.fix {
+            let command = ActionCommand::RefreshApp {
+                id: id.clone(),
+                path: here.to_path_buf(),
+            };
+            // One request per app, however many of its processes differ.
+            if !fixes.iter().any(|a| a.command.as_ref() == Some(&command)) {
+                fixes.push(Action {
+                    title: REFRESH_TITLE.into(),
+                    kind: ActionKind::QuickFix,
+                    edits: Vec::new(),
+                    finding: Some(i),
+                    preferred: false,
+                    command: Some(command),
+                });
+            }
         }
         let line = index.line_of(finding.range.start as usize);
         ignores.push(Action {
@@ -212,6 +249,7 @@ pub fn quick_fixes(
             edits: vec![ignore_line(here, text, &index, line, finding.code)],
             finding: Some(i),
             preferred: false,
+            command: None,
         });
         ignores.push(Action {
             title: format!("Ignore {} in this file", finding.code),
@@ -219,6 +257,7 @@ pub fn quick_fixes(
             edits: vec![ignore_file(here, text, finding.code)],
             finding: Some(i),
             preferred: false,
+            command: None,
         });
     }
     ignores.dedup_by(|a, b| a.title == b.title && a.edits == b.edits);

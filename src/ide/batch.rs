@@ -63,7 +63,19 @@ impl Host {
         config: &Config,
         root: &Path,
     ) -> Result<Analysis, Stopped> {
-        analysis::analyze(path, text, &*self.vfs(), Some(root.to_path_buf()), config)
+        Self::analyze_in(&*self.vfs(), path, text, config, root)
+    }
+
+    /// [`Host::analyze`] through `vfs`, for a job that holds no host (the PortOS checkout's file, read with no
+    /// lock held).
+    pub fn analyze_in(
+        vfs: &dyn crate::vfs::Vfs,
+        path: &Path,
+        text: Arc<str>,
+        config: &Config,
+        root: &Path,
+    ) -> Result<Analysis, Stopped> {
+        analysis::analyze(path, text, vfs, Some(root.to_path_buf()), config)
     }
 
     /// Analyses every job and hands each analysis to `each`, on as many threads as the machine has cores
@@ -151,6 +163,11 @@ impl Host {
             first_config.get_or_insert(config);
         }
         let config = first_config.unwrap_or_default();
+        let config = self.core_config(
+            &config,
+            root,
+            reports.iter().map(|r| (r.path.as_path(), &r.summary)),
+        );
         let all: Vec<&FileReport> = reports.iter().collect();
         let cross = diagnostics::cross_file_batch(&all, all.len(), &config, external);
         Ok(reports

@@ -4,7 +4,7 @@
 //! [`super::diagnostics::assemble`], as the editor's are.
 
 use super::convention::{self, ConventionDecision};
-use super::external::{External, ExternalRequest};
+use super::external::ExternalRequest;
 use super::inputs::{self, Stdin, Unreadable};
 use super::{BATCH, FileJob, Host, diagnostics};
 use crate::config::Config;
@@ -147,8 +147,6 @@ impl Host {
         let vfs = self.vfs();
         for (root, entries) in workspaces {
             let config = config_of.remove(&root).unwrap_or_default();
-            let external = External::fetch(&config, request.external, request.env);
-            warnings.extend(external.warnings.iter().cloned());
             let (mut reports, texts): (Vec<FileReport>, Vec<Option<Arc<str>>>) =
                 entries.into_iter().unzip();
             // Cross-file questions are asked in the whole workspace (spec §1), not only among the paths named:
@@ -167,6 +165,15 @@ impl Host {
                 );
                 reports.extend(self.context_reports(&root, &seen));
             }
+            // PortOS's own file, in the workspace or under `[portos] root`, joins the core table (spec §12).
+            let config = self.core_config(
+                &config,
+                &root,
+                reports.iter().map(|r| (r.path.as_path(), &r.summary)),
+            );
+            let external = self.external_for(&config, request.external, request.env, &root);
+            warnings.extend(self.take_outside_warnings());
+            warnings.extend(external.warnings.iter().cloned());
             let decision = self.convention_of(
                 &config,
                 &root,

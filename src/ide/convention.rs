@@ -299,6 +299,8 @@ mod tests {
             table: Vec::new(),
             has_ports_table: false,
             has_ports_map: false,
+            table_exported: false,
+            portos_view: None,
         }
     }
 

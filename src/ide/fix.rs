@@ -2,7 +2,7 @@
 //! the rest of its workspace as context (so two fixes never take one free port). One implementation for the
 //! editor's `source.fixAll.portos` and the command line's `check --fix` / `--diff`.
 
-use super::external::{External, ExternalRequest};
+use super::external::ExternalRequest;
 use super::inputs::{self, Unreadable};
 use super::{Host, actions, convention, diagnostics};
 use crate::analysis;
@@ -118,11 +118,17 @@ impl Host {
                     decision.active
                 }
             };
-            let external = External::fetch(&config, request, env)
-                .for_app(path.parent().unwrap_or(Path::new("/")));
             let seen: BTreeSet<PathBuf> = [path.clone()].into();
             let others: Vec<FileReport> = self.context_reports(&root, &seen);
             let others: Vec<&FileReport> = others.iter().collect();
+            let config = self.core_config(
+                &config,
+                &root,
+                others.iter().map(|r| (r.path.as_path(), &r.summary)),
+            );
+            let external = self
+                .external_for(&config, request, env, &root)
+                .for_app(path.parent().unwrap_or(Path::new("/")));
             let vfs = self.vfs();
             let context = FixContext {
                 path: &path,

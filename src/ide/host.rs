@@ -10,11 +10,12 @@
 use super::convention::{self, ConventionDecision};
 use super::document::{Change, Document};
 use super::index::{IndexedFile, WorkspaceIndex};
+use super::outside::Outside;
 use super::snapshot::{OpenView, Snapshot};
 use super::{ConfigCache, diagnostics};
 use crate::analysis::{self, Analysis};
 use crate::config::{Config, ConfigError, ConfigLayer, ConfigSource, Convention};
-use crate::rules::{ExternalPorts, FileReport};
+use crate::rules::FileReport;
 use crate::syntax::{Budget, Encoding, Stopped, SyntaxTree};
 use crate::vfs::{Overlay, Vfs};
 use crate::workspace;
@@ -74,8 +75,12 @@ pub struct Host {
     /// Project files and editor settings.
     pub configs: ConfigCache,
     docs: HashMap<PathBuf, OpenDocument>,
-    index: Arc<WorkspaceIndex>,
-    external: Arc<ExternalPorts>,
+    pub(super) index: Arc<WorkspaceIndex>,
+    /// What was read from outside the workspace's texts: PortOS's registry, listening ports, the PortOS
+    /// checkout `[portos] root` names.
+    pub(super) outside: Arc<Outside>,
+    /// What reading from outside met in a command-line run, not yet handed to the shell.
+    pub(super) outside_warnings: Vec<String>,
     folders: Vec<PathBuf>,
     /// Files of the workspace left out of the context of a run, and why (see [`Host::context_reports`]).
     pub(super) context_problems: BTreeSet<(PathBuf, String)>,
@@ -93,7 +98,8 @@ impl Host {
             disk,
             docs: HashMap::new(),
             index: Arc::new(WorkspaceIndex::default()),
-            external: Arc::new(ExternalPorts::default()),
+            outside: Arc::new(Outside::default()),
+            outside_warnings: Vec::new(),
             folders: Vec::new(),
             context_problems: BTreeSet::new(),
         }
@@ -132,11 +138,6 @@ impl Host {
     /// Sets the editor's settings (highest precedence) and where project files come from.
     pub fn set_editor_settings(&mut self, layer: ConfigLayer, source: ConfigSource) {
         self.configs.set_editor(layer, source);
-    }
-
-    /// Sets the ports held outside the workspace (PortOS's registry, listening sockets).
-    pub fn set_external(&mut self, external: ExternalPorts) {
-        self.external = Arc::new(external);
     }
 
     /// The workspace folders an editor named.
@@ -627,7 +628,7 @@ impl Host {
         Snapshot::new(
             Arc::new(docs),
             self.index.clone(),
-            self.external.clone(),
+            self.outside(),
             self.vfs(),
         )
     }

@@ -385,12 +385,13 @@ fn port_facts(ctx: &HoverContext, port: u16) -> Vec<String> {
         }
     };
     if convention {
-        lines.push(format!("Range: {range}"));
+        lines.push(format!("Range: {range} (guide preset {})", config.guide));
     }
     if let Some(owner) = config.core_owner(port).filter(|_| convention) {
         lines.push(format!(
-            "PortOS's own table: `{}` ({})",
-            owner.process, owner.label
+            "PortOS's own table: `{}`, from {}",
+            owner.who(),
+            owner.source.describe()
         ));
     }
     if let Some(owner) = config.common_port_owner(port) {

@@ -3,8 +3,10 @@
 
 use super::convention::ConventionDecision;
 use super::diagnostics;
+use super::outside::Outside;
+use super::portos_core::{self, PortosEntries};
 use crate::config::Config;
-use crate::rules::{AppSummary, ExternalPorts, FileReport, Finding};
+use crate::rules::{AppSummary, FileReport, Finding};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +36,9 @@ pub struct WorkspaceIndex {
     /// alone, so a keystroke costs the same in a workspace of 10 files and of 10,000.
     by_name: HashMap<String, BTreeSet<PathBuf>>,
     by_port: HashMap<u16, BTreeSet<PathBuf>>,
+    /// The files that are PortOS's own (every process `portos-*`): their ports join the core table of their
+    /// workspace (spec §12), found without walking every file.
+    portos_files: BTreeSet<PathBuf>,
 }
 
 impl WorkspaceIndex {
@@ -61,6 +66,9 @@ impl WorkspaceIndex {
                 .or_default()
                 .insert(path.clone());
         }
+        if portos_core::is_portos_file(&file.report.summary) {
+            self.portos_files.insert(path.clone());
+        }
         self.files.insert(path, file);
     }
 
@@ -71,6 +79,7 @@ impl WorkspaceIndex {
     }
 
     fn unlink(&mut self, path: &Path) {
+        self.portos_files.remove(path);
         if let Some(old) = self.files.get(path) {
             for required in &old.requires {
                 if let Some(set) = self.importers.get_mut(required) {
@@ -171,19 +180,33 @@ impl WorkspaceIndex {
 
     /// The findings to show for `path`: its own and its cross-file ones (against the files sharing a name or
     /// a port, so a keystroke costs the same in a workspace of 10 files and of 10,000), without PortOS's
-    /// convention where `convention` is false.
-    pub fn findings(
-        &self,
-        path: &Path,
-        external: &ExternalPorts,
-        convention: bool,
-    ) -> Vec<Finding> {
+    /// convention where `convention` is false; PortOS's own file joins the core table and the outside reads
+    /// (registry, listening ports) are those of the file's configuration.
+    pub fn findings(&self, path: &Path, outside: &Outside, convention: bool) -> Vec<Finding> {
         let Some(file) = self.files.get(path) else {
             return Vec::new();
         };
-        let cross =
-            diagnostics::cross_file(&file.report, &self.sharing(path), &file.config, external);
-        diagnostics::assemble(&file.report, cross, &file.config, Some(convention))
+        let config = self.core_config(&file.config, &file.root, outside);
+        let external = outside.ports_for(&config, &file.root, &file.report.summary.app_dir);
+        let cross = diagnostics::cross_file(&file.report, &self.sharing(path), &config, &external);
+        diagnostics::assemble(&file.report, cross, &config, Some(convention))
+    }
+
+    /// The core-table entries of the PortOS files indexed in workspace `root`.
+    pub fn portos_entries(&self, root: &Path) -> PortosEntries {
+        portos_core::workspace_entries(
+            self.portos_files
+                .iter()
+                .filter_map(|p| Some((p.as_path(), self.files.get(p)?)))
+                .filter(|(_, f)| f.root == root)
+                .map(|(p, f)| (p, &f.report.summary)),
+        )
+    }
+
+    /// `config` for a file of workspace `root`, PortOS's own file joined to its core table: the workspace's
+    /// and the checkout's under `[portos] root`.
+    pub fn core_config(&self, config: &Arc<Config>, root: &Path, outside: &Outside) -> Arc<Config> {
+        outside.core_config(config, root, &self.portos_entries(root))
     }
 
     /// Records workspace `root`'s decision on PortOS's convention (from

@@ -78,6 +78,57 @@ pub fn human(analysis: &Analysis) -> String {
     text
 }
 
+/// One difference between PortOS's registry and a file, for `ports --registry` (what `registry-stale` reports).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RegistryDifference {
+    /// The file.
+    #[serde(serialize_with = "plain_path")]
+    pub file: PathBuf,
+    /// 1-based line of the process it is about.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// The app's registry key, which `POST /api/apps/:id/refresh-config` takes.
+    pub id: String,
+    /// What differs.
+    pub message: String,
+}
+
+fn plain_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&path.display())
+}
+
+/// Where the registry `external` holds for the file's app differs from the file as PortOS would read it now.
+pub fn registry_differences(
+    analysis: &Analysis,
+    config: &crate::config::Config,
+    external: &super::external::External,
+) -> Vec<RegistryDifference> {
+    let summary = crate::rules::FileCheck::new(analysis, config).summary();
+    let registered = external.for_app(&summary.app_dir).registered;
+    let (Some(view), Some(app)) = (&summary.portos_view, registered) else {
+        return Vec::new();
+    };
+    if crate::rules::registry_stale::is_exempt(&app) {
+        return Vec::new();
+    }
+    let text = analysis.model.text();
+    let index = LineIndex::new(text);
+    crate::rules::registry_stale::differences(view, &app)
+        .into_iter()
+        .map(|difference| {
+            let (line, column) = inputs::line_col(text, &index, difference.range.start);
+            RegistryDifference {
+                file: analysis.model.path().to_path_buf(),
+                line,
+                column,
+                id: app.id.clone(),
+                message: difference.message,
+            }
+        })
+        .collect()
+}
+
 /// Resolves locations to 1-based line/column positions, per file.
 struct Positions<'a> {
     analysis: &'a Analysis,

@@ -26,7 +26,9 @@ pub mod listing;
 pub mod migrate;
 pub mod navigation;
 pub mod next;
+pub mod outside;
 pub mod port_map;
+pub mod portos_core;
 mod snapshot;
 pub mod symbols;
 

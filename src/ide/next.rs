@@ -2,7 +2,7 @@
 //! file of its workspace (the allocator's view that completion and quick fixes share).
 
 use super::Host;
-use super::external::{External, ExternalRequest};
+use super::external::ExternalRequest;
 use super::inputs::{self, Unreadable};
 use crate::config::PortRange;
 use crate::features::allocator::{self, Allocation};
@@ -71,8 +71,10 @@ impl Host {
             let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
                 continue;
             };
-            match self.analyze(&input.path, input.text, &config, &root) {
-                Ok(analysis) => summaries.push(FileCheck::new(&analysis, &config).summary()),
+            match self.analyze(&input.path, input.text.clone(), &config, &root) {
+                Ok(analysis) => {
+                    summaries.push((input.path, FileCheck::new(&analysis, &config).summary()))
+                }
                 Err(stopped) => unreadable.push(Unreadable {
                     path: input.path,
                     reason: stopped.to_string(),
@@ -89,9 +91,15 @@ impl Host {
             let path = self.normalize(&failure.path);
             path == app_dir || path.parent() == Some(app_dir.as_path())
         });
-        let external = External::fetch(&config, request, env);
+        let all: Vec<&crate::rules::AppSummary> = summaries.iter().map(|(_, s)| s).collect();
+        // PortOS's own file, in the workspace or under `[portos] root`, joins the core table (spec §12).
+        let config = self.core_config(
+            &config,
+            &root,
+            summaries.iter().map(|(path, s)| (path.as_path(), s)),
+        );
+        let external = self.external_for(&config, request, env, &root);
         let external_ports = external.for_app(&app_dir);
-        let all: Vec<&crate::rules::AppSummary> = summaries.iter().collect();
         // A directory with no ecosystem file of its own but apps below it (a workspace root) is no app: the
         // answer is for a new app, and says so.
         let is_own = |s: &&crate::rules::AppSummary| s.app_dir == app_dir;
@@ -117,7 +125,11 @@ impl Host {
             own_unreadable: named,
             context_unreadable: context,
             own_unknown,
-            warnings: external.warnings,
+            warnings: self
+                .take_outside_warnings()
+                .into_iter()
+                .chain(external.warnings.iter().cloned())
+                .collect(),
         })
     }
 }

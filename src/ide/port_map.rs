@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 /// The whole workspace's ports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PortMap {
+    /// The guide preset whose ranges and core table are in force (`v2`, `v1`, `portos-2026-08`).
+    pub guide: String,
     /// PortOS's three ranges, as `[first, last]` pairs.
     pub ranges: MapRanges,
     /// One entry per app directory, in directory order.
@@ -202,6 +204,7 @@ pub fn port_map(files: &[(&Path, &FileReport)], config: &Config) -> PortMap {
     }
 
     PortMap {
+        guide: config.guide.to_string(),
         ranges: MapRanges {
             core: pair(config.ranges.core),
             reserved: pair(config.ranges.reserved),
@@ -475,13 +478,9 @@ mod tests {
     #[test]
     fn free_runs_skip_the_core_table_and_a_connected_port_is_no_hole() {
         let mut config = Config::default();
-        config.core_ports.insert(
-            5598,
-            CorePort {
-                process: "portos-extra".into(),
-                label: "api".into(),
-            },
-        );
+        config
+            .core_ports
+            .insert(5598, CorePort::new("portos-extra", "api"));
         let app = "module.exports = { apps: [{ name: 'c-api', env: { PORT: 5570, DB_PORT: 5571 } }, { name: 'c-ui', env: { PORT: 5572 } }] };";
         let map = map_of(&[("/w/c/ecosystem.config.cjs", app)], &config);
         assert_eq!(map.apps[0].block, Some((5570, 5572)));

@@ -8,9 +8,11 @@ use super::host::{DocAnalysis, DocKind};
 use super::hover::{self, Hover};
 use super::index::WorkspaceIndex;
 use super::navigation::{self, KeyAt, Place};
+use super::outside::Outside;
 use super::port_map::{self, PortMap};
 use super::symbols::{self, Hint, Symbol, WorkspaceSymbol};
 use super::{fix, migrate};
+use crate::config::Config;
 use crate::model::SourceFile;
 use crate::rules::{ExternalPorts, FileReport, Finding};
 use crate::syntax::{LineIndex, TextRange};
@@ -51,7 +53,7 @@ pub enum Published {
 pub struct Snapshot {
     docs: Arc<HashMap<PathBuf, OpenView>>,
     index: Arc<WorkspaceIndex>,
-    external: Arc<ExternalPorts>,
+    outside: Arc<Outside>,
     vfs: Arc<dyn Vfs>,
 }
 
@@ -70,15 +72,28 @@ impl Snapshot {
     pub(super) fn new(
         docs: Arc<HashMap<PathBuf, OpenView>>,
         index: Arc<WorkspaceIndex>,
-        external: Arc<ExternalPorts>,
+        outside: Arc<Outside>,
         vfs: Arc<dyn Vfs>,
     ) -> Self {
         Snapshot {
             docs,
             index,
-            external,
+            outside,
             vfs,
         }
+    }
+
+    /// An analysis's configuration with PortOS's own file joined to its core table (the workspace's, the
+    /// checkout's under `[portos] root`): what every answer about ports uses.
+    fn config_of(&self, analysed: &DocAnalysis) -> Arc<Config> {
+        self.index
+            .core_config(&analysed.config, &analysed.root, &self.outside)
+    }
+
+    /// The ports held outside the workspace as an analysed file's app sees them.
+    fn external_of(&self, analysed: &DocAnalysis, config: &Config) -> ExternalPorts {
+        self.outside
+            .ports_for(config, &analysed.root, &analysed.analysis.dir.app_dir)
     }
 
     /// The version of an open document.
@@ -167,7 +182,7 @@ impl Snapshot {
     fn findings_of(&self, analysed: &DocAnalysis, path: &Path) -> Vec<Finding> {
         let decided = self.index.convention(&analysed.root).map(|d| d.active);
         let convention = decided.unwrap_or(analysed.provisional_convention);
-        self.index.findings(path, &self.external, convention)
+        self.index.findings(path, &self.outside, convention)
     }
 
     /// The other indexed ecosystem files of `root`.
@@ -181,14 +196,18 @@ impl Snapshot {
 
     /// The allocator's view of an analysed file's app, from every summary of its workspace: what completion
     /// and quick fixes offer.
-    fn app_ports(&self, analysed: &DocAnalysis) -> crate::features::occupied::AppPorts {
+    fn app_ports(
+        &self,
+        analysed: &DocAnalysis,
+        config: &Config,
+    ) -> crate::features::occupied::AppPorts {
         let summaries = self.index.summaries_in(&analysed.root);
         crate::features::occupied::app_ports(
             &analysed.analysis.dir.app_dir,
             &analysed.analysis.dir.app_name,
             &summaries,
-            &analysed.config,
-            &self.external,
+            config,
+            &self.external_of(analysed, config),
         )
     }
 
@@ -200,9 +219,10 @@ impl Snapshot {
             .into_iter()
             .map(|(path, report)| hover::OtherFile { path, report })
             .collect();
+        let config = self.config_of(analysed);
         let ctx = hover::HoverContext {
             report: &analysed.report,
-            config: &analysed.config,
+            config: &config,
             others: &others,
             root: &analysed.root,
             convention: self.index.convention(&analysed.root).map(|d| d.active),
@@ -214,7 +234,8 @@ impl Snapshot {
     pub fn completion(&self, path: &Path, offset: usize) -> Option<Vec<PortCompletion>> {
         let analysed = self.answering(path)?;
         let slot = completion::slot_at(&analysed.analysis, offset)?;
-        let offers = self.app_ports(analysed).offers(&analysed.config, 6);
+        let config = self.config_of(analysed);
+        let offers = self.app_ports(analysed, &config).offers(&config, 6);
         Some(completion::items(&slot, &offers))
     }
 
@@ -236,16 +257,11 @@ impl Snapshot {
                 .and_then(|bytes| String::from_utf8(bytes).ok())
         };
         let mut out = Vec::new();
+        let config = self.config_of(analysed);
         if kinds.quick_fix {
-            let ports = self.app_ports(analysed);
+            let ports = self.app_ports(analysed, &config);
             out.extend(actions::quick_fixes(
-                &findings,
-                range,
-                path,
-                text,
-                &read,
-                &ports,
-                &analysed.config,
+                &findings, range, path, text, &read, &ports, &config,
             ));
         }
         if kinds.rewrite
@@ -262,6 +278,7 @@ impl Snapshot {
                 edits: migration.edits,
                 finding: None,
                 preferred: false,
+                command: None,
             });
         }
         if kinds.fix_all {
@@ -271,12 +288,13 @@ impl Snapshot {
                 .map(|(_, r)| r)
                 .collect();
             let convention = self.index.convention(&analysed.root).map(|d| d.active);
+            let external = self.external_of(analysed, &config);
             let context = fix::FixContext {
                 path,
-                config: &analysed.config,
+                config: &config,
                 root: &analysed.root,
                 others: &others,
-                external: &self.external,
+                external: &external,
                 convention,
                 vfs: &*self.vfs,
             };
@@ -292,6 +310,7 @@ impl Snapshot {
                     }],
                     finding: None,
                     preferred: false,
+                    command: None,
                 });
             }
         }
@@ -406,7 +425,7 @@ impl Snapshot {
             .index
             .iter()
             .find(|(_, f)| root.is_none_or(|r| f.root == r))
-            .map(|(_, f)| f.config.clone())
+            .map(|(_, f)| self.index.core_config(&f.config, &f.root, &self.outside))
             .unwrap_or_default();
         port_map::port_map(&files, &config)
     }

@@ -8,10 +8,14 @@
 
 mod http;
 pub mod listening;
+pub mod portos_api;
 pub mod registry;
 
 pub use http::Phase;
 pub use listening::{ListeningError, listening_ports, parse_lsof, parse_proc_net_tcp};
+pub use portos_api::{
+    Access, DEFAULT_MIRROR_PORT, Health, Registry, parse_apps_file, read_registry, refresh_app,
+};
 pub use registry::{
     AppsParseError, HttpTarget, RegistryApp, RegistryError, RegistryProcess, UrlError, fetch_apps,
     parse_apps, parse_loopback_url, reserved_ports,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::http::{self, GetError, Phase};
+use super::http::Phase;
 
 // ---------------------------------------------------------------------------------------------------------
 // URL
@@ -76,6 +76,8 @@ pub enum AppsParseError {
         /// The JSON type found instead.
         found: &'static str,
     },
+    /// JSON, but not the `{"apps": {…}}` object of PortOS's `data/apps.json`.
+    NoAppsObject,
 }
 
 impl fmt::Display for AppsParseError {
@@ -84,6 +86,9 @@ impl fmt::Display for AppsParseError {
             AppsParseError::Json { message, .. } => write!(f, "invalid JSON: {message}"),
             AppsParseError::NotAnArray { found } => {
                 write!(f, "expected a JSON array of apps, found {found}")
+            }
+            AppsParseError::NoAppsObject => {
+                write!(f, "expected an object with an `apps` object of apps by id")
             }
         }
     }
@@ -109,7 +114,7 @@ pub fn parse_apps(body: &str) -> Result<Vec<RegistryApp>, AppsParseError> {
     parse_apps_bytes(body.as_bytes())
 }
 
-fn parse_apps_bytes(body: &[u8]) -> Result<Vec<RegistryApp>, AppsParseError> {
+pub(super) fn parse_apps_bytes(body: &[u8]) -> Result<Vec<RegistryApp>, AppsParseError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| AppsParseError::Json {
         line: e.line(),
         column: e.column(),
@@ -123,7 +128,7 @@ fn parse_apps_bytes(body: &[u8]) -> Result<Vec<RegistryApp>, AppsParseError> {
     Ok(items.iter().filter_map(app_from_json).collect())
 }
 
-fn app_from_json(v: &Value) -> Option<RegistryApp> {
+pub(super) fn app_from_json(v: &Value) -> Option<RegistryApp> {
     let obj = v.as_object()?;
     let text = |key: &str| {
         obj.get(key)
@@ -230,6 +235,16 @@ pub fn reserved_ports(apps: &[RegistryApp], own_repo: Option<&Path>) -> BTreeMap
         .into_iter()
         .map(|(port, list)| (port, list.join(" and ")))
         .collect()
+}
+
+/// The registry app whose `repoPath` is `dir` (symlinks resolved where the paths exist), if any.
+pub fn app_for_dir<'a>(apps: &'a [RegistryApp], dir: &Path) -> Option<&'a RegistryApp> {
+    let wanted = PathKey::new(dir);
+    apps.iter().find(|app| {
+        app.repo_path
+            .as_deref()
+            .is_some_and(|path| wanted.matches(&PathKey::new(path)))
+    })
 }
 
 /// Every port one app claims, with the most specific reason per port: a process's label, else a process's
@@ -357,6 +372,25 @@ pub enum RegistryError {
         /// The step that was under way.
         phase: Phase,
     },
+    /// The server reset the connection: what a TLS-only port may do to a plain HTTP request.
+    Reset {
+        /// The canonical URL tried.
+        url: String,
+        /// The OS error.
+        detail: String,
+    },
+    /// PortOS's main port does not answer plain HTTP (it serves HTTPS), and its loopback HTTP mirror did not
+    /// answer either.
+    HttpsOnly {
+        /// The configured URL.
+        url: String,
+        /// What the configured URL answered instead of HTTP.
+        detail: String,
+        /// The mirror tried.
+        mirror: String,
+        /// Why the mirror failed.
+        mirror_error: Box<RegistryError>,
+    },
     /// Another socket error (reset, unreachable, …).
     Io {
         /// The canonical URL tried.
@@ -379,7 +413,7 @@ pub enum RegistryError {
     HttpStatus {
         /// The canonical URL tried.
         url: String,
-        /// The request path.
+        /// The request's method and path (`GET /api/apps`).
         path: String,
         /// The status code.
         status: u16,
@@ -426,6 +460,25 @@ impl fmt::Display for RegistryError {
                     after.as_millis()
                 )
             }
+            RegistryError::Reset { url, detail } => {
+                write!(f, "PortOS at {url} reset the connection ({detail})")
+            }
+            RegistryError::HttpsOnly {
+                url,
+                detail,
+                mirror,
+                mirror_error,
+            } => {
+                let why = mirror_error.to_string();
+                let why = why
+                    .strip_suffix("; registry ports were not checked")
+                    .unwrap_or(&why);
+                write!(
+                    f,
+                    "PortOS at {url} does not answer plain HTTP ({detail}; it serves HTTPS), and its loopback \
+                     HTTP mirror {mirror} (PORTOS_HTTP_PORT) failed too: {why}"
+                )
+            }
             RegistryError::Io { url, phase, error } => {
                 let doing = match phase {
                     Phase::Connecting => "connecting to",
@@ -447,7 +500,7 @@ impl fmt::Display for RegistryError {
                 write!(
                     f,
                     "PortOS at {url} refused the request (HTTP {status}: {why}); set the token in the variable \
-                     named by portos.token_env"
+                     named by portos.token_env, or the password in the one named by portos.password_env"
                 )
             }
             RegistryError::HttpStatus {
@@ -457,7 +510,7 @@ impl fmt::Display for RegistryError {
                 reason,
             } => write!(
                 f,
-                "PortOS at {url} answered GET {path} with HTTP {status} {reason}"
+                "PortOS at {url} answered {path} with HTTP {status} {reason}"
             ),
             RegistryError::MalformedHttp { url, detail } => write!(
                 f,
@@ -485,10 +538,8 @@ impl std::error::Error for RegistryError {
     }
 }
 
-/// The endpoint §6 describes.
-const APPS_ENDPOINT: &str = "/api/apps";
-
-/// Reads the running PortOS's app list from `api_url` (loopback only, see [`parse_loopback_url`]).
+/// Reads the running PortOS's app list from `api_url` (loopback only, see [`parse_loopback_url`]): `GET
+/// /api/apps` alone, without the health check or the mirror of [`super::read_registry`].
 ///
 /// `token` is sent as `Authorization: Bearer` when given (surrounding whitespace, such as a newline from a
 /// file, is trimmed; an empty token counts as none). `timeout` bounds the whole exchange — connecting,
@@ -498,67 +549,12 @@ pub fn fetch_apps(
     token: Option<&str>,
     timeout: Duration,
 ) -> Result<Vec<RegistryApp>, RegistryError> {
-    let target = parse_loopback_url(api_url).map_err(RegistryError::InvalidUrl)?;
-    let token = token.map(str::trim).filter(|t| !t.is_empty());
-    if token.is_some_and(|t| !t.bytes().all(|b| b.is_ascii_graphic())) {
-        return Err(RegistryError::InvalidToken);
-    }
-    let path = target.path_for(APPS_ENDPOINT);
-    let mut request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nUser-Agent: portos-lsp/{}\r\nConnection: close\r\n",
-        target.host_header(),
-        env!("CARGO_PKG_VERSION"),
-    );
-    if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    request.push_str("\r\n");
-
-    let url = target.to_string();
-    let response =
-        http::get(&target.socket_addrs(), request.as_bytes(), timeout).map_err(|e| match e {
-            GetError::Refused => RegistryError::NotRunning { url: url.clone() },
-            GetError::Timeout(phase) => RegistryError::Timeout {
-                url: url.clone(),
-                after: timeout,
-                phase,
-            },
-            GetError::Io(phase, error) => RegistryError::Io {
-                url: url.clone(),
-                phase,
-                error,
-            },
-            GetError::Malformed(detail) => RegistryError::MalformedHttp {
-                url: url.clone(),
-                detail,
-            },
-        })?;
-
-    match response.status {
-        200..=299 => {}
-        401 | 403 => {
-            return Err(RegistryError::Unauthorized {
-                url,
-                status: response.status,
-                token_sent: token.is_some(),
-            });
-        }
-        status => {
-            return Err(RegistryError::HttpStatus {
-                url,
-                path,
-                status,
-                reason: response.reason,
-            });
-        }
-    }
-    if let Some(encoding) = response.content_encoding {
-        return Err(RegistryError::MalformedHttp {
-            url,
-            detail: format!("the body is compressed ({encoding}), which was not asked for"),
-        });
-    }
-    parse_apps_bytes(&response.body).map_err(|error| RegistryError::InvalidJson { url, error })
+    let access = super::Access {
+        api_url: api_url.to_string(),
+        token: token.map(str::to_string),
+        ..super::Access::default()
+    };
+    super::portos_api::read_apps(&access, timeout)
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct FileCheck<'a> {
     /// Line indexes of the analysis's files, built on first use: messages that name another line must not
     /// index the whole text once per finding (8,000 duplicates of one port would be quadratic).
     line_indexes: Vec<std::sync::OnceLock<crate::syntax::LineIndex>>,
+    /// What PortOS's own detector reads in the text, run once per check for every rule that asks.
+    detected: std::sync::OnceLock<Vec<crate::portos::DetectedProcess>>,
 }
 
 impl<'a> FileCheck<'a> {
@@ -35,7 +37,33 @@ impl<'a> FileCheck<'a> {
             line_indexes: (0..analysis.model.files.len())
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
+            detected: std::sync::OnceLock::new(),
         }
+    }
+
+    /// What PortOS's regex detector reads in the file (`portos-detection.md` §3), computed once per check.
+    pub fn detected(&self) -> &[crate::portos::DetectedProcess] {
+        self.detected
+            .get_or_init(|| crate::portos::detect(self.analysis.model.text()))
+    }
+
+    /// What PortOS stores for this file when it is the one PortOS reads in its directory (`ecosystem.config.js`,
+    /// else `.cjs`): each process its detector finds, with the ports it labels. `None` for any other file.
+    fn portos_view(&self) -> Option<Vec<PortosProcess>> {
+        let name = self.path().file_name()?.to_str()?;
+        if self.analysis.dir.portos_reads != Some(name) {
+            return None;
+        }
+        Some(
+            self.detected()
+                .iter()
+                .map(|d| PortosProcess {
+                    name: d.name.clone(),
+                    range: d.name_range,
+                    ports: d.ports.iter().map(|p| (p.label.clone(), p.port)).collect(),
+                })
+                .collect(),
+        )
     }
 
     /// The model.
@@ -206,6 +234,8 @@ impl<'a> FileCheck<'a> {
             });
         }
         AppSummary {
+            portos_view: self.portos_view(),
+            table_exported: model.ports_table().is_some_and(|t| t.exported),
             app_dir: self.analysis.dir.app_dir.clone(),
             app_name: self.analysis.dir.app_name.clone(),
             role: self.role,
@@ -301,6 +331,23 @@ pub struct AppSummary {
     pub has_ports_table: bool,
     /// Whether a process has a v1 `ports` map: the v1 guide's style, another sign of the convention.
     pub has_ports_map: bool,
+    /// Whether the file exports its `PORTS` table (`module.exports = { PORTS, apps }`): PortOS's own file's
+    /// exported entries join the core table (spec §12).
+    pub table_exported: bool,
+    /// What PortOS's detector reads when this is the file PortOS reads in its directory, for comparing with
+    /// what PortOS's registry stored (`registry-stale`); `None` for any other file.
+    pub portos_view: Option<Vec<PortosProcess>>,
+}
+
+/// A process as PortOS's detector reads it: what PortOS stores when it refreshes the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortosProcess {
+    /// The PM2 name PortOS captures.
+    pub name: String,
+    /// Where that name is in the file.
+    pub range: TextRange,
+    /// Label → port, in PortOS's order.
+    pub ports: Vec<(String, i64)>,
 }
 
 /// A summary's processes by name and served ports by number, built once per workspace run: the cross-file
@@ -361,4 +408,18 @@ pub struct ExternalPorts {
     pub registry: BTreeMap<u16, String>,
     /// Ports listening on this machine.
     pub listening: BTreeSet<u16>,
+    /// The app's own entry in PortOS's registry, when the registry was read and knows the app's directory:
+    /// what `registry-stale` compares the file with.
+    pub registered: Option<RegisteredApp>,
+}
+
+/// An app as PortOS's registry stores it, reduced to what `registry-stale` compares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegisteredApp {
+    /// The registry key (what `POST /api/apps/:id/refresh-config` takes).
+    pub id: String,
+    /// The app's display name in PortOS.
+    pub name: String,
+    /// The stored processes with their labelled ports.
+    pub processes: Vec<(String, Vec<(String, i64)>)>,
 }

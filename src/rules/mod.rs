@@ -17,13 +17,17 @@ pub mod port_gap;
 pub mod portos_reads_differently;
 pub mod ports_mismatch;
 pub mod privileged_port;
+pub mod registry_stale;
 pub mod reserved_range;
 pub mod syntax_error;
 pub mod undefined_port_constant;
 pub mod unresolved_port;
 pub mod unused_port_constant;
 
-pub use context::{AppSummary, ExternalPorts, FileCheck, HeldPort, ServedPort, SummaryProcess};
+pub use context::{
+    AppSummary, ExternalPorts, FileCheck, HeldPort, PortosProcess, RegisteredApp, ServedPort,
+    SummaryProcess,
+};
 use context::{CrossFile, SummaryIndex};
 pub use suppression::Suppressions;
 
@@ -152,6 +156,7 @@ pub const REGISTRY: &[RuleEntry] = &[
     ),
     entry(&unresolved_port::RULE, Some(unresolved_port::check), &[]),
     entry(&dynamic_apps::RULE, Some(dynamic_apps::check), &[]),
+    entry(&registry_stale::RULE, None, &[]),
 ];
 
 const fn entry(
@@ -273,6 +278,14 @@ pub enum FixData {
         port: u16,
         /// Why this number.
         reason: String,
+    },
+    /// Ask the running PortOS to read the app's ecosystem file again (`POST /api/apps/:id/refresh-config`):
+    /// no edit, a request the editor sends on the user's word.
+    RefreshApp {
+        /// The app's registry key.
+        id: String,
+        /// Its display name in PortOS.
+        app: String,
     },
     /// Replace the text at `range` (a misspelt member) with `text`.
     Replace {
@@ -514,6 +527,7 @@ fn cross_file_findings_of(
         &external,
         &mut findings,
     );
+    registry_stale::check_workspace(&report.summary, &external, &mut findings);
     let mut kept = Vec::new();
     for finding in findings {
         let line = report.summary_line(finding.range.start);

@@ -17,8 +17,9 @@ pub const RULE: Rule = Rule {
 ## What it flags
 A port an app serves that is also:
 - served by another app (another directory) of the workspace;
-- one of PortOS's own ports (the core table: 5554 portos-client, 5555 portos-server, …), unless the file is
-  PortOS itself;
+- one of PortOS's own ports (the core table: 5554 portos-client, 5555 portos-server, … — the guide preset's,
+  joined by PortOS's own ecosystem file when the workspace holds it or `[portos] root` points at it, its
+  processes' ports and every entry of its exported `PORTS` table), unless the file is PortOS itself;
 - held by an app that the running PortOS knows (only with `[portos] registry = true`).
 Variants of one app (ecosystem files in the same directory) never conflict with each other, and ports a process
 only connects to (`DB_PORT`) are not counted. For a port in the core table this finding replaces
@@ -37,7 +38,9 @@ env: { PORT: 5570 }
 Move one app to a free port; the quick fix picks the next free one, and `portos-lsp next` lists free ports.
 
 ## Configuration
-`[ranges] core_ports` replaces PortOS's table; `[portos] registry = true` also checks PortOS's registry.
+`[ranges] guide` picks the preset (`v2`, `v1`, `portos-2026-08`), `[ranges] core_ports` replaces its table,
+`[portos] root` names a PortOS checkout whose ecosystem file joins it; `[portos] registry = true` also checks
+PortOS's registry.
 "#,
 };
 
@@ -112,7 +115,7 @@ fn other_parties(
     let mut previous: Option<(String, &str, &str)> = None;
     let mut related: Vec<Related> = Vec::new();
     if let Some(owner) = config.core_owner(port) {
-        parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
+        parties.push(owner.party());
     }
     for &f in cross.serving(port) {
         let (other_path, other, index) = &cross.files[f];

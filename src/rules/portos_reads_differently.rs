@@ -78,13 +78,13 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         out.push(check.finding(&RULE, first_range, message));
         return;
     }
-    let detected = detector::detect(model.text());
+    let detected = check.detected();
     let mut unmatched = Unmatched::new(detected.len());
     for labelled in &check.analysis.labels.processes {
         let process = &model.processes[labelled.index];
         let range = check.here(process.name_loc, process.use_loc);
         let found = if process.name_loc.file.0 == 0 {
-            unmatched.first_inside(&detected, range)
+            unmatched.first_inside(detected, range)
         } else {
             None
         }

@@ -10,6 +10,8 @@ export interface LspRange {
   end: { line: number; character: number };
 }
 export interface WorkspacePorts {
+  /** The guide preset in force (`v2`, `v1`, `portos-2026-08`); older servers send none. */
+  guide?: string;
   ranges: { core: [number, number]; reserved: [number, number]; user: [number, number] };
   apps: {
     name: string;
@@ -64,6 +66,7 @@ export function buildTree(map: WorkspacePorts, relative: (uri: string) => string
   const ranges: PortsNode = {
     kind: 'ranges',
     label: 'Ranges',
+    description: map.guide ? `guide ${map.guide}` : undefined,
     icon: new vscode.ThemeIcon('symbol-ruler'),
     children: [
       { kind: 'range', label: `core ${span(map.ranges.core)}`, description: 'PortOS' },

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 const CLIENT_ONLY = ['server.', 'trace.'];
 
 /** Keys an untrusted workspace may not set (package.json `restrictedConfigurations`). */
-const RESTRICTED = ['server.path', 'server.extraArgs', 'tokenEnv'];
+const RESTRICTED = ['server.path', 'server.extraArgs', 'tokenEnv', 'passwordEnv'];
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

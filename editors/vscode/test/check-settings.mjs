@@ -33,7 +33,8 @@ for (const line of (section ?? '').split('\n')) {
   if (cells.length < 4 || !cells[2].startsWith('`')) {
     continue;
   }
-  const name = cells[2].replace(/`/g, '');
+  // `maxFileBytes` (or `limits.maxFileBytes`): the first spelling is the declared setting.
+  const name = cells[2].replace(/`/g, '').replace(/\s*\(or [^)]*\)$/, '');
   if (name.includes('<')) {
     names.push(name.split('.')[0]); // rules.<code> is the rules object
   } else {

@@ -561,7 +561,8 @@ fn live_fetch_unauthorized() {
         err.to_string(),
         format!(
             "PortOS at http://127.0.0.1:{port} refused the request (HTTP 401: PortOS's auth is on and no token \
-             was sent); set the token in the variable named by portos.token_env; registry ports were not checked"
+             was sent); set the token in the variable named by portos.token_env, or the password in the one named by \
+             portos.password_env; registry ports were not checked"
         )
     );
     server.join().unwrap();

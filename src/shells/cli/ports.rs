@@ -1,7 +1,8 @@
 //! `portos-lsp ports`: each process's ports in PortOS's display format, or as `/api/apps`-shaped JSON.
 
-use super::settings::ConfigChoice;
+use super::settings::{self, ConfigChoice};
 use crate::config::{Config, RangeKind};
+use crate::ide::external::External;
 use crate::ide::inputs::{self, Input};
 use crate::ide::listing;
 use crate::ide::port_map::{self, PortMap};
@@ -10,6 +11,7 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Arguments of `ports`.
 #[derive(clap::Args)]
@@ -52,6 +54,11 @@ pub fn run(args: PortsArgs) -> i32 {
     // at a time.
     let mut order = Vec::new();
     let mut jobs = Vec::new();
+    // `--registry`: each analysed file's registry, read once per set of settings, and what differs.
+    let registry = args.config.registry && !args.as_portos;
+    let mut externals: Vec<Option<Arc<External>>> = Vec::new();
+    let mut differences: Vec<listing::RegistryDifference> = Vec::new();
+    let mut registry_sources: BTreeSet<String> = BTreeSet::new();
     let mut broken = None;
     let mut pending = pending.into_iter().peekable();
     while let Some(item) = pending.next() {
@@ -62,6 +69,18 @@ pub fn run(args: PortsArgs) -> i32 {
                 match host.configs.for_file(&input.path) {
                     Ok(config) => {
                         let root = host.configs.workspace_root(&input.path);
+                        if registry {
+                            let request = args.config.external(false);
+                            let external =
+                                host.external_for(&config, request, &settings::env, &root);
+                            for warning in &external.warnings {
+                                eprintln!("warning: {warning}");
+                            }
+                            registry_sources.extend(external.registry_source.clone());
+                            externals.push(Some(external));
+                        } else {
+                            externals.push(None);
+                        }
                         order.push(Job::Analysed);
                         jobs.push(FileJob {
                             path: input.path,
@@ -81,8 +100,10 @@ pub fn run(args: PortsArgs) -> i32 {
                 &host,
                 &std::mem::take(&mut order),
                 &std::mem::take(&mut jobs),
+                &std::mem::take(&mut externals),
                 args.json,
                 &mut unreadable,
+                &mut differences,
             );
             if out.write_all(&batch).is_err() {
                 return super::EXIT_TROUBLE;
@@ -96,6 +117,16 @@ pub fn run(args: PortsArgs) -> i32 {
         let _ = out.flush();
         eprintln!("error: {error}");
         return super::EXIT_TROUBLE;
+    }
+    if registry {
+        let written = out.write_all(&registry_section(
+            &differences,
+            &registry_sources,
+            args.json,
+        ));
+        if written.is_err() {
+            return super::EXIT_TROUBLE;
+        }
     }
     if out.flush().is_err() {
         return super::EXIT_TROUBLE;
@@ -117,16 +148,28 @@ fn write_batch(
     host: &Host,
     order: &[Job],
     jobs: &[FileJob],
+    externals: &[Option<Arc<External>>],
     json: bool,
     unreadable: &mut Vec<inputs::Unreadable>,
+    differences: &mut Vec<listing::RegistryDifference>,
 ) -> Vec<u8> {
-    let printed = host.analyze_each(jobs, |_, analysis| {
+    let registry = externals.iter().any(Option::is_some);
+    let printed = host.analyze_each(jobs, |job, analysis| {
         analysis.map(|analysis| {
-            if json {
+            let bytes = if json {
                 listing::json_line(analysis)
             } else {
                 listing::human(analysis).into_bytes()
+            };
+            let mut differ = Vec::new();
+            if registry {
+                // The job's place in the batch finds its registry.
+                let at = jobs.iter().position(|j| std::ptr::eq(j, job));
+                if let Some(external) = at.and_then(|i| externals.get(i)).and_then(Option::as_ref) {
+                    differ = listing::registry_differences(analysis, &job.config, external);
+                }
             }
+            (bytes, differ)
         })
     });
     let mut printed = jobs.iter().zip(printed);
@@ -137,7 +180,10 @@ fn write_batch(
                 text.extend(listing::as_portos(&input.path, &input.text, json).into_bytes());
             }
             Job::Analysed => match printed.next() {
-                Some((_, Ok(bytes))) => text.extend(bytes),
+                Some((_, Ok((bytes, differ)))) => {
+                    text.extend(bytes);
+                    differences.extend(differ);
+                }
                 Some((job, Err(stopped))) => unreadable.push(inputs::Unreadable {
                     path: job.path.clone(),
                     reason: stopped.to_string(),
@@ -147,6 +193,41 @@ fn write_batch(
         }
     }
     text
+}
+
+/// What `ports --registry` prints under the usual table: each difference between PortOS's registry and the
+/// files as PortOS would read them now (human: one line each; `--json`: one last object).
+fn registry_section(
+    differences: &[listing::RegistryDifference],
+    sources: &BTreeSet<String>,
+    json: bool,
+) -> Vec<u8> {
+    let source = if sources.is_empty() {
+        "not read".to_string()
+    } else {
+        sources.iter().cloned().collect::<Vec<_>>().join(", ")
+    };
+    if json {
+        let line = json!({ "registry": source, "registryDifferences": differences });
+        return format!("{line}\n").into_bytes();
+    }
+    let mut text = format!("\nPortOS's registry ({source})\n");
+    if sources.is_empty() {
+        text.push_str("  not read: see the warning above\n");
+    } else if differences.is_empty() {
+        text.push_str("  no differences: PortOS shows what the files give\n");
+    }
+    for difference in differences {
+        text.push_str(&format!(
+            "  {}:{}:{}: {} (refresh app {} in PortOS)\n",
+            difference.file.display(),
+            difference.line,
+            difference.column,
+            difference.message,
+            difference.id
+        ));
+    }
+    text.into_bytes()
 }
 
 /// One file of a `ports` run, in the order given.
@@ -207,6 +288,15 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
         };
         let seen = reports.iter().map(|r| host.normalize(&r.path)).collect();
         reports.extend(host.context_reports(&root, &seen));
+        // PortOS's own file, in the workspace or under `[portos] root`, joins the core table (spec §12).
+        let config = host.core_config(
+            &config,
+            &root,
+            reports.iter().map(|r| (r.path.as_path(), &r.summary)),
+        );
+        for warning in host.take_outside_warnings() {
+            eprintln!("warning: {warning}");
+        }
         let located: Vec<(PathBuf, &FileReport)> = reports
             .iter()
             .map(|r| (host.normalize(&r.path), r))
@@ -300,7 +390,7 @@ fn shown_root(root: &Path) -> PathBuf {
 /// The map as a table of the ranges: each port with its owners, runs of unused ports collapsed, conflicts
 /// marked `!`; then the ports served outside every range, and each app's block.
 pub fn map_table(map: &PortMap, config: &Config) -> String {
-    let mut text = String::new();
+    let mut text = format!("guide {}: {}\n", config.guide, config.guide.describe());
     let sections = [
         (RangeKind::Core, "PortOS", "unused"),
         (RangeKind::Reserved, "PortOS extensions", "unused"),
@@ -328,12 +418,14 @@ pub fn map_table(map: &PortMap, config: &Config) -> String {
             text.push_str(&run_line(idle_run, idle));
         }
     }
+    // Ports served outside every range, and PortOS's own ports there (MTPLX's 8000, vLLM's 18020, …).
     let outside: BTreeSet<u16> = map
         .apps
         .iter()
         .flat_map(|a| &a.processes)
         .flat_map(|p| &p.ports)
         .map(|p| p.port)
+        .chain(config.core_ports.keys().copied())
         .filter(|p| config.range_of(*p).is_none())
         .collect();
     if !outside.is_empty() {
@@ -381,8 +473,9 @@ fn port_lines(map: &PortMap, config: &Config, port: u16) -> String {
     let mut text = String::new();
     if let Some(owner) = config.core_owner(port) {
         text.push_str(&format!(
-            "{mark} {port}  {} ({})  PortOS core table\n",
-            owner.process, owner.label
+            "{mark} {port}  {}  PortOS core table, from {}\n",
+            owner.who(),
+            owner.source.describe()
         ));
     }
     for (_, process, used) in map.owners(port) {
@@ -408,7 +501,7 @@ fn port_lines(map: &PortMap, config: &Config, port: u16) -> String {
         }
         let mut parties: Vec<String> = Vec::new();
         if let Some(owner) = &conflict.core {
-            parties.push(format!("PortOS's {} ({})", owner.process, owner.label));
+            parties.push(owner.party());
         }
         match apps.split_last() {
             Some((last, [])) => parties.push(format!("app {last}")),

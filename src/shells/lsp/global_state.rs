@@ -57,6 +57,12 @@ pub struct GlobalState {
     pub asked: BTreeSet<PathBuf>,
     /// `initializationOptions`, kept to layer `workspace/configuration` answers over.
     pub init_options: serde_json::Value,
+    /// The problems of the last outside read (PortOS down, refused, …): each is logged once, not on every read.
+    pub outside_logged: BTreeSet<String>,
+    /// Whether an outside read is running, and whether another was asked for meanwhile.
+    pub outside_busy: bool,
+    /// Read everything again once the running read ends.
+    pub outside_again: bool,
 }
 
 impl GlobalState {
@@ -72,6 +78,9 @@ impl GlobalState {
             extra_roots: BTreeSet::new(),
             asked: BTreeSet::new(),
             init_options: serde_json::Value::Null,
+            outside_logged: BTreeSet::new(),
+            outside_busy: false,
+            outside_again: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! Diagnostics are published from here, in order, only for the version they were computed from.
 
 use super::global_state::{Shared, lock};
+use super::handlers::registry;
 use super::{log_stderr, panic_message, to_proto};
 use crate::config;
 use crate::ide::{AnalysisDone, DocAnalysis, IndexDone, Published, Snapshot};
@@ -62,6 +63,11 @@ pub enum Task {
     RecheckAll,
     /// A file changed (in a buffer or on disk): check the ecosystem files that require it again.
     RecheckImporters(PathBuf),
+    /// Read what the configurations ask for from outside (PortOS's registry, listening ports, the PortOS
+    /// checkout `portos.root` names); `true` reads everything again.
+    ReadOutside(bool),
+    /// An outside read finished (`None`: it failed, caught).
+    OutsideRead(Option<Box<crate::ide::outside::OutsideDone>>),
 }
 
 /// What the loop keeps for itself (no lock needed: only the loop touches it).
@@ -159,12 +165,15 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
                         publish_all = true;
                         refresh_watchers(&shared, &mut state);
                         decide_conventions(&shared, &state);
+                        registry::read_outside(&shared, refresh);
                     }
                 }
                 Task::DecideConvention => decide_conventions(&shared, &state),
                 Task::RefreshWatchers => refresh_watchers(&shared, &mut state),
                 Task::RecheckAll => analyse.extend(recheck_all(&shared)),
                 Task::RecheckImporters(path) => analyse.extend(recheck_importers(&shared, &path)),
+                Task::ReadOutside(refresh) => registry::read_outside(&shared, refresh),
+                Task::OutsideRead(done) => registry::store_outside(&shared, done.map(|d| *d)),
             }
         }
         for path in analyse {
@@ -597,7 +606,8 @@ fn refresh_watchers(shared: &Arc<Shared>, state: &mut LoopState) {
         if !global.caps.watch_files {
             return;
         }
-        let wanted = global.host.required_files();
+        let mut wanted = global.host.required_files();
+        wanted.extend(global.host.outside_watched());
         if state.watched.as_ref() == Some(&wanted) {
             return;
         }

@@ -3,7 +3,7 @@
 
 use super::global_state::Shared;
 use super::handlers::{
-    code_action, completion, documents, hover, lifecycle, navigation, symbols, workspace,
+    code_action, completion, documents, hover, lifecycle, navigation, registry, symbols, workspace,
     workspace_ports,
 };
 use super::main_loop;
@@ -128,6 +128,10 @@ impl LanguageServer for Server {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         Ok(symbols::document_symbol(&self.shared, params).await)
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        registry::execute_command(&self.shared, params).await
     }
 
     async fn symbol(

@@ -371,12 +371,17 @@ pub fn port_map_json(snapshot: &Snapshot, map: &PortMap, encoding: Encoding) -> 
                 .collect();
             json!({
                 "port": conflict.port,
-                "core": conflict.core.as_ref().map(|c| json!({"process": c.process, "label": c.label})),
+                "core": conflict.core.as_ref().map(|c| json!({
+                    "process": c.process,
+                    "label": c.label,
+                    "from": c.source.describe(),
+                })),
                 "uses": uses,
             })
         })
         .collect();
     json!({
+        "guide": map.guide,
         "ranges": {
             "core": [map.ranges.core.0, map.ranges.core.1],
             "reserved": [map.ranges.reserved.0, map.ranges.reserved.1],

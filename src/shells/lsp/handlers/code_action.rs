@@ -4,8 +4,9 @@
 use super::super::global_state::Shared;
 use super::super::to_proto;
 use super::lifecycle::FIX_ALL_KIND;
+use super::registry::REFRESH_COMMAND;
 use super::{at, off_the_loop};
-use crate::ide::actions::ActionKind;
+use crate::ide::actions::{ActionCommand, ActionKind};
 use crate::ide::{ActionKinds, TextRange};
 use std::sync::Arc;
 use tower_lsp_server::ls_types::*;
@@ -43,7 +44,26 @@ pub async fn code_action(
         );
         let mut out: Vec<CodeActionOrCommand> = Vec::new();
         for action in actions {
-            let edit = to_proto::workspace_edit(&action.edits, &at.path, &text, &at.snapshot)?;
+            let edit = if action.edits.is_empty() {
+                None
+            } else {
+                Some(to_proto::workspace_edit(
+                    &action.edits,
+                    &at.path,
+                    &text,
+                    &at.snapshot,
+                )?)
+            };
+            let command = action.command.as_ref().map(|command| match command {
+                ActionCommand::RefreshApp { id, path } => Command {
+                    title: action.title.clone(),
+                    command: REFRESH_COMMAND.into(),
+                    arguments: Some(vec![serde_json::json!({
+                        "id": id,
+                        "path": path.to_string_lossy(),
+                    })]),
+                },
+            });
             let kind = match action.kind {
                 ActionKind::QuickFix => CodeActionKind::QUICKFIX,
                 ActionKind::Rewrite => CodeActionKind::REFACTOR_REWRITE,
@@ -56,7 +76,8 @@ pub async fn code_action(
                     .finding
                     .and_then(|i| diagnostics.get(i).cloned())
                     .map(|d| vec![d]),
-                edit: Some(edit),
+                edit,
+                command,
                 is_preferred: action.preferred.then_some(true),
                 ..CodeAction::default()
             }));

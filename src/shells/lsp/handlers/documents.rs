@@ -109,4 +109,6 @@ pub fn did_close(shared: &Arc<Shared>, params: DidCloseTextDocumentParams) {
 /// `textDocument/didSave`: the convention is decided from the disk, so a save may change the answer.
 pub fn did_save(shared: &Arc<Shared>) {
     shared.send(Task::DecideConvention);
+    // A saved file is what PortOS would read: a good moment to see whether its registry changed too.
+    shared.send(Task::ReadOutside(true));
 }

@@ -104,6 +104,10 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
             trigger_characters: Some(vec![":".into(), " ".into(), "=".into()]),
             ..CompletionOptions::default()
         }),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![super::registry::REFRESH_COMMAND.into()],
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod hover;
 pub mod lifecycle;
 pub mod navigation;
+pub mod registry;
 pub mod symbols;
 pub mod workspace;
 pub mod workspace_ports;

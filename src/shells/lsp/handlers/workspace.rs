@@ -86,6 +86,7 @@ fn apply_settings(shared: &Arc<Shared>, pulled: Option<serde_json::Value>) {
 /// requires it; a `package.json` renames its directory's app; an ecosystem file is re-read or forgotten.
 pub fn did_change_watched_files(shared: &Arc<Shared>, params: DidChangeWatchedFilesParams) {
     let mut config_changed = false;
+    let mut outside_changed = false;
     let mut reindex = Vec::new();
     let mut importers_of = Vec::new();
     {
@@ -98,6 +99,13 @@ pub fn did_change_watched_files(shared: &Arc<Shared>, params: DidChangeWatchedFi
             if CONFIG_FILE_NAMES.contains(&name) {
                 config_changed = true;
                 continue;
+            }
+            // The PortOS checkout `portos.root` names (its ecosystem file, its `data/apps.json`): read again.
+            if global.host.outside_watched().contains(&path) {
+                outside_changed = true;
+                if !global.host.in_folders(&path) {
+                    continue;
+                }
             }
             importers_of.push(path.clone());
             if name == "package.json" {
@@ -123,6 +131,9 @@ pub fn did_change_watched_files(shared: &Arc<Shared>, params: DidChangeWatchedFi
         shared.send(Task::RecheckImporters(path));
     }
     shared.send(Task::Reindex(reindex));
+    if outside_changed {
+        shared.send(Task::ReadOutside(true));
+    }
 }
 
 /// `workspace/didChangeWorkspaceFolders`: roots may have changed for open files too, so everything is
