@@ -211,7 +211,14 @@ fn fuzz(steps: usize, seed: u64) -> (Duration, Vec<String>) {
             } else {
                 took
             };
-            slowest = slowest.max(took);
+            if took > slowest {
+                slowest = took;
+                // The slowest input of the run is kept too, to look at (and to make a fixture of).
+                if took > Duration::from_millis(100) {
+                    let _ = std::fs::create_dir_all(found_dir());
+                    let _ = std::fs::write(found_dir().join(format!("slowest-seed{seed}.cjs")), &current);
+                }
+            }
             if took > LIMIT {
                 let _ = std::fs::create_dir_all(found_dir());
                 let file = found_dir().join(format!("seed{seed}-{index}-{step}.cjs"));
