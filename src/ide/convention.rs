@@ -224,6 +224,22 @@ pub fn decide_on_disk(
     decide(&config, None, false, [])
 }
 
+impl crate::ide::Host {
+    /// The decision for the workspace `root` from the disk alone, as `check` makes it: the configuration,
+    /// the project files, `--registry` (`registry_flag`) and the ecosystem files below `root`.
+    pub fn convention_on_disk(&mut self, root: &Path, registry_flag: bool) -> ConventionDecision {
+        let disk = self.disk().clone();
+        let decision = decide_on_disk(&disk, &mut self.configs, root);
+        if registry_flag && decision.left_off_by_auto() {
+            let (config, _) = self
+                .configs
+                .for_file_lenient(&root.join(workspace_probe_name()));
+            return decide(&config, None, true, []);
+        }
+        decision
+    }
+}
+
 /// The summary of the ecosystem file at `path` as it is on `disk` (its configuration from `configs`), for
 /// [`decide`]: how `check` counts the disk copy of a file it reads from stdin. `None` when it cannot be read.
 pub fn summary_on_disk(
@@ -299,6 +315,7 @@ mod tests {
             table: Vec::new(),
             has_ports_table: false,
             has_ports_map: false,
+            dynamic_apps: false,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::external::{External, ExternalRequest};
 use super::inputs::{self, Unreadable};
-use super::{Host, actions, convention, diagnostics};
+use super::{Host, actions, diagnostics};
 use crate::analysis;
 use crate::config::Config;
 use crate::features::occupied;
@@ -62,6 +62,7 @@ pub fn fix_all(ctx: &FixContext, text: &str) -> String {
             &summaries,
             ctx.config,
             ctx.external,
+            ctx.convention.unwrap_or(true),
         );
         Some((findings, ports))
     };
@@ -80,42 +81,40 @@ pub struct Fixed {
 
 impl Host {
     /// The fixed text of every ecosystem file under `paths` (nothing is written; files fixed earlier in the
-    /// run are seen fixed by later ones). Returns the fixed files and the paths that could not be read; `Err`
-    /// is a usage or configuration error.
+    /// run are seen fixed by later ones). Returns the fixed files, the paths that could not be read and how
+    /// many files were read; `Err` is a usage or configuration error.
     pub fn fix_paths(
         &mut self,
         paths: &[PathBuf],
         stdin_filename: Option<&Path>,
         request: ExternalRequest,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<(Vec<Fixed>, Vec<Unreadable>), String> {
+    ) -> Result<(Vec<Fixed>, Vec<Unreadable>, usize), String> {
         if paths.iter().any(|p| p.as_os_str() == "-") {
             return Err("--fix and --diff work on files, not stdin".into());
         }
-        let disk = self.disk().clone();
         // Each workspace's decision on PortOS's convention, made from the disk before anything is fixed: no
         // fix for a finding `check` would not report.
         let mut conventions: BTreeMap<PathBuf, bool> = BTreeMap::new();
-        let (pending, unreadable) =
+        let (pending, mut unreadable) =
             inputs::collect(paths, stdin_filename, None, &mut self.configs)?;
         let mut fixed = Vec::new();
+        let mut read = 0;
         for item in pending {
             let path = self.normalize(item.path());
             let display = item.path().to_path_buf();
-            let Ok(input) = item.read(&mut self.configs) else {
+            let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
                 continue;
             };
+            read += 1;
             let config = self.configs.for_file(&path).map_err(|e| e.to_string())?;
             let root = self.configs.workspace_root(&path);
             let convention = match conventions.get(&root) {
                 Some(known) => *known,
                 None => {
-                    let mut decision = convention::decide_on_disk(&disk, &mut self.configs, &root);
-                    if request.registry && decision.left_off_by_auto() {
-                        decision = convention::decide(&config, None, true, []);
-                    }
-                    conventions.insert(root.clone(), decision.active);
-                    decision.active
+                    let active = self.convention_on_disk(&root, request.registry).active;
+                    conventions.insert(root.clone(), active);
+                    active
                 }
             };
             let external = External::fetch(&config, request, env)
@@ -144,6 +143,6 @@ impl Host {
                 });
             }
         }
-        Ok((fixed, unreadable))
+        Ok((fixed, unreadable, read))
     }
 }

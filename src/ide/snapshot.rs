@@ -189,7 +189,17 @@ impl Snapshot {
             &summaries,
             &analysed.config,
             &self.external,
+            self.convention_of(analysed),
         )
+    }
+
+    /// Whether PortOS's convention applies to an analysed file: its workspace's decision, else (undecided)
+    /// the provisional one the analysis made.
+    fn convention_of(&self, analysed: &DocAnalysis) -> bool {
+        self.index
+            .convention(&analysed.root)
+            .map(|d| d.active)
+            .unwrap_or(analysed.provisional_convention)
     }
 
     /// The hover at byte `offset` of an open document.
@@ -408,6 +418,12 @@ impl Snapshot {
             .find(|(_, f)| root.is_none_or(|r| f.root == r))
             .map(|(_, f)| f.config.clone())
             .unwrap_or_default();
-        port_map::port_map(&files, &config)
+        let decided_root = root
+            .map(Path::to_path_buf)
+            .or_else(|| self.index.iter().next().map(|(_, f)| f.root.clone()));
+        let convention = decided_root
+            .and_then(|r| self.index.convention(&r).map(|d| d.active))
+            .unwrap_or(true);
+        port_map::port_map(&files, &config, convention)
     }
 }

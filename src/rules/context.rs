@@ -215,6 +215,7 @@ impl<'a> FileCheck<'a> {
             table,
             has_ports_table: model.ports_table().is_some(),
             has_ports_map: model.processes.iter().any(|p| p.ports_map.is_some()),
+            dynamic_apps: !model.dynamic_apps.is_empty(),
         }
     }
 }
@@ -301,6 +302,16 @@ pub struct AppSummary {
     pub has_ports_table: bool,
     /// Whether a process has a v1 `ports` map: the v1 guide's style, another sign of the convention.
     pub has_ports_map: bool,
+    /// Whether the apps list is computed at run time (so an empty `processes` is not "no apps").
+    pub dynamic_apps: bool,
+}
+
+impl AppSummary {
+    /// Whether the file defines no apps at all: no process, and none computed at run time (an empty file,
+    /// `module.exports = {}`): PM2 would start nothing from it, which `check` says.
+    pub fn defines_no_apps(&self) -> bool {
+        self.processes.is_empty() && !self.dynamic_apps
+    }
 }
 
 /// A summary's processes by name and served ports by number, built once per workspace run: the cross-file

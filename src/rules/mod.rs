@@ -1,6 +1,7 @@
 //! The rules: one module per diagnostic code, each with its default severity and user docs, run over one
 //! file's analysis (per-file rules) or over every file of a workspace (cross-file rules).
 
+pub mod block;
 mod context;
 mod suppression;
 
@@ -33,8 +34,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Where the per-rule docs are published; `codeDescription` links here.
-pub const DOCS_BASE_URL: &str = "https://github.com/portos-lsp/portos-lsp/blob/main/docs/rules/";
+/// Where the per-rule docs are published; `codeDescription` links here. Built from `repository` in
+/// Cargo.toml, so the link and the package's metadata cannot disagree.
+pub const DOCS_BASE_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

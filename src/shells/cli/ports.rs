@@ -53,6 +53,7 @@ pub fn run(args: PortsArgs) -> i32 {
     let mut order = Vec::new();
     let mut jobs = Vec::new();
     let mut broken = None;
+    let mut conventions: BTreeMap<PathBuf, bool> = BTreeMap::new();
     let mut pending = pending.into_iter().peekable();
     while let Some(item) = pending.next() {
         if let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) {
@@ -77,11 +78,27 @@ pub fn run(args: PortsArgs) -> i32 {
         let last = broken.is_some() || pending.peek().is_none();
         // `order` holds every file of the batch (`jobs` the analysed ones among them).
         if order.len() == BATCH || last {
+            // The text listing is PortOS's under its convention and every served port in a plain project:
+            // each workspace's decision, made from the disk once (the JSON carries both, and decides nothing).
+            if !args.json {
+                for job in &jobs {
+                    if !conventions.contains_key(&job.root) {
+                        let active = host
+                            .convention_on_disk(&job.root, args.config.registry)
+                            .active;
+                        conventions.insert(job.root.clone(), active);
+                    }
+                }
+            }
             let batch = write_batch(
                 &host,
                 &std::mem::take(&mut order),
                 &std::mem::take(&mut jobs),
-                args.json,
+                if args.json {
+                    Form::Json
+                } else {
+                    Form::Text(&conventions)
+                },
                 &mut unreadable,
             );
             if out.write_all(&batch).is_err() {
@@ -111,21 +128,30 @@ pub fn run(args: PortsArgs) -> i32 {
     }
 }
 
+/// How `ports` prints a file.
+#[derive(Clone, Copy)]
+enum Form<'a> {
+    /// One JSON object per line.
+    Json,
+    /// Display lines, under each workspace's decision on PortOS's convention (by workspace root).
+    Text(&'a BTreeMap<PathBuf, bool>),
+}
+
 /// The output of a batch of files, in their order: the analysed ones analysed on every core. A file whose
 /// parse ran over its budget prints nothing and is noted in `unreadable`, as a file over the size limit is.
 fn write_batch(
     host: &Host,
     order: &[Job],
     jobs: &[FileJob],
-    json: bool,
+    form: Form,
     unreadable: &mut Vec<inputs::Unreadable>,
 ) -> Vec<u8> {
-    let printed = host.analyze_each(jobs, |_, analysis| {
-        analysis.map(|analysis| {
-            if json {
-                listing::json_line(analysis)
-            } else {
-                listing::human(analysis).into_bytes()
+    let printed = host.analyze_each(jobs, |job, analysis| {
+        analysis.map(|analysis| match form {
+            Form::Json => listing::json_line(analysis),
+            Form::Text(conventions) => {
+                let convention = conventions.get(&job.root).copied().unwrap_or(true);
+                listing::human(analysis, convention).into_bytes()
             }
         })
     });
@@ -134,7 +160,10 @@ fn write_batch(
     for job in order {
         match job {
             Job::AsPortos(input) => {
-                text.extend(listing::as_portos(&input.path, &input.text, json).into_bytes());
+                text.extend(
+                    listing::as_portos(&input.path, &input.text, matches!(form, Form::Json))
+                        .into_bytes(),
+                );
             }
             Job::Analysed => match printed.next() {
                 Some((_, Ok(bytes))) => text.extend(bytes),
@@ -213,12 +242,21 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
             .collect();
         let files: Vec<(&Path, &FileReport)> =
             located.iter().map(|(p, r)| (p.as_path(), *r)).collect();
-        let mut map = port_map::port_map(&files, &config);
-        map.map_paths(&|p| match p.strip_prefix(&root) {
-            Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
-            Ok(relative) => relative.to_path_buf(),
-            Err(_) => p.to_path_buf(),
-        });
+        let convention = host.convention_on_disk(&root, args.config.registry).active;
+        let mut map = port_map::port_map(&files, &config, convention);
+        // Machine output names files relative to the workspace root, as documented. The table names them as
+        // every other text output does, relative to the working directory, when the whole workspace is below
+        // it; run from inside the workspace, relative to the root its header names.
+        let shown_root = host.shown(&root);
+        if args.json || shown_root.is_absolute() {
+            map.map_paths(&|p| match p.strip_prefix(&root) {
+                Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+                Ok(relative) => relative.to_path_buf(),
+                Err(_) => p.to_path_buf(),
+            });
+        } else {
+            map.map_paths(&|p| host.shown(p));
+        }
         let written = if args.json {
             one_based_lines(&mut map);
             let mut object = Map::new();
@@ -232,7 +270,7 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
             write!(
                 out,
                 "{gap}workspace {}\n{}",
-                shown_root(&root).display(),
+                shown_root.display(),
                 map_table(&map, &config)
             )
         };
@@ -282,18 +320,6 @@ fn one_based_lines(map: &mut PortMap) {
         for used in &mut conflict.uses {
             used.line += 1;
         }
-    }
-}
-
-/// The root relative to the working directory when it is below it (`.` for the directory itself).
-fn shown_root(root: &Path) -> PathBuf {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    match relative {
-        Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
-        Some(r) => r,
-        None => root.to_path_buf(),
     }
 }
 
@@ -415,10 +441,26 @@ fn port_lines(map: &PortMap, config: &Config, port: u16) -> String {
             Some((last, init)) => parties.push(format!("apps {} and {last}", init.join(", "))),
             None => {}
         }
-        let joined = parties.join(" and ");
-        text.push_str(&format!(
-            "         conflict: {port} is claimed by {joined}\n"
-        ));
+        if conflict.core.is_none() && apps.len() == 1 {
+            // Twice inside one app: name who, as `duplicate-port` does.
+            let mut who: Vec<String> = Vec::new();
+            for used in &conflict.uses {
+                let one = format!("{} ({})", used.process, used.label);
+                if !who.contains(&one) {
+                    who.push(one);
+                }
+            }
+            text.push_str(&format!(
+                "         conflict: {port} is served twice in app {}: {}\n",
+                apps[0],
+                who.join(", ")
+            ));
+        } else {
+            let joined = parties.join(" and ");
+            text.push_str(&format!(
+                "         conflict: {port} is claimed by {joined}\n"
+            ));
+        }
     }
     text
 }
