@@ -221,7 +221,7 @@ fn an_unreadable_directory_is_an_error_where_named_and_logged_where_context() {
     let (code, stdout, stderr) = named;
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(
-        stderr.contains("error: ./locked: cannot read: Permission denied"),
+        stderr.contains("error: locked: cannot read: Permission denied"),
         "{stderr}"
     );
     assert!(!stdout.contains("All checks passed"), "{stdout}");
@@ -344,7 +344,7 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         None,
     );
     assert!(with.contains("(1 file checked)"), "{with}");
-    let (_, without, _) = run_in(
+    let (code, _, without) = run_in(
         &dir,
         &[
             "check",
@@ -355,10 +355,14 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         ],
         None,
     );
-    assert!(without.contains("(0 files checked)"), "{without}");
+    assert_eq!(code, 2, "nothing checked is no pass: {without}");
+    assert!(
+        without.contains("error: no ecosystem file in project"),
+        "{without}"
+    );
     // Nor under another `--config`: that file is the whole configuration.
     write(&dir, "empty.toml", "");
-    let (_, other, _) = run_in(
+    let (_, _, other) = run_in(
         &dir,
         &[
             "check",
@@ -370,7 +374,7 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         ],
         None,
     );
-    assert!(other.contains("(0 files checked)"), "{other}");
+    assert!(other.contains("no ecosystem file in project"), "{other}");
     // The user-level file's globs apply everywhere, and `--no-config` ignores them too.
     write(
         &dir,
@@ -383,7 +387,14 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
     assert!(with.contains("(1 file checked)"), "{with}");
     let (_, without, _) = run_in(
         &dir,
-        &["check", "mine", "--no-config", "--output-format", "concise"],
+        &[
+            "check",
+            "mine",
+            "--no-config",
+            "--allow-no-files",
+            "--output-format",
+            "concise",
+        ],
         None,
     );
     assert!(without.contains("(0 files checked)"), "{without}");

@@ -327,6 +327,7 @@ mod tests {
             range: TextRange::default(),
             def_path: None,
             def_range: TextRange::default(),
+            mirrors: Vec::new(),
         }
     }
 

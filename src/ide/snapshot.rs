@@ -245,9 +245,33 @@ impl Snapshot {
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
         };
+        // Every fix offered is verified first (`fix`): here, when asked for, never while typing.
+        let others: Vec<&FileReport> = self
+            .others_in(&analysed.root, path)
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        let context = fix::FixContext {
+            path,
+            config: &analysed.config,
+            root: &analysed.root,
+            others: &others,
+            external: &self.external,
+            convention: Some(self.convention_of(analysed)),
+            vfs: &*self.vfs,
+        };
+        let ports = self.app_ports(analysed);
+        let before = fix::Reading::of(
+            &analysed.analysis,
+            findings.clone(),
+            ports.clone(),
+            &analysed.config,
+        );
         let mut out = Vec::new();
         if kinds.quick_fix {
-            let ports = self.app_ports(analysed);
+            let mut keep = |finding: &Finding, candidate: &actions::Fix| {
+                fix::verify(&context, &before, text, &[(Some(finding), candidate)]).is_ok()
+            };
             out.extend(actions::quick_fixes(
                 &findings,
                 range,
@@ -256,6 +280,7 @@ impl Snapshot {
                 &read,
                 &ports,
                 &analysed.config,
+                &mut keep,
             ));
         }
         if kinds.rewrite
@@ -265,6 +290,7 @@ impl Snapshot {
                 &*self.vfs,
                 &analysed.root,
             )
+            && fix::verify_migration(&context, &before, text, &migration).is_ok()
         {
             out.push(Action {
                 title: migration.title(),
@@ -275,21 +301,6 @@ impl Snapshot {
             });
         }
         if kinds.fix_all {
-            let others: Vec<&FileReport> = self
-                .others_in(&analysed.root, path)
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect();
-            let convention = self.index.convention(&analysed.root).map(|d| d.active);
-            let context = fix::FixContext {
-                path,
-                config: &analysed.config,
-                root: &analysed.root,
-                others: &others,
-                external: &self.external,
-                convention,
-                vfs: &*self.vfs,
-            };
             let fixed = fix::fix_all(&context, text);
             if fixed != text {
                 out.push(Action {

@@ -79,8 +79,31 @@ impl<'a> FileCheck<'a> {
             path: self.path_of(binding.port.def),
             range: binding.port.def.range,
             current: port,
+            mirrors: self.mirrors(binding),
         });
         finding
+    }
+
+    /// The other literals stating a binding's port (a v1 `ports` map entry mirrored by an env key, a
+    /// `--port` beside `PORT`): a fix of the binding moves them with its definition, or the process would
+    /// listen on one number while PortOS shows another.
+    pub fn mirrors(&self, binding: &Binding) -> Vec<super::Mirror> {
+        let mut mirrors: Vec<super::Mirror> = Vec::new();
+        for port_use in binding.uses.iter().filter(|u| u.instance.is_none()) {
+            for port in port_use.value.ports() {
+                if port.number != binding.port.number || port.def == binding.port.def {
+                    continue;
+                }
+                let mirror = super::Mirror {
+                    path: self.path_of(port.def),
+                    range: port.def.range,
+                };
+                if !mirrors.contains(&mirror) {
+                    mirrors.push(mirror);
+                }
+            }
+        }
+        mirrors
     }
 
     /// Every binding PortOS would not show, with its process.
@@ -179,6 +202,7 @@ impl<'a> FileCheck<'a> {
                 range: self.binding_range(process, binding),
                 def_path: (binding.port.def.file.0 != 0).then(|| self.path_of(binding.port.def)),
                 def_range: binding.port.def.range,
+                mirrors: self.mirrors(binding),
             });
         }
         let mut connects = Vec::new();
@@ -266,6 +290,8 @@ pub struct ServedPort {
     pub def_path: Option<PathBuf>,
     /// The definition's range.
     pub def_range: TextRange,
+    /// The other literals stating the same port (a v1 map entry's env key): a fix moves them too.
+    pub mirrors: Vec<super::Mirror>,
 }
 
 /// A port a process holds without serving it (one it connects to), as the allocator sees it.

@@ -251,6 +251,16 @@ pub struct Related {
     pub message: String,
 }
 
+/// Another literal stating the same port as a fix's definition: a v1 `ports` map entry and the env key that
+/// mirrors it are one listener written twice, and a fix moves both or neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mirror {
+    /// The file holding it.
+    pub path: PathBuf,
+    /// The literal.
+    pub range: TextRange,
+}
+
 /// Enough to build a quick fix without recomputing the analysis.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -263,6 +273,9 @@ pub enum FixData {
         range: TextRange,
         /// Its current number.
         current: u16,
+        /// The other literals stating the same port, moved with it.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mirrors: Vec<Mirror>,
     },
     /// Replace the literal at `range` with `port`.
     SetPort {
@@ -274,6 +287,9 @@ pub enum FixData {
         port: u16,
         /// Why this number.
         reason: String,
+        /// The other literals stating the same port, set with it.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mirrors: Vec<Mirror>,
     },
     /// Replace the text at `range` (a misspelt member) with `text`.
     Replace {

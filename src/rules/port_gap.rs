@@ -133,6 +133,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 range: high_binding.port.def.range,
                 port: first_missing,
                 reason: format!("moves the highest port, {high_port}, into the gap"),
+                mirrors: check.mirrors(high_binding),
             });
         }
         out.push(finding);
