@@ -590,6 +590,42 @@ async fn ignore_actions_write_the_suppression_comments() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_fix_moves_a_mirrored_port_with_its_env_key() {
+    // The gap fix moves `ui: 5572` into 5571: the env key stating the same port moves with it, or PortOS would
+    // show one port while the process binds another.
+    let fixture = "module.exports = { apps: [\n  { name: 'a-api', script: 'a.js', ports: { api: 5570 }, env: { PORT: 5570 } },\n  { name: 'a-web', script: 'w.js', ports: { ui: 55$072 }, env: { PORT: 5572 } },\n] };\n";
+    let (actions, applied) = actions_at(fixture, Some("quickfix")).await;
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use port 5571"),
+        "{actions:#?}"
+    );
+    assert!(
+        applied.contains("ports: { ui: 5571 }, env: { PORT: 5571 }"),
+        "{applied}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_fix_that_would_add_a_finding_is_not_offered() {
+    // Making `HEALTH_PORT` match the map (5581) would leave 5582 a hole in the app's block: a new port-gap
+    // warning. Only the suppressions are offered.
+    let fixture = "module.exports = { apps: [\n  { name: 'b-api', script: 'a.js', ports: { api: 5580, health: 5581 }, env: { PORT: 5580, HEALTH_PORT: 55$082 } },\n  { name: 'b-web', script: 'w.js', ports: { ui: 5583 }, env: { PORT: 5583 } },\n] };\n";
+    let (actions, _) = actions_at(fixture, Some("quickfix")).await;
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.iter().all(|t| t.starts_with("Ignore ")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Ignore ports-mismatch on this line"),
+        "{titles:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_all_applies_every_safe_fix_without_taking_one_port_twice() {
     let fixture = "$0module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 5570 } },\n  { name: 'c', script: 'c.js', env: { PORT: 5570 } },\n] };\n";
     let (actions, applied) = actions_at(fixture, Some("source.fixAll.portos")).await;

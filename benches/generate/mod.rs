@@ -28,18 +28,21 @@ const SECTIONS: &[&str] = &["SERVICES", "TOOLS", "INTERNAL"];
 /// Ports each group allocates, contiguously: API, UI, METRICS.
 pub const PORTS_PER_GROUP: u32 = 3;
 
-/// A small deterministic generator (xorshift64*), so every run benchmarks the same text.
-struct Rng(u64);
+/// A small deterministic generator (xorshift64*), so every run benchmarks the same text (and the tests that
+/// share it replay the same inputs).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }

@@ -4,6 +4,7 @@
 //! or written is `ide::fix`'s to verify. Byte offsets only; the shells convert.
 
 use crate::config::Config;
+use crate::features::allocator::Offer;
 use crate::features::occupied::AppPorts;
 use crate::rules::{Finding, FixData, Mirror};
 use crate::syntax::{LineIndex, TextRange};
@@ -155,6 +156,21 @@ pub fn fix_for(
     ports: &AppPorts,
     config: &Config,
 ) -> Option<Fix> {
+    let offer = match finding.fix.as_ref()? {
+        FixData::MoveToFreePort { .. } => ports.allocate(config, 1).offers.into_iter().next(),
+        _ => None,
+    };
+    concrete(finding, here, text, read, offer)
+}
+
+/// The fix a finding carries with `offer` as the free port a move takes.
+fn concrete(
+    finding: &Finding,
+    here: &Path,
+    text: &str,
+    read: ReadText,
+    offer: Option<Offer>,
+) -> Option<Fix> {
     match finding.fix.as_ref()? {
         FixData::MoveToFreePort {
             path,
@@ -162,7 +178,7 @@ pub fn fix_for(
             current,
             mirrors,
         } => {
-            let offer = ports.allocate(config, 1).offers.into_iter().next()?;
+            let offer = offer?;
             let sites = sites(path, *range, mirrors);
             let (edits, _) = set_all(
                 here,
@@ -413,9 +429,10 @@ pub fn apply(text: &str, path: &Path, edits: &[Edit]) -> String {
 }
 
 /// The safe fixes of one pass (no suppressions), each with the finding it targets (its index): one per
-/// literal, only in `here`, and each port handed out once — every move takes the allocator's next answer as
-/// if the moves before it were made, and a fix that would write a port an earlier one writes waits for the
-/// next pass. Verified together by `ide::fix`, which falls back to one at a time only where that fails.
+/// literal, only in `here`, and each port handed out once — the moves take the allocator's answer for all of
+/// them at once (as many as fit beside the block: an answer that would move the whole block is no safe fix),
+/// and a fix that would write a port an earlier one writes waits for the next pass. Verified together by
+/// `ide::fix`, which falls back to smaller sets only where that fails.
 pub fn plan_pass(
     findings: &[Finding],
     here: &Path,
@@ -424,21 +441,26 @@ pub fn plan_pass(
     ports: &AppPorts,
     config: &Config,
 ) -> Vec<(usize, Fix)> {
-    let mut ports = ports.clone();
+    let moves = findings
+        .iter()
+        .filter(|f| matches!(f.fix, Some(FixData::MoveToFreePort { .. })))
+        .count();
+    let others = findings.iter().filter(|f| f.fix.is_some()).count() - moves;
+    let mut offers = room_beside_the_block(ports, config, moves + others).into_iter();
     let mut planned: Vec<(usize, Fix)> = Vec::new();
     let mut written: Vec<u16> = Vec::new();
-    // Once the allocator has no answer (or only one that moves the block), no later move in this pass gets
-    // a better one.
-    let mut exhausted = false;
     for (i, finding) in findings.iter().enumerate() {
-        let is_move = matches!(finding.fix, Some(FixData::MoveToFreePort { .. }));
-        // A move only where the block has room: an answer that would move the whole block is no safe fix.
-        exhausted |= is_move && !exhausted && ports.allocate(config, 1).note.is_some();
-        if is_move && exhausted {
-            continue;
-        }
-        let Some(fix) = fix_for(finding, here, text, read, &ports, config) else {
-            exhausted |= is_move;
+        let offer = match finding.fix {
+            Some(FixData::MoveToFreePort { .. }) => {
+                let Some(offer) = offers.by_ref().find(|o| !written.contains(&o.port)) else {
+                    continue;
+                };
+                Some(offer)
+            }
+            Some(_) => None,
+            None => continue,
+        };
+        let Some(fix) = concrete(finding, here, text, read, offer) else {
             continue;
         };
         let overlaps = |edit: &Edit| {
@@ -453,11 +475,36 @@ pub fn plan_pass(
         {
             continue;
         }
-        for (_, new) in &fix.writes {
-            written.push(*new);
-            ports.take(*new);
-        }
+        written.extend(fix.writes.iter().map(|(_, new)| *new));
         planned.push((i, fix));
     }
     planned
+}
+
+/// The allocator's answer for as many of `wanted` ports as fit beside the app's block without moving it:
+/// the largest count whose answer needs no move, found by halving.
+fn room_beside_the_block(ports: &AppPorts, config: &Config, wanted: usize) -> Vec<Offer> {
+    let fits = |count: usize| {
+        let answer = ports.allocate(config, count);
+        (answer.note.is_none() && answer.offers.len() == count).then_some(answer.offers)
+    };
+    if wanted == 0 {
+        return Vec::new();
+    }
+    if let Some(all) = fits(wanted) {
+        return all;
+    }
+    let (mut fitting, mut too_many) = (0, wanted);
+    let mut best = Vec::new();
+    while fitting + 1 < too_many {
+        let middle = (fitting + too_many) / 2;
+        match fits(middle) {
+            Some(offers) => {
+                fitting = middle;
+                best = offers;
+            }
+            None => too_many = middle,
+        }
+    }
+    best
 }

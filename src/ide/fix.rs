@@ -204,8 +204,10 @@ impl FixContext<'_> {
 
 /// How offsets of the text before some edits move in the text after them.
 struct Shift {
-    /// Each edit of the file: where it was, and how much longer it made the text.
+    /// Each edit of the file, by position: where it was, and how much longer it made the text.
     edits: Vec<(TextRange, i64)>,
+    /// The sum of the growth of the edits before each index (one more entry than `edits`).
+    before: Vec<i64>,
 }
 
 impl Shift {
@@ -220,26 +222,35 @@ impl Shift {
                 )
             })
             .collect();
-        mine.sort_by_key(|(range, _)| range.start);
-        Shift { edits: mine }
+        mine.sort_by_key(|(range, _)| (range.start, range.end));
+        let mut before = Vec::with_capacity(mine.len() + 1);
+        let mut sum = 0;
+        before.push(0);
+        for (_, growth) in &mine {
+            sum += growth;
+            before.push(sum);
+        }
+        Shift {
+            edits: mine,
+            before,
+        }
     }
 
-    /// Where `range` is after the edits: its start moves by the edits wholly before it, its end by those
-    /// ending at or before it (an edit of the range's own literal stretches it).
+    /// Where `range` is after the edits: its start moves by every edit ending at or before it, its end by
+    /// those too except an insertion right at the end (an edit of the range's own literal stretches it).
     fn range(&self, range: TextRange) -> TextRange {
-        let moved = |at: u32, counts: &dyn Fn(&TextRange) -> bool| {
-            let delta: i64 = self
-                .edits
-                .iter()
-                .filter(|(r, _)| counts(r))
-                .map(|(_, d)| d)
-                .sum();
-            u32::try_from(i64::from(at) + delta).unwrap_or(at)
-        };
-        let start = moved(range.start, &|r| {
-            r.end <= range.start && (r.start < range.start || r.start == r.end)
-        });
-        let end = moved(range.end, &|r| r.end <= range.end && r.start < range.end);
+        let upto = |at: u32| self.edits.partition_point(|(r, _)| r.end <= at);
+        let moved = |at: u32, delta: i64| u32::try_from(i64::from(at) + delta).unwrap_or(at);
+        let start = moved(range.start, self.before[upto(range.start)]);
+        let last = upto(range.end);
+        let inserted_at_end: i64 = self.edits[..last]
+            .iter()
+            .rev()
+            .take_while(|(r, _)| r.end == range.end)
+            .filter(|(r, _)| r.start == r.end && r.start > range.start)
+            .map(|(_, growth)| growth)
+            .sum();
+        let end = moved(range.end, self.before[last] - inserted_at_end);
         TextRange {
             start,
             end: end.max(start),
@@ -643,5 +654,13 @@ mod tests {
         );
         assert_eq!(shift.range(TextRange::new(20, 25)), TextRange::new(22, 27));
         assert_eq!(shift.range(TextRange::new(40, 44)), TextRange::new(40, 44));
+        let insertions = [edit(5, 5, "// x\n"), edit(9, 9, "!")];
+        let refs: Vec<&Edit> = insertions.iter().collect();
+        let shift = Shift::new(Path::new("/w/x.cjs"), &refs);
+        assert_eq!(
+            shift.range(TextRange::new(5, 9)),
+            TextRange::new(10, 14),
+            "after an insertion at its start, before one at its end"
+        );
     }
 }
