@@ -1122,3 +1122,39 @@ async fn a_buffer_whose_parse_runs_over_its_budget_never_stalls_the_server() {
         "{now:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_refuses_a_huge_file_before_reading_it() {
+    let dir = TempDir::new();
+    dir.write(
+        "app/ecosystem.config.cjs",
+        "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };\n",
+    );
+    // Sparse: 3 GB on paper, nothing on the disk; read whole it would take seconds and gigabytes.
+    std::fs::create_dir_all(dir.0.join("huge")).unwrap();
+    let file = std::fs::File::create(dir.0.join("huge/ecosystem.config.cjs")).unwrap();
+    file.set_len(3 << 30).unwrap();
+    drop(file);
+    let started = std::time::Instant::now();
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    let skipped = client
+        .wait_for(|m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("skipped ") && s.contains("huge"))
+        })
+        .await;
+    assert!(
+        skipped["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large to analyse (3221225472 bytes"),
+        "{skipped:#}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -96,7 +96,14 @@ impl Snapshot {
         if let Some(open) = self.docs.get(path) {
             return Some((open.text.clone(), open.index.clone()));
         }
-        let text: Arc<str> = Arc::from(String::from_utf8(self.vfs.read(path).ok()?).ok()?);
+        // Sized before it is read, as every read of a file is: the limit of the file's own configuration
+        // when it is indexed, else the default.
+        let limit = self
+            .index
+            .get(path)
+            .map(|f| usize::try_from(f.config.max_file_bytes).unwrap_or(usize::MAX))
+            .unwrap_or(crate::syntax::source::DEFAULT_MAX_FILE_BYTES);
+        let text = crate::vfs::read_text(&*self.vfs, path, limit).ok()?;
         let index = Arc::new(LineIndex::new(&text));
         Some((text, index))
     }

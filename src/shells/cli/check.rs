@@ -37,7 +37,8 @@ pub struct CheckArgs {
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = OutputFormat::Full)]
     output_format: OutputFormat,
     /// Judge stdin as the file at this path: its configuration, its directory (the app, the variants beside
-    /// it) and its place in the workspace, where it replaces that file's disk copy.
+    /// it) and its place in the workspace, where it replaces that file's disk copy. Without it stdin is
+    /// `<stdin>`, checked on its own: no directory is walked for it.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
     /// Colour the report.
@@ -49,11 +50,13 @@ pub struct CheckArgs {
     /// Exit 0 even when there are findings (usage and read errors still exit 2).
     #[arg(long)]
     exit_zero: bool,
-    /// Apply the safe fixes (the quick fixes the editor offers), re-checking after each pass, then report
-    /// what is left. Files with a syntax error are never touched.
+    /// Apply the safe fixes (the quick fixes the editor offers), each verified first: kept only when it
+    /// resolves its finding, adds no finding at warning level or above, moves every literal stating the same
+    /// port and gives no port twice; then report what is left. Files with a syntax error are never touched.
     #[arg(long, conflicts_with = "diff")]
     fix: bool,
-    /// Print the safe fixes as a unified diff instead of applying them; exit 1 when there is one.
+    /// Print the verified safe fixes as a unified diff instead of applying them (files named relative to the
+    /// working directory, for `git apply` or `patch -p1`); exit 1 when there is one.
     #[arg(long)]
     diff: bool,
     /// Exit 0 when the paths hold no ecosystem file (by default that is an error, exit 2: a CI gate that

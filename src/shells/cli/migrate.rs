@@ -12,7 +12,8 @@ use std::path::PathBuf;
 pub struct MigrateArgs {
     /// Files or directories (every ecosystem file below a directory). Defaults to `.`.
     paths: Vec<PathBuf>,
-    /// Write the migrated files instead of printing the diff.
+    /// Write the migrated files instead of printing the diff (which names files relative to the working
+    /// directory, for `git apply` or `patch -p1`).
     #[arg(long)]
     write: bool,
     #[command(flatten)]

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct PortsArgs {
     /// Files or directories (every ecosystem file below a directory), or `-` for stdin. Defaults to `.`.
     paths: Vec<PathBuf>,
-    /// One JSON object per file per line, shaped like PortOS's `/api/apps` processes.
+    /// One JSON object per file per line, shaped like PortOS's `/api/apps` processes, each process with the
+    /// ports PM2 binds for it beside them (`served`).
     #[arg(long)]
     json: bool,
     /// Show what PortOS's own regex detector reads instead of what the file declares.
@@ -26,7 +27,8 @@ pub struct PortsArgs {
     /// `--json`: one object per workspace).
     #[arg(long, conflicts_with = "as_portos")]
     map: bool,
-    /// The file name to report when reading stdin.
+    /// Judge stdin as the file at this path (its name in the output, its directory, its configuration);
+    /// without it stdin is `<stdin>`.
     #[arg(long)]
     stdin_filename: Option<PathBuf>,
     #[command(flatten)]
