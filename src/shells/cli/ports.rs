@@ -383,6 +383,7 @@ pub fn map_table(map: &PortMap, config: &Config) -> String {
                 };
                 format!("block {first}–{last}, {shape}")
             }
+            None if app.processes.iter().all(|p| p.ports.is_empty()) => "no ports".to_string(),
             None => format!("no port in its range ({})", app.role.as_str()),
         };
         text.push_str(&format!(
