@@ -313,8 +313,9 @@ async function run() {
       assert(legacyApp.description.startsWith('5573–5578') && legacyApp.description.includes('gaps') && legacyApp.marked, `legacy: ${legacyApp.description}`);
       const legacyApi = legacyApp.children.find((p) => p.label === 'legacy-api');
       assert(legacyApi, `legacy's processes: ${legacyApp.children.map((p) => p.label).join(', ')}`);
+      // legacy-worker serves 5574 too: a port served twice inside one app is marked, as a conflict is.
       const apiPort = legacyApi.children.find((p) => p.label === '5574');
-      assert(apiPort && apiPort.description === 'api', `legacy-api's ports: ${JSON.stringify(legacyApi.children)}`);
+      assert(apiPort && apiPort.description === 'api · conflict' && apiPort.marked, `legacy-api's ports: ${JSON.stringify(legacyApi.children)}`);
       assert(apiPort.location && apiPort.location.uri.endsWith(`/${LEGACY}`), `5574 opens ${JSON.stringify(apiPort.location)}`);
       const shopApp = apps.find((a) => a.label === 'shop');
       const health = flatten(shopApp.children).find((n) => n.kind === 'port' && n.label === '5573');
@@ -326,6 +327,7 @@ async function run() {
       }
       const conflicts = roots.find((n) => n.kind === 'conflicts');
       assert(conflicts && conflicts.children.some((c) => c.label === '5573'), `conflicts: ${JSON.stringify(conflicts)}`);
+      assert(conflicts.children.some((c) => c.label === '5574'), `5574 twice in legacy: ${JSON.stringify(conflicts)}`);
       const uses = conflicts.children.find((c) => c.label === '5573').children.map((u) => u.label);
       assert(uses.includes('legacy / shop-api') && uses.includes('shop / shop-browser'), `5573 uses: ${uses.join(', ')}`);
     });
