@@ -225,6 +225,20 @@ pub fn decide_on_disk(
 }
 
 impl crate::ide::Host {
+    /// The decision for stdin with no `--stdin-filename` placing it: nothing is walked for it, so only its
+    /// configuration, the project file governing the working directory and the registry decide.
+    pub fn convention_of_unplaced(
+        &mut self,
+        path: &Path,
+        registry_flag: bool,
+    ) -> ConventionDecision {
+        let path = self.normalize(path);
+        let (config, _) = self.configs.for_file_lenient(&path);
+        let disk = self.disk().clone();
+        let project_file = project_file_on_disk(&disk, &mut self.configs, &path);
+        decide(&config, project_file.as_deref(), registry_flag, [])
+    }
+
     /// The decision for the workspace `root` from the disk alone, as `check` makes it: the configuration,
     /// the project files, `--registry` (`registry_flag`) and the ecosystem files below `root`.
     pub fn convention_on_disk(&mut self, root: &Path, registry_flag: bool) -> ConventionDecision {

@@ -82,14 +82,19 @@ pub fn run(args: PortsArgs) -> i32 {
         if order.len() == BATCH || last {
             // The text listing is PortOS's under its convention and every served port in a plain project:
             // each workspace's decision, made from the disk once (the JSON carries both, and decides nothing).
+            // Stdin with no `--stdin-filename` walks nothing: its settings and project file decide.
             if !args.json {
                 for job in &jobs {
-                    if !conventions.contains_key(&job.root) {
-                        let active = host
-                            .convention_on_disk(&job.root, args.config.registry)
-                            .active;
-                        conventions.insert(job.root.clone(), active);
+                    let key = decision_key(job);
+                    if conventions.contains_key(key) {
+                        continue;
                     }
+                    let decision = if inputs::is_unplaced_stdin(&job.path) {
+                        host.convention_of_unplaced(&job.path, args.config.registry)
+                    } else {
+                        host.convention_on_disk(&job.root, args.config.registry)
+                    };
+                    conventions.insert(key.to_path_buf(), decision.active);
                 }
             }
             let batch = write_batch(
@@ -135,7 +140,7 @@ pub fn run(args: PortsArgs) -> i32 {
 enum Form<'a> {
     /// One JSON object per line.
     Json,
-    /// Display lines, under each workspace's decision on PortOS's convention (by workspace root).
+    /// Display lines, under each workspace's decision on PortOS's convention (by [`decision_key`]).
     Text(&'a BTreeMap<PathBuf, bool>),
 }
 
@@ -152,7 +157,7 @@ fn write_batch(
         analysis.map(|analysis| match form {
             Form::Json => listing::json_line(analysis),
             Form::Text(conventions) => {
-                let convention = conventions.get(&job.root).copied().unwrap_or(true);
+                let convention = conventions.get(decision_key(job)).copied().unwrap_or(true);
                 listing::human(analysis, convention).into_bytes()
             }
         })
@@ -178,6 +183,16 @@ fn write_batch(
         }
     }
     text
+}
+
+/// What a file's decision on PortOS's convention is remembered by: its workspace, or stdin itself when no
+/// `--stdin-filename` places it in one.
+fn decision_key(job: &FileJob) -> &Path {
+    if inputs::is_unplaced_stdin(&job.path) {
+        &job.path
+    } else {
+        &job.root
+    }
 }
 
 /// One file of a `ports` run, in the order given.
