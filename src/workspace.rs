@@ -3,6 +3,10 @@
 use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 
+/// What the ecosystem file names are, in words: what `check` says it looked for when it found none.
+pub const ECOSYSTEM_NAMES: &str =
+    "ecosystem.config.{js,cjs,mjs}, ecosystem.*.config.{js,cjs,mjs} or pm2.config.{js,cjs,mjs}";
+
 /// Whether a base name is one of the ecosystem file names PM2 users write (spec §1).
 pub fn is_ecosystem_name(name: &str) -> bool {
     let Some((stem, ext)) = name.rsplit_once('.') else {

@@ -210,7 +210,7 @@ fn a_service_port_is_reported_in_a_plain_project() {
     assert_eq!(
         stdout,
         format!(
-            "./ecosystem.config.js:3:52: warning[common-port] port 5432 (api of `db-proxy`) is commonly used by PostgreSQL; pick another port\nFound 1 warning in 1 file (1 file checked). {NOTE}\n"
+            "ecosystem.config.js:3:52: warning[common-port] port 5432 (api of `db-proxy`) is commonly used by PostgreSQL; pick another port\nFound 1 warning in 1 file (1 file checked). {NOTE}\n"
         )
     );
     // Errors every PM2 user needs stay on too.

@@ -6,54 +6,13 @@
 #[path = "common/help.rs"]
 mod help;
 
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Runs the binary in `dir` (optionally through `wrapper`, a command that runs another) and returns exit
-/// code, stdout and stderr.
-fn run_with(
-    wrapper: &[&str],
-    dir: &Path,
-    args: &[&str],
-    stdin: Option<&[u8]>,
-) -> (i32, String, String) {
-    let binary = env!("CARGO_BIN_EXE_portos-lsp");
-    let mut command = match wrapper.split_first() {
-        Some((program, rest)) => {
-            let mut c = Command::new(program);
-            c.args(rest).arg(binary);
-            c
-        }
-        None => Command::new(binary),
-    };
-    let mut child = command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("PORTOS_TOKEN")
-        .env("XDG_CONFIG_HOME", dir.join(".no-user-config"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
-    run_with(&[], dir, args, stdin)
-}
+#[path = "common/run.rs"]
+mod run;
+use run::{run_in, run_with};
 
 /// A fresh directory under the system's temporary directory, readable by everyone (tests may run the binary
 /// as an unprivileged user).
@@ -224,7 +183,7 @@ fn an_unreadable_directory_is_an_error_where_named_and_logged_where_context() {
     let (code, stdout, stderr) = named;
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(
-        stderr.contains("error: ./locked: cannot read: Permission denied"),
+        stderr.contains("error: locked: cannot read: Permission denied"),
         "{stderr}"
     );
     assert!(!stdout.contains("All checks passed"), "{stdout}");
@@ -347,7 +306,7 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         None,
     );
     assert!(with.contains("(1 file checked)"), "{with}");
-    let (_, without, _) = run_in(
+    let (code, _, without) = run_in(
         &dir,
         &[
             "check",
@@ -358,10 +317,14 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         ],
         None,
     );
-    assert!(without.contains("(0 files checked)"), "{without}");
+    assert_eq!(code, 2, "nothing checked is no pass: {without}");
+    assert!(
+        without.contains("error: no ecosystem file in project"),
+        "{without}"
+    );
     // Nor under another `--config`: that file is the whole configuration.
     write(&dir, "empty.toml", "");
-    let (_, other, _) = run_in(
+    let (_, _, other) = run_in(
         &dir,
         &[
             "check",
@@ -373,7 +336,7 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
         ],
         None,
     );
-    assert!(other.contains("(0 files checked)"), "{other}");
+    assert!(other.contains("no ecosystem file in project"), "{other}");
     // The user-level file's globs apply everywhere, and `--no-config` ignores them too.
     write(
         &dir,
@@ -386,7 +349,14 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
     assert!(with.contains("(1 file checked)"), "{with}");
     let (_, without, _) = run_in(
         &dir,
-        &["check", "mine", "--no-config", "--output-format", "concise"],
+        &[
+            "check",
+            "mine",
+            "--no-config",
+            "--allow-no-files",
+            "--output-format",
+            "concise",
+        ],
         None,
     );
     assert!(without.contains("(0 files checked)"), "{without}");

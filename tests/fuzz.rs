@@ -216,7 +216,10 @@ fn fuzz(steps: usize, seed: u64) -> (Duration, Vec<String>) {
                 // The slowest input of the run is kept too, to look at (and to make a fixture of).
                 if took > Duration::from_millis(100) {
                     let _ = std::fs::create_dir_all(found_dir());
-                    let _ = std::fs::write(found_dir().join(format!("slowest-seed{seed}.cjs")), &current);
+                    let _ = std::fs::write(
+                        found_dir().join(format!("slowest-seed{seed}.cjs")),
+                        &current,
+                    );
                 }
             }
             if took > LIMIT {

@@ -174,3 +174,35 @@ fn check_with_cross_file_rules_is_linear() {
         .expect("checks");
     });
 }
+
+/// `n` apps of a plain PM2 project on one port: `n − 1` duplicates, each with a fix to verify.
+fn one_port_plain(n: usize) -> String {
+    let mut text = String::from("module.exports = { apps: [\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  {{ name: 'p{i}', script: 'a.js', env: {{ PORT: 4000 }} }},\n"
+        ));
+    }
+    text.push_str("] };\n");
+    text
+}
+
+#[test]
+fn check_fix_is_linear_in_the_findings_it_fixes() {
+    // Every fix of a pass is verified together, not one analysis per fix: n − 1 moves cost a few analyses.
+    assert_linear("n duplicates fixed", 100, &one_port_plain, &|text| {
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/.git/HEAD", "ref: refs/heads/main\n");
+        vfs.insert("/w/ecosystem.config.js", text);
+        let mut host = Host::new(vfs, ConfigSource::None);
+        let (fixed, _, _) = host
+            .fix_paths(
+                &["/w".into()],
+                None,
+                portos_lsp::ide::external::ExternalRequest::default(),
+                &|_| None,
+            )
+            .expect("fixes");
+        assert_eq!(fixed.len(), 1, "the duplicates are fixed");
+    });
+}

@@ -622,6 +622,42 @@ async fn ignore_actions_write_the_suppression_comments() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_fix_moves_a_mirrored_port_with_its_env_key() {
+    // The gap fix moves `ui: 5572` into 5571: the env key stating the same port moves with it, or PortOS would
+    // show one port while the process binds another.
+    let fixture = "module.exports = { apps: [\n  { name: 'a-api', script: 'a.js', ports: { api: 5570 }, env: { PORT: 5570 } },\n  { name: 'a-web', script: 'w.js', ports: { ui: 55$072 }, env: { PORT: 5572 } },\n] };\n";
+    let (actions, applied) = actions_at(fixture, Some("quickfix")).await;
+    assert!(
+        actions[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use port 5571"),
+        "{actions:#?}"
+    );
+    assert!(
+        applied.contains("ports: { ui: 5571 }, env: { PORT: 5571 }"),
+        "{applied}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_fix_that_would_add_a_finding_is_not_offered() {
+    // Making `HEALTH_PORT` match the map (5581) would leave 5582 a hole in the app's block: a new port-gap
+    // warning. Only the suppressions are offered.
+    let fixture = "module.exports = { apps: [\n  { name: 'b-api', script: 'a.js', ports: { api: 5580, health: 5581 }, env: { PORT: 5580, HEALTH_PORT: 55$082 } },\n  { name: 'b-web', script: 'w.js', ports: { ui: 5583 }, env: { PORT: 5583 } },\n] };\n";
+    let (actions, _) = actions_at(fixture, Some("quickfix")).await;
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.iter().all(|t| t.starts_with("Ignore ")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Ignore ports-mismatch on this line"),
+        "{titles:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fix_all_applies_every_safe_fix_without_taking_one_port_twice() {
     let fixture = "$0module.exports = { apps: [\n  { name: 'a', script: 'a.js', env: { PORT: 5570 } },\n  { name: 'b', script: 'b.js', env: { PORT: 5570 } },\n  { name: 'c', script: 'c.js', env: { PORT: 5570 } },\n] };\n";
     let (actions, applied) = actions_at(fixture, Some("source.fixAll.portos")).await;
@@ -1324,5 +1360,41 @@ async fn hover_names_the_guide_preset_and_where_a_core_port_comes_from() {
     assert!(
         hover.contains("from PortOS's ecosystem.config.cjs, PORTS.LLAMA_SERVER"),
         "{hover}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_refuses_a_huge_file_before_reading_it() {
+    let dir = TempDir::new();
+    dir.write(
+        "app/ecosystem.config.cjs",
+        "module.exports = { apps: [{ name: 'a', env: { PORT: 5570 } }] };\n",
+    );
+    // Sparse: 3 GB on paper, nothing on the disk; read whole it would take seconds and gigabytes.
+    std::fs::create_dir_all(dir.0.join("huge")).unwrap();
+    let file = std::fs::File::create(dir.0.join("huge/ecosystem.config.cjs")).unwrap();
+    file.set_len(3 << 30).unwrap();
+    drop(file);
+    let started = std::time::Instant::now();
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    let skipped = client
+        .wait_for(|m| {
+            m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("skipped ") && s.contains("huge"))
+        })
+        .await;
+    assert!(
+        skipped["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large to analyse (3221225472 bytes"),
+        "{skipped:#}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
     );
 }

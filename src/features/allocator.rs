@@ -51,20 +51,53 @@ pub struct Allocation {
     pub note: Option<String>,
 }
 
+/// Where the allocator looks for ports.
+#[derive(Clone, Copy, Debug)]
+pub enum Room<'a> {
+    /// Under PortOS's convention: the range the app belongs in.
+    Range {
+        /// The range (the user range for a user app).
+        range: PortRange,
+        /// What to call it in a reason: "PortOS's user range".
+        name: &'a str,
+        /// The setting that widens it, named when nothing is free.
+        setting: &'a str,
+    },
+    /// In a plain PM2 project: next to the app's block wherever it is, never a privileged port; a new app
+    /// after `highest`, the highest port any app of the workspace serves. PortOS's ranges are never spoken of.
+    Anywhere {
+        /// The highest port any app of the workspace serves.
+        highest: Option<u16>,
+    },
+}
+
+/// The ports a plain project's allocator may hand out: never a privileged one.
+const UNPRIVILEGED: PortRange = PortRange::new(1024, u16::MAX);
+
+/// Where a plain project's new app starts looking when no app serves a port yet: Node's usual first port (a
+/// common one, skipped).
+const PLAIN_START: u16 = 3000;
+
+impl Room<'_> {
+    fn range(&self) -> PortRange {
+        match self {
+            Room::Range { range, .. } => *range,
+            Room::Anywhere { .. } => UNPRIVILEGED,
+        }
+    }
+}
+
 /// What the allocator needs to know about the app asking.
 pub struct Request<'a> {
     /// The app's name, for the reasons.
     pub app: &'a str,
-    /// The ports the app serves now inside `range`.
+    /// The ports its block is made of: those it serves inside its range (every one it serves in a plain
+    /// project).
     pub own: &'a BTreeSet<u16>,
-    /// The ports the app serves outside `range` (they are no block to grow, but the app is not new).
+    /// The ports the app serves outside its range (they are no block to grow, but the app is not new).
     pub outside: &'a BTreeSet<u16>,
-    /// The range the app should live in (the user range for a user app).
-    pub range: PortRange,
-    /// What to call `range` in a reason: "PortOS's user range".
-    pub range_name: &'a str,
-    /// The setting that widens `range`, named when nothing is free.
-    pub range_setting: &'a str,
+    /// Where to look.
+    pub room: Room<'a>,
     /// How many ports.
     pub count: usize,
 }
@@ -72,22 +105,25 @@ pub struct Request<'a> {
 /// Picks ports in the one order spec §6 gives (for `next`, completion and quick fixes alike): a gap inside the
 /// app's block, then the ports right after the block, then the ports right before it; an app with no ports in
 /// its range gets the first free run of the range; an app whose block cannot grow either way gets the first
-/// free run big enough to move to, with a note that it would move.
+/// free run big enough to move to, with a note that it would move. In a plain project the same order holds
+/// around the block, skipping taken ports instead of stopping at them, and a new app gets the first free run
+/// after the highest port the workspace serves.
 pub fn allocate(request: &Request, occupied: &Occupied) -> Allocation {
     let Request {
-        app,
-        own,
-        range,
-        range_name,
-        range_setting,
-        count,
-        ..
+        app, own, count, ..
     } = *request;
     let count = count.max(1);
+    let range = request.room.range();
     let free = |port: u16| range.contains(port) && !occupied.contains(port) && !own.contains(&port);
     let (Some(&low), Some(&high)) = (own.first(), own.last()) else {
-        return new_app(request, count, &free);
+        return match request.room {
+            Room::Range { .. } => new_app(request, count, &free),
+            Room::Anywhere { highest } => new_plain_app(app, highest, count, &free),
+        };
     };
+    // In a plain project a taken port beside the block is stepped over; in PortOS's range the block must
+    // stay one run, so the search stops there.
+    let step_over = matches!(request.room, Room::Anywhere { .. });
     let block = span(low, high);
     let whose = possessive(app);
     let mut offers = Vec::new();
@@ -103,12 +139,18 @@ pub fn allocate(request: &Request, occupied: &Occupied) -> Allocation {
     while offers.len() < count {
         match next {
             Some(port) if free(port) => {
+                let place = if port == high + 1 {
+                    "right after"
+                } else {
+                    "after"
+                };
                 offers.push(Offer {
                     port,
-                    reason: format!("right after {whose} block {block}; nothing else uses it"),
+                    reason: format!("{place} {whose} block {block}; nothing else uses it"),
                 });
                 next = port.checked_add(1);
             }
+            Some(port) if step_over && range.contains(port) => next = port.checked_add(1),
             _ => break,
         }
     }
@@ -117,12 +159,18 @@ pub fn allocate(request: &Request, occupied: &Occupied) -> Allocation {
     while offers.len() < count {
         match previous {
             Some(port) if free(port) => {
+                let place = if port + 1 == low {
+                    "right before"
+                } else {
+                    "before"
+                };
                 offers.push(Offer {
                     port,
-                    reason: format!("right before {whose} block {block}; nothing else uses it"),
+                    reason: format!("{place} {whose} block {block}; nothing else uses it"),
                 });
                 previous = port.checked_sub(1);
             }
+            Some(port) if step_over && range.contains(port) => previous = port.checked_sub(1),
             _ => break,
         }
     }
@@ -133,6 +181,26 @@ pub fn allocate(request: &Request, occupied: &Occupied) -> Allocation {
             note: None,
         };
     }
+    let Room::Range {
+        name: range_name,
+        setting: range_setting,
+        ..
+    } = request.room
+    else {
+        return Allocation {
+            note: Some(format!(
+                "no {} free port{} next to {whose} block {block}",
+                if count == 1 {
+                    String::new()
+                } else {
+                    format!("{count} ")
+                },
+                if count == 1 { "" } else { "s" }
+            )),
+            offers,
+            block: Some((low, high)),
+        };
+    };
     // No room on either side: the whole block plus the new ports must move to a free run.
     let size = usize::from(high - low) + 1 + count;
     let Some(start) = first_free_run(range, size, &|p| {
@@ -164,6 +232,58 @@ pub fn allocate(request: &Request, occupied: &Occupied) -> Allocation {
     }
 }
 
+/// A new app in a plain project: the first free run after the highest port the workspace serves (from
+/// [`PLAIN_START`] when none does).
+fn new_plain_app(
+    app: &str,
+    highest: Option<u16>,
+    count: usize,
+    free: &dyn Fn(u16) -> bool,
+) -> Allocation {
+    let start = match highest {
+        Some(port) => port.saturating_add(1),
+        None => PLAIN_START,
+    };
+    let after = PortRange::new(start.max(UNPRIVILEGED.first), UNPRIVILEGED.last);
+    let Some(first) = first_free_run(after, count, free) else {
+        return Allocation {
+            offers: Vec::new(),
+            block: None,
+            note: Some(format!(
+                "no {count} free contiguous port{} after {start}",
+                if count == 1 { "" } else { "s" }
+            )),
+        };
+    };
+    let what = if count == 1 {
+        format!("{first} is the first free port")
+    } else {
+        format!(
+            "{} is the first free run of {count} ports",
+            span(first, first + (count - 1) as u16)
+        )
+    };
+    let why = match highest {
+        Some(port) => format!(
+            "{app} has no ports yet; the workspace's apps serve ports up to {port}, and {what} after them"
+        ),
+        None => format!(
+            "{app} has no ports yet, nor does any app of the workspace; {what} from {PLAIN_START} that no \
+             common tool takes"
+        ),
+    };
+    Allocation {
+        offers: (0..count)
+            .map(|i| Offer {
+                port: first + i as u16,
+                reason: why.clone(),
+            })
+            .collect(),
+        block: None,
+        note: None,
+    }
+}
+
 /// `5570–5572`, or `5570` for a single port.
 pub fn span(first: u16, last: u16) -> String {
     if first == last {
@@ -184,14 +304,15 @@ pub fn possessive(name: &str) -> String {
 
 /// The first free run of the range, for an app with no port in it.
 fn new_app(request: &Request, count: usize, free: &dyn Fn(u16) -> bool) -> Allocation {
-    let Request {
-        app,
-        outside,
+    let Request { app, outside, .. } = *request;
+    let Room::Range {
         range,
-        range_name,
-        range_setting,
-        ..
-    } = *request;
+        name: range_name,
+        setting: range_setting,
+    } = request.room
+    else {
+        return exhausted(None, request.room.range(), "", count);
+    };
     let Some(start) = first_free_run(range, count, free) else {
         return exhausted(None, range, range_setting, count);
     };
@@ -311,9 +432,11 @@ mod tests {
                 app,
                 own: &own,
                 outside: &outside,
-                range: range(),
-                range_name: "PortOS's user range",
-                range_setting: "[ranges] user",
+                room: Room::Range {
+                    range: range(),
+                    name: "PortOS's user range",
+                    setting: "[ranges] user",
+                },
                 count,
             },
             &taken,
@@ -322,6 +445,56 @@ mod tests {
 
     fn ports(a: &Allocation) -> Vec<u16> {
         a.offers.iter().map(|o| o.port).collect()
+    }
+
+    fn ask_plain(own: &[u16], occupied: &[u16], highest: Option<u16>, count: usize) -> Allocation {
+        let own: BTreeSet<u16> = own.iter().copied().collect();
+        let mut taken = Occupied::default();
+        for &p in occupied {
+            taken.add(p, "other");
+        }
+        allocate(
+            &Request {
+                app: "api",
+                own: &own,
+                outside: &BTreeSet::new(),
+                room: Room::Anywhere { highest },
+                count,
+            },
+            &taken,
+        )
+    }
+
+    #[test]
+    fn a_plain_project_answers_next_to_the_block_and_never_speaks_of_ranges() {
+        let a = ask_plain(&[4000, 4001], &[], Some(4001), 1);
+        assert_eq!(ports(&a), vec![4002]);
+        assert_eq!(
+            a.offers[0].reason,
+            "right after api's block 4000–4001; nothing else uses it"
+        );
+        // Taken ports after the block are stepped over, not a reason to move.
+        let a = ask_plain(&[4000, 4001], &[4002, 4003], Some(4001), 1);
+        assert_eq!(ports(&a), vec![4004]);
+        assert!(a.note.is_none());
+        // A gap inside the block first.
+        let a = ask_plain(&[4000, 4002], &[], Some(4002), 1);
+        assert_eq!(ports(&a), vec![4001]);
+        // A new app: after the highest port the workspace serves.
+        let a = ask_plain(&[], &[8080, 8081], Some(8080), 1);
+        assert_eq!(ports(&a), vec![8082]);
+        let a = ask_plain(&[], &[3000, 3001], None, 2);
+        assert_eq!(ports(&a), vec![3002, 3003]);
+        for a in [
+            ask_plain(&[4000, 4001], &[], Some(4001), 3),
+            ask_plain(&[], &[], Some(4001), 1),
+            ask_plain(&[], &[], None, 1),
+        ] {
+            for offer in &a.offers {
+                assert!(!offer.reason.contains("PortOS"), "{offer:?}");
+                assert!(!offer.reason.contains("range"), "{offer:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Code actions: the quick fixes each finding's fix data describes (spec §10), made concrete — "use free port
-//! N" with N the allocator's first answer, the edit on the *definition*; suppression comments for every code;
-//! and "fix all" that applies the safe fixes until nothing changes. Byte offsets only; the shells convert.
+//! N" with N the allocator's first answer, the edit on the *definition* and on every literal mirroring it;
+//! suppression comments for every code; and the safe fixes of one fix-all pass. Which of them may be offered
+//! or written is `ide::fix`'s to verify. Byte offsets only; the shells convert.
 
 use crate::config::Config;
+use crate::features::allocator::Offer;
 use crate::features::occupied::AppPorts;
-use crate::rules::{Finding, FixData};
+use crate::rules::{Finding, FixData, Mirror};
 use crate::syntax::{LineIndex, TextRange};
 use std::path::{Path, PathBuf};
 
@@ -120,6 +122,48 @@ fn set_literal(
     })
 }
 
+/// A finding's fix made concrete: what the editor shows, the edits (the definition and every literal
+/// mirroring it), and the ports it writes (old → new), which its verification checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// The title.
+    pub title: String,
+    /// The edits, possibly in several files.
+    pub edits: Vec<Edit>,
+    /// Each port number it replaces, with the number written instead.
+    pub writes: Vec<(u16, u16)>,
+}
+
+/// The edits setting a definition and its mirrors to `port`: every literal must state `current` (the
+/// definition's number), or there is no fix.
+fn set_all(
+    here: &Path,
+    text: &str,
+    read: ReadText,
+    sites: &[(&Path, TextRange)],
+    current: Option<f64>,
+    port: u16,
+) -> Option<(Vec<Edit>, Option<f64>)> {
+    let mut edits = Vec::new();
+    let mut stated = current;
+    for (path, range) in sites {
+        let owned;
+        let source = if *path == here {
+            text
+        } else {
+            owned = read(path)?;
+            &owned
+        };
+        let number = literal_number(source.get(range.as_range())?)?;
+        if stated.is_some_and(|n| n != number) {
+            return None;
+        }
+        stated = Some(number);
+        edits.push(set_literal(here, text, read, path, *range, stated, port)?);
+    }
+    Some((edits, stated))
+}
+
 /// The fix a finding carries, made concrete. `ports` is the allocator's view of the file's app.
 pub fn fix_for(
     finding: &Finding,
@@ -128,20 +172,36 @@ pub fn fix_for(
     read: ReadText,
     ports: &AppPorts,
     config: &Config,
-) -> Option<(String, Edit)> {
+) -> Option<Fix> {
+    let offer = match finding.fix.as_ref()? {
+        FixData::MoveToFreePort { .. } => ports.allocate(config, 1).offers.into_iter().next(),
+        _ => None,
+    };
+    concrete(finding, here, text, read, offer)
+}
+
+/// The fix a finding carries with `offer` as the free port a move takes.
+fn concrete(
+    finding: &Finding,
+    here: &Path,
+    text: &str,
+    read: ReadText,
+    offer: Option<Offer>,
+) -> Option<Fix> {
     match finding.fix.as_ref()? {
         FixData::MoveToFreePort {
             path,
             range,
             current,
+            mirrors,
         } => {
-            let offer = ports.allocate(config, 1).offers.into_iter().next()?;
-            let edit = set_literal(
+            let offer = offer?;
+            let sites = sites(path, *range, mirrors);
+            let (edits, _) = set_all(
                 here,
                 text,
                 read,
-                path,
-                *range,
+                &sites,
                 Some(f64::from(*current)),
                 offer.port,
             )?;
@@ -155,19 +215,35 @@ pub fn fix_for(
                         .unwrap_or_default()
                 )
             };
-            Some((
-                format!("Use free port {} ({}){place}", offer.port, offer.reason),
-                edit,
-            ))
+            let also = if mirrors.is_empty() {
+                String::new()
+            } else {
+                format!(" (with the {} stating it too)", mirrors_noun(mirrors.len()))
+            };
+            Some(Fix {
+                title: format!(
+                    "Use free port {} ({}){place}{also}",
+                    offer.port, offer.reason
+                ),
+                edits,
+                writes: vec![(*current, offer.port)],
+            })
         }
         FixData::SetPort {
             path,
             range,
             port,
             reason,
+            mirrors,
         } => {
-            let edit = set_literal(here, text, read, path, *range, None, *port)?;
-            Some((format!("Use port {port}: {reason}"), edit))
+            let sites = sites(path, *range, mirrors);
+            let (edits, old) = set_all(here, text, read, &sites, None, *port)?;
+            let old = old.filter(|n| n.fract() == 0.0 && (0.0..=65535.0).contains(n))?;
+            Some(Fix {
+                title: format!("Use port {port}: {reason}"),
+                edits,
+                writes: vec![(old as u16, *port)],
+            })
         }
         // A request to PortOS, not an edit: offered by `quick_fixes` as a command.
         FixData::RefreshApp { .. } => None,
@@ -184,20 +260,46 @@ pub fn fix_for(
                 &owned
             };
             source.get(range.as_range())?;
-            Some((
-                format!("Replace with `{new}`"),
-                Edit {
+            Some(Fix {
+                title: format!("Replace with `{new}`"),
+                edits: vec![Edit {
                     path: path.clone(),
                     range: *range,
                     text: new.clone(),
-                },
-            ))
+                }],
+                writes: Vec::new(),
+            })
         }
     }
 }
 
+/// The definition first, then its mirrors.
+fn sites<'a>(
+    path: &'a Path,
+    range: TextRange,
+    mirrors: &'a [Mirror],
+) -> Vec<(&'a Path, TextRange)> {
+    std::iter::once((path, range))
+        .chain(mirrors.iter().map(|m| (m.path.as_path(), m.range)))
+        .collect()
+}
+
+/// "literal" / "2 literals".
+fn mirrors_noun(count: usize) -> String {
+    if count == 1 {
+        "literal mirroring it".to_string()
+    } else {
+        format!("{count} literals mirroring it")
+    }
+}
+
+/// Decides whether a fix may be offered: its verification (see `ide::fix`), given the finding it targets.
+pub type Keep<'a> = &'a mut dyn FnMut(&Finding, &Fix) -> bool;
+
 /// The quick fixes for the findings whose range touches `range` (the editor's selection or cursor): each
-/// finding's own fix first (preferred), then "ignore CODE on this line" and "… in this file".
+/// finding's own fix first (preferred) when `keep` accepts it, then "ignore CODE on this line" and "… in
+/// this file".
+#[allow(clippy::too_many_arguments)]
 pub fn quick_fixes(
     findings: &[Finding],
     range: TextRange,
@@ -206,6 +308,7 @@ pub fn quick_fixes(
     read: ReadText,
     ports: &AppPorts,
     config: &Config,
+    keep: Keep,
 ) -> Vec<Action> {
     let index = LineIndex::new(text);
     let mut fixes = Vec::new();
@@ -215,11 +318,13 @@ pub fn quick_fixes(
         if !touches {
             continue;
         }
-        if let Some((title, edit)) = fix_for(finding, here, text, read, ports, config) {
+        if let Some(fix) = fix_for(finding, here, text, read, ports, config)
+            && keep(finding, &fix)
+        {
             fixes.push(Action {
-                title,
+                title: fix.title,
                 kind: ActionKind::QuickFix,
-                edits: vec![edit],
+                edits: fix.edits,
                 finding: Some(i),
                 preferred: false,
                 command: None,
@@ -362,74 +467,83 @@ pub fn apply(text: &str, path: &Path, edits: &[Edit]) -> String {
     out
 }
 
-/// The safe fixes of one pass (no suppressions): one per definition, so two findings never edit one literal
-/// twice. The caller re-analyses and asks again until nothing is left (then two moves never take one port).
-pub fn safe_fixes(
+/// The safe fixes of one pass (no suppressions), each with the finding it targets (its index): one per
+/// literal, only in `here`, and each port handed out once — the moves take the allocator's answer for all of
+/// them at once (as many as fit beside the block: an answer that would move the whole block is no safe fix),
+/// and a fix that would write a port an earlier one writes waits for the next pass. Verified together by
+/// `ide::fix`, which falls back to smaller sets only where that fails.
+pub fn plan_pass(
     findings: &[Finding],
     here: &Path,
     text: &str,
     read: ReadText,
     ports: &AppPorts,
     config: &Config,
-) -> Vec<Edit> {
-    let mut edits: Vec<Edit> = Vec::new();
-    let mut moved = false;
-    for finding in findings {
-        // A port change takes a free port (or fills the gap): one per pass, so the next pass sees it taken.
-        let is_move = matches!(
-            finding.fix,
-            Some(FixData::MoveToFreePort { .. } | FixData::SetPort { .. })
-        );
-        if is_move && moved {
+) -> Vec<(usize, Fix)> {
+    let moves = findings
+        .iter()
+        .filter(|f| matches!(f.fix, Some(FixData::MoveToFreePort { .. })))
+        .count();
+    let others = findings.iter().filter(|f| f.fix.is_some()).count() - moves;
+    let mut offers = room_beside_the_block(ports, config, moves + others).into_iter();
+    let mut planned: Vec<(usize, Fix)> = Vec::new();
+    let mut written: Vec<u16> = Vec::new();
+    for (i, finding) in findings.iter().enumerate() {
+        let offer = match finding.fix {
+            Some(FixData::MoveToFreePort { .. }) => {
+                let Some(offer) = offers.by_ref().find(|o| !written.contains(&o.port)) else {
+                    continue;
+                };
+                Some(offer)
+            }
+            Some(_) => None,
+            None => continue,
+        };
+        let Some(fix) = concrete(finding, here, text, read, offer) else {
             continue;
-        }
-        if let Some((_, edit)) = fix_for(finding, here, text, read, ports, config)
-            && !edits.iter().any(|e| {
+        };
+        let overlaps = |edit: &Edit| {
+            planned.iter().flat_map(|(_, f)| &f.edits).any(|e| {
                 e.path == edit.path
                     && e.range.start < edit.range.end
                     && edit.range.start < e.range.end
             })
+        };
+        if fix.edits.iter().any(|e| e.path != here || overlaps(e))
+            || fix.writes.iter().any(|(_, new)| written.contains(new))
         {
-            moved |= is_move;
-            edits.push(edit);
+            continue;
         }
+        written.extend(fix.writes.iter().map(|(_, new)| *new));
+        planned.push((i, fix));
     }
-    edits
+    planned
 }
 
-/// Re-analyses a candidate text: its findings and the allocator's view of its app (`None` stops fixing).
-pub type Analyse<'a> = &'a mut dyn FnMut(&str) -> Option<(Vec<Finding>, AppPorts)>;
-
-/// Applies the safe fixes of `here` until nothing changes (at most 32 passes), re-analysing after each pass
-/// through `analyse` (the findings of a text and the allocator's view of its app; `None` stops). Never touches
-/// a text with a syntax error. Edits in other files are left out: they are offered one by one instead.
-pub fn fix_all(
-    here: &Path,
-    text: &str,
-    read: ReadText,
-    config: &Config,
-    analyse: Analyse,
-) -> String {
-    let mut text = text.to_string();
-    for _ in 0..32 {
-        let Some((findings, ports)) = analyse(&text) else {
-            break;
-        };
-        if findings.iter().any(|f| f.code == "syntax-error") {
-            break;
-        }
-        let edits: Vec<Edit> = safe_fixes(&findings, here, &text, read, &ports, config)
-            .into_iter()
-            .filter(|e| e.path == here)
-            .collect();
-        if edits.is_empty() {
-            break;
-        }
-        let next = apply(&text, here, &edits);
-        if next == text {
-            break;
-        }
-        text = next;
+/// The allocator's answer for as many of `wanted` ports as fit beside the app's block without moving it:
+/// the largest count whose answer needs no move, found by halving.
+fn room_beside_the_block(ports: &AppPorts, config: &Config, wanted: usize) -> Vec<Offer> {
+    let fits = |count: usize| {
+        let answer = ports.allocate(config, count);
+        (answer.note.is_none() && answer.offers.len() == count).then_some(answer.offers)
+    };
+    if wanted == 0 {
+        return Vec::new();
     }
-    text
+    if let Some(all) = fits(wanted) {
+        return all;
+    }
+    let (mut fitting, mut too_many) = (0, wanted);
+    let mut best = Vec::new();
+    while fitting + 1 < too_many {
+        let middle = (fitting + too_many) / 2;
+        match fits(middle) {
+            Some(offers) => {
+                fitting = middle;
+                best = offers;
+            }
+            None => too_many = middle,
+        }
+    }
+    best
 }

@@ -39,6 +39,8 @@ pub struct CheckRun {
     pub left_off_by_auto: usize,
     /// How many workspaces were checked.
     pub workspaces: usize,
+    /// The reported files that define no apps (no process, and none computed at run time).
+    pub without_apps: Vec<PathBuf>,
 }
 
 /// A checked file and its text, kept only when it has findings (or came from stdin).
@@ -90,7 +92,13 @@ impl Host {
         // A piped file is judged as the file at `--stdin-filename` (its directory, its variants) and replaces
         // that file's disk copy in the workspace: laid over the disk, it is what every read of that path sees.
         let mut stdin_copies: Vec<PathBuf> = Vec::new();
+        // Stdin with no `--stdin-filename` has no place: it replaces no file, and its workspace is not walked.
+        let mut unplaced: Vec<PathBuf> = Vec::new();
         for item in pending.iter().filter(|item| item.is_stdin()) {
+            if inputs::is_unplaced_stdin(item.path()) {
+                unplaced.push(self.normalize(item.path()));
+                continue;
+            }
             if let Some(text) = item.stdin_text() {
                 let path = self.normalize(item.path());
                 self.set_buffer(&path, text.clone());
@@ -152,9 +160,15 @@ impl Host {
             // Cross-file questions are asked in the whole workspace (spec §1), not only among the paths named:
             // the workspace's other ecosystem files take part as context and are not reported on.
             let named = reports.len();
-            // A named directory that holds the whole workspace was walked already: nothing is missing.
-            let walked_whole = paths.iter().any(|p| root.starts_with(self.normalize(p)));
-            if !walked_whole {
+            // A named directory that holds the whole workspace was walked already: nothing is missing. Stdin
+            // alone, with no `--stdin-filename` placing it, asks nothing of the directory it was run in.
+            let walked_whole = paths
+                .iter()
+                .any(|p| p.as_os_str() != "-" && root.starts_with(self.normalize(p)));
+            let only_unplaced = reports
+                .iter()
+                .all(|r| unplaced.contains(&self.normalize(&r.path)));
+            if !walked_whole && !only_unplaced {
                 let mut seen: BTreeSet<PathBuf> =
                     reports.iter().map(|r| self.normalize(&r.path)).collect();
                 // The piped file's disk copy, however the walk spells it, is replaced by the piped text.
@@ -174,11 +188,12 @@ impl Host {
             let external = self.external_for(&config, request.external, request.env, &root);
             warnings.extend(self.take_outside_warnings());
             warnings.extend(external.warnings.iter().cloned());
+            let not_on_disk: Vec<PathBuf> = stdin_copies.iter().chain(&unplaced).cloned().collect();
             let decision = self.convention_of(
                 &config,
                 &root,
                 &reports,
-                &stdin_copies,
+                &not_on_disk,
                 request.external.registry,
             );
             left_off_by_auto += usize::from(decision.left_off_by_auto());
@@ -202,6 +217,11 @@ impl Host {
             }
         }
         results.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let without_apps = results
+            .iter()
+            .filter(|(report, _)| report.summary.defines_no_apps())
+            .map(|(report, _)| report.path.clone())
+            .collect();
         // What the context walk left out was not asked about: logged, not fatal (spec §8).
         for (path, why) in self.take_context_problems() {
             warnings.push(format!(
@@ -215,6 +235,7 @@ impl Host {
             warnings,
             left_off_by_auto,
             workspaces: workspace_count,
+            without_apps,
         })
     }
 

@@ -224,6 +224,36 @@ pub fn decide_on_disk(
     decide(&config, None, false, [])
 }
 
+impl crate::ide::Host {
+    /// The decision for stdin with no `--stdin-filename` placing it: nothing is walked for it, so only its
+    /// configuration, the project file governing the working directory and the registry decide.
+    pub fn convention_of_unplaced(
+        &mut self,
+        path: &Path,
+        registry_flag: bool,
+    ) -> ConventionDecision {
+        let path = self.normalize(path);
+        let (config, _) = self.configs.for_file_lenient(&path);
+        let disk = self.disk().clone();
+        let project_file = project_file_on_disk(&disk, &mut self.configs, &path);
+        decide(&config, project_file.as_deref(), registry_flag, [])
+    }
+
+    /// The decision for the workspace `root` from the disk alone, as `check` makes it: the configuration,
+    /// the project files, `--registry` (`registry_flag`) and the ecosystem files below `root`.
+    pub fn convention_on_disk(&mut self, root: &Path, registry_flag: bool) -> ConventionDecision {
+        let disk = self.disk().clone();
+        let decision = decide_on_disk(&disk, &mut self.configs, root);
+        if registry_flag && decision.left_off_by_auto() {
+            let (config, _) = self
+                .configs
+                .for_file_lenient(&root.join(workspace_probe_name()));
+            return decide(&config, None, true, []);
+        }
+        decision
+    }
+}
+
 /// The summary of the ecosystem file at `path` as it is on `disk` (its configuration from `configs`), for
 /// [`decide`]: how `check` counts the disk copy of a file it reads from stdin. `None` when it cannot be read.
 pub fn summary_on_disk(
@@ -301,6 +331,7 @@ mod tests {
             has_ports_map: false,
             table_exported: false,
             portos_view: None,
+            dynamic_apps: false,
         }
     }
 
@@ -312,6 +343,7 @@ mod tests {
             range: TextRange::default(),
             def_path: None,
             def_range: TextRange::default(),
+            mirrors: Vec::new(),
         }
     }
 

@@ -125,6 +125,12 @@ impl Host {
         self.overlay.normalize(path)
     }
 
+    /// How `path` is shown to the user: relative to the working directory when it is below it (no `./`),
+    /// else as given — one spelling for every output of the command line.
+    pub fn shown(&self, path: &Path) -> PathBuf {
+        super::inputs::shown(&*self.overlay, path)
+    }
+
     /// Whether `path` is a directory.
     pub fn is_dir(&self, path: &Path) -> bool {
         self.overlay.is_dir(path)

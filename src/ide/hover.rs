@@ -6,6 +6,7 @@ use crate::analysis::Analysis;
 use crate::config::{Config, RangeKind};
 use crate::labels::{self, Binding, LabelledProcess};
 use crate::model::{Loc, Process, Traced, Value};
+use crate::rules::block;
 use crate::rules::{self, FileReport};
 use crate::syntax::{LineIndex, TextRange};
 use std::path::Path;
@@ -297,22 +298,18 @@ fn describe(analysis: &Analysis, ctx: &HoverContext, target: &Target) -> Hover {
 fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
     // The file's own served ports inside the app's range, as port-gap counts them (a stray 80 or 6100 is
     // not part of the block; variants of one app are checked on their own).
-    let kind = match ctx.report.summary.role {
-        crate::config::Role::Core => RangeKind::Core,
-        crate::config::Role::Extension => RangeKind::Reserved,
-        crate::config::Role::User => RangeKind::User,
-    };
+    let kind = block::range_kind(ctx.report.summary.role);
     let range = ctx.config.range(kind);
     let mut all: Vec<u16> = ctx.report.summary.served.iter().map(|s| s.port).collect();
     all.sort_unstable();
     all.dedup();
     let name = &analysis.dir.app_name;
-    let in_range: Vec<u16> = all.iter().copied().filter(|p| range.contains(*p)).collect();
-    let ports = if ctx.convention == Some(false) {
-        all.clone()
-    } else {
-        in_range
-    };
+    let scope = block::Scope::of(
+        ctx.config,
+        ctx.report.summary.role,
+        ctx.convention != Some(false),
+    );
+    let ports: Vec<u16> = all.iter().copied().filter(|p| scope.contains(*p)).collect();
     if ctx.convention != Some(false) && ports.is_empty() && !all.is_empty() {
         let list: Vec<String> = all.iter().take(8).map(u16::to_string).collect();
         return format!(
@@ -333,8 +330,8 @@ fn block_line(analysis: &Analysis, ctx: &HoverContext) -> String {
             }
         };
     }
-    match (ports.first(), ports.last()) {
-        (Some(&low), Some(&high)) => {
+    match block::block(ports.iter().copied(), scope) {
+        Some((low, high)) => {
             let contiguous = usize::from(high - low) + 1 == ports.len();
             let block = if low == high {
                 low.to_string()

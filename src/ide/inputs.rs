@@ -90,8 +90,32 @@ impl Pending {
 /// What the shell read from stdin, when a path is `-`.
 pub type Stdin = Result<Vec<u8>, String>;
 
-/// Expands `paths` (`-` is stdin, read by the shell into `stdin`, named `stdin_filename`) into the files to
-/// read, in path order. Paths that do not exist or cannot be read (and directories met while walking that
+/// What stdin is called when `--stdin-filename` does not place it: messages name it so, and it has no place
+/// in any workspace (nothing is walked for it).
+pub const STDIN_NAME: &str = crate::vfs::STDIN_NAME;
+
+/// Whether `path` is stdin without a `--stdin-filename`.
+pub fn is_unplaced_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_NAME
+}
+
+/// How a path is shown to the user: relative to the working directory when the file is under it (without
+/// `./`, so `git apply` and `patch -p1` accept a diff naming it), else as given.
+pub fn shown(vfs: &dyn crate::vfs::Vfs, path: &Path) -> PathBuf {
+    if is_unplaced_stdin(path) {
+        return path.to_path_buf();
+    }
+    let cwd = vfs.normalize(Path::new("."));
+    let full = vfs.normalize(path);
+    match full.strip_prefix(&cwd) {
+        Ok(relative) if cwd.is_absolute() && relative.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(relative) if cwd.is_absolute() => relative.to_path_buf(),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Expands `paths` (`-` is stdin, read by the shell into `stdin`, named `stdin_filename`, else
+/// [`STDIN_NAME`]) into the files to read, in path order, each named as [`shown`] names it. Paths that do not exist or cannot be read (and directories met while walking that
 /// cannot be listed) go to the second list; a usage problem is an `Err`. Each named directory is recorded in
 /// `configs` as a floor of its files' workspace. A file is listed once however many named paths reach it,
 /// and stdin's file name stands for that file: its disk copy is not listed beside it.
@@ -109,11 +133,12 @@ pub fn collect(
     let vfs = configs.vfs().clone();
     let stdin_name = paths.iter().any(|p| p.as_os_str() == "-").then(|| {
         stdin_filename
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("ecosystem.config.cjs"))
+            .map(|name| shown(&*vfs, name))
+            .unwrap_or_else(|| PathBuf::from(STDIN_NAME))
     });
-    let mut listed: HashSet<PathBuf> = stdin_name.iter().map(|n| vfs.normalize(n)).collect();
-    let stdin_disk_copy = stdin_name.as_deref().and_then(|n| vfs.canonical(n));
+    let placed = stdin_name.as_deref().filter(|n| !is_unplaced_stdin(n));
+    let mut listed: HashSet<PathBuf> = placed.iter().map(|n| vfs.normalize(n)).collect();
+    let stdin_disk_copy = placed.and_then(|n| vfs.canonical(n));
     let mut stdin = stdin;
     for path in paths {
         if path.as_os_str() != "-" && vfs.is_dir(path) {
@@ -142,10 +167,11 @@ pub fn collect(
         for found in workspace::find_files(&*vfs, std::slice::from_ref(path), &globs) {
             match found {
                 Found::Missing(path, why) => unreadable.push(Unreadable {
-                    path,
+                    path: shown(&*vfs, &path),
                     reason: format!("cannot read: {why}"),
                 }),
                 Found::File(path) => {
+                    let path = shown(&*vfs, &path);
                     if !listed.insert(vfs.normalize(&path)) {
                         continue;
                     }

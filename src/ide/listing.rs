@@ -10,6 +10,7 @@ use crate::portos::detector::{self, DetectedProcess};
 use crate::syntax::LineIndex;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// PortOS's own reading of a text, as display lines under `path` (`json`: one `/api/apps`-shaped object).
@@ -52,15 +53,130 @@ fn as_portos_json(path: &Path, detected: &[DetectedProcess]) -> Value {
     json!({ "file": path.display().to_string(), "processes": processes })
 }
 
-/// The display lines under the file's path.
-pub fn human(analysis: &Analysis) -> String {
+/// One port PM2 binds for a process (spec §8's `served`): the number, the key or flag stating it, and the
+/// environments it holds in (`None` is `env`, the default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServedPort {
+    /// The port.
+    pub port: u16,
+    /// What states it: the env key (`PORT`, the `increment_var` key for every instance), `port`, or the
+    /// flag (`--port`, `-p`, `-l`, `--inspect`).
+    pub key: String,
+    /// The label PortOS's rules give it, for the display line.
+    pub label: String,
+    /// The environments it holds in.
+    pub environments: BTreeSet<Option<String>>,
+}
+
+/// Every port PM2 binds for a process after PM2's precedence, as the model knows it today: each definite
+/// served binding stated outside the v1 `ports` map (PortOS's key, which PM2 never reads), one entry per
+/// (port, key), in the environments where that key states it (an `env` key overridden by an `env_<name>`
+/// block holds only in the others). Whatever PortOS lists: a port it drops on a collision or never reads
+/// (`next -p`) is bound all the same.
+pub fn served_by_pm2(
+    process: &crate::model::Process,
+    labelled: &labels::LabelledProcess,
+    environments: &[Option<String>],
+) -> Vec<ServedPort> {
+    let mut out: Vec<ServedPort> = Vec::new();
+    for binding in labelled
+        .bindings
+        .iter()
+        .filter(|b| b.served() && !b.alternative)
+    {
+        let Some(port) = binding.number().filter(|p| *p != 0) else {
+            continue;
+        };
+        for port_use in binding
+            .uses
+            .iter()
+            .filter(|u| u.source != PortSource::PortsMap)
+        {
+            let held: BTreeSet<Option<String>> = match &port_use.source {
+                PortSource::Env(block) => match block.strip_prefix("env_") {
+                    Some(name) => BTreeSet::from([Some(name.to_string())]),
+                    None => environments
+                        .iter()
+                        .filter(|env| !overridden(process, env.as_deref(), &port_use.key))
+                        .cloned()
+                        .collect(),
+                },
+                _ => environments.iter().cloned().collect(),
+            }
+            .intersection(&binding.environments)
+            .cloned()
+            .collect();
+            if held.is_empty() {
+                continue;
+            }
+            match out
+                .iter_mut()
+                .find(|s| s.port == port && s.key == port_use.key)
+            {
+                Some(known) => known.environments.extend(held),
+                None => out.push(ServedPort {
+                    port,
+                    key: port_use.key.clone(),
+                    label: binding.label.clone(),
+                    environments: held,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// Whether environment `env`'s `env_<env>` block states `key` again, replacing the `env` block's value.
+fn overridden(process: &crate::model::Process, env: Option<&str>, key: &str) -> bool {
+    let Some(env) = env else { return false };
+    process
+        .env_blocks
+        .iter()
+        .filter(|b| b.environment() == Some(env))
+        .any(|b| b.entries.iter().any(|e| e.key == key))
+}
+
+/// The display lines under the file's path: under PortOS's `convention`, what PortOS lists; in a plain PM2
+/// project, every port each process serves, per environment (`env`, then each `env_<name>`; one line when
+/// they all agree).
+pub fn human(analysis: &Analysis, convention: bool) -> String {
     let mut text = format!("{}\n", analysis.model.path().display());
     for labelled in &analysis.labels.processes {
         let process = &analysis.model.processes[labelled.index];
-        text.push_str(&format!(
-            "  {}\n",
-            labels::display_line(process.display_name(), &labelled.listing)
-        ));
+        if convention {
+            text.push_str(&format!(
+                "  {}\n",
+                labels::display_line(process.display_name(), &labelled.listing)
+            ));
+            continue;
+        }
+        let environments = &analysis.labels.environments;
+        let served = served_by_pm2(process, labelled, environments);
+        let lines: Vec<(String, String)> = environments
+            .iter()
+            .map(|env| {
+                let mut listing: Vec<labels::ListedPort> = Vec::new();
+                for port in served.iter().filter(|s| s.environments.contains(env)) {
+                    if !listing.iter().any(|l| l.port == f64::from(port.port)) {
+                        listing.push(labels::ListedPort {
+                            label: port.label.clone(),
+                            port: f64::from(port.port),
+                        });
+                    }
+                }
+                (
+                    env_block_name(env),
+                    labels::display_line(process.display_name(), &listing),
+                )
+            })
+            .collect();
+        if lines.iter().all(|(_, line)| *line == lines[0].1) {
+            text.push_str(&format!("  {}\n", lines[0].1));
+        } else {
+            for (env, line) in lines {
+                text.push_str(&format!("  {line}  ({env})\n"));
+            }
+        }
     }
     if !analysis.model.dynamic_apps.is_empty() {
         // A list built at run time is not an empty one.
@@ -245,6 +361,7 @@ impl Serialize for FileJson<'_> {
                         process: &model.processes[labelled.index],
                         labelled,
                         positions,
+                        environments: &self.analysis.labels.environments,
                     }),
             ),
         )?;
@@ -287,6 +404,14 @@ where
     }
 }
 
+/// The block an environment is written in: `env`, `env_production`.
+fn env_block_name(env: &Option<String>) -> String {
+    match env {
+        None => "env".to_string(),
+        Some(name) => format!("env_{name}"),
+    }
+}
+
 /// An environment's name as `ports --json` writes it: the plain `env` block is `"env"`.
 fn env_name(env: &Option<String>) -> &str {
     env.as_deref().unwrap_or("env")
@@ -297,6 +422,7 @@ struct ProcessJson<'a> {
     process: &'a crate::model::Process,
     labelled: &'a labels::LabelledProcess,
     positions: &'a Positions<'a>,
+    environments: &'a [Option<String>],
 }
 
 impl Serialize for ProcessJson<'_> {
@@ -321,6 +447,17 @@ impl Serialize for ProcessJson<'_> {
                     .map(|binding| BindingJson { binding, positions }),
             ),
         )?;
+        let served: Vec<Value> = served_by_pm2(process, labelled, self.environments)
+            .into_iter()
+            .map(|s| {
+                json!({
+                    "port": s.port,
+                    "environments": s.environments.iter().map(env_name).collect::<Vec<_>>(),
+                    "key": s.key,
+                })
+            })
+            .collect();
+        map.serialize_entry("served", &served)?;
         map.serialize_entry(
             "unresolved",
             &process.port_uses().filter_map(|u| {

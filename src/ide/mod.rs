@@ -45,7 +45,7 @@ pub use snapshot::{ActionKinds, Published, Snapshot};
 // The value types the shells render, named one by one (never a whole lower layer).
 pub use crate::rules::{DOCS_BASE_URL, FileReport, Finding, FixData, Related, Rule, Severity};
 pub use crate::syntax::{Encoding, LineCol, LineIndex, TextRange};
-pub use crate::workspace::looks_like_ecosystem;
+pub use crate::workspace::{ECOSYSTEM_NAMES, looks_like_ecosystem};
 
 /// Every rule, in the spec's order: `explain`, SARIF's rule list, the docs.
 pub fn rules() -> &'static [&'static Rule] {

@@ -17,8 +17,9 @@ pub struct NextAnswer {
     pub app: Option<String>,
     /// The names of the apps below a directory that is not an app itself.
     pub apps_below: Vec<String>,
-    /// The range the app belongs in.
-    pub range: PortRange,
+    /// The range the app belongs in under PortOS's convention; `None` in a plain project, where PortOS's
+    /// ranges are never spoken of.
+    pub range: Option<PortRange>,
     /// The range's name (`PortOS's user range`, …).
     pub range_name: &'static str,
     /// The ports the app already has.
@@ -36,9 +37,11 @@ pub struct NextAnswer {
 }
 
 impl NextAnswer {
-    /// "5570–5579" for the answer's whole range.
+    /// "5570–5579" for the answer's whole range (empty in a plain project).
     pub fn range_text(&self) -> String {
-        allocator::span(self.range.first, self.range.last)
+        self.range
+            .map(|range| allocator::span(range.first, range.last))
+            .unwrap_or_default()
     }
 }
 
@@ -112,8 +115,18 @@ impl Host {
             .collect();
         let not_an_app = !all.iter().any(is_own) && !apps_below.is_empty();
         let asking = if not_an_app { "a new app" } else { &name };
-        let ports = occupied::app_ports(&app_dir, asking, &all, &config, &external_ports);
-        let (range, _) = ports.range(&config);
+        // The workspace's decision on PortOS's convention, from the disk as `check` makes it: under it the
+        // app's range, in a plain project room next to its block.
+        let decision = self.convention_on_disk(&root, request.registry);
+        let ports = occupied::app_ports(
+            &app_dir,
+            asking,
+            &all,
+            &config,
+            &external_ports,
+            decision.active,
+        );
+        let range = decision.active.then(|| ports.range(&config).0);
         let allocation = ports.allocate(&config, count);
         Ok(NextAnswer {
             app: (!not_an_app).then_some(name),

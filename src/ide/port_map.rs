@@ -7,8 +7,8 @@
 //! a port another variant states again under the same process and label is listed once, where the leading file
 //! states it. Variants never conflict with each other, as in `port-conflict`.
 
-use crate::config::{Config, CorePort, PortRange, RangeKind, Role};
-use crate::rules::FileReport;
+use crate::config::{Config, CorePort, PortRange, Role};
+use crate::rules::{FileReport, block};
 use crate::syntax::TextRange;
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,7 +53,8 @@ pub struct MapApp {
     pub path: PathBuf,
     /// Its role (core for PortOS itself), which decides its range.
     pub role: Role,
-    /// The lowest and highest port it serves inside its own range, `None` when it serves none there.
+    /// Its block (spec §6): the lowest and highest port it serves inside its own range (every port it serves
+    /// in a plain project), `None` when it serves none there.
     pub block: Option<(u16, u16)>,
     /// Whether every port of the block is served (or connected to) by the app: no hole another app could take.
     /// True when there is no block.
@@ -134,8 +135,10 @@ fn lead_rank(path: &Path) -> u8 {
 }
 
 /// Builds the map of a workspace from its files' reports, each with the path to show for it (the caller's
-/// choice: absolute, relative to the root, …). Files whose summaries name the same app directory are one app.
-pub fn port_map(files: &[(&Path, &FileReport)], config: &Config) -> PortMap {
+/// choice: absolute, relative to the root, …), under the workspace's decision on PortOS's `convention`
+/// (which decides where each app's block lies). Files whose summaries name the same app directory are one
+/// app.
+pub fn port_map(files: &[(&Path, &FileReport)], config: &Config, convention: bool) -> PortMap {
     // Group by app directory, the leading file first.
     let mut by_dir: BTreeMap<&Path, Vec<(&Path, &FileReport)>> = BTreeMap::new();
     for &(path, report) in files {
@@ -147,7 +150,7 @@ pub fn port_map(files: &[(&Path, &FileReport)], config: &Config) -> PortMap {
     let mut apps = Vec::new();
     for (dir, mut variants) in by_dir {
         variants.sort_by(|a, b| (lead_rank(a.0), a.0).cmp(&(lead_rank(b.0), b.0)));
-        apps.push(merge_app(dir, &variants, config));
+        apps.push(merge_app(dir, &variants, config, convention));
     }
 
     let mut served: BTreeMap<u16, Vec<(usize, &MapProcess, &MapPort)>> = BTreeMap::new();
@@ -183,7 +186,14 @@ pub fn port_map(files: &[(&Path, &FileReport)], config: &Config) -> PortMap {
             .map(|(app, ..)| *app)
             .filter(|app| core.is_none() || apps[*app].role != Role::Core)
             .collect();
-        if parties.len() + usize::from(core.is_some()) < 2 {
+        // A port one file of an app serves twice (two processes, or one under two labels) is a clash
+        // inside the app; the same port in two variants of an app is not.
+        let mut per_file: BTreeMap<(usize, &Path), usize> = BTreeMap::new();
+        for (app, _, used) in uses {
+            *per_file.entry((*app, used.path.as_path())).or_default() += 1;
+        }
+        let twice_in_one_app = per_file.values().any(|&n| n > 1);
+        if parties.len() + usize::from(core.is_some()) < 2 && !twice_in_one_app {
             continue;
         }
         conflicts.push(Conflict {
@@ -217,7 +227,12 @@ pub fn port_map(files: &[(&Path, &FileReport)], config: &Config) -> PortMap {
 }
 
 /// One directory's files (the leading one first) as one app.
-fn merge_app(dir: &Path, variants: &[(&Path, &FileReport)], config: &Config) -> MapApp {
+fn merge_app(
+    dir: &Path,
+    variants: &[(&Path, &FileReport)],
+    config: &Config,
+    convention: bool,
+) -> MapApp {
     let (lead_path, lead) = variants[0];
     let role = lead.summary.role;
     let mut processes: Vec<MapProcess> = Vec::new();
@@ -258,18 +273,14 @@ fn merge_app(dir: &Path, variants: &[(&Path, &FileReport)], config: &Config) -> 
             });
         }
     }
-    let range = config.range(match role {
-        Role::Core => RangeKind::Core,
-        Role::Extension => RangeKind::Reserved,
-        Role::User => RangeKind::User,
-    });
+    let scope = block::Scope::of(config, role, convention);
     let own: BTreeSet<u16> = processes
         .iter()
         .flat_map(|p| &p.ports)
         .map(|p| p.port)
-        .filter(|p| range.contains(*p))
+        .filter(|p| scope.contains(*p))
         .collect();
-    let block = own.first().zip(own.last()).map(|(a, b)| (*a, *b));
+    let block = block::block(own.iter().copied(), scope);
     let contiguous = block
         .is_none_or(|(first, last)| (first..=last).all(|p| own.contains(&p) || held.contains(&p)));
     MapApp {
@@ -348,7 +359,7 @@ mod tests {
             .unwrap();
         let pairs: Vec<(&Path, &FileReport)> =
             reports.iter().map(|r| (r.path.as_path(), r)).collect();
-        port_map(&pairs, config)
+        port_map(&pairs, config, true)
     }
 
     const SHOP: &str = "const PORTS = { API: 5570, UI: 5571 };\nmodule.exports = {\n  apps: [\n    { name: 'shop-api', env: { PORT: PORTS.API } },\n    { name: 'shop-ui', script: 'node_modules/.bin/vite', env: { VITE_PORT: PORTS.UI } },\n  ],\n};\n";
@@ -508,6 +519,40 @@ mod tests {
             serde_json::json!([])
         );
         assert_eq!(json["conflicts"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_port_served_twice_inside_one_app_is_marked_and_a_plain_block_spans_every_port() {
+        let twice = "module.exports = { apps: [{ name: 'l-api', env: { PORT: 5574 } }, { name: 'l-worker', env: { PORT: 5574 } }, { name: 'l-x', env: { PORT: 5576 } }] };";
+        let map = map_of(&[("/w/l/ecosystem.config.cjs", twice)], &Config::default());
+        assert_eq!(map.conflicts.len(), 1, "{:?}", map.conflicts);
+        assert_eq!(map.conflicts[0].port, 5574);
+        let processes: Vec<&str> = map.conflicts[0]
+            .uses
+            .iter()
+            .map(|u| u.process.as_str())
+            .collect();
+        assert_eq!(processes, ["l-api", "l-worker"]);
+        let plain = "module.exports = { apps: [{ name: 'web', env: { PORT: 3000 } }, { name: 'api', env: { PORT: 4001 } }] };";
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert("/w/p/ecosystem.config.cjs", plain);
+        let mut host = Host::new(vfs, ConfigSource::None);
+        let reports = host
+            .check_workspace(
+                Path::new("/w"),
+                vec![("/w/p/ecosystem.config.cjs".into(), Arc::from(plain))],
+                &|_: &Path| ExternalPorts::default(),
+            )
+            .unwrap();
+        let pairs: Vec<(&Path, &FileReport)> =
+            reports.iter().map(|r| (r.path.as_path(), r)).collect();
+        let map = port_map(&pairs, &Config::default(), false);
+        assert_eq!(map.apps[0].block, Some((3000, 4001)), "every served port");
+        assert_eq!(
+            port_map(&pairs, &Config::default(), true).apps[0].block,
+            None,
+            "none in PortOS's user range"
+        );
     }
 
     #[test]

@@ -111,7 +111,14 @@ impl Snapshot {
         if let Some(open) = self.docs.get(path) {
             return Some((open.text.clone(), open.index.clone()));
         }
-        let text: Arc<str> = Arc::from(String::from_utf8(self.vfs.read(path).ok()?).ok()?);
+        // Sized before it is read, as every read of a file is: the limit of the file's own configuration
+        // when it is indexed, else the default.
+        let limit = self
+            .index
+            .get(path)
+            .map(|f| usize::try_from(f.config.max_file_bytes).unwrap_or(usize::MAX))
+            .unwrap_or(crate::syntax::source::DEFAULT_MAX_FILE_BYTES);
+        let text = crate::vfs::read_text(&*self.vfs, path, limit).ok()?;
         let index = Arc::new(LineIndex::new(&text));
         Some((text, index))
     }
@@ -208,7 +215,17 @@ impl Snapshot {
             &summaries,
             config,
             &self.external_of(analysed, config),
+            self.convention_of(analysed),
         )
+    }
+
+    /// Whether PortOS's convention applies to an analysed file: its workspace's decision, else (undecided)
+    /// the provisional one the analysis made.
+    fn convention_of(&self, analysed: &DocAnalysis) -> bool {
+        self.index
+            .convention(&analysed.root)
+            .map(|d| d.active)
+            .unwrap_or(analysed.provisional_convention)
     }
 
     /// The hover at byte `offset` of an open document.
@@ -256,12 +273,32 @@ impl Snapshot {
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
         };
-        let mut out = Vec::new();
+        // Every fix offered is verified first (`fix`): here, when asked for, never while typing.
+        let others: Vec<&FileReport> = self
+            .others_in(&analysed.root, path)
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
         let config = self.config_of(analysed);
+        let external = self.external_of(analysed, &config);
+        let context = fix::FixContext {
+            path,
+            config: &config,
+            root: &analysed.root,
+            others: &others,
+            external: &external,
+            convention: Some(self.convention_of(analysed)),
+            vfs: &*self.vfs,
+        };
+        let ports = self.app_ports(analysed, &config);
+        let before = fix::Reading::of(&analysed.analysis, findings.clone(), ports.clone(), &config);
+        let mut out = Vec::new();
         if kinds.quick_fix {
-            let ports = self.app_ports(analysed, &config);
+            let mut keep = |finding: &Finding, candidate: &actions::Fix| {
+                fix::verify(&context, &before, text, &[(Some(finding), candidate)]).is_ok()
+            };
             out.extend(actions::quick_fixes(
-                &findings, range, path, text, &read, &ports, &config,
+                &findings, range, path, text, &read, &ports, &config, &mut keep,
             ));
         }
         if kinds.rewrite
@@ -271,6 +308,7 @@ impl Snapshot {
                 &*self.vfs,
                 &analysed.root,
             )
+            && fix::verify_migration(&context, &before, text, &migration).is_ok()
         {
             out.push(Action {
                 title: migration.title(),
@@ -282,22 +320,6 @@ impl Snapshot {
             });
         }
         if kinds.fix_all {
-            let others: Vec<&FileReport> = self
-                .others_in(&analysed.root, path)
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect();
-            let convention = self.index.convention(&analysed.root).map(|d| d.active);
-            let external = self.external_of(analysed, &config);
-            let context = fix::FixContext {
-                path,
-                config: &config,
-                root: &analysed.root,
-                others: &others,
-                external: &external,
-                convention,
-                vfs: &*self.vfs,
-            };
             let fixed = fix::fix_all(&context, text);
             if fixed != text {
                 out.push(Action {
@@ -427,6 +449,12 @@ impl Snapshot {
             .find(|(_, f)| root.is_none_or(|r| f.root == r))
             .map(|(_, f)| self.index.core_config(&f.config, &f.root, &self.outside))
             .unwrap_or_default();
-        port_map::port_map(&files, &config)
+        let decided_root = root
+            .map(Path::to_path_buf)
+            .or_else(|| self.index.iter().next().map(|(_, f)| f.root.clone()));
+        let convention = decided_root
+            .and_then(|r| self.index.convention(&r).map(|d| d.active))
+            .unwrap_or(true);
+        port_map::port_map(&files, &config, convention)
     }
 }

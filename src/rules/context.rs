@@ -107,8 +107,31 @@ impl<'a> FileCheck<'a> {
             path: self.path_of(binding.port.def),
             range: binding.port.def.range,
             current: port,
+            mirrors: self.mirrors(binding),
         });
         finding
+    }
+
+    /// The other literals stating a binding's port (a v1 `ports` map entry mirrored by an env key, a
+    /// `--port` beside `PORT`): a fix of the binding moves them with its definition, or the process would
+    /// listen on one number while PortOS shows another.
+    pub fn mirrors(&self, binding: &Binding) -> Vec<super::Mirror> {
+        let mut mirrors: Vec<super::Mirror> = Vec::new();
+        for port_use in binding.uses.iter().filter(|u| u.instance.is_none()) {
+            for port in port_use.value.ports() {
+                if port.number != binding.port.number || port.def == binding.port.def {
+                    continue;
+                }
+                let mirror = super::Mirror {
+                    path: self.path_of(port.def),
+                    range: port.def.range,
+                };
+                if !mirrors.contains(&mirror) {
+                    mirrors.push(mirror);
+                }
+            }
+        }
+        mirrors
     }
 
     /// Every binding PortOS would not show, with its process.
@@ -207,6 +230,7 @@ impl<'a> FileCheck<'a> {
                 range: self.binding_range(process, binding),
                 def_path: (binding.port.def.file.0 != 0).then(|| self.path_of(binding.port.def)),
                 def_range: binding.port.def.range,
+                mirrors: self.mirrors(binding),
             });
         }
         let mut connects = Vec::new();
@@ -245,6 +269,7 @@ impl<'a> FileCheck<'a> {
             table,
             has_ports_table: model.ports_table().is_some(),
             has_ports_map: model.processes.iter().any(|p| p.ports_map.is_some()),
+            dynamic_apps: !model.dynamic_apps.is_empty(),
         }
     }
 }
@@ -295,6 +320,8 @@ pub struct ServedPort {
     pub def_path: Option<PathBuf>,
     /// The definition's range.
     pub def_range: TextRange,
+    /// The other literals stating the same port (a v1 map entry's env key): a fix moves them too.
+    pub mirrors: Vec<super::Mirror>,
 }
 
 /// A port a process holds without serving it (one it connects to), as the allocator sees it.
@@ -337,6 +364,16 @@ pub struct AppSummary {
     /// What PortOS's detector reads when this is the file PortOS reads in its directory, for comparing with
     /// what PortOS's registry stored (`registry-stale`); `None` for any other file.
     pub portos_view: Option<Vec<PortosProcess>>,
+    /// Whether the apps list is computed at run time (so an empty `processes` is not "no apps").
+    pub dynamic_apps: bool,
+}
+
+impl AppSummary {
+    /// Whether the file defines no apps at all: no process, and none computed at run time (an empty file,
+    /// `module.exports = {}`): PM2 would start nothing from it, which `check` says.
+    pub fn defines_no_apps(&self) -> bool {
+        self.processes.is_empty() && !self.dynamic_apps
+    }
 }
 
 /// A process as PortOS's detector reads it: what PortOS stores when it refreshes the app.

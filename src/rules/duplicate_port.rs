@@ -102,6 +102,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 path: check.path_of(binding.port.def),
                 range: binding.port.def.range,
                 current: *port,
+                mirrors: check.mirrors(binding),
             });
         }
         out.push(finding);

@@ -1,6 +1,7 @@
 //! The rules: one module per diagnostic code, each with its default severity and user docs, run over one
 //! file's analysis (per-file rules) or over every file of a workspace (cross-file rules).
 
+pub mod block;
 mod context;
 mod suppression;
 
@@ -255,6 +256,16 @@ pub struct Related {
     pub message: String,
 }
 
+/// Another literal stating the same port as a fix's definition: a v1 `ports` map entry and the env key that
+/// mirrors it are one listener written twice, and a fix moves both or neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mirror {
+    /// The file holding it.
+    pub path: PathBuf,
+    /// The literal.
+    pub range: TextRange,
+}
+
 /// Enough to build a quick fix without recomputing the analysis.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -267,6 +278,9 @@ pub enum FixData {
         range: TextRange,
         /// Its current number.
         current: u16,
+        /// The other literals stating the same port, moved with it.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mirrors: Vec<Mirror>,
     },
     /// Replace the literal at `range` with `port`.
     SetPort {
@@ -278,6 +292,9 @@ pub enum FixData {
         port: u16,
         /// Why this number.
         reason: String,
+        /// The other literals stating the same port, set with it.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mirrors: Vec<Mirror>,
     },
     /// Ask the running PortOS to read the app's ecosystem file again (`POST /api/apps/:id/refresh-config`):
     /// no edit, a request the editor sends on the user's word.

@@ -92,6 +92,7 @@ pub fn check_workspace(
                     .unwrap_or_else(|| path.to_path_buf()),
                 range: served.def_range,
                 current: port,
+                mirrors: served.mirrors.clone(),
             }),
         });
     }

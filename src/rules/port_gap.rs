@@ -1,7 +1,6 @@
 //! `port-gap`: an app's served ports do not form one contiguous block.
 
-use super::{FileCheck, Finding, FixData, Rule, Severity};
-use crate::config::Role;
+use super::{FileCheck, Finding, FixData, Rule, Severity, block};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -66,16 +65,13 @@ fn describe_missing(missing: &[u16]) -> String {
 
 /// Reports the missing ports of the app's block, once per distinct set of holes.
 pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    // The block is the app's ports inside its own range: ports elsewhere (3000, 80) are other rules' findings
-    // and would only stretch the "gap" over thousands of ports.
-    let range = match check.role {
-        Role::Core => check.config.ranges.core,
-        Role::Extension => check.config.ranges.reserved,
-        Role::User => check.config.ranges.user,
-    };
+    // The block is the app's ports inside its own range (a convention rule, so always PortOS's range):
+    // ports elsewhere (3000, 80) are other rules' findings and would only stretch the "gap" over thousands of
+    // ports.
+    let scope = block::Scope::of(check.config, check.role, true);
     let served: Vec<_> = check
         .served()
-        .filter(|(_, b, p)| !b.alternative && range.contains(*p))
+        .filter(|(_, b, p)| !b.alternative && scope.contains(*p))
         .collect();
     let mut by_holes: BTreeMap<Vec<u16>, BTreeSet<Option<String>>> = BTreeMap::new();
     for env in &check.analysis.labels.environments {
@@ -84,7 +80,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .filter(|(_, b, _)| b.in_environment(env))
             .map(|(_, _, p)| *p)
             .collect();
-        let (Some(&low), Some(&high)) = (ports.first(), ports.last()) else {
+        let Some((low, high)) = block::block(ports.iter().copied(), scope) else {
             continue;
         };
         // A port inside the block that the app connects to (its database container, say) is taken, not a
@@ -137,6 +133,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 range: high_binding.port.def.range,
                 port: first_missing,
                 reason: format!("moves the highest port, {high_port}, into the gap"),
+                mirrors: check.mirrors(high_binding),
             });
         }
         out.push(finding);

@@ -63,7 +63,8 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         .and_then(|n| n.to_str())
         .unwrap_or("");
     let read = check.analysis.dir.portos_reads;
-    if read != Some(name) {
+    // Stdin with no `--stdin-filename` has no name of its own: it is judged as the file PortOS reads.
+    if read != Some(name) && name != crate::vfs::STDIN_NAME {
         if model.processes.is_empty() {
             return;
         }

@@ -1,8 +1,11 @@
-//! `ports-mismatch`: a v1 `ports` map and the env of the same process disagree on a label's port.
+//! `ports-mismatch`: a v1 `ports` map and the rest of the same process disagree: on a label's port, or as
+//! sets of ports (served but not listed, listed but not served).
 
 use super::{FileCheck, Finding, Rule, Severity};
-use crate::labels::Shadowed;
+use crate::labels::{Binding, Shadowed};
 use crate::model::value::number_to_string;
+use crate::model::{Loc, PortSource, PortUse};
+use std::collections::BTreeSet;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -12,8 +15,13 @@ pub const RULE: Rule = Rule {
     docs: r#"# ports-mismatch
 
 ## What it flags
-In a file following the older guide (a per-process `ports: { label: port }` map mirrored in `env`), a label that
-both the map and the env give, with two different numbers.
+In a file following the older guide (a per-process `ports: { label: port }` map mirrored in `env`), the map and
+the rest of the process disagreeing, whatever the labels:
+- a label that both the map and the env give, with two different numbers;
+- a port the process serves (an env key, `--port`, a server's `-p`) that the map does not list;
+- a port the map lists that nothing else in the process states (only when the process states ports outside the
+  map at all and none of them is unknown: a `process.env.PORT` may be the listed one).
+Each environment is checked on its own.
 
 ## Why it matters
 PortOS reads only the map and shows its number, while the process listens on the env's number: the dashboard is
@@ -22,48 +30,224 @@ wrong and the real port is not reserved.
 ## Example
 ```js
 { name: 'api', ports: { api: 5570 }, env: { PORT: 5571 } }
+{ name: 'web', ports: { ui: 5572 }, env: { PORT: 5573 } }   // 5573 served, not listed; 5572 listed, not served
 ```
 
 ## How to fix
-Make them agree — better, move to the later guide's single `PORTS` table and reference it from env.
+Make them agree — better, move to the later guide's single `PORTS` table and reference it from env. The quick fix
+sets the env to the map's number where that is unambiguous (one label's two numbers, or one port served but not
+listed beside one listed but not served).
 
 ## Configuration
 `[rules] ports-mismatch = "off"` silences it.
 "#,
 };
 
-/// Reports each env binding whose label the map gives another number.
-pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    for (process, binding) in check.shadowed() {
-        let Some(Shadowed::Mismatch {
-            label,
-            map_port,
-            map_at,
-        }) = &binding.shadowed
-        else {
+/// One way a process's v1 `ports` map and the rest of the process disagree.
+pub enum Difference<'a> {
+    /// A label both give, with two numbers: the env binding, and the map's number and place.
+    Label {
+        /// The env binding PortOS does not show.
+        binding: &'a Binding,
+        /// The label.
+        label: &'a str,
+        /// The map's number.
+        map_port: f64,
+        /// Where the map states it.
+        map_at: Loc,
+    },
+    /// A port the process serves (its env, its arguments) that the map does not list.
+    Unlisted {
+        /// The served binding.
+        binding: &'a Binding,
+        /// The number.
+        port: u16,
+    },
+    /// A port the map lists that nothing else in the process states.
+    Unserved {
+        /// The map's entry.
+        entry: &'a PortUse,
+        /// The number.
+        port: u16,
+    },
+}
+
+/// Every difference between each process's v1 `ports` map and the rest of it, by process index (in the
+/// model's order), whatever their labels: by label (one label, two numbers) and as sets (a port served but
+/// not listed, or listed but not served). The rule reports them; fixes are verified against them, so a fix
+/// never leaves a port's mirror behind.
+pub fn differences<'a>(check: &FileCheck<'a>) -> Vec<(usize, Difference<'a>)> {
+    let mut out = Vec::new();
+    let model = check.model();
+    for labelled in &check.analysis.labels.processes {
+        let process = &model.processes[labelled.index];
+        let Some(map) = &process.ports_map else {
             continue;
         };
-        let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
-        let message = format!(
-            "the ports map says `{label}` is {}, but `{key}` says {}{}: PortOS shows {}, the process listens on {}",
-            number_to_string(*map_port),
-            number_to_string(binding.port.number),
-            check.environments_note(&binding.environments),
-            number_to_string(*map_port),
-            number_to_string(binding.port.number),
-        );
-        let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);
-        finding
-            .related
-            .push(check.related(*map_at, format!("the ports map's `{label}`")));
-        if map_port.fract() == 0.0 && (1.0..=65535.0).contains(map_port) {
-            finding.fix = Some(super::FixData::SetPort {
-                path: check.path_of(binding.port.def),
-                range: binding.port.def.range,
-                port: *map_port as u16,
-                reason: format!("makes `{key}` match the ports map"),
-            });
+        // Ports a label mismatch already names (both numbers): one finding per concern.
+        let mut named: BTreeSet<u64> = BTreeSet::new();
+        for binding in &labelled.bindings {
+            if let Some(Shadowed::Mismatch {
+                label,
+                map_port,
+                map_at,
+            }) = &binding.shadowed
+            {
+                named.insert(binding.port.number.to_bits());
+                named.insert(map_port.to_bits());
+                out.push((
+                    labelled.index,
+                    Difference::Label {
+                        binding,
+                        label,
+                        map_port: *map_port,
+                        map_at: *map_at,
+                    },
+                ));
+            }
         }
-        out.push(finding);
+        let listed: BTreeSet<u16> = map
+            .entries
+            .iter()
+            .filter_map(|e| e.value.definite().and_then(|p| p.as_u16()))
+            .collect();
+        let outside_map = || {
+            process
+                .port_uses()
+                .filter(|u| u.source != PortSource::PortsMap && u.instance.is_none())
+        };
+        for binding in labelled.bindings.iter().filter(|b| b.served()) {
+            let Some(port) = binding.number().filter(|p| *p != 0) else {
+                continue;
+            };
+            let stated_outside = binding.uses.iter().any(|u| {
+                u.instance.is_none()
+                    && !matches!(u.source, PortSource::PortsMap | PortSource::Inspector(_))
+            });
+            if binding.alternative
+                || !stated_outside
+                || listed.contains(&port)
+                || named.contains(&binding.port.number.to_bits())
+            {
+                continue;
+            }
+            out.push((labelled.index, Difference::Unlisted { binding, port }));
+        }
+        // "Listed but not served" needs to know everything the process states: an unknown value (a
+        // `process.env.PORT`) may be the listed port, and a process that states no port outside the map at
+        // all leaves the map as the only word on its ports.
+        let stated: BTreeSet<u16> = outside_map()
+            .flat_map(|u| u.value.ports())
+            .filter_map(|p| p.as_u16())
+            .collect();
+        let unknown = outside_map().any(|u| u.value.definite().is_none());
+        if stated.is_empty() || unknown {
+            continue;
+        }
+        for entry in &map.entries {
+            let Some(port) = entry.value.definite().and_then(|p| p.as_u16()) else {
+                continue;
+            };
+            if port == 0 || stated.contains(&port) || named.contains(&f64::from(port).to_bits()) {
+                continue;
+            }
+            out.push((labelled.index, Difference::Unserved { entry, port }));
+        }
+    }
+    out
+}
+
+/// Reports each difference; the one fix offered is the unambiguous one — a process whose env serves exactly
+/// one port its map does not list, while its map lists exactly one port it does not serve — which sets the
+/// env to the map's number (with every literal mirroring it).
+pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+    let differences = differences(check);
+    let model = check.model();
+    for (index, difference) in &differences {
+        let process = &model.processes[*index];
+        let name = process.display_name();
+        match difference {
+            Difference::Label {
+                binding,
+                label,
+                map_port,
+                map_at,
+            } => {
+                let key = binding.uses.first().map(|u| u.key.as_str()).unwrap_or("?");
+                let message = format!(
+                    "the ports map says `{label}` is {}, but `{key}` says {}{}: PortOS shows {}, the process listens on {}",
+                    number_to_string(*map_port),
+                    number_to_string(binding.port.number),
+                    check.environments_note(&binding.environments),
+                    number_to_string(*map_port),
+                    number_to_string(binding.port.number),
+                );
+                let mut finding =
+                    check.finding(&RULE, check.binding_range(process, binding), message);
+                finding
+                    .related
+                    .push(check.related(*map_at, format!("the ports map's `{label}`")));
+                if map_port.fract() == 0.0 && (1.0..=65535.0).contains(map_port) {
+                    finding.fix = Some(super::FixData::SetPort {
+                        path: check.path_of(binding.port.def),
+                        range: binding.port.def.range,
+                        port: *map_port as u16,
+                        reason: format!("makes `{key}` match the ports map"),
+                        mirrors: check.mirrors(binding),
+                    });
+                }
+                out.push(finding);
+            }
+            Difference::Unlisted { binding, port } => {
+                let key = binding
+                    .uses
+                    .iter()
+                    .find(|u| u.source != PortSource::PortsMap)
+                    .map(|u| u.key.as_str())
+                    .unwrap_or("?");
+                let message = format!(
+                    "`{name}` serves {port} (`{key}`){}, but its ports map does not list it: PortOS shows only \
+                     the map, so {port} is neither shown nor reserved",
+                    check.environments_note(&binding.environments),
+                );
+                let mut finding =
+                    check.finding(&RULE, check.binding_range(process, binding), message);
+                let unserved: Vec<(&PortUse, u16)> = differences
+                    .iter()
+                    .filter(|(i, _)| i == index)
+                    .filter_map(|(_, d)| match d {
+                        Difference::Unserved { entry, port } => Some((*entry, *port)),
+                        _ => None,
+                    })
+                    .collect();
+                let unlisted = differences
+                    .iter()
+                    .filter(|(i, d)| i == index && matches!(d, Difference::Unlisted { .. }))
+                    .count();
+                if let ([(entry, listed)], 1) = (unserved.as_slice(), unlisted) {
+                    finding.related.push(check.related(
+                        entry.use_loc,
+                        format!("the ports map's `{}` says {listed}", entry.key),
+                    ));
+                    finding.fix = Some(super::FixData::SetPort {
+                        path: check.path_of(binding.port.def),
+                        range: binding.port.def.range,
+                        port: *listed,
+                        reason: format!("makes `{key}` match the ports map"),
+                        mirrors: check.mirrors(binding),
+                    });
+                }
+                out.push(finding);
+            }
+            Difference::Unserved { entry, port } => {
+                let message = format!(
+                    "the ports map lists `{}` as {port}, but `{name}` serves no {port} (no env key, argument \
+                     or flag states it): PortOS shows a port nothing listens on",
+                    entry.key
+                );
+                let range = check.here(entry.use_loc, process.use_loc);
+                out.push(check.finding(&RULE, range, message));
+            }
+        }
     }
 }

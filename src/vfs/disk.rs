@@ -25,19 +25,29 @@ impl Default for DiskVfs {
     }
 }
 
+/// The metadata of a regular file; what is not one (a FIFO or a device would block or never end, a
+/// directory is no text) is refused.
+fn regular_file(path: &Path) -> io::Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(if meta.is_dir() {
+            "is a directory"
+        } else {
+            "not a regular file"
+        }));
+    }
+    Ok(meta)
+}
+
 impl Vfs for DiskVfs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let path = self.absolute(path);
-        // Refuse what is not a regular file (a FIFO or a device would block or never end).
-        let meta = std::fs::metadata(&path)?;
-        if !meta.is_file() {
-            return Err(io::Error::other(if meta.is_dir() {
-                "is a directory"
-            } else {
-                "not a regular file"
-            }));
-        }
+        regular_file(&path)?;
         std::fs::read(path)
+    }
+
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        regular_file(&self.absolute(path)).map(|meta| meta.len())
     }
 
     fn is_file(&self, path: &Path) -> bool {

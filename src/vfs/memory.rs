@@ -29,6 +29,14 @@ impl Vfs for MemoryVfs {
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        let files = self.files.read().unwrap_or_else(|p| p.into_inner());
+        files
+            .get(path)
+            .map(|bytes| bytes.len() as u64)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+
     fn is_file(&self, path: &Path) -> bool {
         let files = self.files.read().unwrap_or_else(|p| p.into_inner());
         files.contains_key(path)

@@ -16,6 +16,10 @@ pub use overlay::Overlay;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+/// What a file read from stdin is called when `--stdin-filename` does not name it: it is judged as an
+/// ecosystem file PortOS reads, with no place in any workspace.
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// One entry of a directory listing.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DirEntry {
@@ -30,6 +34,13 @@ pub struct DirEntry {
 pub trait Vfs: Send + Sync {
     /// The bytes of a file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// The size of a file in bytes, from its metadata (never by reading it): a file over the size limit is
+    /// refused before a byte of it is read, however large it is. The default reads the file; every
+    /// implementation here answers without reading.
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        self.read(path).map(|bytes| bytes.len() as u64)
+    }
 
     /// Whether `path` is a regular file (an open buffer counts as one).
     fn is_file(&self, path: &Path) -> bool;
@@ -109,12 +120,21 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
-/// The text of a file as the analysis takes it: UTF-8, no NUL bytes, at most `max_bytes`.
+/// The text of a file as the analysis takes it: UTF-8, no NUL bytes, at most `max_bytes`. The size is checked
+/// from the file's metadata first, so a 3 GB file named like an ecosystem file is refused without reading it.
 pub fn read_text(
     vfs: &dyn Vfs,
     path: &Path,
     max_bytes: usize,
 ) -> Result<std::sync::Arc<str>, String> {
+    let size = vfs.size(path).map_err(|e| format!("cannot read: {e}"))?;
+    if size > max_bytes as u64 {
+        return Err(crate::syntax::DecodeError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            limit: max_bytes,
+        }
+        .to_string());
+    }
     let bytes = vfs.read(path).map_err(|e| format!("cannot read: {e}"))?;
     crate::syntax::decode(bytes, max_bytes)
         .map(std::sync::Arc::from)
@@ -145,6 +165,43 @@ mod tests {
                 PathBuf::from("/w/a/ecosystem.config.cjs"),
                 PathBuf::from("/w/b/c/pm2.config.js")
             ]
+        );
+    }
+
+    /// A file system whose files are all `size` bytes long and whose reads fail the test: what a read of a
+    /// file over the limit must never do.
+    struct Huge(u64);
+
+    impl Vfs for Huge {
+        fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            panic!(
+                "{} was read although its size is over the limit",
+                path.display()
+            )
+        }
+        fn size(&self, _: &Path) -> io::Result<u64> {
+            Ok(self.0)
+        }
+        fn is_file(&self, _: &Path) -> bool {
+            true
+        }
+        fn list_dir(&self, _: &Path) -> io::Result<Vec<DirEntry>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_it_is_read() {
+        let huge = Huge(3 << 30);
+        let error = read_text(&huge, Path::new("/w/ecosystem.config.js"), 5 << 20).unwrap_err();
+        assert!(error.contains("too large"), "{error}");
+        assert!(error.contains("3221225472 bytes"), "{error}");
+        let overlay = Overlay::new(std::sync::Arc::new(Huge(3 << 30)));
+        assert!(read_text(&overlay, Path::new("/w/ecosystem.config.js"), 5 << 20).is_err());
+        overlay.set("/w/ecosystem.config.js".into(), "x".into());
+        assert_eq!(
+            overlay.size(Path::new("/w/ecosystem.config.js")).unwrap(),
+            1
         );
     }
 

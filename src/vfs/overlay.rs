@@ -53,6 +53,13 @@ impl Vfs for Overlay {
         }
     }
 
+    fn size(&self, path: &Path) -> io::Result<u64> {
+        match self.buffer(path) {
+            Some(text) => Ok(text.len() as u64),
+            None => self.base.size(path),
+        }
+    }
+
     fn is_file(&self, path: &Path) -> bool {
         self.buffer(path).is_some() || self.base.is_file(path)
     }

@@ -11,8 +11,8 @@ use tree_sitter::Node;
 
 /// Reads a file that `require` reached, refusing what the analysis would refuse for the main file.
 fn load(vfs: &dyn Vfs, path: &Path) -> Option<String> {
-    let bytes = vfs.read(path).ok()?;
-    syntax::decode(bytes, syntax::source::DEFAULT_MAX_FILE_BYTES).ok()
+    let text = crate::vfs::read_text(vfs, path, syntax::source::DEFAULT_MAX_FILE_BYTES).ok()?;
+    Some(text.to_string())
 }
 
 impl<'t> Scope<'t> {

@@ -2,9 +2,11 @@
 
 use super::output::{self, OutputFormat, Rendered};
 use super::settings::{self, ConfigChoice};
+use crate::ide::Host;
 use crate::ide::Severity;
 use crate::ide::check::CheckRequest;
 use crate::ide::convention;
+use crate::ide::inputs::Unreadable;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -35,7 +37,8 @@ pub struct CheckArgs {
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = OutputFormat::Full)]
     output_format: OutputFormat,
     /// Judge stdin as the file at this path: its configuration, its directory (the app, the variants beside
-    /// it) and its place in the workspace, where it replaces that file's disk copy.
+    /// it) and its place in the workspace, where it replaces that file's disk copy. Without it stdin is
+    /// `<stdin>`, checked on its own: no directory is walked for it.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
     /// Colour the report.
@@ -47,13 +50,19 @@ pub struct CheckArgs {
     /// Exit 0 even when there are findings (usage and read errors still exit 2).
     #[arg(long)]
     exit_zero: bool,
-    /// Apply the safe fixes (the quick fixes the editor offers), re-checking after each pass, then report
-    /// what is left. Files with a syntax error are never touched.
+    /// Apply the safe fixes (the quick fixes the editor offers), each verified first: kept only when it
+    /// resolves its finding, adds no finding at warning level or above, moves every literal stating the same
+    /// port and gives no port twice; then report what is left. Files with a syntax error are never touched.
     #[arg(long, conflicts_with = "diff")]
     fix: bool,
-    /// Print the safe fixes as a unified diff instead of applying them; exit 1 when there is one.
+    /// Print the verified safe fixes as a unified diff instead of applying them (files named relative to the
+    /// working directory, for `git apply` or `patch -p1`); exit 1 when there is one.
     #[arg(long)]
     diff: bool,
+    /// Exit 0 when the paths hold no ecosystem file (by default that is an error, exit 2: a CI gate that
+    /// checked nothing has not passed).
+    #[arg(long)]
+    allow_no_files: bool,
     #[command(flatten)]
     config: ConfigChoice,
 }
@@ -72,7 +81,7 @@ pub fn run(args: CheckArgs) -> i32 {
     let external = args.config.external(false);
     if args.fix || args.diff {
         let mut host = args.config.host();
-        let (fixed, unreadable) = match host.fix_paths(
+        let (fixed, unreadable, checked) = match host.fix_paths(
             &paths,
             args.stdin_filename.as_deref(),
             external,
@@ -84,20 +93,26 @@ pub fn run(args: CheckArgs) -> i32 {
                 return super::EXIT_TROUBLE;
             }
         };
-        for failure in &unreadable {
-            eprintln!("{failure}");
+        if checked == 0 && unreadable.is_empty() && !args.allow_no_files {
+            return nothing_checked(&host, &paths);
         }
         if args.diff {
+            // With --fix the check below reports what could not be read; --diff stops here.
+            for failure in &unreadable {
+                eprintln!("{}", shown_failure(&host, failure));
+            }
             let mut stdout = std::io::stdout().lock();
             for file in &fixed {
-                let name = file.path.display().to_string();
+                let name = host.shown(&file.path).display().to_string();
                 let _ = write!(
                     stdout,
                     "{}",
                     super::diff::unified(&name, &file.old, &file.new)
                 );
             }
-            return if fixed.is_empty() {
+            return if !unreadable.is_empty() {
+                super::EXIT_TROUBLE
+            } else if fixed.is_empty() {
                 super::EXIT_OK
             } else {
                 super::EXIT_FINDINGS
@@ -107,7 +122,7 @@ pub fn run(args: CheckArgs) -> i32 {
             if let Err(e) = std::fs::write(&file.path, &file.new) {
                 eprintln!(
                     "error: {}: cannot write the fixes: {e}",
-                    file.path.display()
+                    host.shown(&file.path).display()
                 );
                 return super::EXIT_TROUBLE;
             }
@@ -135,6 +150,19 @@ pub fn run(args: CheckArgs) -> i32 {
     for warning in &run.warnings {
         eprintln!("warning: {warning}");
     }
+    if run.results.is_empty() && run.unreadable.is_empty() && !args.allow_no_files {
+        return nothing_checked(&host, &paths);
+    }
+    for path in &run.without_apps {
+        eprintln!(
+            "note: {}: defines no apps, so PM2 would start nothing from it",
+            host.shown(path).display()
+        );
+    }
+    // The errors first: the summary line below refers to them.
+    for failure in &run.unreadable {
+        eprintln!("{}", shown_failure(&host, failure));
+    }
     // Said once, never as a finding: on the summary line, or on stderr for the machine formats.
     let note =
         (run.left_off_by_auto > 0).then(|| convention::note(run.left_off_by_auto, run.workspaces));
@@ -143,9 +171,14 @@ pub fn run(args: CheckArgs) -> i32 {
     {
         eprintln!("note: {note}");
     }
+    let results: Vec<_> = run
+        .results
+        .into_iter()
+        .map(|(report, text)| (output::shown_report(&host, report), text))
+        .collect();
     let rendered: Rendered = output::render(
         args.output_format,
-        &run.results,
+        &results,
         color,
         run.unreadable.len(),
         note.as_deref()
@@ -159,14 +192,10 @@ pub fn run(args: CheckArgs) -> i32 {
     {
         return super::EXIT_TROUBLE;
     }
-    for failure in &run.unreadable {
-        eprintln!("{failure}");
-    }
     if !run.unreadable.is_empty() {
         return super::EXIT_TROUBLE;
     }
-    let fails = run
-        .results
+    let fails = results
         .iter()
         .flat_map(|(r, _)| &r.findings)
         .any(|f| match args.deny {
@@ -178,4 +207,29 @@ pub fn run(args: CheckArgs) -> i32 {
     } else {
         super::EXIT_OK
     }
+}
+
+/// `error: PATH: reason`, the path as [`Host::shown`] names it.
+pub(super) fn shown_failure(host: &Host, failure: &Unreadable) -> String {
+    format!(
+        "error: {}: {}",
+        host.shown(&failure.path).display(),
+        failure.reason
+    )
+}
+
+/// The paths held no ecosystem file: said, with what was looked for, and exit 2 (a gate that checked nothing
+/// has not passed; `--allow-no-files` passes it).
+fn nothing_checked(host: &Host, paths: &[PathBuf]) -> i32 {
+    let named: Vec<String> = paths
+        .iter()
+        .map(|p| host.shown(p).display().to_string())
+        .collect();
+    eprintln!(
+        "error: no ecosystem file in {}: looked for {} (and the `files` globs of portos-lsp.toml), so nothing \
+         was checked; `--allow-no-files` exits 0 instead",
+        named.join(", "),
+        crate::ide::ECOSYSTEM_NAMES
+    );
+    super::EXIT_TROUBLE
 }

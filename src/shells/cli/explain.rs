@@ -3,7 +3,7 @@
 /// Arguments of `explain`.
 #[derive(clap::Args)]
 pub struct ExplainArgs {
-    /// The rule code, e.g. `duplicate-port`. Without one, lists every rule.
+    /// The rule code, e.g. `duplicate-port`. Without one, lists every rule (and says how to ask for one).
     code: Option<String>,
 }
 
@@ -19,6 +19,9 @@ pub fn run(args: ExplainArgs) -> i32 {
                     rule.summary
                 );
             }
+            println!(
+                "\n`portos-lsp explain CODE` prints a rule's documentation (e.g. `portos-lsp explain port-gap`)."
+            );
             super::EXIT_OK
         }
         Some(code) => match crate::ide::rule(&code) {

@@ -1,9 +1,9 @@
 //! `portos-lsp migrate`: the v1 → v2 migration (`ide::migrate`) on the command line — a unified diff per file by
 //! default, the files rewritten with `--write`; notes and the reasons a file is not migrated on stderr.
 
-use super::settings::ConfigChoice;
+use super::settings::{self, ConfigChoice};
 use crate::ide::inputs;
-use crate::ide::migrate::{self, Refusal};
+use crate::ide::migrate::Refusal;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 pub struct MigrateArgs {
     /// Files or directories (every ecosystem file below a directory). Defaults to `.`.
     paths: Vec<PathBuf>,
-    /// Write the migrated files instead of printing the diff.
+    /// Write the migrated files instead of printing the diff (which names files relative to the working
+    /// directory, for `git apply` or `patch -p1`).
     #[arg(long)]
     write: bool,
     #[command(flatten)]
@@ -41,24 +42,18 @@ pub fn run(args: MigrateArgs) -> i32 {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
-        let config = match host.configs.for_file(&input.path) {
-            Ok(config) => config,
-            Err(error) => {
+        let name = host.shown(&input.path).display().to_string();
+        let migrated_file = host.migrate_file(
+            &input.path,
+            input.text.clone(),
+            args.config.external(false),
+            &settings::env,
+        );
+        match migrated_file {
+            Err(Err(error)) => {
                 eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }
-        };
-        let root = host.configs.workspace_root(&input.path);
-        let name = input.path.display().to_string();
-        let analysis = match host.analyze(&input.path, input.text.clone(), &config, &root) {
-            Ok(analysis) => analysis,
-            Err(stopped) => {
-                eprintln!("error: {name}: {stopped}");
-                trouble = true;
-                continue;
-            }
-        };
-        match migrate::migrate(&analysis, &config, &*host.vfs(), &root) {
             Ok(migration) => {
                 migrated += 1;
                 for note in &migration.notes {
@@ -78,8 +73,10 @@ pub fn run(args: MigrateArgs) -> i32 {
                     }
                 }
             }
-            Err(Refusal::NothingToDo(reason)) => eprintln!("{name}: nothing to migrate: {reason}"),
-            Err(Refusal::Cannot(reason)) => {
+            Err(Ok(Refusal::NothingToDo(reason))) => {
+                eprintln!("{name}: nothing to migrate: {reason}")
+            }
+            Err(Ok(Refusal::Cannot(reason))) => {
                 failed += 1;
                 eprintln!("{name}: cannot migrate: {reason}");
             }
@@ -90,7 +87,7 @@ pub fn run(args: MigrateArgs) -> i32 {
         eprintln!("warning: {warning}");
     }
     for failure in &unreadable {
-        eprintln!("{failure}");
+        eprintln!("{}", super::check::shown_failure(&host, failure));
     }
     if migrated > 0 && !args.write {
         let noun = if migrated == 1 { "file" } else { "files" };

@@ -36,12 +36,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check ecosystem files and report findings (exit 1 on errors).
+    /// Check ecosystem files and report findings (exit 1 on errors, 2 when the paths hold no ecosystem file).
     #[command(alias = "lint")]
     Check(check::CheckArgs),
-    /// Print each process's ports the way PortOS's apps list shows them.
+    /// Print each process's ports: what PortOS's apps list shows under its convention, every port each
+    /// process serves (per environment) in a plain PM2 project.
     Ports(ports::PortsArgs),
-    /// Suggest the next free port(s) for an app, with the reason each is free.
+    /// Suggest the next free port(s) for an app, with the reason each is free (never inside another app's
+    /// block).
     Next(next::NextArgs),
     /// Print a rule's documentation (or list every rule).
     Explain(explain::ExplainArgs),

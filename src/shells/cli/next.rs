@@ -10,8 +10,8 @@ use std::path::PathBuf;
 pub struct NextArgs {
     /// The app: its directory or one of its ecosystem files. Defaults to the current directory.
     path: Option<PathBuf>,
-    /// How many ports (contiguous where possible).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    /// How many ports, from 1 to 100 (contiguous where possible).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
     count: u16,
     /// Print JSON.
     #[arg(long)]
@@ -47,12 +47,12 @@ pub fn run(args: NextArgs) -> i32 {
         }
     };
     for failure in &answer.own_unreadable {
-        eprintln!("{failure}");
+        eprintln!("{}", super::check::shown_failure(&host, failure));
     }
     for failure in &answer.context_unreadable {
         eprintln!(
             "warning: {}: {} (elsewhere in the workspace; its ports are not counted as taken)",
-            failure.path.display(),
+            host.shown(&failure.path).display(),
             failure.reason
         );
     }
@@ -62,7 +62,7 @@ pub fn run(args: NextArgs) -> i32 {
     for warning in &answer.warnings {
         eprintln!("warning: {warning}");
     }
-    print_answer(&args, &dir, &answer);
+    print_answer(&args, &host.shown(&dir), &answer);
     if answer.allocation.offers.is_empty() {
         return super::EXIT_FINDINGS;
     }
@@ -94,7 +94,7 @@ fn print_answer(args: &NextArgs, dir: &std::path::Path, answer: &NextAnswer) {
         let value = json!({
             "app": answer.app,
             "directory": dir.display().to_string(),
-            "range": [answer.range.first, answer.range.last],
+            "range": answer.range.map(|r| [r.first, r.last]),
             "block": allocation.block.map(|(a, b)| [a, b]),
             "ports": allocation.offers,
             "note": allocation.note.as_ref().or(not_an_app_note.as_ref()),

@@ -1,7 +1,7 @@
 //! Renderers for `check`: rustc-style frames, one line per finding, JSON, SARIF 2.1.0, GitHub annotations and
 //! GitLab Code Quality.
 
-use crate::ide::{self, FileReport, Finding, LineIndex, Severity, TextRange};
+use crate::ide::{self, FileReport, Finding, Host, LineIndex, Severity, TextRange};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -97,6 +97,18 @@ fn span_in(text: &str, index: &LineIndex, range: TextRange) -> Span {
         end_line,
         end_column,
     }
+}
+
+/// The report with every path (the file's, its findings' related places) as [`Host::shown`] names it:
+/// relative to the working directory when below it, without `./`.
+pub fn shown_report(host: &Host, mut report: FileReport) -> FileReport {
+    report.path = host.shown(&report.path);
+    for finding in &mut report.findings {
+        for related in &mut finding.related {
+            related.path = host.shown(&related.path);
+        }
+    }
+    report
 }
 
 /// Renders every file's findings in `format`; `unreadable` paths could not be checked (the summary says so,

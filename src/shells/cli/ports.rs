@@ -18,7 +18,8 @@ use std::sync::Arc;
 pub struct PortsArgs {
     /// Files or directories (every ecosystem file below a directory), or `-` for stdin. Defaults to `.`.
     paths: Vec<PathBuf>,
-    /// One JSON object per file per line, shaped like PortOS's `/api/apps` processes.
+    /// One JSON object per file per line, shaped like PortOS's `/api/apps` processes, each process with the
+    /// ports PM2 binds for it beside them (`served`).
     #[arg(long)]
     json: bool,
     /// Show what PortOS's own regex detector reads instead of what the file declares.
@@ -28,7 +29,8 @@ pub struct PortsArgs {
     /// `--json`: one object per workspace).
     #[arg(long, conflicts_with = "as_portos")]
     map: bool,
-    /// The file name to report when reading stdin.
+    /// Judge stdin as the file at this path (its name in the output, its directory, its configuration);
+    /// without it stdin is `<stdin>`.
     #[arg(long)]
     stdin_filename: Option<PathBuf>,
     #[command(flatten)]
@@ -60,6 +62,7 @@ pub fn run(args: PortsArgs) -> i32 {
     let mut differences: Vec<listing::RegistryDifference> = Vec::new();
     let mut registry_sources: BTreeSet<String> = BTreeSet::new();
     let mut broken = None;
+    let mut conventions: BTreeMap<PathBuf, bool> = BTreeMap::new();
     let mut pending = pending.into_iter().peekable();
     while let Some(item) = pending.next() {
         if let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) {
@@ -96,12 +99,34 @@ pub fn run(args: PortsArgs) -> i32 {
         let last = broken.is_some() || pending.peek().is_none();
         // `order` holds every file of the batch (`jobs` the analysed ones among them).
         if order.len() == BATCH || last {
+            // The text listing is PortOS's under its convention and every served port in a plain project:
+            // each workspace's decision, made from the disk once (the JSON carries both, and decides nothing).
+            // Stdin with no `--stdin-filename` walks nothing: its settings and project file decide.
+            if !args.json {
+                for job in &jobs {
+                    let key = decision_key(job);
+                    if conventions.contains_key(key) {
+                        continue;
+                    }
+                    let decision = if inputs::is_unplaced_stdin(&job.path) {
+                        host.convention_of_unplaced(&job.path, args.config.registry)
+                    } else {
+                        host.convention_on_disk(&job.root, args.config.registry)
+                    };
+                    conventions.insert(key.to_path_buf(), decision.active);
+                }
+            }
+            let form = if args.json {
+                Form::Json
+            } else {
+                Form::Text(&conventions)
+            };
             let batch = write_batch(
                 &host,
                 &std::mem::take(&mut order),
                 &std::mem::take(&mut jobs),
                 &std::mem::take(&mut externals),
-                args.json,
+                form,
                 &mut unreadable,
                 &mut differences,
             );
@@ -142,24 +167,36 @@ pub fn run(args: PortsArgs) -> i32 {
     }
 }
 
+/// How `ports` prints a file.
+#[derive(Clone, Copy)]
+enum Form<'a> {
+    /// One JSON object per line.
+    Json,
+    /// Display lines, under each workspace's decision on PortOS's convention (by [`decision_key`]).
+    Text(&'a BTreeMap<PathBuf, bool>),
+}
+
 /// The output of a batch of files, in their order: the analysed ones analysed on every core. A file whose
 /// parse ran over its budget prints nothing and is noted in `unreadable`, as a file over the size limit is.
+/// With `--registry`, what each file's registry says differently is gathered into `differences`.
 fn write_batch(
     host: &Host,
     order: &[Job],
     jobs: &[FileJob],
     externals: &[Option<Arc<External>>],
-    json: bool,
+    form: Form,
     unreadable: &mut Vec<inputs::Unreadable>,
     differences: &mut Vec<listing::RegistryDifference>,
 ) -> Vec<u8> {
     let registry = externals.iter().any(Option::is_some);
     let printed = host.analyze_each(jobs, |job, analysis| {
         analysis.map(|analysis| {
-            let bytes = if json {
-                listing::json_line(analysis)
-            } else {
-                listing::human(analysis).into_bytes()
+            let bytes = match form {
+                Form::Json => listing::json_line(analysis),
+                Form::Text(conventions) => {
+                    let convention = conventions.get(decision_key(job)).copied().unwrap_or(true);
+                    listing::human(analysis, convention).into_bytes()
+                }
             };
             let mut differ = Vec::new();
             if registry {
@@ -177,7 +214,10 @@ fn write_batch(
     for job in order {
         match job {
             Job::AsPortos(input) => {
-                text.extend(listing::as_portos(&input.path, &input.text, json).into_bytes());
+                text.extend(
+                    listing::as_portos(&input.path, &input.text, matches!(form, Form::Json))
+                        .into_bytes(),
+                );
             }
             Job::Analysed => match printed.next() {
                 Some((_, Ok((bytes, differ)))) => {
@@ -228,6 +268,16 @@ fn registry_section(
         ));
     }
     text.into_bytes()
+}
+
+/// What a file's decision on PortOS's convention is remembered by: its workspace, or stdin itself when no
+/// `--stdin-filename` places it in one.
+fn decision_key(job: &FileJob) -> &Path {
+    if inputs::is_unplaced_stdin(&job.path) {
+        &job.path
+    } else {
+        &job.root
+    }
 }
 
 /// One file of a `ports` run, in the order given.
@@ -303,12 +353,21 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
             .collect();
         let files: Vec<(&Path, &FileReport)> =
             located.iter().map(|(p, r)| (p.as_path(), *r)).collect();
-        let mut map = port_map::port_map(&files, &config);
-        map.map_paths(&|p| match p.strip_prefix(&root) {
-            Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
-            Ok(relative) => relative.to_path_buf(),
-            Err(_) => p.to_path_buf(),
-        });
+        let convention = host.convention_on_disk(&root, args.config.registry).active;
+        let mut map = port_map::port_map(&files, &config, convention);
+        // Machine output names files relative to the workspace root, as documented. The table names them as
+        // every other text output does, relative to the working directory, when the whole workspace is below
+        // it; run from inside the workspace, relative to the root its header names.
+        let shown_root = host.shown(&root);
+        if args.json || shown_root.is_absolute() {
+            map.map_paths(&|p| match p.strip_prefix(&root) {
+                Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+                Ok(relative) => relative.to_path_buf(),
+                Err(_) => p.to_path_buf(),
+            });
+        } else {
+            map.map_paths(&|p| host.shown(p));
+        }
         let written = if args.json {
             one_based_lines(&mut map);
             let mut object = Map::new();
@@ -322,7 +381,7 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
             write!(
                 out,
                 "{gap}workspace {}\n{}",
-                shown_root(&root).display(),
+                shown_root.display(),
                 map_table(&map, &config)
             )
         };
@@ -372,18 +431,6 @@ fn one_based_lines(map: &mut PortMap) {
         for used in &mut conflict.uses {
             used.line += 1;
         }
-    }
-}
-
-/// The root relative to the working directory when it is below it (`.` for the directory itself).
-fn shown_root(root: &Path) -> PathBuf {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    match relative {
-        Some(r) if r.as_os_str().is_empty() => PathBuf::from("."),
-        Some(r) => r,
-        None => root.to_path_buf(),
     }
 }
 
@@ -447,6 +494,7 @@ pub fn map_table(map: &PortMap, config: &Config) -> String {
                 };
                 format!("block {first}–{last}, {shape}")
             }
+            None if app.processes.iter().all(|p| p.ports.is_empty()) => "no ports".to_string(),
             None => format!("no port in its range ({})", app.role.as_str()),
         };
         text.push_str(&format!(
@@ -508,10 +556,26 @@ fn port_lines(map: &PortMap, config: &Config, port: u16) -> String {
             Some((last, init)) => parties.push(format!("apps {} and {last}", init.join(", "))),
             None => {}
         }
-        let joined = parties.join(" and ");
-        text.push_str(&format!(
-            "         conflict: {port} is claimed by {joined}\n"
-        ));
+        if conflict.core.is_none() && apps.len() == 1 {
+            // Twice inside one app: name who, as `duplicate-port` does.
+            let mut who: Vec<String> = Vec::new();
+            for used in &conflict.uses {
+                let one = format!("{} ({})", used.process, used.label);
+                if !who.contains(&one) {
+                    who.push(one);
+                }
+            }
+            text.push_str(&format!(
+                "         conflict: {port} is served twice in app {}: {}\n",
+                apps[0],
+                who.join(", ")
+            ));
+        } else {
+            let joined = parties.join(" and ");
+            text.push_str(&format!(
+                "         conflict: {port} is claimed by {joined}\n"
+            ));
+        }
     }
     text
 }
