@@ -120,6 +120,51 @@ fn a_fix_moves_a_mirrored_port_with_its_env_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The ports a line of `text` states after `key: ` (in order), for lines starting with `prefix`.
+fn numbers_after(text: &str, prefix: &str) -> Vec<u32> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix}: {text}"));
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+#[test]
+fn check_fix_never_moves_one_side_of_a_label_mismatch_away_from_the_other() {
+    // A user app beside a process on PortOS's core ports, whose map gives `health` cdp's port while the env
+    // says 5557: only 5557 is out of step. Moving the map's `health` and the env's `PORT` to two new ports
+    // keeps one ports-mismatch finding but puts two ports out of step; no fix may do that.
+    let dir = scratch("label-mismatch");
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let text = "module.exports = {\n  apps: [\n    {\n      name: 'my-app',\n      script: 'server.js',\n      ports: { api: 5570, health: 5572 },\n      env: { PORT: 5570, HEALTH_PORT: 5572 }\n    },\n    {\n      name: 'portos-browser',\n      script: '.browser/server.js',\n      ports: { cdp: 5556, health: 5556 },\n      env: {\n        CDP_PORT: 5556,\n        PORT: 5557\n      }\n    }\n  ]\n};\n";
+    write(&dir, "ecosystem.config.cjs", text);
+    run_in(&dir, &["check", "--fix", "."], None);
+    let fixed = read(&dir, "ecosystem.config.cjs");
+    let map: BTreeSet<u32> = numbers_after(&fixed, "ports: { cdp:").into_iter().collect();
+    let env: BTreeSet<u32> = [
+        numbers_after(&fixed, "CDP_PORT:"),
+        numbers_after(&fixed, "PORT:"),
+    ]
+    .concat()
+    .into_iter()
+    .collect();
+    let out_of_step = map.symmetric_difference(&env).count();
+    assert!(
+        out_of_step <= 1,
+        "the map and the env disagree on {out_of_step} ports after the fixes, 1 before:\n{fixed}"
+    );
+    let (_, again, _) = run_in(&dir, &["check", "--fix", "."], None);
+    assert_eq!(
+        read(&dir, "ecosystem.config.cjs"),
+        fixed,
+        "converges: {again}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn check_fix_on_the_example_workspace_gives_no_port_twice() {
     let dir = example_workspace("example");

@@ -56,6 +56,9 @@ pub struct Reading {
     served: HashMap<u16, usize>,
     /// How many differences each process's v1 `ports` map has with the rest of it (by process index).
     mismatches: Vec<usize>,
+    /// How many ports each process's v1 `ports` map and the rest of it disagree on (by process index): one
+    /// label mismatch can put one port or two out of step.
+    out_of_step: Vec<usize>,
     /// Whether the text has a syntax error (whatever the configuration does with `syntax-error`).
     syntax_error: bool,
     /// The app's directory and role.
@@ -82,11 +85,18 @@ impl Reading {
                 *count += 1;
             }
         }
+        let mut out_of_step = vec![0; analysis.model.processes.len()];
+        for (process, count) in rules::ports_mismatch::out_of_step(&check) {
+            if let Some(slot) = out_of_step.get_mut(process) {
+                *slot = count;
+            }
+        }
         Reading {
             findings,
             ports,
             served,
             mismatches,
+            out_of_step,
             syntax_error: !analysis.model.syntax_errors.is_empty(),
             app_dir: analysis.dir.app_dir.clone(),
             role: check.role,
@@ -352,11 +362,9 @@ pub fn verify(
     if after.mismatches.len() != before.mismatches.len() {
         return Err("it would change the file's processes".into());
     }
-    if after
-        .mismatches
-        .iter()
-        .zip(&before.mismatches)
-        .any(|(now, was)| now > was)
+    let grows = |now: &[usize], was: &[usize]| now.iter().zip(was).any(|(now, was)| now > was);
+    if grows(&after.mismatches, &before.mismatches)
+        || grows(&after.out_of_step, &before.out_of_step)
     {
         return Err(
             "it would leave a port's mirror behind: the ports map and the env would disagree (ports-mismatch)"

@@ -4,7 +4,7 @@
 use super::{FileCheck, Finding, Rule, Severity};
 use crate::labels::{Binding, Shadowed};
 use crate::model::value::number_to_string;
-use crate::model::{Loc, PortSource, PortUse};
+use crate::model::{Loc, PortSource, PortUse, PortsMap, Process};
 use std::collections::BTreeSet;
 
 /// The rule.
@@ -72,10 +72,81 @@ pub enum Difference<'a> {
     },
 }
 
+/// What one process states about its ports, on each side of its v1 `ports` map: the one reading both the
+/// findings ([`differences`]) and the fixes' count of out-of-step ports ([`out_of_step`]) compare.
+struct Sides<'a> {
+    /// The map's entries with a definite, non-zero port.
+    entries: Vec<(&'a PortUse, u16)>,
+    /// The ports the map lists.
+    listed: BTreeSet<u16>,
+    /// The ports the rest of the process states (its env, its arguments), any environment.
+    stated: BTreeSet<u16>,
+    /// Whether "listed but not served" can be judged: the process states a port outside the map, and none
+    /// of them is unknown (a `process.env.PORT` may be the listed one; with none the map is the only word).
+    judges_map: bool,
+}
+
+impl<'a> Sides<'a> {
+    fn of(process: &'a Process, map: &'a PortsMap) -> Self {
+        let entries: Vec<(&PortUse, u16)> = map
+            .entries
+            .iter()
+            .filter_map(|e| Some((e, e.value.definite()?.as_u16()?)))
+            .filter(|(_, port)| *port != 0)
+            .collect();
+        let outside_map = || {
+            process
+                .port_uses()
+                .filter(|u| u.source != PortSource::PortsMap && u.instance.is_none())
+        };
+        let stated: BTreeSet<u16> = outside_map()
+            .flat_map(|u| u.value.ports())
+            .filter_map(|p| p.as_u16())
+            .collect();
+        let unknown = outside_map().any(|u| u.value.definite().is_none());
+        Sides {
+            listed: entries.iter().map(|(_, port)| *port).collect(),
+            judges_map: !stated.is_empty() && !unknown,
+            entries,
+            stated,
+        }
+    }
+
+    /// The port a binding serves outside the map (its env, `--port`, a server's `-p`; not the inspector), when
+    /// it is one the map should list.
+    fn served_outside(binding: &Binding) -> Option<u16> {
+        let port = binding.number().filter(|p| *p != 0)?;
+        let stated_outside = binding.uses.iter().any(|u| {
+            u.instance.is_none()
+                && !matches!(u.source, PortSource::PortsMap | PortSource::Inspector(_))
+        });
+        (binding.served() && !binding.alternative && stated_outside).then_some(port)
+    }
+
+    /// Served bindings whose port the map does not list.
+    fn unlisted<'b>(
+        &'b self,
+        bindings: &'a [Binding],
+    ) -> impl Iterator<Item = (&'a Binding, u16)> + 'b {
+        bindings
+            .iter()
+            .filter_map(|b| Some((b, Self::served_outside(b)?)))
+            .filter(|(_, port)| !self.listed.contains(port))
+    }
+
+    /// The map's entries whose port nothing else in the process states (none when that cannot be judged).
+    fn unserved(&self) -> impl Iterator<Item = (&'a PortUse, u16)> + '_ {
+        self.entries
+            .iter()
+            .copied()
+            .filter(|(_, port)| self.judges_map && !self.stated.contains(port))
+    }
+}
+
 /// Every difference between each process's v1 `ports` map and the rest of it, by process index (in the
 /// model's order), whatever their labels: by label (one label, two numbers) and as sets (a port served but
-/// not listed, or listed but not served). The rule reports them; fixes are verified against them, so a fix
-/// never leaves a port's mirror behind.
+/// not listed, or listed but not served). The rule reports them, one finding per concern; fixes are verified
+/// against them and against [`out_of_step`], so a fix never leaves a port's mirror behind.
 pub fn differences<'a>(check: &FileCheck<'a>) -> Vec<(usize, Difference<'a>)> {
     let mut out = Vec::new();
     let model = check.model();
@@ -106,53 +177,38 @@ pub fn differences<'a>(check: &FileCheck<'a>) -> Vec<(usize, Difference<'a>)> {
                 ));
             }
         }
-        let listed: BTreeSet<u16> = map
-            .entries
-            .iter()
-            .filter_map(|e| e.value.definite().and_then(|p| p.as_u16()))
-            .collect();
-        let outside_map = || {
-            process
-                .port_uses()
-                .filter(|u| u.source != PortSource::PortsMap && u.instance.is_none())
-        };
-        for binding in labelled.bindings.iter().filter(|b| b.served()) {
-            let Some(port) = binding.number().filter(|p| *p != 0) else {
-                continue;
-            };
-            let stated_outside = binding.uses.iter().any(|u| {
-                u.instance.is_none()
-                    && !matches!(u.source, PortSource::PortsMap | PortSource::Inspector(_))
-            });
-            if binding.alternative
-                || !stated_outside
-                || listed.contains(&port)
-                || named.contains(&binding.port.number.to_bits())
-            {
-                continue;
+        let sides = Sides::of(process, map);
+        for (binding, port) in sides.unlisted(&labelled.bindings) {
+            if !named.contains(&binding.port.number.to_bits()) {
+                out.push((labelled.index, Difference::Unlisted { binding, port }));
             }
-            out.push((labelled.index, Difference::Unlisted { binding, port }));
         }
-        // "Listed but not served" needs to know everything the process states: an unknown value (a
-        // `process.env.PORT`) may be the listed port, and a process that states no port outside the map at
-        // all leaves the map as the only word on its ports.
-        let stated: BTreeSet<u16> = outside_map()
-            .flat_map(|u| u.value.ports())
-            .filter_map(|p| p.as_u16())
-            .collect();
-        let unknown = outside_map().any(|u| u.value.definite().is_none());
-        if stated.is_empty() || unknown {
+        for (entry, port) in sides.unserved() {
+            if !named.contains(&f64::from(port).to_bits()) {
+                out.push((labelled.index, Difference::Unserved { entry, port }));
+            }
+        }
+    }
+    out
+}
+
+/// How many ports each process's v1 `ports` map and the rest of it disagree on, by process index: each
+/// served binding the map does not list and each map entry nothing else states, whatever the labels and
+/// whether or not a label mismatch already names them. [`differences`] counts concerns (one label, two
+/// numbers is one); a fix can keep that count while moving one side of a label away from a port the other
+/// side still agreed on — this count sees it, so fixes are verified against it and never leave a port's
+/// mirror behind.
+pub fn out_of_step(check: &FileCheck) -> Vec<(usize, usize)> {
+    let model = check.model();
+    let mut out = Vec::new();
+    for labelled in &check.analysis.labels.processes {
+        let process = &model.processes[labelled.index];
+        let Some(map) = &process.ports_map else {
             continue;
-        }
-        for entry in &map.entries {
-            let Some(port) = entry.value.definite().and_then(|p| p.as_u16()) else {
-                continue;
-            };
-            if port == 0 || stated.contains(&port) || named.contains(&f64::from(port).to_bits()) {
-                continue;
-            }
-            out.push((labelled.index, Difference::Unserved { entry, port }));
-        }
+        };
+        let sides = Sides::of(process, map);
+        let count = sides.unlisted(&labelled.bindings).count() + sides.unserved().count();
+        out.push((labelled.index, count));
     }
     out
 }
@@ -249,5 +305,59 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 out.push(check.finding(&RULE, range, message));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FileCheck, differences, out_of_step};
+    use crate::ide::Host;
+    use crate::vfs::MemoryVfs;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    /// For a file whose one process has `ports` and `env` as given: (its differences, its ports out of step).
+    fn counts(ports: &str, env: &str) -> (usize, usize) {
+        let path = "/w/app/ecosystem.config.cjs";
+        let text = format!(
+            "module.exports = {{ apps: [{{ name: 'web', script: 'w.js', ports: {ports}, env: {env} }}] }};\n"
+        );
+        let vfs = Arc::new(MemoryVfs::default());
+        vfs.insert(path, text.as_str());
+        let mut host = Host::new(vfs, crate::config::ConfigSource::None);
+        let config = host.configs.for_file(Path::new(path)).expect("defaults");
+        let analysis = host
+            .analyze(Path::new(path), Arc::from(text), &config, Path::new("/w"))
+            .unwrap();
+        let check = FileCheck::new(&analysis, &config);
+        let steps: Vec<usize> = out_of_step(&check).into_iter().map(|(_, n)| n).collect();
+        (differences(&check).len(), steps.into_iter().sum())
+    }
+
+    #[test]
+    fn a_label_mismatch_counts_every_port_it_puts_out_of_step() {
+        // The map's `health` repeats `cdp`'s port, which the env serves: only 5601 is out of step.
+        assert_eq!(
+            counts(
+                "{ cdp: 5600, health: 5600 }",
+                "{ CDP_PORT: 5600, HEALTH_PORT: 5601 }"
+            ),
+            (1, 1)
+        );
+        // The same one label mismatch once the map's `health` has moved alone: 5603 and 5601 are.
+        assert_eq!(
+            counts(
+                "{ cdp: 5600, health: 5603 }",
+                "{ CDP_PORT: 5600, HEALTH_PORT: 5601 }"
+            ),
+            (1, 2)
+        );
+        assert_eq!(
+            counts(
+                "{ cdp: 5600, health: 5601 }",
+                "{ CDP_PORT: 5600, HEALTH_PORT: 5601 }"
+            ),
+            (0, 0)
+        );
     }
 }
