@@ -309,13 +309,13 @@ fn stdin_is_judged_as_the_file_it_names_and_replaces_its_disk_copy() {
 fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
     let dir = scratch("globs");
     let extra = "module.exports = { apps: [{ name: 'deployed', env: { PORT: 5570 } }] };\n";
-    // `--config FILE`: its `files` globs find deploy/prod.pm2.js.
+    // `--config FILE`: its `files` globs find deploy/prod.pm2.config.js.
     write(&dir, "given/.git/HEAD", "");
-    write(&dir, "given/deploy/prod.pm2.js", extra);
+    write(&dir, "given/deploy/prod.pm2.config.js", extra);
     write(
         &dir,
         "mine.toml",
-        "[ranges]\nfiles = [\"deploy/*.pm2.js\"]\n",
+        "[ranges]\nfiles = [\"deploy/*.pm2.config.js\"]\n",
     );
     let (code, stdout, stderr) = run_in(
         &dir,
@@ -335,9 +335,9 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
     write(
         &dir,
         "project/portos-lsp.toml",
-        "[ranges]\nfiles = [\"deploy/*.pm2.js\"]\n",
+        "[ranges]\nfiles = [\"deploy/*.pm2.config.js\"]\n",
     );
-    write(&dir, "project/deploy/prod.pm2.js", extra);
+    write(&dir, "project/deploy/prod.pm2.config.js", extra);
     let (_, with, _) = run_in(
         &dir,
         &["check", "project", "--output-format", "concise"],
@@ -375,10 +375,10 @@ fn config_files_globs_apply_and_no_config_ignores_the_project_files() {
     write(
         &dir,
         ".no-user-config/portos-lsp/config.toml",
-        "[ranges]\nfiles = [\"ops/*.pm2.js\"]\n",
+        "[ranges]\nfiles = [\"ops/*.pm2.config.js\"]\n",
     );
     write(&dir, "mine/.git/HEAD", "");
-    write(&dir, "mine/ops/prod.pm2.js", extra);
+    write(&dir, "mine/ops/prod.pm2.config.js", extra);
     let (_, with, _) = run_in(&dir, &["check", "mine", "--output-format", "concise"], None);
     assert!(with.contains("(1 file checked)"), "{with}");
     let (_, without, _) = run_in(

@@ -283,6 +283,7 @@ impl Serialize for ProcessJson<'_> {
                 Some(json!({ "key": u.key, "source": source_name(&u.source), "location": positions.of(u.use_loc), "reason": reason }))
             }).collect::<Vec<_>>(),
         )?;
+        map.serialize_entry("served", &served(labelled))?;
         // Ports served through flags PortOS does not read (`next -p`, `--inspect`): not part of the
         // PortOS-compatible `ports`, kept beside it (spec §9).
         let unlisted = labelled
@@ -305,6 +306,61 @@ impl Serialize for ProcessJson<'_> {
         }
         map.end()
     }
+}
+
+/// One port PM2 binds for a process, from one source, in the environments where it does.
+#[derive(serde::Serialize)]
+struct Served<'a> {
+    port: u16,
+    environments: Vec<&'a str>,
+    key: &'a str,
+}
+
+/// Every port PM2 binds for a process after PM2's precedence (spec §8, §11) — env layers with `port` applied,
+/// `increment_var`'s instances, command-line flags, `static`, `serve` — one entry per (port, key), whatever
+/// PortOS lists. A v1 `ports` map is PortOS's alone (PM2 drops it), and ports the process connects to are
+/// not bound by it.
+fn served(labelled: &labels::LabelledProcess) -> Vec<Served<'_>> {
+    let mut out: Vec<Served> = Vec::new();
+    for binding in labelled.bindings.iter().filter(|b| b.served()) {
+        let Some(port) = binding.number().filter(|p| *p != 0) else {
+            continue;
+        };
+        for use_ in binding
+            .uses
+            .iter()
+            .filter(|u| u.source != PortSource::PortsMap)
+        {
+            // An instance's port is the `increment_var` key's, also where `port` set it.
+            let key = match use_.source {
+                PortSource::BarePort if use_.instance.is_some() => "PORT",
+                PortSource::BarePort => "port",
+                _ => use_.key.as_str(),
+            };
+            let environments = binding.environments.iter().map(env_name);
+            match out.iter_mut().find(|s| s.port == port && s.key == key) {
+                Some(entry) => {
+                    for env in environments {
+                        if !entry.environments.contains(&env) {
+                            entry.environments.push(env);
+                        }
+                    }
+                }
+                None => out.push(Served {
+                    port,
+                    environments: environments.collect(),
+                    key,
+                }),
+            }
+        }
+    }
+    for entry in &mut out {
+        // `env` first, then the named environments in order, as the file's `environments` list them.
+        entry
+            .environments
+            .sort_by_key(|e| (*e != "env", e.to_string()));
+    }
+    out
 }
 
 /// The `ports` object of a process: label → port in listing order, a repeated label keeping its first place
@@ -403,5 +459,7 @@ fn source_name(source: &PortSource) -> &str {
         PortSource::BarePort => "port",
         PortSource::ProgramFlag => "args",
         PortSource::Inspector(field) => field,
+        PortSource::Static => "static",
+        PortSource::Serve => "serve",
     }
 }
