@@ -26,6 +26,7 @@ pub mod listing;
 pub mod migrate;
 pub mod navigation;
 pub mod next;
+pub mod pm2_help;
 pub mod port_map;
 mod snapshot;
 pub mod symbols;

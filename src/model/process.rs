@@ -394,6 +394,7 @@ pub fn static_processes(exports: &Traced) -> Vec<Process> {
                     launcher: None,
                     increment_var: None,
                     serve: true,
+                    keys: Vec::new(),
                     dropped: Vec::new(),
                     refused: Vec::new(),
                 },

@@ -811,9 +811,21 @@ mod tests {
         assert_eq!(root.range.start, 0);
         let repeated = parse_as("a: 1\na: 2\n", Format::Yaml, &Budget::unlimited()).unwrap();
         assert_eq!(repeated.errors.len(), 1);
-        assert!(repeated.tree.yaml().unwrap().root.is_none());
+        // js-yaml refuses a repeated key; the rest of the document is still read.
+        assert!(repeated.tree.yaml().unwrap().root.is_some());
         let broken = parse_as("a: [1, 2\n", Format::Yaml, &Budget::unlimited()).unwrap();
         assert_eq!(broken.errors.len(), 1, "{:?}", broken.errors);
+        // A key half typed is an error, and the lines around it are still read.
+        let typing = "apps:\n  - name: a\n    ins\n    script: b.js\n";
+        let parsed = parse_as(typing, Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let doc = parsed.tree.yaml().unwrap();
+        let scalars: Vec<&str> = doc
+            .nodes
+            .iter()
+            .map(|n| &typing[n.range.as_range()])
+            .collect();
+        assert!(scalars.contains(&"b.js"), "{scalars:?}");
     }
 
     #[test]

@@ -127,18 +127,101 @@ struct Open {
     keys: Vec<(String, usize)>,
 }
 
-/// Reads `text` as one YAML document within the clock's budget. A document js-yaml would refuse gives the
-/// error (and no tree past it: PM2 loads nothing from such a file).
+/// How many lines one file's YAML error may blank out before giving up on reading around it.
+const MAX_LINE_REPAIRS: usize = 4;
+
+/// Reads `text` as one YAML document within the clock's budget. A document js-yaml would refuse gives its
+/// errors; PM2 loads nothing from it, but the document around an error that a line blanked out repairs (a key
+/// half typed, a stray line) is still read, as the apps around a JavaScript syntax error are. Blanking keeps
+/// every offset, so the repaired tree's spans are the text's own.
 pub(super) fn parse(
     text: &str,
     clock: &Clock,
 ) -> Result<(YamlDocument, Vec<SyntaxError>), Stopped> {
+    let (doc, errors, failed_at) = load(text, clock)?;
+    let Some(mut at) = failed_at else {
+        return Ok((doc, errors));
+    };
+    let mut candidate = text.as_bytes().to_vec();
+    for _ in 0..MAX_LINE_REPAIRS {
+        // Blank the line the loader stopped on, or the written line before it (a key half typed is found
+        // missing its `:` only on the next line): whichever lets it read farther.
+        let here = line_start(&candidate, at);
+        let before = previous_written_line(&candidate, here);
+        let mut best: Option<(Vec<u8>, Option<usize>, YamlDocument)> = None;
+        for line in [Some(here), before].into_iter().flatten() {
+            let mut attempt = candidate.clone();
+            blank_line(&mut attempt, line);
+            let Ok(attempt_text) = std::str::from_utf8(&attempt) else {
+                continue;
+            };
+            let (repaired, _, stopped) = load(attempt_text, clock)?;
+            let farther = match (&best, stopped) {
+                (None, _) => true,
+                (Some((_, None, _)), _) => false,
+                (Some(_), None) => true,
+                (Some((_, Some(b), _)), Some(s)) => s > *b,
+            };
+            if farther {
+                best = Some((attempt, stopped, repaired));
+            }
+        }
+        let Some((attempt, stopped, repaired)) = best else {
+            break;
+        };
+        match stopped {
+            None => return Ok((repaired, errors)),
+            Some(next) if next > at || attempt != candidate => {
+                candidate = attempt;
+                at = next;
+            }
+            Some(_) => break,
+        }
+    }
+    Ok((doc, errors))
+}
+
+/// The offset of the start of the line holding `at`.
+fn line_start(text: &[u8], at: usize) -> usize {
+    text[..at.min(text.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// The start of the nearest line before the one starting at `start` that has something written on it.
+fn previous_written_line(text: &[u8], start: usize) -> Option<usize> {
+    let mut end = start.checked_sub(1)?;
+    loop {
+        let begin = line_start(text, end);
+        if text[begin..end].iter().any(|b| !b.is_ascii_whitespace()) {
+            return Some(begin);
+        }
+        end = begin.checked_sub(1)?;
+    }
+}
+
+/// Turns every byte of the line starting at `start` into a space (offsets, and UTF-8, stay valid).
+fn blank_line(text: &mut [u8], start: usize) {
+    for byte in text[start..].iter_mut().take_while(|b| **b != b'\n') {
+        *byte = b' ';
+    }
+}
+
+/// What one load of a text gives: the tree (empty past a scanner error), every error js-yaml would give, and
+/// where the scanner stopped when it did (an error js-yaml adds, a repeated key or an unknown tag, leaves the
+/// tree whole).
+type Loaded = (YamlDocument, Vec<SyntaxError>, Option<usize>);
+
+/// One load of `text`.
+fn load(text: &str, clock: &Clock) -> Result<Loaded, Stopped> {
     let offsets = Offsets::new(text);
     let mut doc = YamlDocument::default();
     let mut anchors: std::collections::HashMap<usize, usize> = Default::default();
     let mut stack: Vec<Open> = Vec::new();
     let mut documents = 0;
     let mut errors = Vec::new();
+    let mut failed_at = None;
     let error = |range: TextRange, message: String| SyntaxError {
         range,
         missing: None,
@@ -164,6 +247,7 @@ pub(super) fn parse(
                 let end = (at + 1).min(text.len()).max(at);
                 let range = TextRange::new(at.min(end), end);
                 errors.push(error(range, format!("YAML: {}", scan.info())));
+                failed_at = Some(at);
                 doc.root = None;
                 doc.nodes.clear();
                 break;
@@ -175,12 +259,11 @@ pub(super) fn parse(
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
+                    // The first document is what the rest of the checks read.
                     errors.push(error(
                         range,
                         "YAML: a second document in the file (PM2 reads exactly one)".into(),
                     ));
-                    doc.root = None;
-                    doc.nodes.clear();
                     break;
                 }
                 continue;
@@ -274,12 +357,7 @@ pub(super) fn parse(
         }
         attach(&mut doc, &mut stack, node, text, &mut errors);
     }
-    if errors.iter().any(|e| e.message.is_some()) && doc.root.is_some() {
-        // A repeated key or an unknown tag: js-yaml throws, so PM2 loads nothing.
-        doc.root = None;
-        doc.nodes.clear();
-    }
-    Ok((doc, errors))
+    Ok((doc, errors, failed_at))
 }
 
 /// Adds a finished node to the collection it belongs to, or makes it the document's root.

@@ -64,6 +64,8 @@ pub struct Pm2App {
     pub increment_var: Option<String>,
     /// Whether `script` is exactly `'serve'`: PM2's own static file server.
     pub serve: bool,
+    /// Every key of the app with where its value is, for completion and hover.
+    pub keys: Vec<AppProp>,
     /// The app's keys PM2 drops (before `[pm2] extra_keys` are taken out).
     pub dropped: Vec<AppKey>,
     /// The app's values PM2's validation refuses.
@@ -77,6 +79,19 @@ pub struct AppKey {
     pub key: String,
     /// Where it is written.
     pub key_loc: Option<Loc>,
+}
+
+/// A key of an app, with where it and its value are.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AppProp {
+    /// The key.
+    pub key: String,
+    /// Where it is written.
+    pub key_loc: Option<Loc>,
+    /// Where its value is used in the app.
+    pub value: Loc,
+    /// Whether the value is an object or an array (whose insides are not the app's keys).
+    pub nested: bool,
 }
 
 /// A value PM2's validation refuses.
@@ -296,6 +311,16 @@ pub fn read_app(object: &Object, use_of: &dyn Fn(&Traced) -> Loc, cpus: u32) -> 
     } else {
         launcher_of(script.as_deref(), args.as_deref(), interpreter.as_deref())
     };
+    let keys = object
+        .props()
+        .iter()
+        .map(|p| AppProp {
+            key: p.key.clone(),
+            key_loc: p.key_loc,
+            value: use_of(&p.value),
+            nested: matches!(p.value.value, Value::Object(_) | Value::Array(_)),
+        })
+        .collect();
     let dropped = dropped_keys(object, &[])
         .into_iter()
         .map(|p| AppKey {
@@ -325,6 +350,7 @@ pub fn read_app(object: &Object, use_of: &dyn Fn(&Traced) -> Loc, cpus: u32) -> 
         launcher,
         increment_var: string(object.get("increment_var")),
         serve,
+        keys,
         dropped,
         refused,
     }
