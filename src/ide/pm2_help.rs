@@ -72,22 +72,44 @@ fn written(value: &str, format: Format) -> String {
     }
 }
 
-/// The option keys to offer at `offset`, when a key of an app is being typed there.
-pub fn option_keys(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>> {
-    let model = &analysis.model;
-    let text = model.text();
+/// The word being typed at `offset`: where its line and the word start, and the quote right before it.
+struct Typed {
+    offset: usize,
+    line_start: usize,
+    start: usize,
+    quote: Option<char>,
+}
+
+fn typed_at(text: &str, offset: usize) -> Option<Typed> {
     let offset = offset.min(text.len());
     if !text.is_char_boundary(offset) {
         return None;
     }
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset];
-    let word = before.len() - before.trim_end_matches(is_word).len();
-    let mut start = offset - word;
+    let start = offset - (before.len() - before.trim_end_matches(is_word).len());
     let quote = text[line_start..start]
         .chars()
         .last()
         .filter(|c| matches!(c, '\'' | '"'));
+    Some(Typed {
+        offset,
+        line_start,
+        start,
+        quote,
+    })
+}
+
+/// The option keys to offer at `offset`, when a key of an app is being typed there.
+pub fn option_keys(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>> {
+    let model = &analysis.model;
+    let text = model.text();
+    let Typed {
+        offset,
+        line_start,
+        mut start,
+        quote,
+    } = typed_at(text, offset)?;
     if quote.is_some() {
         start -= 1;
     }
@@ -168,16 +190,13 @@ pub fn option_keys(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>
 pub fn option_values(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>> {
     let model = &analysis.model;
     let text = model.text();
-    let offset = offset.min(text.len());
-    if !text.is_char_boundary(offset) {
-        return None;
-    }
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let before = &text[line_start..offset];
-    let word = before.len() - before.trim_end_matches(is_word).len();
-    let start = offset - word;
+    let Typed {
+        offset,
+        line_start,
+        start,
+        quote,
+    } = typed_at(text, offset)?;
     let head = &text[line_start..start];
-    let quote = head.chars().last().filter(|c| matches!(c, '\'' | '"'));
     let head = head.trim_end_matches(['\'', '"']).trim_end();
     let head = head.strip_suffix(':')?.trim_end();
     let key = head
