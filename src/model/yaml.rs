@@ -9,13 +9,23 @@ use crate::syntax::yaml::{YamlDocument, YamlKind, YamlStyle};
 
 /// The value of a YAML file (`undefined` for an empty one, or one the loader refused).
 pub fn value_of(doc: &YamlDocument, text: &str) -> Traced {
+    // Only the nodes an alias repeats are kept once read.
+    let mut repeated = vec![false; doc.nodes.len()];
+    for node in &doc.nodes {
+        if let YamlKind::Alias(target) = node.kind {
+            repeated[target] = true;
+        }
+    }
     let mut reader = Reader {
         doc,
         text,
+        repeated,
         cache: vec![None; doc.nodes.len()],
         busy: vec![false; doc.nodes.len()],
         work: 0,
         limit: 4 * text.len() as u64 + 10_000,
+        depth: 0,
+        last_size: 0,
     };
     match doc.root {
         Some(root) => reader.node(root),
@@ -30,20 +40,44 @@ fn loc(range: TextRange) -> Loc {
 struct Reader<'d> {
     doc: &'d YamlDocument,
     text: &'d str,
-    /// Each anchored node's value once read: an alias repeats it.
-    cache: Vec<Option<Traced>>,
+    /// Which nodes an alias repeats.
+    repeated: Vec<bool>,
+    /// Each repeated node's value once read, with how many values it holds.
+    cache: Vec<Option<(Traced, u64)>>,
+    /// How many values the node just read holds (itself and everything inside).
+    last_size: u64,
     /// Nodes being read, so an alias of an enclosing node is refused rather than followed for ever.
     busy: Vec<bool>,
     /// Values built so far: aliases of aliases can multiply a small file's values exponentially.
     work: u64,
     limit: u64,
+    /// How deep the node being read is: a value nested deeper than [`MAX_DEPTH`] is not followed.
+    depth: u32,
 }
+
+/// How deep a YAML value is read; deeper ones are unknown (no ecosystem file nests so deep, and reading them
+/// would need as deep a stack).
+const MAX_DEPTH: u32 = 200;
 
 impl Reader<'_> {
     fn node(&mut self, index: usize) -> Traced {
+        self.depth += 1;
+        let value = self.read(index);
+        self.depth -= 1;
+        value
+    }
+
+    fn read(&mut self, index: usize) -> Traced {
+        self.last_size = 1;
         let node = &self.doc.nodes[index];
         let here = loc(node.range);
         self.work += 1;
+        if self.depth > MAX_DEPTH {
+            return Traced::here(
+                Value::Unknown(Unknown::Unsupported("a YAML value nested this deep".into())),
+                here,
+            );
+        }
         if self.work > self.limit {
             return Traced::here(
                 Value::Unknown(Unknown::Unsupported(
@@ -63,8 +97,25 @@ impl Reader<'_> {
                         here,
                     );
                 }
+                let (size, cached) = match &self.cache[target] {
+                    Some((_, size)) => (*size, true),
+                    None => (0, false),
+                };
+                // A repeated value costs what it holds: aliases of aliases multiply a file's values.
+                if cached && self.work + size > self.limit {
+                    return Traced::here(
+                        Value::Unknown(Unknown::Unsupported(
+                            "a YAML value repeated through too many aliases".into(),
+                        )),
+                        here,
+                    );
+                }
                 let value = match &self.cache[target] {
-                    Some(value) => value.clone(),
+                    Some((value, size)) => {
+                        self.work += size;
+                        self.last_size = *size;
+                        value.clone()
+                    }
                     None => self.node(target),
                 };
                 value.used_at(here)
@@ -72,21 +123,33 @@ impl Reader<'_> {
             YamlKind::Scalar { value, style } => {
                 let typed = scalar(value, *style, node.tag.as_deref(), self.text, node.range);
                 let traced = Traced::here(typed, here);
-                self.cache[index] = Some(traced.clone());
+                self.last_size = 1;
+                if self.repeated[index] {
+                    self.cache[index] = Some((traced.clone(), 1));
+                }
                 traced
             }
             YamlKind::Sequence(items) => {
                 self.busy[index] = true;
-                let items: Vec<Traced> = items.clone().into_iter().map(|i| self.node(i)).collect();
+                let mut size = 1;
+                let mut values = Vec::with_capacity(items.len());
+                for item in items.clone() {
+                    values.push(self.node(item));
+                    size += self.last_size;
+                }
                 self.busy[index] = false;
-                let traced = Traced::here(Value::Array(items), here);
-                self.cache[index] = Some(traced.clone());
+                let traced = Traced::here(Value::Array(values), here);
+                self.last_size = size;
+                if self.repeated[index] {
+                    self.cache[index] = Some((traced.clone(), size));
+                }
                 traced
             }
             YamlKind::Mapping(pairs) => {
                 self.busy[index] = true;
                 let pairs = pairs.clone();
                 let mut object = Object::new(false);
+                let mut size = 1;
                 // Keys merged in with `<<` give way to the mapping's own keys, wherever those are written.
                 for (key, value) in pairs {
                     let key_node = &self.doc.nodes[key];
@@ -95,6 +158,7 @@ impl Reader<'_> {
                         && key_node.tag.is_none();
                     if is_merge {
                         let source = self.node(value);
+                        size += self.last_size;
                         for mapping in merge_sources(&source) {
                             for prop in mapping.props() {
                                 if object.get(&prop.key).is_none() {
@@ -108,6 +172,7 @@ impl Reader<'_> {
                         continue;
                     }
                     let value = self.node(value);
+                    size += self.last_size;
                     object.set(Prop {
                         key: key_text,
                         key_loc: Some(loc(key_node.range)),
@@ -116,7 +181,10 @@ impl Reader<'_> {
                 }
                 self.busy[index] = false;
                 let traced = Traced::here(Value::Object(object), here);
-                self.cache[index] = Some(traced.clone());
+                self.last_size = size;
+                if self.repeated[index] {
+                    self.cache[index] = Some((traced.clone(), size));
+                }
                 traced
             }
         }
