@@ -712,19 +712,26 @@ pub fn is_known_key(key: &str) -> bool {
 pub fn closest_name(key: &str) -> Option<String> {
     let lower = key.to_lowercase();
     let limit = (key.chars().count() / 3).clamp(1, 3);
+    // On a tie an option's own name wins over an alias or its camelCase form: `ignore-watch` is `ignore_watch`.
     OPTIONS
         .iter()
-        .flat_map(names_of)
-        .chain(["env".to_string(), "env_production".to_string()])
-        .map(|name| {
-            (
-                crate::config::edit_distance(&lower, &name.to_lowercase()),
-                name,
-            )
+        .flat_map(|o| {
+            names_of(o)
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| (i > 0, name))
         })
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, name)| (*d, name.len()))
-        .map(|(_, name)| name)
+        .chain([
+            (false, "env".to_string()),
+            (false, "env_production".to_string()),
+        ])
+        .map(|(alias, name)| {
+            let distance = crate::config::edit_distance(&lower, &name.to_lowercase());
+            (distance, alias, name)
+        })
+        .filter(|(d, _, _)| *d <= limit)
+        .min_by_key(|(d, alias, name)| (*d, *alias, name.len()))
+        .map(|(_, _, name)| name)
 }
 
 #[cfg(test)]
@@ -756,6 +763,10 @@ mod tests {
         assert!(!is_known_key("instance") && !is_known_key("exec_mod"));
         assert_eq!(closest_name("instance").as_deref(), Some("instances"));
         assert_eq!(closest_name("exec_mod").as_deref(), Some("exec_mode"));
+        assert_eq!(
+            closest_name("ignore-watch").as_deref(),
+            Some("ignore_watch")
+        );
         assert_eq!(
             names_of(option_named("node_args").unwrap()),
             [
