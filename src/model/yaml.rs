@@ -249,9 +249,10 @@ fn scalar(value: &str, style: YamlStyle, tag: Option<&str>, text: &str, range: T
 fn string_value(value: &str, style: YamlStyle, text: &str, range: TextRange) -> Str {
     let source = text.get(range.as_range()).unwrap_or("");
     let (inner, start) = match style {
-        YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted if source.len() >= 2 => {
-            (&source[1..source.len() - 1], range.start as usize + 1)
-        }
+        YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => (
+            source.get(1..source.len().saturating_sub(1)).unwrap_or(""),
+            range.start as usize + 1,
+        ),
         _ => (source, range.start as usize),
     };
     let verbatim = inner == value;

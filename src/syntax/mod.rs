@@ -815,6 +815,30 @@ mod tests {
         assert!(repeated.tree.yaml().unwrap().root.is_some());
         let broken = parse_as("a: [1, 2\n", Format::Yaml, &Budget::unlimited()).unwrap();
         assert_eq!(broken.errors.len(), 1, "{:?}", broken.errors);
+        // Spans are byte ranges of the text, on character boundaries, also around a repaired line.
+        let cjk = "apps: \n    - script: ./app.js      # 入口文件\n        name: \"app\"         # 程序名称\n        env:\n";
+        let parsed = parse_as(cjk, Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let doc = parsed.tree.yaml().unwrap();
+        let spans: Vec<&str> = doc.nodes.iter().map(|n| &cjk[n.range.as_range()]).collect();
+        assert!(spans.contains(&"\"app\""), "{spans:?}");
+        let quoted = parse_as(
+            "a: 'it''s' # x\nb: \"q\\\"\" # y\n",
+            Format::Yaml,
+            &Budget::unlimited(),
+        )
+        .unwrap();
+        let doc = quoted.tree.yaml().unwrap();
+        let text = "a: 'it''s' # x\nb: \"q\\\"\" # y\n";
+        let spans: Vec<&str> = doc
+            .nodes
+            .iter()
+            .map(|n| &text[n.range.as_range()])
+            .collect();
+        assert!(
+            spans.contains(&"'it''s'") && spans.contains(&"\"q\\\"\""),
+            "{spans:?}"
+        );
         // A key half typed is an error, and the lines around it are still read.
         let typing = "apps:\n  - name: a\n    ins\n    script: b.js\n";
         let parsed = parse_as(typing, Format::Yaml, &Budget::unlimited()).unwrap();

@@ -422,13 +422,29 @@ fn last_end(doc: &YamlDocument, node: usize) -> u32 {
     }
 }
 
-/// A scalar's span, quotes included and trailing blanks left out.
+/// A scalar's span, quotes included and trailing blanks (or a comment saphyr counted in) left out.
 fn scalar_range(text: &str, range: TextRange, style: YamlStyle) -> TextRange {
     let slice = text.get(range.as_range()).unwrap_or("");
+    let start = range.start as usize;
     match style {
-        YamlStyle::Plain => {
-            let trimmed = slice.trim_end();
-            TextRange::new(range.start as usize, range.start as usize + trimmed.len())
+        YamlStyle::Plain => TextRange::new(start, start + slice.trim_end().len()),
+        YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => {
+            // The closing quote: `''` escapes a single quote, a backslash escapes in double quotes.
+            let single = style == YamlStyle::SingleQuoted;
+            let quote = if single { '\'' } else { '"' };
+            let mut chars = slice.char_indices().skip(1).peekable();
+            while let Some((at, c)) = chars.next() {
+                if !single && c == '\\' {
+                    chars.next();
+                } else if c == quote {
+                    if single && chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                        chars.next();
+                        continue;
+                    }
+                    return TextRange::new(start, start + at + 1);
+                }
+            }
+            range
         }
         _ => range,
     }
