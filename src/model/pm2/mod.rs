@@ -174,7 +174,7 @@ fn truthy_or_unknown(value: &Value) -> bool {
 /// order while the value so far is falsy. Returns the property that supplied it.
 pub fn effective<'o>(object: &'o Object, option: &OptionSpec) -> Option<&'o Prop> {
     let names = options::names_of(option);
-    let mut current = object.get(&names[0]);
+    let mut current = object.get(names.first()?);
     for alias in &names[1..] {
         if current.is_some_and(|p| truthy_or_unknown(&p.value.value)) {
             break;

@@ -663,15 +663,41 @@ pub fn camel_case(name: &str) -> String {
 
 /// Every name PM2 reads an option under, in the order PM2 tries them: the name itself, its aliases (the last
 /// listed first, as PM2 builds the list) and its camelCase form.
-pub fn names_of(option: &OptionSpec) -> Vec<String> {
-    let mut names = vec![option.name.to_string()];
-    names.extend(option.aliases.iter().rev().map(|a| a.to_string()));
-    let camel = camel_case(option.name);
-    if !names.contains(&camel) {
-        names.push(camel);
-    }
-    names
+pub fn names_of(option: &OptionSpec) -> &'static [String] {
+    let index = OPTIONS
+        .iter()
+        .position(|o| o.name == option.name)
+        .unwrap_or(OPTIONS.len());
+    NAMES.get(index).map_or(&[], Vec::as_slice)
 }
+
+/// Each option's names ([`names_of`]), built once: every app reads them.
+static NAMES: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|| {
+    OPTIONS
+        .iter()
+        .map(|option| {
+            let mut names = vec![option.name.to_string()];
+            names.extend(option.aliases.iter().rev().map(|a| a.to_string()));
+            let camel = camel_case(option.name);
+            if !names.contains(&camel) {
+                names.push(camel);
+            }
+            names
+        })
+        .collect()
+});
+
+/// Every name of every option, to the option: one lookup per key of an app.
+static BY_NAME: std::sync::LazyLock<std::collections::HashMap<&'static str, usize>> =
+    std::sync::LazyLock::new(|| {
+        let mut map = std::collections::HashMap::new();
+        for (index, names) in NAMES.iter().enumerate() {
+            for name in names {
+                map.entry(name.as_str()).or_insert(index);
+            }
+        }
+        map
+    });
 
 /// Whether PM2 reads `key` as an `env_<name>` block (its pattern: `env_` then no white space).
 pub fn is_env_block_key(key: &str) -> bool {
@@ -681,9 +707,7 @@ pub fn is_env_block_key(key: &str) -> bool {
 
 /// The option a key names, by its name, an alias or its camelCase form.
 pub fn option_named(key: &str) -> Option<&'static OptionSpec> {
-    OPTIONS
-        .iter()
-        .find(|o| o.name == key || o.aliases.contains(&key) || camel_case(o.name) == key)
+    BY_NAME.get(key).map(|&index| &OPTIONS[index])
 }
 
 /// What a key of an app is to PM2: an option, an `env_<name>` block, a key its loader reads, PortOS's `ports`,
@@ -717,9 +741,9 @@ pub fn closest_name(key: &str) -> Option<String> {
         .iter()
         .flat_map(|o| {
             names_of(o)
-                .into_iter()
+                .iter()
                 .enumerate()
-                .map(|(i, name)| (i > 0, name))
+                .map(|(i, name)| (i > 0, name.clone()))
         })
         .chain([
             (false, "env".to_string()),
