@@ -139,7 +139,12 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
     let mut scope = Scope::new(FileId(0), &text, root);
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);
-    let facts = scope.module_facts();
+    // A `.cjs` file is CommonJS whatever it holds: where it uses CommonJS's globals does not matter.
+    let cjs = session.files[0]
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("cjs"));
+    let facts = scope.module_facts(!cjs);
     ModuleResult {
         exports,
         bindings,

@@ -66,7 +66,7 @@ impl<'t> Scope<'t> {
 
     /// What the top level does that decides whether Node can load the file as PM2 asks it to: CommonJS's
     /// globals, ES module syntax, the default and `apps` exports (spec §11, `pm2-cannot-load`).
-    pub(super) fn module_facts(&self) -> ModuleFacts {
+    pub(super) fn module_facts(&self, commonjs_matters: bool) -> ModuleFacts {
         let mut facts = ModuleFacts::default();
         let mut cursor = self.root.walk();
         let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
@@ -88,7 +88,8 @@ impl<'t> Scope<'t> {
                     }
                 }
                 _ => {
-                    if facts.commonjs.is_none()
+                    if commonjs_matters
+                        && facts.commonjs.is_none()
                         && let Some(name) = self.commonjs_global(statement)
                     {
                         facts.commonjs = Some((self.loc(statement), name));
@@ -127,6 +128,14 @@ impl<'t> Scope<'t> {
     /// The CommonJS global (`module`, `exports`, `require`) a top-level statement runs, outside any function
     /// body and not behind `typeof`, when the file does not bind that name itself.
     fn commonjs_global(&self, statement: Node<'t>) -> Option<String> {
+        // Most statements name none of the three: skip their walk.
+        let src = self.src(statement);
+        if !["module", "exports", "require"]
+            .iter()
+            .any(|word| src.contains(word))
+        {
+            return None;
+        }
         let mut cursor = statement.walk();
         let mut stack = vec![statement];
         while let Some(node) = stack.pop() {
@@ -142,12 +151,11 @@ impl<'t> Scope<'t> {
                 | "class" => continue,
                 "identifier" => {
                     let name = self.src(node);
-                    let guarded = node.parent().is_some_and(|p| {
-                        p.kind() == "unary_expression" && self.src(p).starts_with("typeof")
-                    });
                     if matches!(name, "module" | "exports" | "require")
-                        && !guarded
                         && !self.slots.contains_key(name)
+                        && !node.parent().is_some_and(|p| {
+                            p.kind() == "unary_expression" && self.src(p).starts_with("typeof")
+                        })
                     {
                         return Some(name.to_string());
                     }
@@ -399,7 +407,7 @@ impl<'t> Scope<'t> {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ModuleFacts {
     /// The first top-level statement running one of CommonJS's globals, and which (`module`, `exports`,
-    /// `require`).
+    /// `require`); not looked for in a `.cjs` file, CommonJS whatever it holds.
     pub commonjs: Option<(Loc, String)>,
     /// The first `import` or `export` statement: ES module syntax.
     pub esm: Option<Loc>,

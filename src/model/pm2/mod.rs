@@ -533,7 +533,17 @@ pub fn refused_values(object: &Object) -> Vec<OptionProblem<'_>> {
     let execute_command = object
         .get("execute_command")
         .is_some_and(|p| matches!(p.value.value, Value::Bool(true) | Value::Number(1.0)));
-    for option in OPTIONS {
+    // Only the options some key of the app names (and `script`, which `cmd` and `command` stand in for),
+    // each once, in the table's order.
+    let mut named: Vec<&OptionSpec> = object
+        .props()
+        .iter()
+        .filter_map(|p| options::option_named(&p.key))
+        .chain(OPTIONS.iter().find(|o| o.name == "script"))
+        .collect();
+    named.sort_by_key(|o| options::index_of(o));
+    named.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    for option in named {
         let prop = match option.name {
             "script" => script_prop(object),
             // PM2's loader makes any string a number here (`'max'` is 0).

@@ -664,11 +664,21 @@ pub fn camel_case(name: &str) -> String {
 /// Every name PM2 reads an option under, in the order PM2 tries them: the name itself, its aliases (the last
 /// listed first, as PM2 builds the list) and its camelCase form.
 pub fn names_of(option: &OptionSpec) -> &'static [String] {
-    let index = OPTIONS
+    NAMES.get(index_of(option)).map_or(&[], Vec::as_slice)
+}
+
+/// An option's place in [`OPTIONS`] (its length for an option outside the table).
+pub fn index_of(option: &OptionSpec) -> usize {
+    // The table's own entries by their address (no scan), others by name.
+    let offset = (option as *const OptionSpec as usize).wrapping_sub(OPTIONS.as_ptr() as usize)
+        / std::mem::size_of::<OptionSpec>().max(1);
+    if OPTIONS.get(offset).is_some_and(|o| std::ptr::eq(o, option)) {
+        return offset;
+    }
+    OPTIONS
         .iter()
         .position(|o| o.name == option.name)
-        .unwrap_or(OPTIONS.len());
-    NAMES.get(index).map_or(&[], Vec::as_slice)
+        .unwrap_or(OPTIONS.len())
 }
 
 /// Each option's names ([`names_of`]), built once: every app reads them.
