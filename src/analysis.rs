@@ -28,6 +28,9 @@ pub struct DirFacts {
     pub app_name: String,
     /// The ecosystem file PortOS reads in this directory, if any: `ecosystem.config.js`, else `.cjs`.
     pub portos_reads: Option<&'static str>,
+    /// For a `.js` file: the `"type"` of the nearest `package.json` above it (`module` makes Node load it as an
+    /// ES module); `None` for other files, or when no `package.json` says.
+    pub package_type: Option<String>,
 }
 
 impl DirFacts {
@@ -38,7 +41,15 @@ impl DirFacts {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        Self::of_dir(vfs, app_dir)
+        let package_type = file
+            .extension()
+            .is_some_and(|e| e == "js")
+            .then(|| package_type(vfs, &app_dir))
+            .flatten();
+        DirFacts {
+            package_type,
+            ..Self::of_dir(vfs, app_dir)
+        }
     }
 
     /// Reads the facts of `app_dir` (absolute).
@@ -50,8 +61,26 @@ impl DirFacts {
             app_name: app_name(vfs, &app_dir),
             portos_reads,
             app_dir,
+            package_type: None,
         }
     }
+}
+
+/// The `"type"` of the nearest `package.json` from `dir` upward, as Node looks it up for a `.js` file.
+fn package_type(vfs: &dyn Vfs, dir: &Path) -> Option<String> {
+    let mut dir = Some(dir);
+    while let Some(here) = dir {
+        let manifest = here.join("package.json");
+        if vfs.is_file(&manifest) {
+            return vfs
+                .read(&manifest)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string));
+        }
+        dir = here.parent();
+    }
+    None
 }
 
 /// The app's name: its directory's `package.json` name, else the directory name.
@@ -79,7 +108,8 @@ pub fn analyze(
     config: &Config,
 ) -> Result<Analysis, Stopped> {
     let budget = config.parse_budget();
-    let parsed = crate::syntax::parse(&text, &budget)?;
+    let format = crate::syntax::Format::of_path(path);
+    let parsed = crate::syntax::parse_as(&text, format, &budget)?;
     Ok(analyze_parsed(
         path, text, parsed, vfs, workspace, config, &budget,
     ))
@@ -96,7 +126,7 @@ pub fn analyze_parsed(
     config: &Config,
     budget: &Budget,
 ) -> Analysis {
-    let model = model::build_parsed(path, text, parsed, vfs, workspace, budget);
+    let model = model::build_parsed(path, text, parsed, vfs, workspace, budget, config.pm2.cpus);
     let labels = labels::label_file(&model, &config.connect_keys);
     let dir = DirFacts::of_file(vfs, path);
     Analysis { model, labels, dir }

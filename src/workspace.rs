@@ -4,14 +4,24 @@ use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
 
 /// What the ecosystem file names are, in words: what `check` says it looked for when it found none.
-pub const ECOSYSTEM_NAMES: &str =
-    "ecosystem.config.{js,cjs,mjs}, ecosystem.*.config.{js,cjs,mjs} or pm2.config.{js,cjs,mjs}";
+pub const ECOSYSTEM_NAMES: &str = "ecosystem.config.{js,cjs,mjs}, ecosystem.*.config.{js,cjs,mjs}, \
+     pm2.config.{js,cjs,mjs}, ecosystem*/pm2*.{json,json5,yml,yaml} or process(es).json";
 
-/// Whether a base name is one of the ecosystem file names PM2 users write (spec §1).
+/// The extensions of PM2's JSON and YAML configuration files.
+pub const DATA_EXTENSIONS: &[&str] = &["json", "json5", "yml", "yaml"];
+
+/// Whether a base name is one of the ecosystem file names PM2 users write (spec §1, §11): JavaScript
+/// `ecosystem.config.*`, `ecosystem.<name>.config.*` and `pm2.config.*`; JSON, JSON5 and YAML files whose
+/// name starts with `ecosystem` or `pm2`; and `process.json` / `processes.json`.
 pub fn is_ecosystem_name(name: &str) -> bool {
     let Some((stem, ext)) = name.rsplit_once('.') else {
         return false;
     };
+    if DATA_EXTENSIONS.contains(&ext) {
+        return stem.starts_with("ecosystem")
+            || stem.starts_with("pm2")
+            || matches!(name, "process.json" | "processes.json");
+    }
     if !matches!(ext, "js" | "cjs" | "mjs") {
         return false;
     }
@@ -28,7 +38,9 @@ pub fn is_ecosystem_name(name: &str) -> bool {
 pub fn looks_like_ecosystem(name: &str) -> bool {
     let lower = name.to_lowercase();
     (lower.contains("ecosystem") || lower.contains("pm2"))
-        && [".js", ".cjs", ".mjs"].iter().any(|e| lower.ends_with(e))
+        && [".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml"]
+            .iter()
+            .any(|e| lower.ends_with(e))
         && !is_ecosystem_name(name)
 }
 
@@ -100,6 +112,14 @@ mod tests {
             "ecosystem.config.mjs",
             "ecosystem.prod.config.js",
             "pm2.config.cjs",
+            "ecosystem.json",
+            "ecosystem.config.json5",
+            "ecosystem.prod.yml",
+            "ecosystem-staging.yaml",
+            "pm2.json",
+            "pm2.yaml",
+            "process.json",
+            "processes.json",
         ] {
             assert!(is_ecosystem_name(name), "{name}");
         }
@@ -108,12 +128,15 @@ mod tests {
             "ecosystem..config.js",
             "ecosystem.config.ts",
             "app.js",
-            "pm2.json",
+            "package.json",
+            "docker-compose.yml",
+            "my-process.json",
         ] {
             assert!(!is_ecosystem_name(name), "{name}");
         }
         assert!(looks_like_ecosystem("ecosystem.js"));
         assert!(looks_like_ecosystem("my-pm2-apps.cjs"));
+        assert!(looks_like_ecosystem("my-ecosystem.yml"));
         assert!(!looks_like_ecosystem("server.js"));
     }
 }

@@ -390,8 +390,10 @@ fn texts_are_parsed_once_and_only_where_the_host_reads_them() {
         let top = top(&relative);
         for needle in [
             "syntax::parse(",
+            "syntax::parse_as(",
             "parse_for_editing(",
             "parse_incremental(",
+            "parse_incremental_as(",
             "model::build(",
         ] {
             assert!(

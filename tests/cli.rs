@@ -641,7 +641,14 @@ fn ports_map_of_the_example_workspace() {
     assert_eq!(map["ranges"]["user"], serde_json::json!([5570, 5599]));
     assert_eq!(
         map["free"],
-        serde_json::json!([[5576, 5577], [5579, 5579], [5584, 5584], [5587, 5599]])
+        serde_json::json!([
+            [5576, 5577],
+            [5579, 5579],
+            [5584, 5584],
+            [5587, 5590],
+            [5593, 5593],
+            [5595, 5599]
+        ])
     );
     let shop = map["apps"]
         .as_array()

@@ -6,6 +6,7 @@
 //! also runs them; Emacs's file runs in tests/editors/emacs/run.sh).
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use portos_lsp::syntax::Format;
 use portos_lsp::workspace::is_ecosystem_name;
 use std::path::Path;
 use toml::{Table, Value};
@@ -52,11 +53,29 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// The one `[[language]]` of the file.
-fn language(file: &Table) -> &Table {
+/// The `[[language]]` tables of the file, each with the format its files are read in: JavaScript, JSON, YAML.
+fn languages(file: &Table) -> Vec<(&Table, Format)> {
     let languages = file["language"].as_array().expect("[[language]] tables");
-    assert_eq!(languages.len(), 1, "one [[language]]");
-    languages[0].as_table().unwrap()
+    let tables: Vec<&Table> = languages.iter().map(|l| l.as_table().unwrap()).collect();
+    let names: Vec<&str> = tables.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["pm2-ecosystem", "pm2-ecosystem-json", "pm2-ecosystem-yaml"],
+        "one language per format"
+    );
+    tables
+        .into_iter()
+        .zip([Format::JavaScript, Format::Json, Format::Yaml])
+        .collect()
+}
+
+/// The grammar (and so the queries) each format's language is on.
+fn grammar_of(format: Format) -> &'static str {
+    match format {
+        Format::JavaScript => "javascript",
+        Format::Json => "json",
+        Format::Yaml => "yaml",
+    }
 }
 
 /// The `file-types` globs as Helix builds them: `*/` in front of a glob that is not absolute and does not start
@@ -87,11 +106,16 @@ fn helix_globs(language: &Table) -> GlobSet {
 }
 
 #[test]
-fn helix_language_is_pm2_ecosystem_on_the_javascript_grammar() {
+fn helix_languages_are_pm2_ecosystem_on_each_formats_grammar() {
     let file = helix();
     let keys: Vec<&str> = file.keys().map(String::as_str).collect();
     assert_eq!(keys, ["language", "language-server"], "top-level tables");
-    let language = language(&file);
+    for (language, format) in languages(&file) {
+        check_language(language, format);
+    }
+}
+
+fn check_language(language: &Table, format: Format) {
     // The keys of Helix's LanguageConfiguration (helix-core/src/syntax/config.rs, deny_unknown_fields).
     const KNOWN: &[&str] = &[
         "name",
@@ -131,19 +155,24 @@ fn helix_language_is_pm2_ecosystem_on_the_javascript_grammar() {
     for required in ["name", "scope", "file-types"] {
         assert!(language.contains_key(required), "Helix needs `{required}`");
     }
-    assert_eq!(language["name"].as_str(), Some("pm2-ecosystem"));
+    let name = language["name"].as_str().unwrap();
     let scope = language["scope"].as_str().unwrap();
-    assert!(
-        scope.starts_with("source.") && scope != "source.js",
-        "scope {scope}"
-    );
-    assert_eq!(language["grammar"].as_str(), Some("javascript"));
-    // typescript-language-server is told the file is JavaScript, not `pm2-ecosystem`.
-    assert_eq!(language["language-id"].as_str(), Some("javascript"));
+    assert_eq!(scope, format!("source.{name}"), "scope {scope}");
+    let grammar = grammar_of(format);
+    assert_eq!(language["grammar"].as_str(), Some(grammar));
+    // The format's own server is told the file is JavaScript, JSON or YAML, not `pm2-ecosystem`.
+    let (id, other) = match format {
+        Format::JavaScript => ("javascript", "typescript-language-server"),
+        Format::Json => ("json", "vscode-json-language-server"),
+        Format::Yaml => ("yaml", "yaml-language-server"),
+    };
+    assert_eq!(language["language-id"].as_str(), Some(id));
     assert_eq!(
         strings(language.get("language-servers")),
-        ["portos-lsp", "typescript-language-server"]
+        ["portos-lsp", other]
     );
+    let comment = if format == Format::Yaml { "#" } else { "//" };
+    assert_eq!(language["comment-token"].as_str(), Some(comment));
     let roots = strings(language.get("roots"));
     assert_eq!(roots, ["portos-lsp.toml", ".portos-lsp.toml"]);
     for root in roots {
@@ -156,7 +185,11 @@ fn helix_language_is_pm2_ecosystem_on_the_javascript_grammar() {
 
 #[test]
 fn helix_globs_pick_the_names_portos_lsp_reads() {
-    let globs = helix_globs(language(&helix()));
+    let file = helix();
+    let languages: Vec<(GlobSet, Format)> = languages(&file)
+        .into_iter()
+        .map(|(language, format)| (helix_globs(language), format))
+        .collect();
     let names = [
         "ecosystem.config.js",
         "ecosystem.config.cjs",
@@ -181,15 +214,41 @@ fn helix_globs_pick_the_names_portos_lsp_reads() {
         "pm2.js",
         "webpack.config.js",
         "Ecosystem.config.js",
+        "ecosystem.json",
+        "ecosystem.config.json5",
+        "ecosystem-staging.yml",
+        "ecosystem.prod.yaml",
+        "pm2.yaml",
+        "pm2-apps.json",
+        "process.json",
+        "processes.json",
+        "package.json",
+        "tsconfig.json",
+        "docker-compose.yml",
+        "my-ecosystem.yml",
+        "processes.yaml",
     ];
     for name in names {
         for dir in ["/home/me/apps/shop", "/srv"] {
             let path = format!("{dir}/{name}");
+            let matching: Vec<Format> = languages
+                .iter()
+                .filter(|(globs, _)| globs.is_match(&path))
+                .map(|(_, format)| *format)
+                .collect();
             assert_eq!(
-                globs.is_match(&path),
+                !matching.is_empty(),
                 is_ecosystem_name(name),
                 "Helix's globs and portos-lsp disagree on {path}"
             );
+            if let [format] = matching.as_slice() {
+                assert_eq!(
+                    *format,
+                    Format::of_name(name),
+                    "{path} is in the wrong language"
+                );
+            }
+            assert!(matching.len() <= 1, "{path} is claimed twice: {matching:?}");
         }
     }
     assert!(is_ecosystem_name("ecosystem.config.cjs") && !is_ecosystem_name("server.js"));
@@ -234,42 +293,55 @@ fn helix_language_server_runs_portos_lsp_serve() {
 }
 
 #[test]
-fn helix_queries_inherit_javascript() {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/helix/runtime/queries/pm2-ecosystem");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    for name in &names {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap();
-        assert_eq!(text, "; inherits: javascript\n", "{name}");
-    }
+fn helix_queries_inherit_each_grammars() {
     // README's shell loop writes the same files.
     let script = readme_block("### Helix", "sh").expect("README has a sh block under ### Helix");
     let list = script
         .lines()
-        .find_map(|line| line.strip_prefix("for q in ")?.strip_suffix("; do"))
+        .find_map(|line| line.trim().strip_prefix("for q in ")?.strip_suffix("; do"))
         .expect("the loop over the query names");
     let mut looped: Vec<String> = list
         .split_whitespace()
         .map(|q| format!("{q}.scm"))
         .collect();
     looped.sort();
-    assert_eq!(looped, names);
-    assert!(script.contains(
-        "echo '; inherits: javascript' >~/.config/helix/runtime/queries/pm2-ecosystem/$q.scm"
-    ));
-    for query in [
-        "highlights.scm",
-        "indents.scm",
-        "injections.scm",
-        "locals.scm",
-        "textobjects.scm",
-    ] {
-        assert!(names.iter().any(|n| n == query), "{query} is shipped");
+    let pairs = script
+        .lines()
+        .find_map(|line| line.strip_prefix("for pair in ")?.strip_suffix("; do"))
+        .expect("the loop over the languages");
+    let file = helix();
+    for (language, format) in languages(&file) {
+        let name = language["name"].as_str().unwrap();
+        let grammar = grammar_of(format);
+        assert!(
+            pairs
+                .split_whitespace()
+                .any(|p| p == format!("{name}:{grammar}")),
+            "README's loop lacks {name}:{grammar}"
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("editors/helix/runtime/queries")
+            .join(name);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        for query in &names {
+            let text = std::fs::read_to_string(dir.join(query)).unwrap();
+            assert_eq!(text, format!("; inherits: {grammar}\n"), "{name}/{query}");
+        }
+        assert_eq!(looped, names, "{name}");
+        for query in ["highlights.scm", "indents.scm", "textobjects.scm"] {
+            assert!(
+                names.iter().any(|n| n == query),
+                "{name}/{query} is shipped"
+            );
+        }
     }
+    assert!(script.contains(
+        "echo \"; inherits: ${pair##*:}\" >~/.config/helix/runtime/queries/${pair%%:*}/$q.scm"
+    ));
 }
 
 #[test]
@@ -289,28 +361,51 @@ fn readme_shows_the_helix_and_emacs_files_verbatim() {
 }
 
 #[test]
-fn emacs_file_registers_the_mode_and_the_server() {
+fn emacs_file_registers_the_modes_and_the_server() {
     let el = read("editors/emacs/portos-lsp.el");
     for needle in [
         "(define-derived-mode portos-ecosystem-mode js-mode ",
+        "(define-derived-mode portos-ecosystem-json-mode js-mode ",
+        "(define-derived-mode portos-ecosystem-yaml-mode portos-lsp--yaml-parent ",
         "(add-to-list 'auto-mode-alist",
-        "(add-to-list 'eglot-server-programs '(portos-ecosystem-mode . (\"portos-lsp\" \"serve\")))",
+        "'((portos-ecosystem-mode portos-ecosystem-json-mode portos-ecosystem-yaml-mode)\n                 . (\"portos-lsp\" \"serve\"))",
         "(add-hook 'portos-ecosystem-mode-hook #'eglot-ensure)",
+        "(add-hook 'portos-ecosystem-json-mode-hook #'eglot-ensure)",
+        "(add-hook 'portos-ecosystem-yaml-mode-hook #'eglot-ensure)",
         "(provide 'portos-lsp)",
     ] {
         assert!(el.contains(needle), "portos-lsp.el lacks {needle}");
     }
-    // The auto-mode-alist regexp, read from the file and turned into Rust regex syntax (Emacs `\\(?:`, `\\|`,
-    // `\\)`, `\\'`), accepts the names portos-lsp reads and nothing else.
-    let start = el.find("'(\"/").expect("the auto-mode-alist entry") + 2;
-    let end = start + el[start + 1..].find('"').unwrap() + 1;
-    let elisp = el[start + 1..end].replace("\\\\", "\\");
-    let rust = elisp
-        .replace("\\(?:", "(?:")
-        .replace("\\|", "|")
-        .replace("\\)", ")")
-        .replace("\\'", "$");
-    let re = regex::Regex::new(&rust).unwrap_or_else(|e| panic!("{rust}: {e}"));
+    // The auto-mode-alist regexps, read from the file and turned into Rust regex syntax (Emacs `\\(?:`, `\\|`,
+    // `\\)`, `\\'`), accept the names portos-lsp reads, each in its format's mode, and nothing else.
+    let mut entries: Vec<(regex::Regex, Format)> = Vec::new();
+    let mut rest = el.as_str();
+    while let Some(at) = rest.find("'(\"/") {
+        let start = at + 3;
+        let end = start + rest[start..].find('"').unwrap();
+        let elisp = rest[start..end].replace("\\\\", "\\");
+        // `" . mode))`: the word after the dot.
+        let mode = rest[end..]
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .trim_end_matches(')');
+        let format = match mode {
+            "portos-ecosystem-mode" => Format::JavaScript,
+            "portos-ecosystem-json-mode" => Format::Json,
+            "portos-ecosystem-yaml-mode" => Format::Yaml,
+            other => panic!("an auto-mode-alist entry for {other}"),
+        };
+        let rust = elisp
+            .replace("\\(?:", "(?:")
+            .replace("\\|", "|")
+            .replace("\\)", ")")
+            .replace("\\'", "$");
+        let re = regex::Regex::new(&rust).unwrap_or_else(|e| panic!("{rust}: {e}"));
+        entries.push((re, format));
+        rest = &rest[end..];
+    }
+    assert_eq!(entries.len(), 3, "one auto-mode-alist entry per format");
     for name in [
         "ecosystem.config.js",
         "ecosystem.config.cjs",
@@ -325,12 +420,35 @@ fn emacs_file_registers_the_mode_and_the_server() {
         "ecosystem.config.ts",
         "pm2.config.json",
         "webpack.config.js",
+        "ecosystem.json",
+        "ecosystem.config.json5",
+        "ecosystem-staging.yml",
+        "pm2.yaml",
+        "process.json",
+        "processes.json",
+        "package.json",
+        "docker-compose.yml",
+        "my-ecosystem.yaml",
+        "ecosystem.json.bak",
     ] {
         let path = format!("/home/me/shop/{name}");
+        let matching: Vec<Format> = entries
+            .iter()
+            .filter(|(re, _)| re.is_match(&path))
+            .map(|(_, format)| *format)
+            .collect();
         assert_eq!(
-            re.is_match(&path),
+            !matching.is_empty(),
             is_ecosystem_name(name),
-            "{elisp} on {path}"
+            "{path}: {matching:?}"
         );
+        if let [format] = matching.as_slice() {
+            assert_eq!(
+                *format,
+                Format::of_name(name),
+                "{path} opens in the wrong mode"
+            );
+        }
+        assert!(matching.len() <= 1, "{path}: {matching:?}");
     }
 }

@@ -182,6 +182,10 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
 struct Outcome {
     /// Per file and code, the findings at warning level or above.
     warnings: BTreeMap<(String, String), usize>,
+    /// Per file, the place (byte range) of each finding at warning level or above, with its code: a finding
+    /// another supersedes at its place (`port-conflict` over `reserved-range`) shows when a fix resolves the
+    /// stronger one, and is no new finding.
+    places: BTreeMap<(String, u32, u32), Vec<String>>,
     /// Per file, whether it has a syntax error.
     syntax_errors: BTreeMap<String, bool>,
     /// Per port, the app directory of each process serving it.
@@ -214,6 +218,7 @@ fn outcome(files: &[(String, String)]) -> Outcome {
         })
         .expect("the fixtures' configurations are valid");
     let mut warnings = BTreeMap::new();
+    let mut places: BTreeMap<(String, u32, u32), Vec<String>> = BTreeMap::new();
     let mut syntax_errors = BTreeMap::new();
     for (report, _) in &run.results {
         let file = report.path.display().to_string();
@@ -224,6 +229,10 @@ fn outcome(files: &[(String, String)]) -> Outcome {
                 *warnings
                     .entry((file.clone(), finding.code.to_string()))
                     .or_default() += 1;
+                places
+                    .entry((file.clone(), finding.range.start, finding.range.end))
+                    .or_default()
+                    .push(finding.code.to_string());
             }
         }
         syntax_errors.insert(file, broken);
@@ -279,6 +288,7 @@ fn outcome(files: &[(String, String)]) -> Outcome {
     }
     Outcome {
         warnings,
+        places,
         syntax_errors,
         servers,
         mirrors,
@@ -334,7 +344,23 @@ fn check_properties(name: &str, files: &[(String, String)]) -> bool {
             "{name}: {relative} gained a syntax error:\n{new}"
         );
     }
+    // A finding at a place where, before, a stronger finding of another code stood was there all along.
+    let unmasked = |(file, code): &(String, String)| {
+        after
+            .places
+            .iter()
+            .filter(|((f, start, end), codes)| {
+                f == file
+                    && codes.contains(code)
+                    && before
+                        .places
+                        .get(&(file.clone(), *start, *end))
+                        .is_some_and(|was| !was.contains(code))
+            })
+            .count()
+    };
     for (key, count) in &after.warnings {
+        let count = &(count - unmasked(key));
         let was = before.warnings.get(key).copied().unwrap_or(0);
         assert!(
             *count <= was,

@@ -269,9 +269,14 @@ fn markdown_caps() -> Value {
 }
 
 async fn hover_at(fixture: &str) -> Option<String> {
+    hover_in("app/ecosystem.config.cjs", fixture).await
+}
+
+/// The hover at the marker of `fixture` saved as `name`.
+async fn hover_in(name: &str, fixture: &str) -> Option<String> {
     let dir = TempDir::new();
     let (text, position) = cursor(fixture);
-    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let path = dir.write(name, &text);
     let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
     client.open(&path, &text).await;
     let answer = client
@@ -295,9 +300,14 @@ async fn check_hover(fixture: &str, expect: &[&str]) {
 }
 
 async fn completion_labels(fixture: &str) -> Vec<(String, String, String)> {
+    completion_in("app/ecosystem.config.cjs", fixture).await
+}
+
+/// The completion items (label, sort text, detail) at the marker of `fixture` saved as `name`.
+async fn completion_in(name: &str, fixture: &str) -> Vec<(String, String, String)> {
     let dir = TempDir::new();
     let (text, position) = cursor(fixture);
-    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let path = dir.write(name, &text);
     let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
     client.open(&path, &text).await;
     let answer = client
@@ -387,9 +397,9 @@ async fn hover_after_emoji_and_cjk_and_on_crlf_lines() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_hover_away_from_ports() {
+async fn no_hover_away_from_ports_and_keys() {
     assert_eq!(
-        hover_at("module.exports = { apps: [{ na$0me: 'api', env: { PORT: 5570 } }] };\n").await,
+        hover_at("module.exports = { apps: [{ name: 'a$0pi', env: { PORT: 5570 } }] };\n").await,
         None
     );
 }
@@ -533,9 +543,14 @@ async fn sixty_edits_then_a_request_sees_them_all_and_the_last_publish_is_newest
 
 /// The code actions at the marker, with the edit of the first (preferred) one applied to the text.
 async fn actions_at(fixture: &str, only: Option<&str>) -> (Vec<Value>, String) {
+    actions_in("app/ecosystem.config.cjs", fixture, only).await
+}
+
+/// [`actions_at`] for `fixture` saved as `name`.
+async fn actions_in(name: &str, fixture: &str, only: Option<&str>) -> (Vec<Value>, String) {
     let dir = TempDir::new();
     let (text, position) = cursor(fixture);
-    let path = dir.write("app/ecosystem.config.cjs", &text);
+    let path = dir.write(name, &text);
     let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
     client.open(&path, &text).await;
     let mut context = json!({"diagnostics": []});
@@ -1396,5 +1411,208 @@ async fn the_index_refuses_a_huge_file_before_reading_it() {
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PM2 as PM2 runs it (spec §11): JSON and YAML files, modes and instances, PM2's options in the editor
+
+const YAML_APP: &str =
+    "apps:\n  - name: queue\n    script: queue.py\n    instances: 1\n    env:\n      PORT: 4000\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yaml_and_json_files_are_diagnosed_where_their_text_says() {
+    let dir = TempDir::plain();
+    let yaml = YAML_APP.replace("instances: 1", "instances: 2");
+    let yaml_path = dir.write("queue/ecosystem.yml", &yaml);
+    let json = "// PM2 reads this as JavaScript\n{\n  apps: [{ name: 'web', script: 'npm', instances: 2, env: { PORT: 4100 } }],\n}\n";
+    let json_path = dir.write("web/ecosystem.json", json);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(&yaml_path), "languageId": "yaml", "version": 1, "text": yaml}}),
+        )
+        .await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(&json_path), "languageId": "json", "version": 1, "text": json}}),
+        )
+        .await;
+    let on_yaml = client.diagnostics(&uri(&yaml_path), 1).await;
+    let clash = on_yaml
+        .iter()
+        .find(|d| d["code"] == "instances-port-clash")
+        .unwrap_or_else(|| panic!("{on_yaml:#?}"));
+    assert_eq!(clash["range"]["start"], json!({"line": 5, "character": 12}));
+    assert_eq!(clash["severity"], 1);
+    let on_json = client.diagnostics(&uri(&json_path), 1).await;
+    let clash = on_json
+        .iter()
+        .find(|d| d["code"] == "instances-port-clash")
+        .unwrap_or_else(|| panic!("{on_json:#?}"));
+    let col = json.lines().nth(2).unwrap().find("4100").unwrap();
+    assert_eq!(
+        clash["range"]["start"],
+        json!({"line": 2, "character": col})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instances_clash_appears_and_clears_as_you_type() {
+    let dir = TempDir::plain();
+    let path = dir.write("queue/ecosystem.yaml", YAML_APP);
+    let mut client = Client::start(&dir.0, json!({}), Value::Null).await;
+    client.open(&path, YAML_APP).await;
+    let before = client.diagnostics(&uri(&path), 1).await;
+    assert!(
+        !before.iter().any(|d| d["code"] == "instances-port-clash"),
+        "{before:#?}"
+    );
+    let col = YAML_APP.lines().nth(3).unwrap().find('1').unwrap();
+    let change = |version: i64, digit: &str| {
+        json!({"textDocument": {"uri": uri(&path), "version": version}, "contentChanges": [
+            {"range": {"start": {"line": 3, "character": col}, "end": {"line": 3, "character": col + 1}}, "text": digit}
+        ]})
+    };
+    client
+        .notify("textDocument/didChange", change(2, "2"))
+        .await;
+    let during = client.diagnostics(&uri(&path), 2).await;
+    assert!(
+        during.iter().any(|d| d["code"] == "instances-port-clash"),
+        "{during:#?}"
+    );
+    client
+        .notify("textDocument/didChange", change(3, "1"))
+        .await;
+    let after = client.diagnostics(&uri(&path), 3).await;
+    assert!(
+        !after.iter().any(|d| d["code"] == "instances-port-clash"),
+        "{after:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_of_pm2_option_keys_an_app_lacks() {
+    let labels = |items: Vec<(String, String, String)>| -> Vec<String> {
+        items.into_iter().map(|i| i.0).collect()
+    };
+    let js = labels(
+        completion_labels(
+            "module.exports = { apps: [{\n  name: 'a',\n  script: 'a.js',\n  ins$0\n}] };\n",
+        )
+        .await,
+    );
+    assert!(js.contains(&"instances".to_string()), "{js:?}");
+    assert!(js.contains(&"exec_mode".to_string()), "{js:?}");
+    assert!(
+        !js.contains(&"name".to_string()) && !js.contains(&"script".to_string()),
+        "{js:?}"
+    );
+    let yaml = labels(
+        completion_in(
+            "q/ecosystem.yml",
+            "apps:\n  - name: queue\n    interpreter: python3\n    exe$0\n    env:\n      PORT: 4000\n",
+        )
+        .await,
+    );
+    assert!(yaml.contains(&"exec_mode".to_string()), "{yaml:?}");
+    assert!(
+        !yaml.contains(&"exec_interpreter".to_string()),
+        "an alias is there: {yaml:?}"
+    );
+    // Inside a nested object the keys are not the app's.
+    let nested = labels(
+        completion_labels(
+            "module.exports = { apps: [{ name: 'a', env: { NODE_ENV: 'x', $0 } }] };\n",
+        )
+        .await,
+    );
+    assert!(!nested.contains(&"instances".to_string()), "{nested:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_of_enumerated_values_in_the_files_own_syntax() {
+    let js =
+        completion_labels("module.exports = { apps: [{ name: 'a', exec_mode: $0 }] };\n").await;
+    let js: Vec<&str> = js.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(js, ["'fork'", "'cluster'"]);
+    let yaml = completion_in("q/pm2.yaml", "apps:\n  - name: a\n    exec_mode: $0\n").await;
+    let yaml: Vec<&str> = yaml.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(yaml, ["fork", "cluster"]);
+    let json = completion_in(
+        "q/process.json",
+        "{ \"apps\": [{ \"name\": \"a\", \"autorestart\": $0 }] }\n",
+    )
+    .await;
+    let json: Vec<&str> = json.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(json, ["true", "false"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_pm2_keys_says_what_they_do_to_ports() {
+    check_hover(
+        "module.exports = { apps: [{ name: 'a', script: 'a.js', insta$0nces: 'max', env: { PORT: 5570 } }] };\n",
+        &["instances", "one per CPU", "4 instances", "`[pm2] cpus = 4`", "cluster mode"],
+    )
+    .await;
+    check_hover(
+        "module.exports = { apps: [{ name: 'a', script: 'npm', instances: 2, exec_m$0ode: 'cluster' }] };\n",
+        &["exec_mode", "`npm` starts the server in a child process"],
+    )
+    .await;
+    check_hover(
+        "module.exports = { apps: [{ name: 'a', script: 'a.js', instanc$0e: 2 }] };\n",
+        &["not a PM2 option", "`instances`"],
+    )
+    .await;
+    let yaml = hover_in(
+        "q/ecosystem.yml",
+        "apps:\n  - name: a\n    script: serve\n    p$0ort: 4500\n",
+    )
+    .await
+    .unwrap();
+    assert!(yaml.contains("`PORT`") && yaml.contains("Ports:"), "{yaml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_fixes_of_pm2_rules_are_written_in_yaml() {
+    let fixture = "apps:\n  - name: queue\n    script: queue.py\n    instances: 2\n    env:\n      PORT: 55$075\n";
+    let (actions, applied) = actions_in("q/ecosystem.yml", fixture, None).await;
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(
+        titles.iter().any(|t| t.starts_with("Set `instances: 1`")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Ignore instances-port-clash on this line"),
+        "{titles:?}"
+    );
+    let (text, _) = cursor(fixture);
+    assert_eq!(
+        applied,
+        text.replace("instances: 2\n", "instances: 2\n    increment_var: PORT\n"),
+        "{titles:?}"
+    );
+    let ignore = actions
+        .iter()
+        .find(|a| a["title"] == "Ignore instances-port-clash on this line")
+        .unwrap();
+    let path_key = ignore["edit"]["changes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let ignored = apply_text_edits(
+        &text,
+        ignore["edit"]["changes"][&path_key].as_array().unwrap(),
+    );
+    assert!(
+        ignored.contains("      # portos-lsp-ignore: instances-port-clash\n      PORT: 5575"),
+        "{ignored}"
     );
 }

@@ -1679,3 +1679,62 @@ fn a_quick_fix_and_a_rename_applied_through_stdio_leave_a_clean_file() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// PM2's JSON and YAML ecosystem files (spec §11)
+
+#[test]
+fn yaml_and_json_ecosystem_files_are_served_like_javascript_ones() {
+    let dir = TempDir::new("formats");
+    dir.mkdir(".git");
+    let yaml = "apps:\n  - name: queue\n    script: queue.py\n    instances: 2\n    env:\n      PORT: 4000\n    instance: 3\n";
+    let json = "{\n  // PM2 evaluates this as JavaScript\n  apps: [{ name: 'web', script: 'server.js', exec_mode: 'cluser', env: { PORT: 4000 } }],\n}\n";
+    let yaml_path = dir.write("queue/ecosystem.yml", yaml);
+    let json_path = dir.write("web/process.json", json);
+    let mut s = Session::start(dir.path());
+    let yaml_uri = uri(&yaml_path);
+    s.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": yaml_uri, "languageId": "yaml", "version": 1, "text": yaml } }),
+    );
+    let json_uri = uri(&json_path);
+    s.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": json_uri, "languageId": "jsonc", "version": 1, "text": json } }),
+    );
+    let on_yaml = s.wait_diags(&yaml_uri, "the YAML file's findings", |p| {
+        has_code(Some(p), "instances-port-clash")
+    });
+    let clash = find_diag(&on_yaml, "instances-port-clash").unwrap().clone();
+    assert_eq!(text_at(yaml, &clash["range"]), "4000", "{clash:#}");
+    let unknown = find_diag(&on_yaml, "unknown-option").unwrap().clone();
+    assert_eq!(text_at(yaml, &unknown["range"]), "instance", "{unknown:#}");
+    // The cross-file conflict between the two apps on 4000 shows in both files.
+    let on_json = s.wait_diags(&json_uri, "the JSON file's findings", |p| {
+        has_code(Some(p), "invalid-option-value") && has_code(Some(p), "port-conflict")
+    });
+    let invalid = find_diag(&on_json, "invalid-option-value").unwrap().clone();
+    assert_eq!(text_at(json, &invalid["range"]), "'cluser'", "{invalid:#}");
+    // Hover on a PM2 key of the YAML file.
+    let (line, col) = pos(yaml, "instances", 0);
+    let hover = s.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": yaml_uri }, "position": { "line": line, "character": col + 2 } }),
+    );
+    let text = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        text.contains("fork mode") && text.contains("2 instance"),
+        "{hover:#}"
+    );
+    // Fixing the clash in YAML's own syntax clears it.
+    let (line, col) = pos(yaml, "2\n", 0);
+    s.change(
+        &yaml_uri,
+        2,
+        json!([edit((line, col), (line, col + 1), "1")]),
+    );
+    let fixed = s.wait_diags(&yaml_uri, "version 2", |p| p["version"] == 2);
+    assert!(!has_code(Some(&fixed), "instances-port-clash"), "{fixed:#}");
+}

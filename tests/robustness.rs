@@ -20,10 +20,11 @@ fn fixture_files() -> Vec<PathBuf> {
                 if !path.ends_with("hostile") {
                     stack.push(path);
                 }
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "cjs" || e == "js" || e == "mjs")
-            {
+            } else if path.extension().is_some_and(|e| {
+                ["cjs", "js", "mjs", "json", "json5", "yml", "yaml"]
+                    .iter()
+                    .any(|x| e == *x)
+            }) {
                 files.push(path);
             }
         }
@@ -119,6 +120,36 @@ fn pathological_nesting_and_sizes() {
     check(path, &many_ternaries);
     check(path, "");
     check(path, "\u{feff}");
+    // PM2's YAML and JSON files: deep nesting, and aliases that repeat a value exponentially.
+    let yaml = Path::new("ecosystem.yml");
+    check(
+        yaml,
+        &format!("apps: {}{}", "[".repeat(20_000), "]".repeat(20_000)),
+    );
+    check(yaml, &format!("apps: {}", "- ".repeat(5_000)));
+    let nested: String = (0..3_000)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    check(yaml, &nested);
+    let mut laughs = String::from("a0: &a0 [5570, 5571]\n");
+    for i in 1..30 {
+        laughs.push_str(&format!(
+            "a{i}: &a{i} [*a{0}, *a{0}, *a{0}, *a{0}]\n",
+            i - 1
+        ));
+    }
+    laughs.push_str("apps: [{ name: x, env: { PORT: 5570 }, args: *a29 }]\n");
+    check(yaml, &laughs);
+    check(yaml, "a: &x [*x]\napps: *x\n");
+    check(yaml, "--- a\n--- b\n");
+    check(yaml, "\t- x\n");
+    let json = Path::new("ecosystem.json");
+    check(
+        json,
+        &format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)),
+    );
+    check(json, "} // ");
+    check(json, "");
     check(
         path,
         "module.exports = { apps: [ { name: '\u{1F680}', env: { PORT: 0x } } ] }",

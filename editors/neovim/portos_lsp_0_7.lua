@@ -33,6 +33,8 @@ vim.api.nvim_create_autocmd({ 'BufReadPost', 'BufNewFile' }, {
     'ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs',
     'ecosystem.*.config.js', 'ecosystem.*.config.cjs', 'ecosystem.*.config.mjs',
     'pm2.config.js', 'pm2.config.cjs', 'pm2.config.mjs',
+    'ecosystem*.json', 'ecosystem*.json5', 'ecosystem*.yml', 'ecosystem*.yaml',
+    'pm2*.json', 'pm2*.json5', 'pm2*.yml', 'pm2*.yaml', 'process.json', 'processes.json',
   },
   callback = function(args)
     local root = portos_lsp.root(vim.api.nvim_buf_get_name(args.buf))

@@ -55,6 +55,10 @@ pub struct ConfigLayer {
     pub max_file_bytes: Option<u64>,
     /// `limits.parse_ms`: the time one file's parse may take.
     pub parse_ms: Option<u64>,
+    /// `pm2.cpus`: the CPU count PM2's `'max'`, `0` and `-k` instances are read with.
+    pub pm2_cpus: Option<u32>,
+    /// `pm2.extra_keys`: app keys `unknown-option` accepts, added to those of lower layers.
+    pub pm2_extra_keys: Vec<String>,
     /// Editor `inlayHints.labels`.
     pub inlay_labels: Option<bool>,
     /// Editor `inlayHints.values`.
@@ -141,6 +145,14 @@ impl ConfigLayer {
         if let Some(ms) = self.parse_ms {
             config.parse_ms = ms;
         }
+        if let Some(cpus) = self.pm2_cpus {
+            config.pm2.cpus = cpus;
+        }
+        for key in &self.pm2_extra_keys {
+            if !config.pm2.extra_keys.contains(key) {
+                config.pm2.extra_keys.push(key.clone());
+            }
+        }
         if let Some(labels) = self.inlay_labels {
             config.inlay_hints.labels = labels;
         }
@@ -186,6 +198,8 @@ enum Setting {
     Root,
     MaxFileBytes,
     ParseMs,
+    Pm2Cpus,
+    Pm2ExtraKeys,
     InlayLabels,
     InlayValues,
     /// The editor's `configPath`: which project file to use, for the shell to act on.
@@ -223,8 +237,10 @@ const PROJECT_NAMES: &[(&str, Setting)] = &[
     ("max_file_bytes", Setting::MaxFileBytes),
     ("limits.max_file_bytes", Setting::MaxFileBytes),
     ("limits.parse_ms", Setting::ParseMs),
+    ("pm2.cpus", Setting::Pm2Cpus),
+    ("pm2.extra_keys", Setting::Pm2ExtraKeys),
 ];
-const PROJECT_GROUPS: &[&str] = &["ranges", "app", "portos", "limits"];
+const PROJECT_GROUPS: &[&str] = &["ranges", "app", "portos", "limits", "pm2"];
 
 const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("ranges.guide", Setting::Guide),
@@ -255,16 +271,21 @@ const EDITOR_NAMES: &[(&str, Setting)] = &[
     ("maxFileBytes", Setting::MaxFileBytes),
     ("limits.maxFileBytes", Setting::MaxFileBytes),
     ("limits.parseMs", Setting::ParseMs),
+    ("pm2.cpus", Setting::Pm2Cpus),
+    ("pm2.extraKeys", Setting::Pm2ExtraKeys),
     ("configPath", Setting::ConfigPath),
     ("inlayHints.labels", Setting::InlayLabels),
     ("inlayHints.values", Setting::InlayValues),
 ];
-const EDITOR_GROUPS: &[&str] = &["ranges", "app", "inlayHints", "limits"];
+const EDITOR_GROUPS: &[&str] = &["ranges", "app", "inlayHints", "limits", "pm2"];
 /// Keys only the editor extension reads; they share the `portos` section, so they are known and ignored.
 const EDITOR_CLIENT_ONLY: &[&str] = &["server", "trace", "logLevel"];
 
 /// The largest `max_file_bytes` accepted; beyond it a typo (an extra zero or two) is more likely than intent.
 const MAX_FILE_BYTES_LIMIT: u64 = 1 << 30;
+
+/// The largest `pm2.cpus` accepted: PM2 starts one process per CPU, and no machine has more.
+const PM2_CPUS_LIMIT: u32 = 1024;
 
 /// The largest `parse_ms` accepted (ten minutes): a parse budget is there to end a parse.
 const PARSE_MS_LIMIT: u64 = 600_000;
@@ -523,6 +544,18 @@ impl Reader<'_> {
                     ))
                 }
             }),
+            Setting::Pm2Cpus => integer(&name, item.node).and_then(|n| {
+                if (1..=i128::from(PM2_CPUS_LIMIT)).contains(&n) {
+                    self.out.layer.pm2_cpus = u32::try_from(n).ok();
+                    Ok(())
+                } else {
+                    Err((
+                        item.node.pos,
+                        format!("{name}: expected a CPU count from 1 to {PM2_CPUS_LIMIT}, got {n}"),
+                    ))
+                }
+            }),
+            Setting::Pm2ExtraKeys => extra_keys(&name, item.node).map(|k| self.out.layer.pm2_extra_keys = k),
             Setting::ConfigPath => string(&name, item.node).map(|p| {
                 if !p.trim().is_empty() {
                     self.out.config_path = Some(PathBuf::from(p));
@@ -714,6 +747,25 @@ fn connect_keys(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
     Ok(out)
 }
 
+/// App keys `unknown-option` accepts (a key a tool of the user's own reads from the file).
+fn extra_keys(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
+    let mut out = Vec::new();
+    for (i, (key, item)) in strings(name, node)?.into_iter().enumerate() {
+        if key.trim().is_empty() {
+            return Err((
+                item.pos,
+                format!(
+                    "{name}[{i}]: expected an app key such as \"deploy_group\", got an empty string"
+                ),
+            ));
+        }
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    Ok(out)
+}
+
 fn globs(name: &str, node: &Node) -> Result<Vec<String>, Problem> {
     let mut out = Vec::new();
     for (i, (glob, item)) in strings(name, node)?.into_iter().enumerate() {
@@ -841,7 +893,7 @@ pub(crate) fn suggestion<'a>(word: &str, candidates: impl Iterator<Item = &'a st
 }
 
 /// Levenshtein distance over characters; names here are short.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

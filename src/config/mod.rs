@@ -27,7 +27,7 @@ pub use discovery::{
 pub use edit::with_convention;
 pub use error::{ConfigError, ConfigWarning};
 pub use guide::{CoreSource, Guide};
-pub use layer::ConfigLayer;
+pub use layer::{ConfigLayer, edit_distance};
 pub use security::{HttpTarget, UrlError, parse_loopback_url, validate_api_url};
 
 use layer::{ReadLayer, Source, read_layer};
@@ -396,8 +396,32 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// How long one file's parse may take, in milliseconds (`[limits] parse_ms`).
     pub parse_ms: u64,
+    /// What PM2 itself is told about the machine and the file (`[pm2]`).
+    pub pm2: Pm2Settings,
     /// Which inlay hints the editor shows (editor settings only).
     pub inlay_hints: InlayHints,
+}
+
+/// PM2's side of the configuration (`[pm2]`): the CPU count its per-CPU instances are read with, and app keys
+/// `unknown-option` accepts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Pm2Settings {
+    /// How many CPUs `instances: 'max'` (or `0`, or `-k`) means.
+    pub cpus: u32,
+    /// App keys PM2 drops that a tool of the user's own reads, so `unknown-option` leaves them alone.
+    pub extra_keys: Vec<String>,
+}
+
+/// The CPU count assumed for `instances: 'max'` when `[pm2] cpus` does not say: a small server's.
+pub const DEFAULT_PM2_CPUS: u32 = 4;
+
+impl Default for Pm2Settings {
+    fn default() -> Self {
+        Pm2Settings {
+            cpus: DEFAULT_PM2_CPUS,
+            extra_keys: Vec::new(),
+        }
+    }
 }
 
 /// The editor's inlay hints: the label after each served port, the number after each `PORTS.X` reference.
@@ -472,6 +496,7 @@ impl Default for Config {
             portos: PortosSettings::default(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             parse_ms: DEFAULT_PARSE_MS,
+            pm2: Pm2Settings::default(),
             inlay_hints: InlayHints::default(),
         }
     }
@@ -608,6 +633,16 @@ impl FileGlobs {
             || relative_path
                 .file_name()
                 .is_some_and(|name| self.by_name.is_match(Path::new(name)))
+    }
+
+    /// Whether some trailing part of an absolute path matches (the workspace root unknown): how a rule tells
+    /// a file the globs brought in.
+    pub fn matches_some_suffix(&self, path: &Path) -> bool {
+        let parts: Vec<_> = path.components().collect();
+        (0..parts.len()).any(|from| {
+            let suffix: std::path::PathBuf = parts[from..].iter().collect();
+            suffix.is_relative() && self.matches(&suffix)
+        })
     }
 
     /// Whether there are no extra globs at all, so callers can skip the check.

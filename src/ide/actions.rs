@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::features::allocator::Offer;
 use crate::features::occupied::AppPorts;
 use crate::rules::{Finding, FixData, Mirror};
-use crate::syntax::{LineIndex, TextRange};
+use crate::syntax::{Format, LineIndex, TextRange};
 use std::path::{Path, PathBuf};
 
 /// One text replacement in one file.
@@ -270,6 +270,8 @@ fn concrete(
                 writes: Vec::new(),
             })
         }
+        // Choices change what PM2 does: offered one by one ([`choices_for`]), never applied by fix-all.
+        FixData::Choices { .. } => None,
     }
 }
 
@@ -295,6 +297,35 @@ fn mirrors_noun(count: usize) -> String {
 
 /// Decides whether a fix may be offered: its verification (see `ide::fix`), given the finding it targets.
 pub type Keep<'a> = &'a mut dyn FnMut(&Finding, &Fix) -> bool;
+
+/// The quick fixes a finding offers to choose from, each with its edits, when the text at each range is still
+/// there to edit.
+fn choices_for(finding: &Finding, text: &str) -> Vec<(String, Vec<Edit>)> {
+    let Some(FixData::Choices { path, choices }) = &finding.fix else {
+        return Vec::new();
+    };
+    choices
+        .iter()
+        .filter(|choice| {
+            choice
+                .edits
+                .iter()
+                .all(|(range, _)| text.get(range.as_range()).is_some())
+        })
+        .map(|choice| {
+            let edits = choice
+                .edits
+                .iter()
+                .map(|(range, new)| Edit {
+                    path: path.clone(),
+                    range: *range,
+                    text: new.clone(),
+                })
+                .collect();
+            (choice.title.clone(), edits)
+        })
+        .collect()
+}
 
 /// The quick fixes for the findings whose range touches `range` (the editor's selection or cursor): each
 /// finding's own fix first (preferred) when `keep` accepts it, then "ignore CODE on this line" and "… in
@@ -347,11 +378,29 @@ pub fn quick_fixes(
                 });
             }
         }
+        for (title, edits) in choices_for(finding, text) {
+            let fix = Fix {
+                title,
+                edits,
+                writes: Vec::new(),
+            };
+            if keep(finding, &fix) {
+                fixes.push(Action {
+                    title: fix.title,
+                    kind: ActionKind::QuickFix,
+                    edits: fix.edits,
+                    finding: Some(i),
+                    preferred: false,
+                    command: None,
+                });
+            }
+        }
         let line = index.line_of(finding.range.start as usize);
+        let comment = Format::of_path(here).line_comment();
         ignores.push(Action {
             title: format!("Ignore {} on this line", finding.code),
             kind: ActionKind::QuickFix,
-            edits: vec![ignore_line(here, text, &index, line, finding.code)],
+            edits: vec![ignore_line(here, text, &index, line, finding.code, comment)],
             finding: Some(i),
             preferred: false,
             command: None,
@@ -359,7 +408,7 @@ pub fn quick_fixes(
         ignores.push(Action {
             title: format!("Ignore {} in this file", finding.code),
             kind: ActionKind::QuickFix,
-            edits: vec![ignore_file(here, text, finding.code)],
+            edits: vec![ignore_file(here, text, finding.code, comment)],
             finding: Some(i),
             preferred: false,
             command: None,
@@ -373,17 +422,25 @@ pub fn quick_fixes(
     fixes
 }
 
-/// `// portos-lsp-ignore: CODE` on its own line above `line` (with its indentation), or `CODE` added to such a
-/// comment already there.
-fn ignore_line(here: &Path, text: &str, index: &LineIndex, line: usize, code: &str) -> Edit {
-    const DIRECTIVE: &str = "// portos-lsp-ignore:";
+/// `// portos-lsp-ignore: CODE` (`#` in YAML: `comment` is the format's line comment) on its own line above
+/// `line` (with its indentation), or `CODE` added to such a comment already there.
+fn ignore_line(
+    here: &Path,
+    text: &str,
+    index: &LineIndex,
+    line: usize,
+    code: &str,
+    comment: &str,
+) -> Edit {
+    let directive = format!("{comment} portos-lsp-ignore:");
+    let file_directive = format!("{comment} portos-lsp-ignore-file");
     if line > 0
         && let Some(above) = index.line_range(line - 1)
     {
         let content = &text[above.clone()];
         let trimmed = content.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(DIRECTIVE)
-            && !trimmed.starts_with("// portos-lsp-ignore-file")
+        if let Some(rest) = trimmed.strip_prefix(directive.as_str())
+            && !trimmed.starts_with(file_directive.as_str())
         {
             let codes = rest.trim();
             let at = above.end;
@@ -409,20 +466,21 @@ fn ignore_line(here: &Path, text: &str, index: &LineIndex, line: usize, code: &s
     Edit {
         path: here.to_path_buf(),
         range: TextRange::new(range.start, range.start),
-        text: format!("{indent}{DIRECTIVE} {code}{newline}"),
+        text: format!("{indent}{directive} {code}{newline}"),
     }
 }
 
-/// `// portos-lsp-ignore-file: CODE` at the top of the file (after a shebang), or `CODE` added to one there.
-fn ignore_file(here: &Path, text: &str, code: &str) -> Edit {
-    const DIRECTIVE: &str = "// portos-lsp-ignore-file:";
+/// `// portos-lsp-ignore-file: CODE` (`#` in YAML) at the top of the file (after a shebang), or `CODE` added to
+/// one there.
+fn ignore_file(here: &Path, text: &str, code: &str, comment: &str) -> Edit {
+    let directive = format!("{comment} portos-lsp-ignore-file:");
     let index = LineIndex::new(text);
     for line in 0..index.line_count() {
         let Some(range) = index.line_range(line) else {
             break;
         };
         let content = &text[range.clone()];
-        if let Some(rest) = content.trim_start().strip_prefix(DIRECTIVE) {
+        if let Some(rest) = content.trim_start().strip_prefix(directive.as_str()) {
             let insert = if rest.trim().is_empty() {
                 format!(" {code}")
             } else {
@@ -445,7 +503,7 @@ fn ignore_file(here: &Path, text: &str, code: &str) -> Edit {
     Edit {
         path: here.to_path_buf(),
         range: TextRange::new(at, at),
-        text: format!("{DIRECTIVE} {code}{newline}"),
+        text: format!("{directive} {code}{newline}"),
     }
 }
 

@@ -50,16 +50,19 @@ type Checked = (FileReport, Option<Arc<str>>);
 /// has findings or came from stdin (its frames are shown from it).
 fn keep_checked(
     host: &Host,
-    batch: Vec<(FileJob, bool)>,
+    batch: Vec<(FileJob, bool, bool)>,
     workspaces: &mut BTreeMap<PathBuf, Vec<Checked>>,
     config_of: &mut BTreeMap<PathBuf, Arc<Config>>,
     unreadable: &mut Vec<Unreadable>,
 ) {
-    let (jobs, from_stdin): (Vec<FileJob>, Vec<bool>) = batch.into_iter().unzip();
+    let (jobs, flags): (Vec<FileJob>, Vec<(bool, bool)>) = batch
+        .into_iter()
+        .map(|(job, from_stdin, named)| (job, (from_stdin, named)))
+        .unzip();
     let reports = host.check_each(&jobs);
-    for ((job, report), from_stdin) in jobs.into_iter().zip(reports).zip(from_stdin) {
+    for ((job, report), (from_stdin, named)) in jobs.into_iter().zip(reports).zip(flags) {
         // A parse over its budget is reported as a file over the size limit is: one line, exit 2.
-        let report = match report {
+        let mut report = match report {
             Ok(report) => report,
             Err(stopped) => {
                 unreadable.push(Unreadable {
@@ -69,6 +72,12 @@ fn keep_checked(
                 continue;
             }
         };
+        // A file the user named is theirs to run as they like: what PM2 makes of its name does not apply.
+        if named {
+            report
+                .findings
+                .retain(|f| !crate::rules::pm2_cannot_load::is_about_the_name(f));
+        }
         let keep = from_stdin || !report.findings.is_empty();
         config_of.entry(job.root.clone()).or_insert(job.config);
         workspaces
@@ -110,12 +119,13 @@ impl Host {
         // findings) are kept.
         let mut workspaces: BTreeMap<PathBuf, Vec<Checked>> = BTreeMap::new();
         let mut config_of: BTreeMap<PathBuf, Arc<Config>> = BTreeMap::new();
-        let mut batch: Vec<(FileJob, bool)> = Vec::new();
+        let mut batch: Vec<(FileJob, bool, bool)> = Vec::new();
         for item in pending {
             self.configs
                 .for_file(item.path())
                 .map_err(|e| e.to_string())?;
             let from_stdin = item.is_stdin();
+            let named = item.is_named();
             let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
                 continue;
             };
@@ -130,7 +140,7 @@ impl Host {
                 config,
                 root,
             };
-            batch.push((job, from_stdin));
+            batch.push((job, from_stdin, named));
             if batch.len() == BATCH {
                 keep_checked(
                     self,

@@ -1,22 +1,40 @@
 //! Completion of port values: wherever a port is typed (a `PORTS` entry, an env `*_PORT`, a `ports` entry,
 //! after `--port `), the allocator's answer first, then the next few free ports, each saying why it is free.
+//! PM2's option keys and values are completed by [`super::pm2_help`] into the same items.
 
 use crate::analysis::Analysis;
 use crate::features::allocator::Offer;
 use crate::syntax::{LineIndex, TextRange};
 
+/// What an item completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionKind {
+    /// A free port.
+    Port,
+    /// A PM2 option key.
+    Option,
+    /// An enumerated value of a PM2 option.
+    Value,
+}
+
 /// One item to offer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PortCompletion {
-    /// The port.
-    pub port: u16,
-    /// Why it is free.
+pub struct Completion {
+    /// What the list shows (the port, the option's name, the value as written).
+    pub label: String,
+    /// What it completes.
+    pub kind: CompletionKind,
+    /// One line beside it: why a port is free, what an option does.
     pub detail: String,
-    /// Keeps the allocator's order (`00`, `01`, …) whatever the client sorts by.
+    /// More, in Markdown, when there is more to say.
+    pub documentation: Option<String>,
+    /// Keeps our order (`00`, `01`, …) whatever the client sorts by.
     pub sort_text: String,
-    /// The digits already typed, which the item replaces.
+    /// The text already typed, which the item replaces.
     pub replace: TextRange,
-    /// The allocator's first answer.
+    /// What replaces it.
+    pub insert: String,
+    /// The first answer.
     pub preselect: bool,
 }
 
@@ -110,15 +128,18 @@ pub fn slot_at(analysis: &Analysis, offset: usize) -> Option<PortSlot> {
 }
 
 /// The completion items for a slot from the allocator's offers, in their order.
-pub fn items(slot: &PortSlot, offers: &[Offer]) -> Vec<PortCompletion> {
+pub fn items(slot: &PortSlot, offers: &[Offer]) -> Vec<Completion> {
     offers
         .iter()
         .enumerate()
-        .map(|(i, offer)| PortCompletion {
-            port: offer.port,
+        .map(|(i, offer)| Completion {
+            label: offer.port.to_string(),
+            kind: CompletionKind::Port,
             detail: offer.reason.clone(),
+            documentation: None,
             sort_text: format!("{i:02}"),
             replace: slot.typed,
+            insert: offer.port.to_string(),
             preselect: i == 0,
         })
         .collect()

@@ -1,7 +1,7 @@
 //! One open buffer: its text in a rope, its version, its line index and the tree to reparse incrementally.
 
 use crate::syntax::{
-    self, Budget, Encoding, LineCol, LineIndex, Parsed, Stopped, SyntaxTree, TreeEdit,
+    self, Budget, Encoding, Format, LineCol, LineIndex, Parsed, Stopped, SyntaxTree, TreeEdit,
 };
 use ropey::Rope;
 use std::path::PathBuf;
@@ -137,6 +137,7 @@ impl Document {
         ParseInput {
             version: self.version,
             text: self.text.clone(),
+            format: Format::of_path(&self.path),
             old_tree: self.tree.clone(),
         }
     }
@@ -155,6 +156,8 @@ pub struct ParseInput {
     pub version: i32,
     /// Its text.
     pub text: Arc<str>,
+    /// How it is read (by its name, as PM2 decides).
+    pub format: Format,
     /// The previous tree with the edits since applied, if there is one.
     pub old_tree: Option<SyntaxTree>,
 }
@@ -164,7 +167,7 @@ impl ParseInput {
     /// result is what a fresh parse gives (see [`syntax::parse_incremental`]); the second value is the tree
     /// to keep for the next edit.
     pub fn parse(&self, budget: &Budget) -> Result<(Parsed, SyntaxTree), Stopped> {
-        syntax::parse_incremental(&self.text, self.old_tree.as_ref(), budget)
+        syntax::parse_incremental_as(&self.text, self.format, self.old_tree.as_ref(), budget)
     }
 }
 

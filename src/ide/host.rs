@@ -659,7 +659,7 @@ fn refusal(text: &str, max_bytes: u64) -> Option<String> {
 /// The log line for a file whose name suggests an ecosystem file though it does not match.
 pub fn near_miss(path: &Path) -> String {
     format!(
-        "not an ecosystem file: {} (only ecosystem.config.{{js,cjs,mjs}}, ecosystem.<name>.config.{{js,cjs,mjs}} and pm2.config.{{js,cjs,mjs}} are read; add a glob to `files` in portos-lsp.toml to include it)",
+        "not an ecosystem file: {} (only ecosystem.config.{{js,cjs,mjs}}, ecosystem.<name>.config.{{js,cjs,mjs}}, pm2.config.{{js,cjs,mjs}}, JSON, JSON5 and YAML files named ecosystem* or pm2*, process.json and processes.json are read; add a glob to `files` in portos-lsp.toml to include it)",
         path.display()
     )
 }

@@ -36,12 +36,21 @@ pub struct Input {
 pub struct Pending {
     path: PathBuf,
     stdin: Option<Result<Arc<str>, String>>,
+    /// Whether the user named this very file (on the command line, or through `--stdin-filename`), rather
+    /// than it being found under a directory.
+    named: bool,
 }
 
 impl Pending {
     /// The path as given or found.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the user named this very file rather than a directory holding it: such a file is checked
+    /// whatever its name says to PM2 (the user chose it).
+    pub fn is_named(&self) -> bool {
+        self.named
     }
 
     /// Whether this is stdin, whose text cannot be read again later.
@@ -160,10 +169,12 @@ pub fn collect(
             pending.push(Pending {
                 path: name,
                 stdin: Some(text),
+                named: true,
             });
             continue;
         }
         let globs = configs.file_globs(path);
+        let path_given = path;
         for found in workspace::find_files(&*vfs, std::slice::from_ref(path), &globs) {
             match found {
                 Found::Missing(path, why) => unreadable.push(Unreadable {
@@ -182,7 +193,12 @@ pub fn collect(
                     {
                         continue;
                     }
-                    pending.push(Pending { path, stdin: None });
+                    let named = vfs.normalize(&path) == vfs.normalize(path_given);
+                    pending.push(Pending {
+                        path,
+                        stdin: None,
+                        named,
+                    });
                 }
             }
         }

@@ -68,9 +68,9 @@ pub struct ServedPort {
     pub environments: BTreeSet<Option<String>>,
 }
 
-/// Every port PM2 binds for a process after PM2's precedence, as the model knows it today: each definite
-/// served binding stated outside the v1 `ports` map (PortOS's key, which PM2 never reads), one entry per
-/// (port, key), in the environments where that key states it (an `env` key overridden by an `env_<name>`
+/// Every port PM2 binds for a process after PM2's precedence (spec §8, §11) — env layers with `port` applied,
+/// `increment_var`'s instances, command-line flags, `static`, `serve` — each definite served binding stated
+/// outside the v1 `ports` map (PortOS's key, which PM2 drops), one entry per (port, key), in the environments where that key states it (an `env` key overridden by an `env_<name>`
 /// block holds only in the others). Whatever PortOS lists: a port it drops on a collision or never reads
 /// (`next -p`) is bound all the same.
 pub fn served_by_pm2(
@@ -109,14 +109,17 @@ pub fn served_by_pm2(
             if held.is_empty() {
                 continue;
             }
-            match out
-                .iter_mut()
-                .find(|s| s.port == port && s.key == port_use.key)
-            {
+            // An instance's port is the `increment_var` key's, also where `port` set it.
+            let key = match port_use.source {
+                PortSource::BarePort if port_use.instance.is_some() => "PORT",
+                PortSource::BarePort => "port",
+                _ => port_use.key.as_str(),
+            };
+            match out.iter_mut().find(|s| s.port == port && s.key == key) {
                 Some(known) => known.environments.extend(held),
                 None => out.push(ServedPort {
                     port,
-                    key: port_use.key.clone(),
+                    key: key.to_string(),
                     label: binding.label.clone(),
                     environments: held,
                 }),
@@ -591,5 +594,7 @@ fn source_name(source: &PortSource) -> &str {
         PortSource::BarePort => "port",
         PortSource::ProgramFlag => "args",
         PortSource::Inspector(field) => field,
+        PortSource::Static => "static",
+        PortSource::Serve => "serve",
     }
 }

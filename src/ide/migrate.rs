@@ -138,6 +138,12 @@ pub fn migrate_with(
     reanalyse: Reanalyse,
 ) -> Result<Migration, Refusal> {
     let model = &analysis.model;
+    if model.format() != crate::syntax::Format::JavaScript {
+        return Err(Refusal::Cannot(format!(
+            "migrate handles JavaScript files only: a {} file has no top-level bindings to hold a `PORTS` table",
+            model.format().name()
+        )));
+    }
     if !model.syntax_errors.is_empty() {
         return Err(Refusal::Cannot(
             "it has a syntax error; fix it first".into(),
@@ -584,7 +590,7 @@ impl<'a> Planner<'a> {
     /// The node spanning exactly `range`, the outermost of several.
     fn node_exact(&self, range: TextRange) -> Option<Node<'_>> {
         let (start, end) = (range.start as usize, range.end as usize);
-        let mut node = self.tree.root().descendant_for_byte_range(start, end)?;
+        let mut node = self.tree.root()?.descendant_for_byte_range(start, end)?;
         if node.start_byte() != start || node.end_byte() != end {
             return None;
         }
@@ -602,7 +608,7 @@ impl<'a> Planner<'a> {
     fn enclosing(&self, range: TextRange, kinds: &[&str]) -> Option<Node<'_>> {
         let mut node = self
             .tree
-            .root()
+            .root()?
             .descendant_for_byte_range(range.start as usize, range.end as usize)?;
         loop {
             if kinds.contains(&node.kind()) {
@@ -1356,7 +1362,7 @@ impl<'a> Planner<'a> {
     /// The top-level statement holding `offset`.
     fn top_level_statement(&self, offset: usize) -> Option<Node<'_>> {
         self.tree
-            .root()
+            .root()?
             .named_children()
             .into_iter()
             .filter(|n| n.kind() != "comment")
@@ -1926,7 +1932,7 @@ mod tests {
         let text = "x = [5570, 0x15C2, 5_570, '5570', `5570`, 'a']";
         let parsed = crate::syntax::parse(text, &crate::syntax::Budget::unlimited()).unwrap();
         let mut values = Vec::new();
-        for node in parsed.tree.root().descendants() {
+        for node in parsed.tree.root().unwrap().descendants() {
             // A template's own string fragments are not literals of their own.
             if matches!(node.kind(), "number" | "string" | "template_string")
                 && !node

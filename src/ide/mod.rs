@@ -27,6 +27,7 @@ pub mod migrate;
 pub mod navigation;
 pub mod next;
 pub mod outside;
+pub mod pm2_help;
 pub mod port_map;
 pub mod portos_core;
 mod snapshot;

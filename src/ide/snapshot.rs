@@ -3,7 +3,7 @@
 //! from one consistent state, in byte offsets, with no LSP type in sight.
 
 use super::actions::{self, Action, ActionKind, Edit};
-use super::completion::{self, PortCompletion};
+use super::completion::{self, Completion};
 use super::host::{DocAnalysis, DocKind};
 use super::hover::{self, Hover};
 use super::index::WorkspaceIndex;
@@ -11,7 +11,7 @@ use super::navigation::{self, KeyAt, Place};
 use super::outside::Outside;
 use super::port_map::{self, PortMap};
 use super::symbols::{self, Hint, Symbol, WorkspaceSymbol};
-use super::{fix, migrate};
+use super::{fix, migrate, pm2_help};
 use crate::config::Config;
 use crate::model::SourceFile;
 use crate::rules::{ExternalPorts, FileReport, Finding};
@@ -244,16 +244,30 @@ impl Snapshot {
             root: &analysed.root,
             convention: self.index.convention(&analysed.root).map(|d| d.active),
         };
-        hover::hover(&analysed.analysis, &ctx, offset)
+        let port = hover::hover(&analysed.analysis, &ctx, offset);
+        let key = pm2_help::key_hover(&analysed.analysis, &analysed.config, offset);
+        match (port, key) {
+            // On a PM2 key that states a port (`port`): the port, then what PM2 does with the key.
+            (Some(mut port), Some(key)) => {
+                port.markdown.push_str("\n\n---\n\n");
+                port.markdown.push_str(&key.markdown);
+                Some(port)
+            }
+            (port, key) => port.or(key),
+        }
     }
 
     /// The port completions at byte `offset` of an open document, when a port value is being typed there.
-    pub fn completion(&self, path: &Path, offset: usize) -> Option<Vec<PortCompletion>> {
+    pub fn completion(&self, path: &Path, offset: usize) -> Option<Vec<Completion>> {
         let analysed = self.answering(path)?;
-        let slot = completion::slot_at(&analysed.analysis, offset)?;
-        let config = self.config_of(analysed);
-        let offers = self.app_ports(analysed, &config).offers(&config, 6);
-        Some(completion::items(&slot, &offers))
+        let analysis = &analysed.analysis;
+        if let Some(slot) = completion::slot_at(analysis, offset) {
+            let config = self.config_of(analysed);
+            let offers = self.app_ports(analysed, &config).offers(&config, 6);
+            return Some(completion::items(&slot, &offers));
+        }
+        pm2_help::option_values(analysis, offset)
+            .or_else(|| pm2_help::option_keys(analysis, offset))
     }
 
     /// The code actions of `kinds` for `range` of an open document, with the findings their `finding` indexes

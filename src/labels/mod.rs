@@ -1,7 +1,7 @@
 //! PortOS's labelling rules (detection spec §3.3–§3.10) applied to evaluated values: bindings per process,
 //! connects-to ports, environments, and the PortOS-compatible listing.
 
-use crate::model::{FileModel, Loc, Port, PortSource, PortUse, Process};
+use crate::model::{FileModel, Loc, Port, PortSource, PortUse, PortValue, Process};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -31,6 +31,11 @@ pub enum LabelRule {
     ProgramFlag,
     /// Node's inspector (`--inspect`) → `inspect`.
     Inspector,
+    /// The `port` of an entry of the file's `static` list → `static`.
+    Static,
+    /// The port of `script: 'serve'` without a `PM2_SERVE_PORT` (the second word of `args`, else 8080) →
+    /// `serve`.
+    Pm2Serve,
 }
 
 impl LabelRule {
@@ -55,6 +60,12 @@ impl LabelRule {
             }
             LabelRule::Inspector => {
                 "Node's inspector (`--inspect`, 9229 by default) is labelled `inspect`; PortOS does not read it"
+            }
+            LabelRule::Static => {
+                "a `static` entry's port is served by PM2's static file server, labelled `static`; PortOS does not read it"
+            }
+            LabelRule::Pm2Serve => {
+                "`script: 'serve'` serves `PM2_SERVE_PORT`, else the second word of `args`, else 8080, labelled `serve`; PortOS does not read it"
             }
         }
     }
@@ -239,7 +250,13 @@ struct Labelled<'m> {
 }
 
 /// Labels every source of a process for one view of its env (a merged map of key → use).
-fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<'m>> {
+/// `reading` says whose reading it is: PortOS's (its listing), where a bare `port` is the last source, or PM2's
+/// (the ports bound), where `port` is the env's `PORT` when applied and nothing otherwise.
+fn label_sources<'m>(
+    process: &'m Process,
+    env: &[&'m PortUse],
+    reading: Reading,
+) -> Vec<Labelled<'m>> {
     let mut out: Vec<Labelled<'m>> = Vec::new();
     let label = |label: &str, rule, rank, source| Labelled {
         label: label.to_string(),
@@ -259,7 +276,7 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
     let find = |key: &str| {
         env.iter()
             .copied()
-            .find(|u| u.key == key && u.instance.is_none())
+            .find(|u| env_key(u) == key && u.instance.is_none())
     };
     // A key whose value is unknown (or 0) is one PortOS never collects, so it cannot steer the name rules:
     // an unknown `CDP_PORT` does not make `PORT` a health port, an unknown `VITE_PORT` does not replace `ui`.
@@ -270,7 +287,10 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
         env_labels.push(label("cdp", LabelRule::CdpPort, 1, cdp));
     }
     if let Some(port) = find("PORT") {
-        let (l, rule) = if ends_with_any(name, &["-ui", "_ui", "-client", "_client"]) {
+        let (l, rule) = if port.source == PortSource::BarePort {
+            // PM2 applies `port` as the env's `PORT`; PortOS labels a bare `port` `api`, whatever the name.
+            ("api", LabelRule::BarePort)
+        } else if ends_with_any(name, &["-ui", "_ui", "-client", "_client"]) {
             ("ui", LabelRule::PortUiName)
         } else if ends_with_any(name, &["-browser", "_browser"]) && cdp.is_some_and(known) {
             ("health", LabelRule::PortBrowserHealth)
@@ -288,13 +308,14 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
         env_labels.push(label("ui", LabelRule::VitePort, 1, vite));
     }
     for use_ in env {
-        if matches!(use_.key.as_str(), "PORT" | "CDP_PORT" | "VITE_PORT") && use_.instance.is_none()
-        {
+        if matches!(env_key(use_), "PORT" | "CDP_PORT" | "VITE_PORT") && use_.instance.is_none() {
             continue;
         }
         if use_.instance.is_some() {
             // A PM2 instance's port keeps the label and rule of the key it increments.
-            let base = env_labels.iter().find(|l| l.source.key == use_.key);
+            let base = env_labels
+                .iter()
+                .find(|l| env_key(l.source) == env_key(use_));
             let (name, rule) = base
                 .map(|l| (l.label.clone(), l.rule))
                 .unwrap_or_else(|| (camel_label(&use_.key), LabelRule::KeyStem));
@@ -307,11 +328,94 @@ fn label_sources<'m>(process: &'m Process, env: &[&'m PortUse]) -> Vec<Labelled<
     for arg in &process.args_ports {
         out.push(label("ui", LabelRule::ArgsPort, 2, arg));
     }
-    if let Some(bare) = &process.bare_port {
+    // PM2 binds `port` only as the env's `PORT` (labelled there); PortOS reads it as a last resort.
+    if let Some(bare) = &process.bare_port
+        && reading == Reading::Portos
+    {
         out.push(label("api", LabelRule::BarePort, 3, bare));
     }
     mark_collisions(&mut out);
     out
+}
+
+/// Whose reading of a process's sources labels them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// PortOS's detector: the listing.
+    Portos,
+    /// PM2 starting the process: the ports bound.
+    Pm2,
+}
+
+/// The env key a use stands for: a bare `port` PM2 applies is its `PORT`.
+fn env_key(use_: &PortUse) -> &str {
+    match use_.source {
+        PortSource::BarePort => "PORT",
+        _ => &use_.key,
+    }
+}
+
+/// Whether PM2 applies an app's `port` as `env.PORT`: it does when the value is truthy (a port of 0 or an
+/// empty string is left alone).
+fn pm2_applies_port(bare: &PortUse) -> bool {
+    match &bare.value {
+        PortValue::Definite { port } => port.number != 0.0 && !port.number.is_nan(),
+        PortValue::Alternatives { .. } | PortValue::Unknown { .. } => true,
+        PortValue::NotANumber { shown } => {
+            shown != "''" && shown != "false" && shown != "null" && shown != "undefined"
+        }
+    }
+}
+
+/// The env PM2 gives a process in one environment (`None`: no `--env`): the file's `deploy.<name>.env`, then
+/// `env` with `port` applied as its `PORT`, then `env_<name>`, each key of a later layer replacing the same
+/// key (and instance) of an earlier one.
+fn pm2_env_view<'m>(process: &'m Process, env: &Option<String>) -> Vec<&'m PortUse> {
+    let mut view: Vec<&'m PortUse> = Vec::new();
+    let lay = |entries: &mut dyn Iterator<Item = &'m PortUse>, view: &mut Vec<&'m PortUse>| {
+        for entry in entries {
+            match view
+                .iter_mut()
+                .find(|u| env_key(u) == env_key(entry) && u.instance == entry.instance)
+            {
+                Some(slot) => *slot = entry,
+                None => view.push(entry),
+            }
+        }
+    };
+    if let Some(name) = env {
+        for block in process
+            .env_blocks
+            .iter()
+            .filter(|b| b.deploy && b.environment() == Some(name.as_str()))
+        {
+            lay(&mut block.entries.iter(), &mut view);
+        }
+    }
+    for block in process
+        .env_blocks
+        .iter()
+        .filter(|b| !b.deploy && b.name == "env")
+    {
+        lay(&mut block.entries.iter(), &mut view);
+    }
+    if let Some(bare) = process.bare_port.as_ref().filter(|b| pm2_applies_port(b)) {
+        // `port` replaces `env.PORT` and every instance of it.
+        view.retain(|u| env_key(u) != "PORT");
+        view.push(bare);
+        view.extend(process.port_instances.iter());
+    }
+    if let Some(name) = env {
+        let block_name = format!("env_{name}");
+        for block in process
+            .env_blocks
+            .iter()
+            .filter(|b| !b.deploy && b.name == block_name)
+        {
+            lay(&mut block.entries.iter(), &mut view);
+        }
+    }
+    view
 }
 
 /// Whether a labelled use holds a port that can take its label: PortOS collects no key whose value does not
@@ -388,28 +492,25 @@ fn mark_collisions(labelled: &mut [Labelled]) {
     }
 }
 
-/// How an overlay block's key replaces the same key of an earlier block.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Overlay {
-    /// Always, as PM2 does when it starts the process.
-    Always,
-    /// Only with a known value: PortOS's merge never lets an unresolved value overwrite a resolved one.
-    KnownValues,
-}
-
-/// The env a process sees in one environment: `env` overlaid with `env_<name>` (PM2's behaviour), keyed by key.
-fn env_view<'m>(process: &'m Process, overlays: &[&str], overlay: Overlay) -> Vec<&'m PortUse> {
+/// The env PortOS reads for a process: `env` overlaid with the `env_<name>` blocks named, keyed by key. A
+/// later block's key replaces an earlier one only with a known value: PortOS's merge never lets an unresolved
+/// value overwrite a resolved one.
+fn portos_env_view<'m>(process: &'m Process, overlays: &[&str]) -> Vec<&'m PortUse> {
     let mut view: Vec<&'m PortUse> = Vec::new();
     let blocks = std::iter::once("env").chain(overlays.iter().copied());
     for block_name in blocks {
-        for block in process.env_blocks.iter().filter(|b| b.name == block_name) {
+        for block in process
+            .env_blocks
+            .iter()
+            .filter(|b| !b.deploy && b.name == block_name)
+        {
             for entry in &block.entries {
                 match view
                     .iter_mut()
                     .find(|u| u.key == entry.key && u.instance == entry.instance)
                 {
                     Some(slot) => {
-                        if overlay == Overlay::Always || !entry.value.ports().is_empty() {
+                        if !entry.value.ports().is_empty() {
                             *slot = entry;
                         }
                     }
@@ -460,17 +561,19 @@ fn bindings_of(
 ) -> Vec<Binding> {
     let mut bindings: Vec<Binding> = Vec::new();
     for env in environments {
-        let overlay: Vec<&str> = env.iter().map(|e| e.as_str()).collect();
-        let overlay_names: Vec<String> = overlay.iter().map(|e| format!("env_{e}")).collect();
-        let overlay_refs: Vec<&str> = overlay_names.iter().map(String::as_str).collect();
-        let view = env_view(process, &overlay_refs, Overlay::Always);
-        let labelled = label_sources(process, &view);
+        let view = pm2_env_view(process, env);
+        let labelled = label_sources(process, &view, Reading::Pm2);
         let first_rank = labelled
             .iter()
             .filter(|l| !l.replaced && l.shadowed.is_none() && l.source.value.definite().is_some())
             .map(|l| l.rank)
             .min();
-        for l in labelled.into_iter().filter(|l| !l.replaced) {
+        // PM2's own `serve` reads a path and a port word from `args`, never a `--port` flag.
+        let serve = process.pm2.serve;
+        for l in labelled
+            .into_iter()
+            .filter(|l| !(l.replaced || serve && l.source.source == PortSource::Args))
+        {
             let connects_to = match l.source.source {
                 PortSource::Env(_) => {
                     connect_segment(&l.source.key, connect_keys).map(ConnectsTo::ByName)
@@ -529,7 +632,42 @@ fn bindings_of(
         }
     }
     unlisted_bindings(process, environments, &mut bindings);
+    serve_bindings(process, environments, &mut bindings);
     bindings
+}
+
+/// `script: 'serve'`'s own port in each environment whose env has no `PM2_SERVE_PORT` with a port in it.
+fn serve_bindings(process: &Process, environments: &[Option<String>], bindings: &mut Vec<Binding>) {
+    if process.serve_ports.is_empty() {
+        return;
+    }
+    let without: BTreeSet<Option<String>> = environments
+        .iter()
+        .filter(|env| {
+            !pm2_env_view(process, env)
+                .iter()
+                .any(|u| u.key == "PM2_SERVE_PORT" && !u.value.ports().is_empty())
+        })
+        .cloned()
+        .collect();
+    if without.is_empty() {
+        return;
+    }
+    for port_use in &process.serve_ports {
+        for port in port_use.value.ports() {
+            bindings.push(Binding {
+                label: "serve".into(),
+                rule: LabelRule::Pm2Serve,
+                renamed_to_dev_ui: false,
+                port: *port,
+                alternative: false,
+                uses: vec![port_use.clone()],
+                environments: without.clone(),
+                connects_to: None,
+                shadowed: Some(Shadowed::Unlisted),
+            });
+        }
+    }
 }
 
 /// The ports a process serves through flags PortOS does not read: bindings for every rule, never in the
@@ -544,6 +682,7 @@ fn unlisted_bindings(
     for port_use in &process.unlisted_ports {
         let (label, rule) = match port_use.source {
             PortSource::Inspector(_) => ("inspect", LabelRule::Inspector),
+            PortSource::Static => ("static", LabelRule::Static),
             _ => ("ui", LabelRule::ProgramFlag),
         };
         for port in port_use.value.ports() {
@@ -576,12 +715,8 @@ fn unlisted_bindings(
 /// PortOS's listing: env blocks merged `env` < `env_development` < `env_production`, the first source that
 /// yields a definite port wins, collided ports left out, JavaScript key order.
 fn listing_of(process: &Process) -> Vec<ListedPort> {
-    let view = env_view(
-        process,
-        &["env_development", "env_production"],
-        Overlay::KnownValues,
-    );
-    let labelled = label_sources(process, &view);
+    let view = portos_env_view(process, &["env_development", "env_production"]);
+    let labelled = label_sources(process, &view, Reading::Portos);
     let usable: Vec<&Labelled> = labelled
         .iter()
         .filter(|l| !l.replaced && l.shadowed.is_none() && l.source.instance.is_none())

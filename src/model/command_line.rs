@@ -128,7 +128,13 @@ fn server_program<'w, 'v>(
     args: &'w [Word<'v>],
 ) -> Option<(&'static str, &'w [Word<'v>])> {
     let server = |name: &str| SERVERS.iter().copied().find(|s| *s == name);
-    let program = base_name(script?);
+    let script = script?;
+    // `script: 'serve'`, exactly, is PM2's own static server, whose `args` are a path and a port (spec §11),
+    // not the npm program `serve` (`node_modules/.bin/serve`, or run through `npx`).
+    if script == "serve" {
+        return None;
+    }
+    let program = base_name(script);
     if let Some(found) = server(program) {
         return Some((found, args));
     }
@@ -275,9 +281,11 @@ mod tests {
         assert_eq!(numbers("npm", "exec -- next start -p 3003"), p(3003.0));
         assert_eq!(numbers("http-server", "./public -p 8080"), p(8080.0));
         assert_eq!(
-            numbers("serve", "-s build -l tcp://0.0.0.0:5000"),
+            numbers("node_modules/.bin/serve", "-s build -l tcp://0.0.0.0:5000"),
             vec![("-l".to_string(), 5000.0)]
         );
+        // `script: 'serve'` exactly is PM2's own static server, whose args are a path and a port.
+        assert!(numbers("serve", "-s build -l 5000").is_empty());
         assert_eq!(
             numbers("npx", "serve --listen 5001"),
             vec![("--listen".to_string(), 5001.0)]

@@ -2,11 +2,15 @@
 
 pub mod command_line;
 pub mod eval;
+pub mod pm2;
 pub mod process;
 pub mod value;
+mod yaml;
 
 pub use eval::{EvalNote, SourceFile, TopBinding};
-pub use process::{DynamicApps, EnvBlock, Port, PortSource, PortUse, PortValue, PortsMap, Process};
+pub use process::{
+    DynamicApps, EnvBlock, Port, PortSource, PortUse, PortValue, PortsMap, Process, ProcessOrigin,
+};
 pub use value::{FileId, Loc, Object, Prop, Str, Traced, Unknown, Value};
 
 use crate::syntax::{self, SyntaxError};
@@ -18,7 +22,7 @@ use std::sync::Arc;
 pub struct FileModel {
     /// The file (first) and every file `require` reached.
     pub files: Vec<SourceFile>,
-    /// What tree-sitter could not parse in the main file.
+    /// What tree-sitter (or the YAML loader) could not parse in the main file.
     pub syntax_errors: Vec<SyntaxError>,
     /// The module's exports.
     pub exports: Traced,
@@ -34,6 +38,8 @@ pub struct FileModel {
     pub notes: Vec<EvalNote>,
     /// Definitions read through a member access (see [`eval::Session::referenced`]).
     pub referenced: std::collections::HashSet<Loc>,
+    /// How Node would load the file: CommonJS globals, ES module syntax, its default and `apps` exports.
+    pub module: eval::ModuleFacts,
 }
 
 impl FileModel {
@@ -45,6 +51,11 @@ impl FileModel {
     /// The main file's path.
     pub fn path(&self) -> &Path {
         &self.files[0].path
+    }
+
+    /// How the main file is read: JavaScript, JSON or YAML (by its name, as PM2 decides).
+    pub fn format(&self) -> syntax::Format {
+        self.syntax().format
     }
 
     /// The main file's one parse: its tree and the facts read off it.
@@ -64,7 +75,7 @@ impl FileModel {
 }
 
 /// Evaluates one parsed file. `workspace` bounds where `require` may reach; the files it requires are parsed
-/// within `budget` each.
+/// within `budget` each; `cpus` is what PM2's per-CPU instance counts are read with (`[pm2] cpus`).
 pub fn build_parsed(
     path: &Path,
     text: Arc<str>,
@@ -72,21 +83,35 @@ pub fn build_parsed(
     vfs: &dyn Vfs,
     workspace: Option<PathBuf>,
     budget: &syntax::Budget,
+    cpus: u32,
 ) -> FileModel {
     let parsed = Arc::new(parsed);
     let main = SourceFile {
         path: path.to_path_buf(),
-        text,
+        text: text.clone(),
         syntax: Some(parsed.clone()),
     };
     let mut session = eval::Session::new(main, vfs, workspace, budget.clone());
-    let module = eval::evaluate_main(&mut session, &parsed.tree);
+    let module = match (parsed.format, parsed.tree.yaml()) {
+        (syntax::Format::Yaml, Some(doc)) => eval::ModuleResult {
+            exports: yaml::value_of(doc, &text),
+            bindings: Vec::new(),
+            facts: Default::default(),
+        },
+        (syntax::Format::Json, _) => eval::evaluate_json_main(&mut session, &parsed.tree),
+        _ => eval::evaluate_main(&mut session, &parsed.tree),
+    };
     let apps = apps_value(&module.exports);
     let apps_loc = apps.map(|a| a.use_);
-    let (processes, dynamic_apps) = match apps {
-        Some(apps) => process::processes_from_apps(apps),
+    let context = process::AppContext {
+        deploy: process::deploy_blocks(&module.exports),
+        cpus,
+    };
+    let (mut processes, dynamic_apps) = match apps {
+        Some(apps) => process::processes_from_apps(apps, &context),
         None => (Vec::new(), Vec::new()),
     };
+    processes.extend(process::static_processes(&module.exports));
     FileModel {
         files: session.files,
         syntax_errors: parsed.errors.clone(),
@@ -97,13 +122,14 @@ pub fn build_parsed(
         dynamic_apps,
         notes: session.notes,
         referenced: session.referenced,
+        module: module.facts,
     }
 }
 
 /// The apps PM2 starts from the module's exports, read as PM2 reads them: `apps` (or its alias `pm2`) of the
 /// exported object, else the export itself when it is an array of apps or one app (an object with a
-/// `script`); of `export default …` the same, and `export const apps`. Exports not known statically are
-/// apps not known statically.
+/// `script`, or the `exec`, `cmd` or `command` standing for one); of `export default …` the same, and
+/// `export const apps`. Exports not known statically are apps not known statically.
 fn apps_value(exports: &Traced) -> Option<&Traced> {
     match &exports.value {
         // `module.exports = build()`: the apps are whatever it returns, not none.
@@ -112,7 +138,10 @@ fn apps_value(exports: &Traced) -> Option<&Traced> {
             if let Some(apps) = object.get("apps").or_else(|| object.get("pm2")) {
                 return Some(&apps.value);
             }
-            if object.get("script").is_some() {
+            if ["script", "exec", "cmd", "command"]
+                .iter()
+                .any(|key| object.get(key).is_some())
+            {
                 return Some(exports);
             }
             let default = object.get("default")?;
@@ -139,5 +168,6 @@ pub(crate) fn model_of(text: &str) -> FileModel {
         &crate::vfs::MemoryVfs::default(),
         None,
         &budget,
+        crate::config::DEFAULT_PM2_CPUS,
     )
 }

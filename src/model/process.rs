@@ -21,12 +21,22 @@ pub enum PortSource {
     /// Node's inspector, `--inspect[=[host:]N]` / `--inspect-brk[=…]` (9229 when no number is given), in the
     /// field named (`node_args`, `interpreter_args` or `args`). PortOS does not read it either.
     Inspector(String),
+    /// The `port` of an entry of the file's `static` list: PM2 starts its static file server on it.
+    Static,
+    /// The port of `script: 'serve'` when no `PM2_SERVE_PORT` is set: the second word of `args`, else 8080.
+    Serve,
 }
 
 impl PortSource {
     /// Whether PortOS's detector reads ports from this source (the others are served but never listed).
     pub fn read_by_portos(&self) -> bool {
-        !matches!(self, PortSource::ProgramFlag | PortSource::Inspector(_))
+        !matches!(
+            self,
+            PortSource::ProgramFlag
+                | PortSource::Inspector(_)
+                | PortSource::Static
+                | PortSource::Serve
+        )
     }
 }
 
@@ -131,22 +141,42 @@ pub struct PortsMap {
     pub entries: Vec<PortUse>,
 }
 
-/// One `env` or `env_<name>` block.
+/// One `env` or `env_<name>` block, or a `deploy.<name>.env` block of the file.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnvBlock {
-    /// `env`, `env_production`, …
+    /// `env`, `env_production`, …, or `deploy.production.env`.
     pub name: String,
-    /// Where the block's value is used in the process.
+    /// Where the block's value is used in the process (for a deploy block: where it is written).
     pub loc: Loc,
     /// Its port-like entries, in key order.
     pub entries: Vec<PortUse>,
+    /// Whether it is the file's `deploy.<name>.env`: the lowest layer of that environment, under `env`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deploy: bool,
 }
 
 impl EnvBlock {
-    /// The environment name PM2 uses for `--env NAME` (`production` for `env_production`); `None` for `env`.
+    /// The environment name PM2 uses for `--env NAME` (`production` for `env_production` and for
+    /// `deploy.production.env`); `None` for `env`.
     pub fn environment(&self) -> Option<&str> {
+        if self.deploy {
+            return self
+                .name
+                .strip_prefix("deploy.")
+                .and_then(|rest| rest.strip_suffix(".env"));
+        }
         self.name.strip_prefix("env_")
     }
+}
+
+/// Where a process comes from: an app of the file, or an entry of its `static` list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessOrigin {
+    /// An element of `apps` (or the one app the file is).
+    App,
+    /// An entry of `static`: PM2's static file server, started beside the apps.
+    Static,
 }
 
 /// One PM2 process (an element of `apps`).
@@ -177,10 +207,18 @@ pub struct Process {
     /// A bare `port` key.
     pub bare_port: Option<PortUse>,
     /// Ports served through flags PortOS does not read: a server program's `-p` / `--listen`, Node's
-    /// `--inspect` (spec §9).
+    /// `--inspect` (spec §9), a `static` entry's port.
     pub unlisted_ports: Vec<PortUse>,
-    /// Port-like keys whose values could not be evaluated, other than the above.
-    pub instances: Option<u32>,
+    /// The port `script: 'serve'` falls back to where no `PM2_SERVE_PORT` is set (the second word of `args`,
+    /// else 8080 at the script's value): served only in the environments without one.
+    pub serve_ports: Vec<PortUse>,
+    /// The bare `port` fanned out over the instances when `increment_var` is `PORT` (PM2 sets `env.PORT` from
+    /// `port` before it raises it per instance).
+    pub port_instances: Vec<PortUse>,
+    /// What PM2 does with the app: its mode, interpreter and instance count.
+    pub pm2: super::pm2::Pm2App,
+    /// An app, or a `static` entry.
+    pub origin: ProcessOrigin,
     /// The name PM2 gives an app without a `name`: its script's file name without the extension
     /// (`<unnamed>` when the script is not known either).
     pub pm2_name: String,
@@ -201,6 +239,7 @@ impl Process {
             .chain(self.args_ports.iter())
             .chain(self.bare_port.iter())
             .chain(self.unlisted_ports.iter())
+            .chain(self.serve_ports.iter())
     }
 }
 
@@ -229,15 +268,154 @@ pub fn is_port_env_key(key: &str) -> bool {
             .all(|c| c == '_' || c.is_ascii_digit() || (c.is_alphabetic() && !c.is_lowercase()))
 }
 
+/// What reading an app needs besides its value: the file's `deploy.<name>.env` blocks (every app's lowest env
+/// layer) and the CPU count standing in for the machine's.
+#[derive(Clone, Debug, Default)]
+pub struct AppContext {
+    /// The file's deploy env blocks.
+    pub deploy: Vec<EnvBlock>,
+    /// `[pm2] cpus`.
+    pub cpus: u32,
+}
+
+/// The file's `deploy.<name>.env` blocks, read from its exports: PM2 lays each under every app's `env` when
+/// started with `--env <name>`.
+pub fn deploy_blocks(exports: &Traced) -> Vec<EnvBlock> {
+    let Some(deploy) = exports
+        .as_object()
+        .and_then(|o| o.get("deploy"))
+        .and_then(|p| p.value.as_object())
+    else {
+        return Vec::new();
+    };
+    deploy
+        .props()
+        .iter()
+        .filter_map(|target| {
+            let env = target.value.as_object()?.get("env")?;
+            let block = env.value.as_object()?;
+            let name = format!("deploy.{}.env", target.key);
+            let source = PortSource::Env(name.clone());
+            let entries = block
+                .props()
+                .iter()
+                .filter(|e| is_port_env_key(&e.key))
+                .map(|entry| PortUse {
+                    source: source.clone(),
+                    key: entry.key.clone(),
+                    key_loc: entry.key_loc,
+                    value: port_value(&entry.value),
+                    use_loc: entry.value.use_,
+                    instance: None,
+                })
+                .collect();
+            Some(EnvBlock {
+                name,
+                loc: env.value.use_,
+                entries,
+                deploy: true,
+            })
+        })
+        .collect()
+}
+
+/// The processes of the file's `static` list: PM2's static file server once per entry, named
+/// `static-page-server-PORT` unless the entry has a `name`, serving the entry's `port` (8080 without one).
+pub fn static_processes(exports: &Traced) -> Vec<Process> {
+    let Some(list) = exports.as_object().and_then(|o| o.get("static")) else {
+        return Vec::new();
+    };
+    let entries: Vec<&Traced> = match &list.value.value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![&list.value],
+        _ => return Vec::new(),
+    };
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let object = entry.as_object()?;
+            let walk = AppWalk { def: entry.def };
+            let anchor = if walk.inside(entry.use_) {
+                entry.use_
+            } else {
+                entry.def
+            };
+            let port_prop = object.get("port");
+            let port_use = match port_prop {
+                Some(prop) => walk.key_use(PortSource::Static, "static", prop, anchor),
+                None => PortUse {
+                    source: PortSource::Static,
+                    key: "static".into(),
+                    key_loc: None,
+                    value: PortValue::Definite {
+                        port: Port {
+                            number: 8080.0,
+                            def: entry.def,
+                        },
+                    },
+                    use_loc: anchor,
+                    instance: None,
+                },
+            };
+            let shown_port = port_prop
+                .and_then(|p| super::value::to_js_string(&p.value.value))
+                .unwrap_or_else(|| "undefined".into());
+            let name_prop = object.get("name").filter(|p| p.value.as_str().is_some());
+            let name = name_prop
+                .and_then(|p| p.value.as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("static-page-server-{shown_port}"));
+            let name_loc = name_prop
+                .map(|p| walk.use_of(&p.value, anchor))
+                .unwrap_or(anchor);
+            Some(Process {
+                name: Some(name.clone()),
+                pm2_name: name,
+                name_loc,
+                def: entry.def,
+                use_loc: entry.use_,
+                script: None,
+                args: None,
+                interpreter: None,
+                uses_vite: false,
+                ports_map: None,
+                env_blocks: Vec::new(),
+                args_ports: Vec::new(),
+                bare_port: None,
+                unlisted_ports: vec![port_use],
+                serve_ports: Vec::new(),
+                port_instances: Vec::new(),
+                pm2: super::pm2::Pm2App {
+                    mode: super::pm2::ExecMode::Fork,
+                    mode_known: true,
+                    interpreter: Some("node".into()),
+                    instances: super::pm2::Instances::Absent,
+                    instances_at: None,
+                    count: 1,
+                    launcher: None,
+                    increment_var: None,
+                    serve: true,
+                    keys: Vec::new(),
+                    dropped: Vec::new(),
+                    refused: Vec::new(),
+                },
+                origin: ProcessOrigin::Static,
+            })
+        })
+        .collect()
+}
+
 /// Reads the processes out of an evaluated `apps` value.
-pub fn processes_from_apps(apps: &Traced) -> (Vec<Process>, Vec<DynamicApps>) {
+pub fn processes_from_apps(
+    apps: &Traced,
+    context: &AppContext,
+) -> (Vec<Process>, Vec<DynamicApps>) {
     let mut processes = Vec::new();
     let mut dynamic = Vec::new();
     match &apps.value {
         Value::Array(items) => {
             for item in items {
                 match &item.value {
-                    Value::Object(object) => processes.push(read_process(item, object)),
+                    Value::Object(object) => processes.push(read_process(item, object, context)),
                     Value::Unknown(why) => dynamic.push(DynamicApps {
                         loc: item.use_,
                         why: why.clone(),
@@ -250,7 +428,7 @@ pub fn processes_from_apps(apps: &Traced) -> (Vec<Process>, Vec<DynamicApps>) {
                 }
             }
         }
-        Value::Object(object) => processes.push(read_process(apps, object)),
+        Value::Object(object) => processes.push(read_process(apps, object, context)),
         Value::Unknown(why) => dynamic.push(DynamicApps {
             loc: apps.use_,
             why: why.clone(),
@@ -279,6 +457,24 @@ impl AppWalk {
         }
     }
 
+    /// A port use named `key` for a property whose value is the port (`port`, a `static` entry's `port`).
+    fn key_use(
+        &self,
+        source: PortSource,
+        key: &str,
+        prop: &super::value::Prop,
+        anchor: Loc,
+    ) -> PortUse {
+        PortUse {
+            source,
+            key: key.into(),
+            key_loc: prop.key_loc,
+            value: port_value(&prop.value),
+            use_loc: self.use_of(&prop.value, anchor),
+            instance: None,
+        }
+    }
+
     /// A port use for one property of a `ports` map or env block whose reported use is `anchor`.
     fn port_use(&self, source: PortSource, entry: &super::value::Prop, anchor: Loc) -> PortUse {
         PortUse {
@@ -292,7 +488,7 @@ impl AppWalk {
     }
 }
 
-fn read_process(app: &Traced, object: &Object) -> Process {
+fn read_process(app: &Traced, object: &Object, context: &AppContext) -> Process {
     let walk = AppWalk { def: app.def };
     let anchor = if walk.inside(app.use_) {
         app.use_
@@ -339,30 +535,25 @@ fn read_process(app: &Traced, object: &Object) -> Process {
                 name: prop.key.clone(),
                 loc,
                 entries,
+                deploy: false,
             })
         })
         .collect();
+    // The file's `deploy.<name>.env` blocks are every app's lowest layer of that environment.
+    env_blocks.extend(context.deploy.iter().cloned());
 
-    let instances = object.get("instances").and_then(|p| match p.value.value {
-        Value::Number(n) if n.fract() == 0.0 && n > 1.0 && n <= 1024.0 => Some(n as u32),
-        _ => None,
-    });
-    if let (Some(count), Some(var)) = (instances, string_of("increment_var")) {
-        fan_out(&mut env_blocks, &var, count);
+    let pm2 = super::pm2::read_app(object, &|value| walk.use_of(value, anchor), context.cpus);
+    if let (count @ 2.., Some(var)) = (pm2.count, pm2.increment_var.as_deref()) {
+        fan_out(&mut env_blocks, var, count.min(1024));
     }
 
     let args_prop = object.get("args");
     let args_ports = args_prop
         .map(|p| args_port_uses(&p.value, walk.use_of(&p.value, anchor)))
         .unwrap_or_default();
-    let bare_port = object.get("port").map(|prop| PortUse {
-        source: PortSource::BarePort,
-        key: "port".into(),
-        key_loc: prop.key_loc,
-        value: port_value(&prop.value),
-        use_loc: walk.use_of(&prop.value, anchor),
-        instance: None,
-    });
+    let bare_port = object
+        .get("port")
+        .map(|prop| walk.key_use(PortSource::BarePort, "port", prop, anchor));
 
     let script = string_of("script");
     let fields: Vec<(&str, &Traced, Loc)> = ["args", "node_args", "interpreter_args"]
@@ -382,6 +573,32 @@ fn read_process(app: &Traced, object: &Object) -> Process {
             .iter()
             .any(|b| b.entries.iter().any(|e| e.key == "VITE_PORT"));
 
+    let port_instances = match (&bare_port, pm2.increment_var.as_deref(), pm2.count) {
+        (Some(bare), Some("PORT"), count @ 2..) => bare
+            .value
+            .definite()
+            .map(|port| {
+                (1..count.min(1024))
+                    .map(|i| PortUse {
+                        value: PortValue::Definite {
+                            port: Port {
+                                number: port.number + f64::from(i),
+                                def: port.def,
+                            },
+                        },
+                        instance: Some(i),
+                        ..bare.clone()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let serve_ports = if pm2.serve {
+        serve_fallback(object, &walk, anchor)
+    } else {
+        Vec::new()
+    };
     let pm2_name = script
         .as_deref()
         .and_then(|s| std::path::Path::new(s).file_stem())
@@ -403,7 +620,77 @@ fn read_process(app: &Traced, object: &Object) -> Process {
         args_ports,
         bare_port,
         unlisted_ports,
-        instances,
+        serve_ports,
+        port_instances,
+        pm2,
+        origin: ProcessOrigin::App,
+    }
+}
+
+/// The port PM2's `serve` listens on when no `PM2_SERVE_PORT` is set: the second word of `args` (the first is
+/// the path), else 8080, which a finding points at the `script` value for.
+fn serve_fallback(object: &Object, walk: &AppWalk, anchor: Loc) -> Vec<PortUse> {
+    let implicit = |def: Loc, use_loc: Loc| PortUse {
+        source: PortSource::Serve,
+        key: "PM2_SERVE_PORT".into(),
+        key_loc: None,
+        value: PortValue::Definite {
+            port: Port {
+                number: 8080.0,
+                def,
+            },
+        },
+        use_loc,
+        instance: None,
+    };
+    let script = object
+        .get("script")
+        .map(|p| (p.value.def, walk.use_of(&p.value, anchor)))
+        .unwrap_or((anchor, anchor));
+    let Some(args) = object.get("args") else {
+        return vec![implicit(script.0, script.1)];
+    };
+    let args_use = walk.use_of(&args.value, anchor);
+    // The second word, with where its digits were written.
+    let word: Option<(String, Option<Loc>)> = match &args.value.value {
+        Value::String(s) => {
+            let mut words = s.text.split_whitespace();
+            words.next();
+            words.next().map(|w| {
+                let start = w.as_ptr() as usize - s.text.as_ptr() as usize;
+                let digits = w.bytes().take_while(u8::is_ascii_digit).count();
+                (w.to_string(), s.origin_of(start..start + digits))
+            })
+        }
+        Value::Array(items) => items.get(1).and_then(|item| match &item.value {
+            Value::String(s) => {
+                let digits = s.text.bytes().take_while(u8::is_ascii_digit).count();
+                Some((s.text.clone(), s.origin_of(0..digits)))
+            }
+            Value::Number(n) => Some((super::value::number_to_string(*n), Some(item.def))),
+            _ => None,
+        }),
+        _ => None,
+    };
+    match word {
+        Some((word, def)) => {
+            let n = super::eval::parse_int(&word, None);
+            if n.is_finite() && n != 0.0 {
+                vec![PortUse {
+                    value: PortValue::Definite {
+                        port: Port {
+                            number: n,
+                            def: def.unwrap_or(args.value.def),
+                        },
+                    },
+                    use_loc: args_use,
+                    ..implicit(script.0, script.1)
+                }]
+            } else {
+                vec![implicit(script.0, script.1)]
+            }
+        }
+        None => vec![implicit(script.0, script.1)],
     }
 }
 

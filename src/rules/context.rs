@@ -160,6 +160,24 @@ impl<'a> FileCheck<'a> {
         }
     }
 
+    /// A fix offering one edit of the checked file: the text at `range` becomes `new`, inside the quotes the
+    /// text there has (a key or a value keeps its quoting: `"instance"` becomes `"instances"`).
+    pub fn one_choice(&self, title: String, range: TextRange, new: &str) -> super::FixData {
+        let written = self.model().text().get(range.as_range()).unwrap_or("");
+        let quote = written.chars().next().filter(|c| matches!(c, '\'' | '"'));
+        let text = match quote {
+            Some(q) => format!("{q}{new}{q}"),
+            None => new.to_string(),
+        };
+        super::FixData::Choices {
+            path: self.path().to_path_buf(),
+            choices: vec![super::Choice {
+                title,
+                edits: vec![(range, text)],
+            }],
+        }
+    }
+
     /// Related information pointing at `loc`, in whichever file it is.
     pub fn related(&self, loc: Loc, message: String) -> Related {
         let file = &self.analysis.model.files[loc.file.0 as usize];

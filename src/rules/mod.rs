@@ -10,9 +10,12 @@ pub mod duplicate_port;
 pub mod duplicate_process_name;
 pub mod dynamic_apps;
 pub mod hardcoded_port;
+pub mod instances_port_clash;
+pub mod invalid_option_value;
 pub mod invalid_port;
 pub mod label_collision;
 pub mod outside_user_range;
+pub mod pm2_cannot_load;
 pub mod port_conflict;
 pub mod port_gap;
 pub mod portos_reads_differently;
@@ -20,8 +23,10 @@ pub mod ports_mismatch;
 pub mod privileged_port;
 pub mod registry_stale;
 pub mod reserved_range;
+pub mod shadowed_port;
 pub mod syntax_error;
 pub mod undefined_port_constant;
+pub mod unknown_option;
 pub mod unresolved_port;
 pub mod unused_port_constant;
 
@@ -114,6 +119,17 @@ pub const REGISTRY: &[RuleEntry] = &[
         &[],
     ),
     entry(&duplicate_process_name::RULE, None, &[]),
+    entry(
+        &instances_port_clash::RULE,
+        Some(instances_port_clash::check),
+        &[],
+    ),
+    entry(
+        &invalid_option_value::RULE,
+        Some(invalid_option_value::check),
+        &[],
+    ),
+    entry(&pm2_cannot_load::RULE, Some(pm2_cannot_load::check), &[]),
     // A port in PortOS's core table is a conflict naming its owner, not only a reserved port.
     entry(
         &port_conflict::RULE,
@@ -139,6 +155,8 @@ pub const REGISTRY: &[RuleEntry] = &[
     ),
     entry(&label_collision::RULE, Some(label_collision::check), &[]),
     entry(&ports_mismatch::RULE, Some(ports_mismatch::check), &[]),
+    entry(&shadowed_port::RULE, Some(shadowed_port::check), &[]),
+    entry(&unknown_option::RULE, Some(unknown_option::check), &[]),
     entry(
         &outside_user_range::RULE,
         Some(outside_user_range::check),
@@ -313,6 +331,24 @@ pub enum FixData {
         /// The replacement.
         text: String,
     },
+    /// Edits offered one by one in the editor and never applied by fix-all: each changes what PM2 does
+    /// (`instances: 1`, an `increment_var`, a renamed option), so the user picks. Written in the file's own
+    /// syntax.
+    Choices {
+        /// The file.
+        path: PathBuf,
+        /// The choices, in the order offered.
+        choices: Vec<Choice>,
+    },
+}
+
+/// One of several quick fixes of a finding: a title and its edits in one file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Choice {
+    /// What the editor shows.
+    pub title: String,
+    /// The replacements: a range and its new text (an empty range inserts).
+    pub edits: Vec<(TextRange, String)>,
 }
 
 /// One diagnostic.
@@ -408,7 +444,7 @@ pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> File
         path: analysis.model.path().to_path_buf(),
         findings: Vec::new(),
         summary,
-        suppressions: Suppressions::scan(text),
+        suppressions: Suppressions::scan(text, analysis.model.format().line_comment()),
         summary_lines,
     };
     for finding in findings {
@@ -644,7 +680,8 @@ mod tests {
             assert!(
                 rule.code
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && rule.code.starts_with(|c: char| c.is_ascii_lowercase()),
                 "{}",
                 rule.code
             );

@@ -22,7 +22,9 @@ expressions over the text) will show in its apps list:
 - wrong ports or labels: commented-out env keys read as live, a `ports` map cut at its first `}`, `--port=N` or
   args arrays missed, spreads and `Object.freeze` tables not followed, label collisions dropping a port;
 - a file PortOS does not read at all: PortOS reads only `ecosystem.config.js`, else `ecosystem.config.cjs`, in an
-  app's directory — never `.mjs` or other names.
+  app's directory — never `.mjs`, JSON, YAML or other names;
+- an app whose `port` differs from its `env.PORT`: PM2 binds `port`, while PortOS reads the env first and shows
+  the other number.
 The message says what PortOS will show, so its dashboard is no surprise. `portos-lsp ports --as-portos` prints
 PortOS's whole reading.
 
@@ -127,6 +129,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
         }
     }
     unlisted(check, out);
+    port_shortcut(check, out);
     let mut causes = None;
     for (i, seen) in detected.iter().enumerate() {
         if unmatched.is_taken(i) {
@@ -160,6 +163,39 @@ fn unlisted(check: &FileCheck, out: &mut Vec<Finding>) {
             );
             out.push(check.finding(&RULE, check.binding_range(process, binding), message));
         }
+    }
+}
+
+/// An app whose `port` differs from its `env.PORT`: PM2 binds `port`, while PortOS's detector reads the env
+/// first and shows the dead value (detection spec §3.8, spec §11).
+fn port_shortcut(check: &FileCheck, out: &mut Vec<Finding>) {
+    for process in &check.model().processes {
+        let Some(bare) = process.bare_port.as_ref() else {
+            continue;
+        };
+        let Some(port) = bare.value.definite().filter(|p| p.number != 0.0) else {
+            continue;
+        };
+        let env = process
+            .env_blocks
+            .iter()
+            .filter(|b| !b.deploy && b.name == "env")
+            .flat_map(|b| b.entries.iter())
+            .find(|u| u.key == "PORT" && u.instance.is_none());
+        let Some(dead) = env.and_then(|u| u.value.definite()) else {
+            continue;
+        };
+        if dead.number == port.number {
+            continue;
+        }
+        let show = crate::model::value::number_to_string;
+        let message = format!(
+            "PortOS will show {} for `{}`: its detector reads `env.PORT` before a bare `port`, while PM2 sets `PORT` from `port` and binds {}",
+            show(dead.number),
+            process.display_name(),
+            show(port.number)
+        );
+        out.push(check.finding(&RULE, check.here(bare.use_loc, process.use_loc), message));
     }
 }
 

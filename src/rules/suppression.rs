@@ -14,8 +14,9 @@ pub struct Suppressions {
 }
 
 impl Suppressions {
-    /// Finds the directives in a file's comments.
-    pub fn scan(text: &str) -> Self {
+    /// Finds the directives in a file's comments; `line_comment` is the format's (`//` in JavaScript and
+    /// JSON, where `/* … */` works too; `#` in YAML).
+    pub fn scan(text: &str, line_comment: &str) -> Self {
         let mut suppressions = Suppressions::default();
         if !text.contains(DIRECTIVE) {
             return suppressions;
@@ -30,11 +31,17 @@ impl Suppressions {
                 continue;
             };
             let before = &content[..at];
-            let comment_start = before.rfind("//").or_else(|| before.rfind("/*"));
-            let Some(comment_start) = comment_start else {
+            let comment_start = match line_comment {
+                "#" => before.rfind('#').map(|at| (at, 1)),
+                _ => before
+                    .rfind("//")
+                    .or_else(|| before.rfind("/*"))
+                    .map(|at| (at, 2)),
+            };
+            let Some((comment_start, marker)) = comment_start else {
                 continue;
             };
-            if !before[comment_start + 2..].trim().is_empty() {
+            if !before[comment_start + marker..].trim().is_empty() {
                 continue;
             }
             let rest = &content[at + DIRECTIVE.len()..];
@@ -108,10 +115,24 @@ fn parse_codes(rest: &str) -> Option<BTreeSet<String>> {
 mod tests {
     use super::*;
 
+    impl Suppressions {
+        fn scan_js(text: &str) -> Self {
+            Suppressions::scan(text, "//")
+        }
+    }
+
+    #[test]
+    fn yaml_comments_carry_directives() {
+        let s = Suppressions::scan("a: 1\n# portos-lsp-ignore: common-port\nPORT: 3000\n", "#");
+        assert!(s.silences("common-port", 2));
+        let js = Suppressions::scan("# portos-lsp-ignore: common-port\nPORT: 3000\n", "//");
+        assert!(!js.silences("common-port", 1));
+    }
+
     #[test]
     fn line_above_and_same_line() {
         let text = "a\n// portos-lsp-ignore: common-port\nPORT: 3000,\nX: 8080, // portos-lsp-ignore\nY: 1\n";
-        let s = Suppressions::scan(text);
+        let s = Suppressions::scan(text, "//");
         assert!(s.silences("common-port", 2));
         assert!(s.silences("common-port", 1));
         assert!(!s.silences("port-gap", 2));
@@ -124,24 +145,24 @@ mod tests {
 
     #[test]
     fn file_wide_and_block_comments() {
-        let s = Suppressions::scan("/* portos-lsp-ignore-file: port-gap, common-port */\n");
+        let s = Suppressions::scan_js("/* portos-lsp-ignore-file: port-gap, common-port */\n");
         assert!(s.silences("port-gap", 40));
         assert!(s.silences("common-port", 0));
         assert!(!s.silences("reserved-range", 0));
-        let all = Suppressions::scan("// portos-lsp-ignore-file\n");
+        let all = Suppressions::scan_js("// portos-lsp-ignore-file\n");
         assert!(all.silences("anything", 9));
     }
 
     #[test]
     fn a_misspelt_code_silences_nothing() {
-        let s = Suppressions::scan("// portos-lsp-ignore: common_port\nPORT: 3000\n");
+        let s = Suppressions::scan_js("// portos-lsp-ignore: common_port\nPORT: 3000\n");
         assert!(!s.silences("common-port", 1));
         assert!(!s.silences("duplicate-port", 1));
     }
 
     #[test]
     fn not_in_strings_or_other_words() {
-        let s = Suppressions::scan("x = 'portos-lsp-ignore'\n// portos-lsp-ignored\n");
+        let s = Suppressions::scan_js("x = 'portos-lsp-ignore'\n// portos-lsp-ignored\n");
         assert!(!s.silences("port-gap", 0));
         assert!(!s.silences("port-gap", 2));
     }

@@ -6,13 +6,19 @@ use super::{FileCheck, Finding, Rule, Severity};
 pub const RULE: Rule = Rule {
     code: "syntax-error",
     default_severity: Severity::Error,
-    summary: "The file has a JavaScript syntax error",
+    summary: "The file has a syntax error PM2 cannot load",
     docs: r#"# syntax-error
 
 ## What it flags
 A place where the file is not valid JavaScript: a missing comma, a stray token, an unterminated string,
 template literal or comment, a missing `}` — or an object literal that starts a statement, as in JSON saved
 under a `.js` name (`{ "apps": […] }`): JavaScript reads that `{` as a block, so PM2 cannot load the file.
+
+A JSON or JSON5 ecosystem file is read as PM2 reads it: as one JavaScript expression (PM2 evaluates `(` + text +
+`)`), so comments, single quotes, unquoted keys and trailing commas are fine, while anything that is not one
+expression is an error — including a `//` comment on the last line with no line break after it, which swallows
+PM2's `)`. A YAML ecosystem file is read as PM2's YAML loader reads it: a YAML error, a repeated key, an unknown
+tag or a second document stops it, and PM2 loads nothing from the file.
 
 ## Why it matters
 PM2 cannot load a file with a syntax error, so none of its apps start. portos-lsp still checks every app it can
@@ -43,6 +49,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let text = check.model().text();
     for error in &check.model().syntax_errors {
         let mut message = match &error.missing {
+            _ if error.message.is_some() => error.message.clone().unwrap_or_default(),
             _ if error.object_statement => "syntax error: this `{` starts a statement, so JavaScript reads a block, \
                 not an object, and Node (and PM2) stop at its first `:`; is this JSON? Name the file \
                 `ecosystem.config.json`, or write `module.exports = {…}`"

@@ -101,7 +101,7 @@ mod tests {
         )
         .unwrap()
         .tree;
-        let root = tree.raw_root();
+        let root = tree.raw_root().unwrap();
         let assignment = root.named_child(0).unwrap().named_child(0).unwrap();
         assert_eq!(assignment.kind_id(), k.assignment_expression);
         assert_eq!(

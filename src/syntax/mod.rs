@@ -6,6 +6,7 @@ pub mod kinds;
 pub mod line_index;
 pub mod source;
 mod tree;
+pub mod yaml;
 
 pub use facts::{KeyUse, PortsUses, TextKind, TextSpans};
 pub use line_index::{Encoding, LineCol, LineIndex};
@@ -76,6 +77,70 @@ pub struct SyntaxError {
     /// an object, JavaScript a block, so Node stops at the first `:` and PM2 cannot load the file.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub object_statement: bool,
+    /// The loader's own words, where the error is not tree-sitter's (a YAML file PM2's YAML loader refuses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// How PM2 reads a configuration file, decided by its name as PM2 decides it: the first of `.json`, `.yml`,
+/// `.yaml` the name contains (a substring test, so `ecosystem.json5` is JSON) picks the format; any other
+/// name is JavaScript, loaded with `require`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `.js`, `.cjs`, `.mjs`: a module Node loads.
+    JavaScript,
+    /// `.json`, `.json5`: one JavaScript expression PM2 evaluates (`(` + text + `)`), so comments, single
+    /// quotes, unquoted keys, trailing commas and arithmetic all work.
+    Json,
+    /// `.yml`, `.yaml`: one YAML 1.2 document (js-yaml).
+    Yaml,
+}
+
+impl Format {
+    /// The format of a file by its name (PM2's substring test, in PM2's order).
+    pub fn of_path(path: &std::path::Path) -> Format {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        Format::of_name(name)
+    }
+
+    /// The format of a base name (PM2's substring test, in PM2's order).
+    pub fn of_name(name: &str) -> Format {
+        if name.contains(".json") {
+            Format::Json
+        } else if name.contains(".yml") || name.contains(".yaml") {
+            Format::Yaml
+        } else {
+            Format::JavaScript
+        }
+    }
+
+    /// Whether PM2 reads a file of this name as a configuration at all: JSON and YAML names, and
+    /// JavaScript named `*.config.js`, `*.config.cjs` or `*.config.mjs`; any other file given to `pm2 start`
+    /// is run as an app.
+    pub fn pm2_reads_as_config(name: &str) -> bool {
+        Format::of_name(name) != Format::JavaScript
+            || [".config.js", ".config.cjs", ".config.mjs"]
+                .iter()
+                .any(|ext| name.contains(ext))
+    }
+
+    /// What a line comment starts with in this format, for suppression comments and the fixes that write them.
+    pub fn line_comment(self) -> &'static str {
+        match self {
+            Format::JavaScript | Format::Json => "//",
+            Format::Yaml => "#",
+        }
+    }
+
+    /// The format's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::JavaScript => "JavaScript",
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+        }
+    }
 }
 
 /// The top-level statements that are object literals JavaScript cannot read as blocks (a key that is a
@@ -106,6 +171,7 @@ fn object_statements(tree: &Tree) -> Vec<SyntaxError> {
             unbounded: false,
             comma_at: None,
             object_statement: true,
+            message: None,
         })
         .collect()
 }
@@ -123,6 +189,8 @@ fn with_object_statements(tree: &Tree, mut errors: Vec<SyntaxError>) -> Vec<Synt
 /// A parsed file: the tree, its errors, and the facts read off the tree (each computed once, when first
 /// asked). Parsing never fails; a broken file is a tree with errors.
 pub struct Parsed {
+    /// How the text was read.
+    pub format: Format,
     /// The concrete syntax tree.
     pub tree: SyntaxTree,
     /// Every ERROR and MISSING node, in text order.
@@ -143,8 +211,13 @@ impl std::fmt::Debug for Parsed {
 
 impl Parsed {
     fn new(tree: Tree, errors: Vec<SyntaxError>) -> Self {
+        Self::of(Format::JavaScript, SyntaxTree(tree::Repr::Js(tree)), errors)
+    }
+
+    fn of(format: Format, tree: SyntaxTree, errors: Vec<SyntaxError>) -> Self {
         Parsed {
-            tree: SyntaxTree(tree),
+            format,
+            tree,
             errors,
             text_spans: OnceLock::new(),
             comments: OnceLock::new(),
@@ -152,21 +225,29 @@ impl Parsed {
         }
     }
 
-    /// Where the text is a comment, a string or broken: what PortOS's regexes misread.
+    /// Where the text is a comment, a string or broken: what PortOS's regexes misread (nothing for YAML,
+    /// which PortOS never reads).
     pub fn text_spans(&self) -> &TextSpans {
-        self.text_spans
-            .get_or_init(|| facts::text_spans(&self.tree.0))
+        self.text_spans.get_or_init(|| match self.tree.js() {
+            Some(tree) => facts::text_spans(tree),
+            None => TextSpans::default(),
+        })
     }
 
-    /// Every comment's range, in text order.
+    /// Every comment's range, in text order (JavaScript and JSON).
     pub fn comments(&self) -> &[TextRange] {
-        self.comments.get_or_init(|| facts::comments(&self.tree.0))
+        self.comments.get_or_init(|| match self.tree.js() {
+            Some(tree) => facts::comments(tree),
+            None => Vec::new(),
+        })
     }
 
     /// What the text does with a `PORTS` table. `text` is the text this tree was parsed from.
     pub fn ports_uses(&self, text: &str) -> &PortsUses {
-        self.ports_uses
-            .get_or_init(|| facts::ports_uses(&self.tree.0, text))
+        self.ports_uses.get_or_init(|| match self.tree.js() {
+            Some(tree) => facts::ports_uses(tree, text),
+            None => PortsUses::default(),
+        })
     }
 }
 
@@ -282,6 +363,92 @@ pub fn parse(text: &str, budget: &Budget) -> Result<Parsed, Stopped> {
     Ok(finish(text, raw, &clock))
 }
 
+/// Parses a text in `format` within `budget`: JavaScript as it is, JSON as the one expression PM2 evaluates,
+/// YAML with the YAML loader. Spans are the text's own in every format.
+pub fn parse_as(text: &str, format: Format, budget: &Budget) -> Result<Parsed, Stopped> {
+    match format {
+        Format::JavaScript => parse(text, budget),
+        Format::Json => parse_json(text, budget),
+        Format::Yaml => {
+            let clock = budget.start();
+            let (doc, errors) = yaml::parse(text, &clock)?;
+            Ok(Parsed::of(
+                Format::Yaml,
+                SyntaxTree(tree::Repr::Yaml(Arc::new(doc))),
+                errors,
+            ))
+        }
+    }
+}
+
+/// JSON as PM2 reads it: `(` + text + `)` evaluated as JavaScript. The parenthesised text is parsed, then the
+/// tree is told that both parentheses were deleted, so every node's span is the file's own.
+fn parse_json(text: &str, budget: &Budget) -> Result<Parsed, Stopped> {
+    let clock = budget.start();
+    let wrapped = format!("({text})");
+    let raw = parse_raw(&wrapped, None, &clock)?;
+    let mut parsed = finish(&wrapped, raw, &clock);
+    let len = text.len();
+    if let tree::Repr::Js(tree) = &mut parsed.tree.0 {
+        let end_point = {
+            let row = text.bytes().filter(|&b| b == b'\n').count();
+            let column = len - text.rfind('\n').map_or(0, |i| i + 1);
+            tree_sitter::Point::new(row, column)
+        };
+        // The `(` before the text.
+        tree.edit(&tree_sitter::InputEdit {
+            start_byte: 0,
+            old_end_byte: 1,
+            new_end_byte: 0,
+            start_position: tree_sitter::Point::new(0, 0),
+            old_end_position: tree_sitter::Point::new(0, 1),
+            new_end_position: tree_sitter::Point::new(0, 0),
+        });
+        // The `)` after it.
+        let after = tree_sitter::Point::new(end_point.row, end_point.column + 1);
+        tree.edit(&tree_sitter::InputEdit {
+            start_byte: len,
+            old_end_byte: len + 1,
+            new_end_byte: len,
+            start_position: end_point,
+            old_end_position: after,
+            new_end_position: end_point,
+        });
+    }
+    let shift = |at: u32| (at.saturating_sub(1) as usize).min(len) as u32;
+    for error in &mut parsed.errors {
+        error.range = TextRange {
+            start: shift(error.range.start),
+            end: shift(error.range.end),
+        };
+        error.comma_at = error.comma_at.map(shift);
+    }
+    // A `//` comment on the last line, with no line break after it, swallows PM2's closing parenthesis.
+    let last_line = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
+    if !parsed.errors.is_empty()
+        && let Some(tree) = parsed.tree.js()
+        && let Some(comment) = facts::comments(tree)
+            .into_iter()
+            .rfind(|c| c.end as usize == len && text[c.as_range()].starts_with("//"))
+        && last_line.contains("//")
+    {
+        parsed.errors = vec![SyntaxError {
+            range: comment,
+            missing: Some(")".into()),
+            unbounded: false,
+            comma_at: None,
+            object_statement: false,
+            message: Some(
+                "syntax error: PM2 reads a JSON file as `(` + text + `)`, and this `//` comment on the last line \
+                 swallows that `)`: end the file with a line break"
+                    .into(),
+            ),
+        }];
+    }
+    parsed.format = Format::Json;
+    Ok(parsed)
+}
+
 /// The errors of a fresh tree, and the best comma repair of it.
 fn finish(text: &str, tree: Tree, clock: &Clock) -> Parsed {
     let errors = collect_errors(&tree, text);
@@ -319,15 +486,39 @@ pub fn parse_incremental(
     budget: &Budget,
 ) -> Result<(Parsed, SyntaxTree), Stopped> {
     let clock = budget.start();
-    if let Some(old) = old.filter(|old| !old.has_error()) {
-        let tree = parse_raw(text, Some(&old.0), &clock)?;
+    if let Some(old) = old.filter(|old| !old.has_error()).and_then(SyntaxTree::js) {
+        let tree = parse_raw(text, Some(old), &clock)?;
         if !tree.root_node().has_error() {
             let errors = object_statements(&tree);
-            return Ok((Parsed::new(tree.clone(), errors), SyntaxTree(tree)));
+            return Ok((
+                Parsed::new(tree.clone(), errors),
+                SyntaxTree(tree::Repr::Js(tree)),
+            ));
         }
     }
     let raw = parse_raw(text, None, &clock)?;
-    Ok((finish(text, raw.clone(), &clock), SyntaxTree(raw)))
+    Ok((
+        finish(text, raw.clone(), &clock),
+        SyntaxTree(tree::Repr::Js(raw)),
+    ))
+}
+
+/// [`parse_incremental`] for a text in `format`: JSON and YAML are parsed afresh each version (they are small,
+/// and a JSON tree's spans are shifted), so the tree to keep is the one parsed.
+pub fn parse_incremental_as(
+    text: &str,
+    format: Format,
+    old: Option<&SyntaxTree>,
+    budget: &Budget,
+) -> Result<(Parsed, SyntaxTree), Stopped> {
+    match format {
+        Format::JavaScript => parse_incremental(text, old, budget),
+        _ => {
+            let parsed = parse_as(text, format, budget)?;
+            let tree = parsed.tree.clone();
+            Ok((parsed, tree))
+        }
+    }
 }
 
 /// The one place tree-sitter parses: within the clock's budget, reusing `old` when given.
@@ -520,6 +711,7 @@ fn collect_errors(tree: &Tree, text: &str) -> Vec<SyntaxError> {
                 missing,
                 comma_at: None,
                 object_statement: false,
+                message: None,
             });
         } else if node.has_error() && cursor.goto_first_child() {
             continue;
@@ -593,6 +785,90 @@ mod tests {
         let (parsed, _) =
             parse_incremental("{ \"apps\": [] }\n", None, &Budget::unlimited()).unwrap();
         assert_eq!(parsed.errors.len(), 1);
+    }
+
+    #[test]
+    fn json_is_read_as_one_expression_with_the_files_own_spans() {
+        let text = "// PM2 reads this as JavaScript\n{\n  apps: [{ name: 'a', env: { PORT: 4000 + 1, }, },],\n}\n";
+        let parsed = parse_as(text, Format::Json, &Budget::unlimited()).unwrap();
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let root = parsed.tree.root().unwrap();
+        let number = root
+            .descendants()
+            .into_iter()
+            .find(|n| n.kind() == "number")
+            .unwrap();
+        assert_eq!(&text[number.byte_range()], "4000");
+        let object = root
+            .descendants()
+            .into_iter()
+            .find(|n| n.kind() == "object")
+            .unwrap();
+        assert_eq!(object.start_byte(), text.find('{').unwrap());
+        // A `//` comment on the last line swallows PM2's closing parenthesis.
+        let broken = parse_as("{ apps: [] } // done", Format::Json, &Budget::unlimited()).unwrap();
+        assert_eq!(broken.errors.len(), 1, "{:?}", broken.errors);
+        assert!(broken.errors[0].range.end as usize <= "{ apps: [] } // done".len());
+        assert!(broken.errors[0].message.is_some(), "{:?}", broken.errors);
+    }
+
+    #[test]
+    fn yaml_nodes_have_byte_spans() {
+        let text = "apps:\n  - name: 'é api'\n    env: { PORT: 4000 }\n    args: >\n      a b\n";
+        let parsed = parse_as(text, Format::Yaml, &Budget::unlimited()).unwrap();
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let doc = parsed.tree.yaml().unwrap();
+        let spans: Vec<&str> = doc
+            .nodes
+            .iter()
+            .map(|n| &text[n.range.as_range()])
+            .collect();
+        assert!(spans.contains(&"'é api'"), "{spans:?}");
+        assert!(spans.contains(&"4000"), "{spans:?}");
+        assert!(spans.contains(&"{ PORT: 4000 }"), "{spans:?}");
+        let root = &doc.nodes[doc.root.unwrap()];
+        assert_eq!(root.range.start, 0);
+        let repeated = parse_as("a: 1\na: 2\n", Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(repeated.errors.len(), 1);
+        // js-yaml refuses a repeated key; the rest of the document is still read.
+        assert!(repeated.tree.yaml().unwrap().root.is_some());
+        let broken = parse_as("a: [1, 2\n", Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(broken.errors.len(), 1, "{:?}", broken.errors);
+        // Spans are byte ranges of the text, on character boundaries, also around a repaired line.
+        let cjk = "apps: \n    - script: ./app.js      # 入口文件\n        name: \"app\"         # 程序名称\n        env:\n";
+        let parsed = parse_as(cjk, Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let doc = parsed.tree.yaml().unwrap();
+        let spans: Vec<&str> = doc.nodes.iter().map(|n| &cjk[n.range.as_range()]).collect();
+        assert!(spans.contains(&"\"app\""), "{spans:?}");
+        let quoted = parse_as(
+            "a: 'it''s' # x\nb: \"q\\\"\" # y\n",
+            Format::Yaml,
+            &Budget::unlimited(),
+        )
+        .unwrap();
+        let doc = quoted.tree.yaml().unwrap();
+        let text = "a: 'it''s' # x\nb: \"q\\\"\" # y\n";
+        let spans: Vec<&str> = doc
+            .nodes
+            .iter()
+            .map(|n| &text[n.range.as_range()])
+            .collect();
+        assert!(
+            spans.contains(&"'it''s'") && spans.contains(&"\"q\\\"\""),
+            "{spans:?}"
+        );
+        // A key half typed is an error, and the lines around it are still read.
+        let typing = "apps:\n  - name: a\n    ins\n    script: b.js\n";
+        let parsed = parse_as(typing, Format::Yaml, &Budget::unlimited()).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let doc = parsed.tree.yaml().unwrap();
+        let scalars: Vec<&str> = doc
+            .nodes
+            .iter()
+            .map(|n| &typing[n.range.as_range()])
+            .collect();
+        assert!(scalars.contains(&"b.js"), "{scalars:?}");
     }
 
     #[test]

@@ -2,16 +2,35 @@
 //! evaluator reads the raw tree, and the one rewriter that walks syntax (`migrate`) reads it through these.
 
 use super::TextRange;
+use super::yaml::YamlDocument;
+use std::sync::Arc;
 
-/// A concrete syntax tree of one version of a text. Cheap to clone (tree-sitter shares its nodes).
+/// A syntax tree of one version of a text: tree-sitter's for JavaScript and JSON, the YAML loader's for YAML.
+/// Cheap to clone (tree-sitter shares its nodes; the YAML document is shared).
 #[derive(Clone)]
-pub struct SyntaxTree(pub(super) tree_sitter::Tree);
+pub struct SyntaxTree(pub(super) Repr);
+
+/// The tree of each kind of text.
+#[derive(Clone)]
+pub(super) enum Repr {
+    /// JavaScript, and JSON read as the JavaScript expression PM2 evaluates (its spans the file's own).
+    Js(tree_sitter::Tree),
+    /// A YAML document.
+    Yaml(Arc<YamlDocument>),
+}
 
 impl std::fmt::Debug for SyntaxTree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyntaxTree")
-            .field("bytes", &self.0.root_node().end_byte())
-            .finish()
+        match &self.0 {
+            Repr::Js(tree) => f
+                .debug_struct("SyntaxTree")
+                .field("bytes", &tree.root_node().end_byte())
+                .finish(),
+            Repr::Yaml(doc) => f
+                .debug_struct("SyntaxTree")
+                .field("yaml_nodes", &doc.nodes.len())
+                .finish(),
+        }
     }
 }
 
@@ -33,21 +52,41 @@ pub struct TreeEdit {
 }
 
 impl SyntaxTree {
-    /// The root node.
-    pub fn root(&self) -> SyntaxNode<'_> {
-        SyntaxNode(self.0.root_node())
+    /// The root node of a JavaScript or JSON tree (`None` for YAML, which has no syntax nodes to walk).
+    pub fn root(&self) -> Option<SyntaxNode<'_>> {
+        self.js().map(|tree| SyntaxNode(tree.root_node()))
     }
 
-    /// The evaluator's view: the raw tree-sitter root. Only `syntax` and `model` may call it (the
-    /// architecture test says so).
-    pub(crate) fn raw_root(&self) -> tree_sitter::Node<'_> {
-        self.0.root_node()
+    /// The evaluator's view: the raw tree-sitter root of a JavaScript or JSON tree. Only `syntax` and `model`
+    /// may call it (the architecture test says so).
+    pub(crate) fn raw_root(&self) -> Option<tree_sitter::Node<'_>> {
+        self.js().map(tree_sitter::Tree::root_node)
     }
 
-    /// Records an edit of the text, so the next parse can reuse what the edit did not touch.
+    /// The YAML document, for a YAML file.
+    pub fn yaml(&self) -> Option<&YamlDocument> {
+        match &self.0 {
+            Repr::Yaml(doc) => Some(doc),
+            Repr::Js(_) => None,
+        }
+    }
+
+    /// tree-sitter's tree, for JavaScript and JSON.
+    pub(super) fn js(&self) -> Option<&tree_sitter::Tree> {
+        match &self.0 {
+            Repr::Js(tree) => Some(tree),
+            Repr::Yaml(_) => None,
+        }
+    }
+
+    /// Records an edit of the text, so the next parse can reuse what the edit did not touch (JavaScript only:
+    /// JSON and YAML are parsed afresh each version).
     pub fn edit(&mut self, edit: &TreeEdit) {
+        let Repr::Js(tree) = &mut self.0 else {
+            return;
+        };
         let point = |(row, column): (usize, usize)| tree_sitter::Point::new(row, column);
-        self.0.edit(&tree_sitter::InputEdit {
+        tree.edit(&tree_sitter::InputEdit {
             start_byte: edit.start,
             old_end_byte: edit.old_end,
             new_end_byte: edit.new_end,
@@ -57,14 +96,20 @@ impl SyntaxTree {
         });
     }
 
-    /// Whether the tree has an ERROR or MISSING node anywhere.
+    /// Whether the tree has an ERROR or MISSING node anywhere (for YAML: whether the document failed to load).
     pub fn has_error(&self) -> bool {
-        self.0.root_node().has_error()
+        match &self.0 {
+            Repr::Js(tree) => tree.root_node().has_error(),
+            Repr::Yaml(doc) => doc.root.is_none() && !doc.nodes.is_empty(),
+        }
     }
 
     /// The tree as an S-expression, for tests comparing two parses.
     pub fn to_sexp(&self) -> String {
-        self.0.root_node().to_sexp()
+        match &self.0 {
+            Repr::Js(tree) => tree.root_node().to_sexp(),
+            Repr::Yaml(doc) => format!("{doc:?}"),
+        }
     }
 }
 

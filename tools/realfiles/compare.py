@@ -2,11 +2,12 @@
 """Compare what PM2 runs from real ecosystem files with what `portos-lsp ports --json` reads.
 
     python3 tools/realfiles/compare.py CORPUS_DIR [--binary PATH] [--extras DIR] [--out FILE] [--jobs N]
-                                                  [--unloadable]
+                                                  [--unloadable] [--pm2 NODE_MODULES]
 
-For every *.js / *.cjs / *.mjs file of CORPUS_DIR (not recursive) it runs the oracle
-`node pm2-reading.cjs FILE` (which EXECUTES the file in a throw-away sandbox, see README.md) and
-`BINARY ports --json --no-config FILE`, and compares, for each loadable file:
+For every *.js / *.cjs / *.mjs / *.json / *.json5 / *.yml / *.yaml file of CORPUS_DIR (not recursive) it runs
+the oracle `node pm2-reading.cjs FILE` (which EXECUTES the file in a throw-away sandbox, see README.md; JSON and
+YAML files are loaded by PM2's own code, which --pm2 names) and `BINARY ports --json --no-config FILE`, and
+compares, for each loadable file:
 
   * the list of process names, in order;
   * per process, the set of (key, port) of the `env` block's keys matching /PORT$/i whose value is
@@ -14,6 +15,11 @@ For every *.js / *.cjs / *.mjs file of CORPUS_DIR (not recursive) it runs the or
     `env` (and its `unresolved` uses of source `env`: those agree only where node has no numeric
     value for the key either);
   * a file where portos-lsp reports `dynamic_apps` agrees only if node found no apps.
+
+It also runs `BINARY check --output-format json --no-config FILE` and lists every finding of the codes PM2's
+own reading adds (instances-port-clash, shadowed-port, unknown-option, invalid-option-value, pm2-cannot-load),
+with whether PM2 loads the file and accepts its apps (`pm2_valid`): an error on a file PM2 runs fine is
+marked `!`.
 
 --extras DIR: files a corpus file needs from its repo or its user's home, as DIR/<corpus file name>/<path
 relative to the file's directory> (a first component `~` stands for HOME); each is copied into that
@@ -41,7 +47,10 @@ ORACLE = HERE / "pm2-reading.cjs"
 # The release build of this checkout (`cargo build --release`).
 DEFAULT_BINARY = str(Path(__file__).resolve().parents[2] / "target" / "release" / "portos-lsp")
 PORT_KEY = re.compile(r"PORT$", re.IGNORECASE)
-EXTENSIONS = (".js", ".cjs", ".mjs")
+EXTENSIONS = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
+# The codes of PM2's own reading (issue 17), listed file by file.
+NEW_CODES = ("instances-port-clash", "shadowed-port", "unknown-option", "invalid-option-value", "pm2-cannot-load")
+NEW_ERRORS = ("instances-port-clash", "invalid-option-value", "pm2-cannot-load")
 
 
 def port_value(v):
@@ -75,8 +84,10 @@ def extras_for(extras_dir: Path | None, path: Path) -> list[str]:
     return out
 
 
-def run_oracle(path: Path, extras: list[str]) -> dict:
+def run_oracle(path: Path, extras: list[str], pm2: str | None = None) -> dict:
     extra_args = [a for e in extras for a in ("--extra", e)]
+    if pm2:
+        extra_args += ["--pm2", pm2]
     try:
         r = subprocess.run(
             ["node", str(ORACLE), str(path), *extra_args],
@@ -109,10 +120,24 @@ def run_lsp(binary: str, path: Path, extras: list[str]) -> dict:
             [binary, "ports", "--json", "--no-config", str(copy)],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
         )
+        checked = subprocess.run(
+            [binary, "check", "--output-format", "json", "--no-config", str(copy)],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     if not lines:
         return {"error": f"portos-lsp printed nothing (exit {r.returncode}): {r.stderr.strip()[-300:]}"}
-    return json.loads(lines[0])
+    result = json.loads(lines[0])
+    try:
+        findings = json.loads(checked.stdout or "[]")
+    except json.JSONDecodeError:
+        findings = []
+    result["new_findings"] = [
+        {"code": f["code"], "severity": f["severity"], "line": f["start_line"], "message": f["message"]}
+        for f in findings
+        if f.get("code") in NEW_CODES
+    ]
+    return result
 
 
 def node_side(app: dict):
@@ -137,8 +162,16 @@ def lsp_side(proc: dict):
     pairs: dict[str, set] = {}
     for b in proc.get("bindings") or []:
         for u in b.get("uses") or []:
-            if u.get("source") == "env" and PORT_KEY.search(u.get("key", "")):
-                pairs.setdefault(u["key"], set()).add(b.get("port"))
+            source, key = u.get("source"), u.get("key", "")
+            # PM2 applies `port` as env.PORT, and starts a `static` entry with env.PM2_SERVE_PORT.
+            if source == "port" and u.get("instance") is None:
+                key = "PORT"
+            elif source == "static":
+                key = "PM2_SERVE_PORT"
+            elif source != "env":
+                continue
+            if PORT_KEY.search(key) and u.get("instance") is None:
+                pairs.setdefault(key, set()).add(b.get("port"))
     unresolved = {
         u["key"] for u in proc.get("unresolved") or []
         if u.get("source") == "env" and PORT_KEY.search(u.get("key", ""))
@@ -167,11 +200,13 @@ def compare_process(app: dict, proc: dict) -> list[str]:
     return diffs
 
 
-def compare_file(path: Path, binary: str, extras_dir: Path | None = None) -> dict:
+def compare_file(path: Path, binary: str, extras_dir: Path | None = None, pm2: str | None = None) -> dict:
     extras = extras_for(extras_dir, path)
-    oracle = run_oracle(path, extras)
+    oracle = run_oracle(path, extras, pm2)
     lsp = run_lsp(binary, path, extras)
     result = {"file": path.name, "loadable": bool(oracle.get("loadable")), "oracle": oracle, "lsp": lsp}
+    result["pm2_valid"] = oracle.get("pm2_valid")
+    result["new_findings"] = lsp.get("new_findings") or []
     if extras:
         result["extras"] = [e.split("=", 1)[0] for e in extras]
     if not result["loadable"]:
@@ -185,7 +220,11 @@ def compare_file(path: Path, binary: str, extras_dir: Path | None = None) -> dic
     apps = oracle.get("apps") or []
     procs = lsp.get("processes") or []
     diffs = []
-    if lsp.get("dynamic_apps"):
+    cannot_load = any(f["code"] == "pm2-cannot-load" for f in result["new_findings"])
+    if cannot_load and not apps:
+        # PM2 gets no apps from the file, and portos-lsp says it cannot load them.
+        pass
+    elif lsp.get("dynamic_apps"):
         if apps:
             diffs.append(f"portos-lsp: dynamic apps; node: {len(apps)} app(s) {[a.get('name') for a in apps]}")
     else:
@@ -214,11 +253,12 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/realfiles-result.jsonl"))
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--unloadable", action="store_true", help="also list the files that are not loadable")
+    ap.add_argument("--pm2", default=None, help="node_modules with pm2 and js-yaml, for PM2's own loading")
     args = ap.parse_args()
 
     files = sorted(p for p in args.corpus.iterdir() if p.is_file() and p.name.endswith(EXTENSIONS))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda p: compare_file(p, args.binary, args.extras), files))
+        results = list(pool.map(lambda p: compare_file(p, args.binary, args.extras, args.pm2), files))
 
     with args.out.open("w") as out:
         for r in results:
@@ -235,6 +275,24 @@ def main() -> int:
         for r in results:
             if not r["loadable"]:
                 print(f"{r['file']}: {r['diff']}")
+    # PM2's own reading: every finding of its codes, per file, with what PM2 makes of the file.
+    flagged = [r for r in results if r["new_findings"]]
+    print(f"PM2's codes: {sum(len(r['new_findings']) for r in flagged)} finding(s) in {len(flagged)} file(s)")
+    for r in flagged:
+        has_apps = bool(r["oracle"].get("apps"))
+        runs = r["loadable"] and has_apps and r.get("pm2_valid") is not False
+        if runs:
+            state = "PM2 loads it and accepts its apps"
+        elif not r["loadable"]:
+            state = "PM2 cannot load it: " + str(r["oracle"].get("error"))
+        elif not has_apps:
+            state = "PM2 loads it and finds no apps in it"
+        else:
+            state = "PM2 refuses its apps: " + str(r["oracle"].get("pm2_error"))
+        print(f"{r['file']}: {state}")
+        for f in r["new_findings"]:
+            mark = "!" if runs and f["code"] in NEW_ERRORS and f["code"] != "instances-port-clash" else " "
+            print(f"  {mark} {f['code']} ({f['severity']}) line {f['line']}: {f['message']}")
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // pm2-reading.cjs — what PM2 would run from one ecosystem file, as one JSON object on stdout.
 //
-//   node pm2-reading.cjs FILE [--extra REL=SRC]...
+//   node pm2-reading.cjs FILE [--extra REL=SRC]... [--pm2 NODE_MODULES]
 //
 // `--extra REL=SRC` copies SRC into the sandbox at REL, relative to the file's directory, or to HOME
 // when REL starts with `~/`: for a file that needs another file of its repo (`./package.json`, a
@@ -10,15 +10,26 @@
 // THIS EXECUTES FILE. It does so in a throw-away sandbox (see `outer` below), which limits the damage
 // of an ordinary config file but is no security boundary: only run it on files you accept to execute.
 //
+// `--pm2 NODE_MODULES` names a node_modules holding pm2 (7.0.3) and js-yaml (default:
+// ~/.cache/portos-lsp/realfiles/node_modules when it exists; `npm install --prefix DIR pm2@7.0.3 js-yaml@4`).
+// With it, JSON and YAML files are loaded by PM2's own `Common.parseConfig` (a JSON file is evaluated as
+// `(` + text + `)`, YAML goes through js-yaml), and every file's apps are put through PM2's own
+// `Common.verifyConfs`: `pm2_valid` says whether PM2's validation accepts them and would start them
+// (`pm2_error` why not). An `.mjs` is loaded by PM2's parseConfig too (PM2 `require`s it: its named export
+// `apps` counts, not its default export). Without it, JSON and YAML files are not loadable here.
+//
 // Reading, as `pm2 start FILE` (no --env) does it:
 //   * `.js`/`.cjs` are loaded with require() (an ESM `.js` fails there, as in PM2 without
 //     `"type": "module"`: not loadable); `.mjs` with import(), taking the default export, else the
-//     namespace (its `apps`).
+//     namespace (its `apps`); `.json*` and `.yml`/`.yaml` (by PM2's substring test) by PM2's parseConfig.
 //   * apps = export.apps if present, else export.pm2 (PM2's alias), else the export if it is an
 //     array, else [export] if it has `script` (or PM2's aliases `cmd` / `command`), else none.
 //   * an app without `name` is named as PM2's renderApplicationName does: the basename of the script
 //     up to its last dot.
-//   * `env` is the app's `env` block only (no --env merge, no process.env).
+//   * `env` is the app's `env` block only (no --env merge, no process.env), with the app's `port` applied as its
+//     `PORT` when it is truthy, as PM2's prepareAppConf does (`port_applied`).
+//   * each entry of the config's `static` list is an app too, named `static-page-server-PORT` unless it has a
+//     name, with `env: { PM2_SERVE_PORT: port }`, as PM2 starts it.
 //
 // Output: {"loadable": true, "export_kind": ..., "apps": [{name, script, args, instances, env,
 // env_undefined, env_keys, port_fields: [{path, value}]}]} or {"loadable": false, "error": "..."}.
@@ -39,7 +50,7 @@ function fail(error) {
 // ---------------------------------------------------------------------------------------------
 // Outer process: build the sandbox and run this script again inside it (`--inner COPY`).
 // ---------------------------------------------------------------------------------------------
-function outer(file, extras) {
+function outer(file, extras, modules) {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) return fail(`no such file: ${file}`);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2-reading-'));
@@ -66,7 +77,7 @@ function outer(file, extras) {
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       fs.copyFileSync(src, dest);
     }
-    const r = spawnSync(process.execPath, [__filename, '--inner', copy], {
+    const r = spawnSync(process.execPath, [__filename, '--inner', copy, modules || ''], {
       cwd: work,
       env: { PATH: process.env.PATH || '/usr/bin:/bin', HOME: home },
       timeout: TIMEOUT_MS,
@@ -237,8 +248,56 @@ function appsOf(exported) {
   return { kind: 'no-apps', apps: [] };
 }
 
-function report(exported) {
-  const { kind, apps } = appsOf(exported);
+// The format PM2 reads a file in, by its substring test on the name.
+function formatOf(file) {
+  const name = path.basename(file);
+  if (name.includes('.json')) return 'json';
+  if (name.includes('.yml') || name.includes('.yaml')) return 'yaml';
+  return 'js';
+}
+
+// PM2's own validation of the apps (Common.verifyConfs, on a copy): null when PM2 accepts them.
+function pm2Validation(Common, apps) {
+  if (!Common || apps.length === 0) return undefined;
+  let copy;
+  try {
+    copy = JSON.parse(JSON.stringify(apps.filter((a) => a !== null && typeof a === 'object')));
+  } catch (e) {
+    return `could not copy the apps: ${e.message}`;
+  }
+  const log = console.log;
+  const warn = console.warn;
+  const error = console.error;
+  console.log = console.warn = console.error = () => {};
+  try {
+    const r = Common.verifyConfs(copy);
+    if (r instanceof Error) return String(r.message);
+    // PM2's prepareAppConf aborts an app without a script when it starts it.
+    const scriptless = r.filter((app) => !app.script).length;
+    return scriptless > 0 ? `${scriptless} app(s) without a script: PM2 aborts them (No script path)` : null;
+  } catch (e) {
+    return `verifyConfs threw: ${String((e && e.message) || e)}`;
+  } finally {
+    console.log = log;
+    console.warn = warn;
+    console.error = error;
+  }
+}
+
+function report(exported, Common) {
+  const { kind, apps: found } = appsOf(exported);
+  const apps = found.slice();
+  // `static` entries are apps PM2 starts beside the others.
+  const statics = exported && typeof exported === 'object' && Array.isArray(exported.static) ? exported.static : [];
+  const validation = pm2Validation(Common, apps);
+  for (const serve of statics) {
+    if (serve === null || typeof serve !== 'object') continue;
+    apps.push({
+      name: serve.name ? serve.name : `static-page-server-${serve.port}`,
+      script: 'Serve.js',
+      env: { PM2_SERVE_PORT: serve.port },
+    });
+  }
   const out = [];
   for (const app of apps) {
     if (app === null || typeof app !== 'object') {
@@ -254,6 +313,13 @@ function report(exported) {
         else env[k] = describe(app.env[k]);
       }
     }
+    // PM2's prepareAppConf: `port` becomes the env's PORT.
+    const portApplied = Boolean(app.port);
+    if (portApplied) {
+      env.PORT = describe(app.port);
+      const at = envUndefined.indexOf('PORT');
+      if (at >= 0) envUndefined.splice(at, 1);
+    }
     out.push({
       name: describe(name),
       script: describe(script),
@@ -262,17 +328,37 @@ function report(exported) {
       env,
       env_undefined: envUndefined,
       env_keys: Object.keys(app).filter((k) => k.startsWith('env_')),
+      port_applied: portApplied,
       port_fields: portFields(app).map((f) => ({ path: f.path, value: f.value })),
     });
   }
-  return { loadable: true, export_kind: kind, apps: out };
+  const result = { loadable: true, export_kind: kind, apps: out };
+  if (validation !== undefined) {
+    result.pm2_valid = validation === null;
+    if (validation !== null) result.pm2_error = validation;
+  }
+  return result;
 }
 
-async function inner(copy) {
+async function inner(copy, modules) {
   installStubs();
+  let Common = null;
+  if (modules) {
+    try {
+      Common = require(path.join(modules, 'pm2', 'lib', 'Common.js'));
+    } catch (e) {
+      return fail(`cannot load PM2 from ${modules}: ${e.message}`);
+    }
+  }
   let exported;
+  const format = formatOf(copy);
   try {
-    if (copy.endsWith('.mjs')) {
+    if (format !== 'js' || (Common && copy.endsWith('.mjs'))) {
+      if (!Common) return fail(`a ${format} file needs PM2 (--pm2 NODE_MODULES) to be read as PM2 reads it`);
+      // PM2's own loading, from the file's bytes, as `pm2 start FILE` does it (an `.mjs` through require(),
+      // which gives the module's namespace: its named export `apps`, not its default export).
+      exported = Common.parseConfig(fs.readFileSync(copy), path.basename(copy));
+    } else if (copy.endsWith('.mjs')) {
       const ns = await import(require('url').pathToFileURL(copy).href);
       exported = ns.default !== undefined ? ns.default : ns;
     } else {
@@ -284,7 +370,7 @@ async function inner(copy) {
   }
   let result;
   try {
-    result = report(exported);
+    result = report(exported, Common);
   } catch (e) {
     return fail(`reading the export threw: ${String((e && e.message) || e)}`);
   }
@@ -292,23 +378,26 @@ async function inner(copy) {
 }
 
 if (process.argv[2] === '--inner') {
-  inner(process.argv[3]).then(
+  inner(process.argv[3], process.argv[4]).then(
     () => process.stdout.write('', () => process.reallyExit(0)),
     (e) => { fail(e); process.reallyExit(0); },
   );
 } else if (process.argv.length >= 3 && !process.argv[2].startsWith('--')) {
   const extras = [];
+  const cached = path.join(os.homedir(), '.cache', 'portos-lsp', 'realfiles', 'node_modules');
+  let modules = fs.existsSync(path.join(cached, 'pm2')) ? cached : '';
   const rest = process.argv.slice(3);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--extra' && i + 1 < rest.length) extras.push(rest[++i]);
     else if (rest[i].startsWith('--extra=')) extras.push(rest[i].slice(8));
+    else if (rest[i] === '--pm2' && i + 1 < rest.length) modules = path.resolve(rest[++i]);
     else {
       process.stderr.write(`unknown argument ${rest[i]}\n`);
       process.exit(2);
     }
   }
-  outer(process.argv[2], extras);
+  outer(process.argv[2], extras, modules);
 } else {
-  process.stderr.write('usage: node pm2-reading.cjs FILE [--extra REL=SRC]...\n');
+  process.stderr.write('usage: node pm2-reading.cjs FILE [--extra REL=SRC]... [--pm2 NODE_MODULES]\n');
   process.exitCode = 2;
 }

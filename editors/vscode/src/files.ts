@@ -1,6 +1,7 @@
-// Which documents are ours: the ecosystem file names of spec §1, the extra globs of `portos.files` and of
-// the workspace's project files (`files` / `ranges.files` in portos-lsp.toml), and the project files
-// themselves (the server reports their errors while they are open).
+// Which documents are ours: the ecosystem file names of spec §1 and §11 (JavaScript, and PM2's JSON, JSON5 and
+// YAML files), the extra globs of `portos.files` and of the workspace's project files (`files` /
+// `ranges.files` in portos-lsp.toml), and the project files themselves (the server reports their errors
+// while they are open).
 import { parse as parseToml } from 'smol-toml';
 import * as vscode from 'vscode';
 import type { DocumentSelector } from 'vscode-languageclient/node';
@@ -10,6 +11,10 @@ export const ECOSYSTEM_GLOBS = [
   '**/ecosystem.*.config.{js,cjs,mjs}',
   '**/pm2.config.{js,cjs,mjs}',
 ];
+/** PM2's JSON and YAML ecosystem files: names starting with `ecosystem` or `pm2`, and process(es).json. */
+export const DATA_GLOBS = ['**/{ecosystem,pm2}*.{json,json5,yml,yaml}', '**/{process,processes}.json'];
+/** The languages VS Code gives those files (JSON5 has none built in: matched by name alone). */
+export const DATA_LANGUAGES = ['json', 'jsonc', 'yaml'];
 export const PROJECT_FILE_GLOB = '**/{portos-lsp,.portos-lsp}.toml';
 const EXCLUDE = '**/node_modules/**';
 
@@ -71,16 +76,29 @@ function patternOf(extra: ExtraGlob): string | vscode.RelativePattern {
 }
 
 /** The language client's document selector for these extra globs. */
-export function documentSelector(extras: ExtraGlob[]): DocumentSelector {
-  const selector: DocumentSelector = [];
-  for (const pattern of ECOSYSTEM_GLOBS) {
-    selector.push({ scheme: 'file', language: 'javascript', pattern });
+/** The filters of the fixed names: JavaScript ones as `javascript`, the data files in each data language and,
+ * for JSON5 (no language of its own), by name alone. */
+function nameFilters(): { language?: string; pattern: string }[] {
+  const filters: { language?: string; pattern: string }[] = ECOSYSTEM_GLOBS.map((pattern) => ({
+    language: 'javascript',
+    pattern,
+  }));
+  for (const pattern of DATA_GLOBS) {
+    for (const language of DATA_LANGUAGES) {
+      filters.push({ language, pattern });
+    }
   }
+  filters.push({ pattern: '**/{ecosystem,pm2}*.json5' });
+  return filters;
+}
+
+export function documentSelector(extras: ExtraGlob[]): DocumentSelector {
+  const selector: DocumentSelector = nameFilters().map((f) => ({ scheme: 'file', ...f }));
+  // An extra glob names the files it wants, whatever their language (a `deploy/*.yml`).
   for (const extra of extras) {
     const pattern = patternOf(extra);
     selector.push({
       scheme: 'file',
-      language: 'javascript',
       pattern:
         typeof pattern === 'string' ? pattern : { baseUri: extra.base.toString(), pattern: pattern.pattern },
     });
@@ -91,13 +109,9 @@ export function documentSelector(extras: ExtraGlob[]): DocumentSelector {
 
 /** The same selector for `vscode.languages.match`. */
 export function vscodeSelector(extras: ExtraGlob[]): vscode.DocumentFilter[] {
-  const filters: vscode.DocumentFilter[] = ECOSYSTEM_GLOBS.map((pattern) => ({
-    scheme: 'file',
-    language: 'javascript',
-    pattern,
-  }));
+  const filters: vscode.DocumentFilter[] = nameFilters().map((f) => ({ scheme: 'file', ...f }));
   for (const extra of extras) {
-    filters.push({ scheme: 'file', language: 'javascript', pattern: patternOf(extra) });
+    filters.push({ scheme: 'file', pattern: patternOf(extra) });
   }
   filters.push({ scheme: 'file', pattern: PROJECT_FILE_GLOB });
   return filters;
@@ -105,7 +119,12 @@ export function vscodeSelector(extras: ExtraGlob[]): vscode.DocumentFilter[] {
 
 /** Whether the workspace holds an ecosystem file (or a project file) anywhere. */
 export async function workspaceHasEcosystemFiles(extras: ExtraGlob[]): Promise<boolean> {
-  const patterns: vscode.GlobPattern[] = [...ECOSYSTEM_GLOBS, PROJECT_FILE_GLOB, ...extras.map(patternOf)];
+  const patterns: vscode.GlobPattern[] = [
+    ...ECOSYSTEM_GLOBS,
+    ...DATA_GLOBS,
+    PROJECT_FILE_GLOB,
+    ...extras.map(patternOf),
+  ];
   const found = await Promise.all(patterns.map((p) => vscode.workspace.findFiles(p, EXCLUDE, 1)));
   return found.some((uris) => uris.length > 0);
 }

@@ -10,6 +10,7 @@ mod number;
 mod scope;
 mod triggers;
 
+pub use module::ModuleFacts;
 pub use number::{parse_int, parse_number_literal, string_to_number, to_number};
 
 use crate::model::value::{FileId, Loc, Traced};
@@ -125,13 +126,60 @@ pub struct ModuleResult {
     pub exports: Traced,
     /// Every top-level binding, in source order.
     pub bindings: Vec<TopBinding>,
+    /// How Node would load it (JavaScript only).
+    pub facts: ModuleFacts,
 }
 
 /// Evaluates the session's main file (already parsed) and returns its exports and bindings.
 pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) -> ModuleResult {
     let text = session.files[0].text.clone();
-    let mut scope = Scope::new(FileId(0), &text, tree.raw_root());
+    let Some(root) = tree.raw_root() else {
+        return ModuleResult::nothing(&text);
+    };
+    let mut scope = Scope::new(FileId(0), &text, root);
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);
-    ModuleResult { exports, bindings }
+    // A `.cjs` file is CommonJS whatever it holds: where it uses CommonJS's globals does not matter.
+    let cjs = session.files[0]
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("cjs"));
+    let facts = scope.module_facts(!cjs);
+    ModuleResult {
+        exports,
+        bindings,
+        facts,
+    }
+}
+
+/// Evaluates a JSON main file as PM2 does: its one expression is the configuration (with `process`
+/// available, so `process.env.X || 5570` reads as in JavaScript). What follows a syntax error is still read
+/// where tree-sitter recovered it.
+pub fn evaluate_json_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) -> ModuleResult {
+    let text = session.files[0].text.clone();
+    let Some(root) = tree.raw_root() else {
+        return ModuleResult::nothing(&text);
+    };
+    let mut scope = Scope::new(FileId(0), &text, root);
+    let exports = scope.json_main(session);
+    ModuleResult {
+        exports,
+        bindings: Vec::new(),
+        facts: ModuleFacts::default(),
+    }
+}
+
+impl ModuleResult {
+    /// The exports of a file that yields nothing: `undefined`.
+    fn nothing(text: &str) -> Self {
+        let loc = Loc::new(
+            FileId(0),
+            crate::syntax::TextRange::new(0, text.len().min(1)),
+        );
+        ModuleResult {
+            exports: Traced::here(crate::model::value::Value::Undefined, loc),
+            bindings: Vec::new(),
+            facts: ModuleFacts::default(),
+        }
+    }
 }

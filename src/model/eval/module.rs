@@ -39,6 +39,135 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// A JSON main file's value, as PM2 reads it: the expression inside the parentheses PM2 wraps the text in.
+    pub(super) fn json_main(&mut self, session: &mut Session) -> Traced {
+        let mut cursor = self.root.walk();
+        let statement = self
+            .root
+            .named_children(&mut cursor)
+            .find(|n| n.kind() == "expression_statement");
+        let mut expr = statement.and_then(|s| s.named_child(0));
+        while let Some(inner) = expr.filter(|e| e.kind() == "parenthesized_expression") {
+            expr = inner
+                .named_child(0)
+                .filter(|n| n.kind() != "comment")
+                .or_else(|| {
+                    let mut walk = inner.walk();
+                    inner
+                        .named_children(&mut walk)
+                        .find(|n| n.kind() != "comment")
+                });
+        }
+        match expr {
+            Some(expr) => self.eval(session, expr),
+            None => self.unknown(self.root, Unknown::Unsupported("an empty JSON file".into())),
+        }
+    }
+
+    /// What the top level does that decides whether Node can load the file as PM2 asks it to: CommonJS's
+    /// globals, ES module syntax, the default and `apps` exports (spec §11, `pm2-cannot-load`).
+    pub(super) fn module_facts(&self, commonjs_matters: bool) -> ModuleFacts {
+        let mut facts = ModuleFacts::default();
+        let mut cursor = self.root.walk();
+        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        for statement in statements {
+            match statement.kind() {
+                "import_statement" => {
+                    facts.esm.get_or_insert(self.loc(statement));
+                }
+                "export_statement" => {
+                    facts.esm.get_or_insert(self.loc(statement));
+                    let src = self.src(statement);
+                    if src
+                        .strip_prefix("export")
+                        .is_some_and(|rest| rest.trim_start().starts_with("default"))
+                    {
+                        facts.default_export.get_or_insert(self.loc(statement));
+                    } else if self.exports_apps(statement) {
+                        facts.exports_apps = true;
+                    }
+                }
+                _ => {
+                    if commonjs_matters
+                        && facts.commonjs.is_none()
+                        && let Some(name) = self.commonjs_global(statement)
+                    {
+                        facts.commonjs = Some((self.loc(statement), name));
+                    }
+                }
+            }
+        }
+        facts
+    }
+
+    /// Whether an `export` statement exports a binding named `apps`.
+    fn exports_apps(&self, statement: Node<'t>) -> bool {
+        if let Some(decl) = statement.child_by_field_id(FIELDS.declaration) {
+            return self.slots.iter().any(|(name, s)| {
+                *name == "apps"
+                    && (s.declarator.parent().map(|p| p.id()) == Some(decl.id())
+                        || s.declarator.id() == decl.id())
+            });
+        }
+        let mut cursor = statement.walk();
+        let clauses: Vec<Node<'t>> = statement
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() == "export_clause")
+            .collect();
+        clauses.into_iter().any(|clause| {
+            let mut inner = clause.walk();
+            let specs: Vec<Node<'t>> = clause.named_children(&mut inner).collect();
+            specs.into_iter().any(|spec| {
+                spec.child_by_field_id(FIELDS.alias)
+                    .or_else(|| spec.child_by_field_id(FIELDS.name))
+                    .is_some_and(|n| self.src(n).trim_matches(['\'', '"']) == "apps")
+            })
+        })
+    }
+
+    /// The CommonJS global (`module`, `exports`, `require`) a top-level statement runs, outside any function
+    /// body and not behind `typeof`, when the file does not bind that name itself.
+    fn commonjs_global(&self, statement: Node<'t>) -> Option<String> {
+        // Most statements name none of the three: skip their walk.
+        let src = self.src(statement);
+        if !["module", "exports", "require"]
+            .iter()
+            .any(|word| src.contains(word))
+        {
+            return None;
+        }
+        let mut cursor = statement.walk();
+        let mut stack = vec![statement];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "function_declaration"
+                | "function_expression"
+                | "function"
+                | "arrow_function"
+                | "method_definition"
+                | "generator_function"
+                | "generator_function_declaration"
+                | "class_declaration"
+                | "class" => continue,
+                "identifier" => {
+                    let name = self.src(node);
+                    if matches!(name, "module" | "exports" | "require")
+                        && !self.slots.contains_key(name)
+                        && !node.parent().is_some_and(|p| {
+                            p.kind() == "unary_expression" && self.src(p).starts_with("typeof")
+                        })
+                    {
+                        return Some(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        None
+    }
+
     /// Runs the top-level statements that shape the exports, in order.
     pub(super) fn module_exports(&mut self, session: &mut Session) -> Traced {
         let root_loc = self.loc(self.root);
@@ -255,7 +384,13 @@ impl<'t> Scope<'t> {
         });
         let is_json = path.extension().is_some_and(|e| e == "json");
         let exports = {
-            let mut scope = Scope::new(file, &text, parsed.tree.raw_root());
+            let Some(root) = parsed.tree.raw_root() else {
+                return Traced::here(
+                    Value::Unknown(Unknown::Unsupported(format!("`require('{specifier}')`"))),
+                    loc,
+                );
+            };
+            let mut scope = Scope::new(file, &text, root);
             if is_json {
                 scope.json_value(session)
             } else {
@@ -266,6 +401,20 @@ impl<'t> Scope<'t> {
         session.modules.insert(path, Some(exports.clone()));
         with_default(exports, esm).used_at(loc)
     }
+}
+
+/// What a module's top level does that decides how Node loads it (see [`Scope::module_facts`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ModuleFacts {
+    /// The first top-level statement running one of CommonJS's globals, and which (`module`, `exports`,
+    /// `require`); not looked for in a `.cjs` file, CommonJS whatever it holds.
+    pub commonjs: Option<(Loc, String)>,
+    /// The first `import` or `export` statement: ES module syntax.
+    pub esm: Option<Loc>,
+    /// `export default …`.
+    pub default_export: Option<Loc>,
+    /// Whether `apps` is a named export (what PM2 reads of an ES module).
+    pub exports_apps: bool,
 }
 
 /// For `import x from './m.cjs'`: a CommonJS module's `default` is its whole `module.exports`.

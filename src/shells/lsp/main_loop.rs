@@ -618,6 +618,8 @@ fn refresh_watchers(shared: &Arc<Shared>, state: &mut LoopState) {
         "**/ecosystem.config.{js,cjs,mjs}".into(),
         "**/ecosystem.*.config.{js,cjs,mjs}".into(),
         "**/pm2.config.{js,cjs,mjs}".into(),
+        "**/{ecosystem,pm2}*.{json,json5,yml,yaml}".into(),
+        "**/{process,processes}.json".into(),
         "**/{portos-lsp,.portos-lsp}.toml".into(),
         "**/package.json".into(),
     ];

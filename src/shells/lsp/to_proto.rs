@@ -2,7 +2,7 @@
 //! edits, symbols, locations and the port map to their LSP shapes. The one place LSP types are built from
 //! the host's answers; files other than the one asked about are read through the snapshot.
 
-use crate::ide::completion::PortCompletion;
+use crate::ide::completion::{Completion, CompletionKind};
 use crate::ide::port_map::PortMap;
 use crate::ide::{Encoding, Finding, LineIndex, Severity, Snapshot, TextRange};
 use std::collections::HashMap;
@@ -11,8 +11,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::{
     CodeDescription, CompletionItem, CompletionItemKind, CompletionTextEdit, Diagnostic,
-    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, DocumentSymbol, Location,
-    NumberOrString, Position, Range, SymbolKind, TextEdit, Uri, WorkspaceEdit,
+    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, DocumentSymbol, Documentation,
+    Location, MarkupContent, MarkupKind, NumberOrString, Position, Range, SymbolKind, TextEdit,
+    Uri, WorkspaceEdit,
 };
 
 /// A text with its line index, for converting offsets.
@@ -134,18 +135,28 @@ pub fn diagnostics(
 
 /// A port completion as an LSP item: the bare number as label, its reason as detail, the order kept by
 /// `sortText`.
-pub fn completion(item: &PortCompletion, text: &Text) -> CompletionItem {
-    let label = item.port.to_string();
+pub fn completion(item: &Completion, text: &Text) -> CompletionItem {
+    let kind = match item.kind {
+        CompletionKind::Port => CompletionItemKind::VALUE,
+        CompletionKind::Option => CompletionItemKind::PROPERTY,
+        CompletionKind::Value => CompletionItemKind::ENUM_MEMBER,
+    };
     CompletionItem {
-        label: label.clone(),
-        kind: Some(CompletionItemKind::VALUE),
+        label: item.label.clone(),
+        kind: Some(kind),
         detail: Some(item.detail.clone()),
+        documentation: item.documentation.as_ref().map(|doc| {
+            Documentation::MarkupContent(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: doc.clone(),
+            })
+        }),
         sort_text: Some(item.sort_text.clone()),
-        filter_text: Some(label.clone()),
+        filter_text: Some(item.label.clone()),
         preselect: item.preselect.then_some(true),
         text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
             text.range(item.replace),
-            label,
+            item.insert.clone(),
         ))),
         ..CompletionItem::default()
     }

@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../../.."
 
 here=tests/editors/emacs
 file=examples/workspace/legacy/ecosystem.config.cjs
+yaml_file=examples/workspace/workers/ecosystem.yml
 
 editor=emacs
 # shellcheck source=../common.sh
@@ -48,7 +49,13 @@ server_binary
 set +e
 "$bin" check "$file" --output-format concise --color never >"$tmp/check.txt" 2>"$tmp/check.err"
 set -e
-sed -nE "s#^$file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z-]+)\].*#\1:\2 \3 \4#p" "$tmp/check.txt" >"$tmp/cli.txt"
+sed -nE "s#^$file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z0-9-]+)\].*#\1:\2 \3 \4#p" "$tmp/check.txt" >"$tmp/cli.txt"
+# The same for the example's YAML ecosystem file.
+set +e
+"$bin" check "$yaml_file" --output-format concise --color never >"$tmp/check-yaml.txt" 2>>"$tmp/check.err"
+set -e
+sed -nE "s#^$yaml_file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z0-9-]+)\].*#\1:\2 \3 \4#p" "$tmp/check-yaml.txt" \
+  >"$tmp/cli-yaml.txt"
 
 # Emacs with nothing of the user's: HOME and the XDG directories in the temp dir, the server on PATH.
 mkdir -p "$tmp/home" "$tmp/bin" "$tmp/scratch"
@@ -57,7 +64,7 @@ started=$(date +%s%N)
 set +e
 env HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_CACHE_HOME="$tmp/home/.cache" \
   XDG_DATA_HOME="$tmp/home/.local/share" XDG_STATE_HOME="$tmp/home/.local/state" TMPDIR="$tmp" \
-  PATH="$tmp/bin:$PATH" PORTOS_EMACS_CLI="$tmp/cli.txt" PORTOS_EMACS_CHECKS="$tmp/checks.txt" \
+  PATH="$tmp/bin:$PATH" PORTOS_EMACS_CLI="$tmp/cli.txt" PORTOS_EMACS_CLI_YAML="$tmp/cli-yaml.txt" PORTOS_EMACS_CHECKS="$tmp/checks.txt" \
   PORTOS_EMACS_SCRATCH="$tmp/scratch" \
   timeout 60 emacs --batch -l "$here/test.el" </dev/null >"$tmp/emacs.out" 2>&1
 status=$?

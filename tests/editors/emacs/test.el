@@ -47,12 +47,22 @@
     (set-auto-mode)
     major-mode))
 
+(defun portos-test-cli (variable)
+  "The `LINE:COL SEVERITY CODE' lines of the file the environment VARIABLE names, sorted, eglot's way."
+  (with-temp-buffer
+    (insert-file-contents (getenv variable))
+    ;; eglot shows information and hints alike, as notes.
+    (sort (mapcar (lambda (line)
+                    (replace-regexp-in-string " \\(information\\|hint\\) " " note " line))
+                  (split-string (buffer-string) "\n" t))
+          #'string<)))
+
 (defun portos-test-shown ()
   "Flymake's diagnostics in the current buffer, as sorted `LINE:COL SEVERITY CODE' strings."
   (sort (mapcar (lambda (d)
                   (let* ((beg (flymake-diagnostic-beg d))
                          (text (flymake-diagnostic-text d))
-                         (code (and (string-match "\\[\\([a-z-]+\\)\\]" text) (match-string 1 text)))
+                         (code (and (string-match "\\[\\([a-z0-9-]+\\)\\]" text) (match-string 1 text)))
                          (type (pcase (flymake-diagnostic-type d)
                                  ('eglot-error "error") ('eglot-warning "warning") ('eglot-note "note")
                                  (other (format "%s" other)))))
@@ -68,13 +78,9 @@
          (scratch (file-name-as-directory (or (getenv "PORTOS_EMACS_SCRATCH") (make-temp-file "portos" t))))
          (workspace (expand-file-name "examples/workspace/" repo))
          (file (expand-file-name "legacy/ecosystem.config.cjs" workspace))
-         (cli (with-temp-buffer
-                (insert-file-contents (getenv "PORTOS_EMACS_CLI"))
-                ;; eglot shows information and hints alike, as notes.
-                (sort (mapcar (lambda (line)
-                                (replace-regexp-in-string " \\(information\\|hint\\) " " note " line))
-                              (split-string (buffer-string) "\n" t))
-                      #'string<))))
+         (yaml-file (expand-file-name "workers/ecosystem.yml" workspace))
+         (cli (portos-test-cli "PORTOS_EMACS_CLI"))
+         (cli-yaml (portos-test-cli "PORTOS_EMACS_CLI_YAML")))
     (package-activate-all) ; an interactive start-up activates the installed packages, batch mode does not
     (portos-test-check (locate-library "eglot") "eglot is installed" (format "load-path: %S" load-path))
     (load (expand-file-name "editors/emacs/portos-lsp.el" repo) nil t)
@@ -95,6 +101,17 @@
         (portos-test-check (not (eq mode 'portos-ecosystem-mode)) (format "%s does not (%s)" name mode))))
     (portos-test-check (memq (portos-test-mode-for (concat scratch "server.js")) '(js-mode javascript-mode))
                        "server.js still opens in js-mode")
+    ;; PM2's JSON and YAML files: their own modes; other JSON and YAML keep theirs.
+    (dolist (case '(("ecosystem.json" . portos-ecosystem-json-mode) ("ecosystem.config.json5" . portos-ecosystem-json-mode)
+                    ("pm2.json" . portos-ecosystem-json-mode) ("process.json" . portos-ecosystem-json-mode)
+                    ("processes.json" . portos-ecosystem-json-mode) ("ecosystem.yml" . portos-ecosystem-yaml-mode)
+                    ("ecosystem-staging.yaml" . portos-ecosystem-yaml-mode) ("pm2.yaml" . portos-ecosystem-yaml-mode)))
+      (let ((mode (portos-test-mode-for (concat scratch "app/" (car case)))))
+        (portos-test-check (eq mode (cdr case)) (format "%s opens in %s" (car case) (cdr case)) (format "%s" mode))))
+    (dolist (name '("package.json" "tsconfig.json" "docker-compose.yml" "my-ecosystem.yaml"))
+      (let ((mode (portos-test-mode-for (concat scratch "app/" name))))
+        (portos-test-check (not (memq mode '(portos-ecosystem-json-mode portos-ecosystem-yaml-mode)))
+                           (format "%s does not (%s)" name mode))))
 
     ;; The example legacy app: eglot starts portos-lsp on opening it, and flymake shows what check finds.
     (find-file file)
@@ -124,6 +141,24 @@
                              (and duplicate (flymake-diagnostic-text duplicate)))
           (when duplicate
             (princ (format "a diagnostic as Emacs shows it: %s\n" (flymake-diagnostic-text duplicate))))))
+
+      ;; The example's YAML ecosystem file: the same server, and flymake shows what check finds there too.
+      (find-file yaml-file)
+      (portos-test-check (eq major-mode 'portos-ecosystem-yaml-mode) "workers/ecosystem.yml opens in portos-ecosystem-yaml-mode"
+                         (format "%s" major-mode))
+      (portos-test-check (portos-test-wait (lambda () (eq (eglot-current-server) server)) 15)
+                         "eglot manages it with the same portos-lsp server")
+      (portos-test-check (cl-some (lambda (l) (string-match-p " error instances-port-clash" l)) cli-yaml)
+                         "the command line finds the YAML file's instances-port-clash (the test needs it)"
+                         (format "%S" cli-yaml))
+      ;; Batch mode has no window changes or commands to start flymake's deferred first run: start it.
+      (portos-test-wait (lambda ()
+                          (unless (flymake-running-backends) (flymake-start))
+                          (equal (portos-test-shown) cli-yaml))
+                        20)
+      (portos-test-check (equal (portos-test-shown) cli-yaml)
+                         "flymake shows the YAML file's diagnostics `portos-lsp check' finds, at its places"
+                         (format "shown %S, check finds %S" (portos-test-shown) cli-yaml))
 
       ;; A plain JavaScript file beside it gets no portos-lsp.
       (find-file (concat scratch "server.js"))

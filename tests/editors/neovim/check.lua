@@ -86,6 +86,27 @@ local function run()
   check(snippet.variant_new_client == true, 'ecosystem.prod.config.js elsewhere gets a client of its own')
   check(snippet.pm2_same_client == true, 'pm2.config.mjs beside it shares that client')
   check(snippet.other_js_no_client == true, 'server.js gets no client')
+  check(snippet.yaml_same_client == true, "PM2's YAML file of the workspace joins the running client")
+
+  -- The YAML file shows what the command line finds there, and nothing else.
+  local yaml = {}
+  for _, d in ipairs(result.yaml_diagnostics or {}) do
+    yaml[string.format('%d:%d %s %s', d.line, d.col, severity_names[d.severity] or '?', tostring(d.code))] = true
+  end
+  local yaml_cli = {}
+  for line in (read(os.getenv('PORTOS_NVIM_CLI_YAML')) or ''):gmatch('[^\n]+') do
+    yaml_cli[line] = true
+  end
+  check(yaml_cli['7:13 error instances-port-clash'], 'the command line finds the YAML file\'s instances-port-clash')
+  local yaml_lines = vim.tbl_keys(yaml)
+  table.sort(yaml_lines)
+  local cli_yaml_lines = vim.tbl_keys(yaml_cli)
+  table.sort(cli_yaml_lines)
+  check(
+    vim.deep_equal(yaml_lines, cli_yaml_lines),
+    'Neovim shows the YAML file\'s diagnostics as `portos-lsp check` does',
+    'editor: ' .. table.concat(yaml_lines, ', ') .. '; check: ' .. table.concat(cli_yaml_lines, ', ')
+  )
 end
 
 checks.finish(run, 'check.lua')

@@ -42,7 +42,11 @@ local function run()
     return
   end
   check(vim.deep_equal(config.cmd, { 'portos-lsp', 'serve' }), "its cmd is { 'portos-lsp', 'serve' }", vim.inspect(config.cmd))
-  check(vim.deep_equal(config.filetypes, { 'javascript' }), "its filetypes are { 'javascript' }", vim.inspect(config.filetypes))
+  check(
+    vim.deep_equal(config.filetypes, { 'javascript', 'json', 'jsonc', 'json5', 'yaml' }),
+    "its filetypes are { 'javascript', 'json', 'jsonc', 'json5', 'yaml' }",
+    vim.inspect(config.filetypes)
+  )
   check(
     vim.deep_equal(config.root_markers, { 'portos-lsp.toml', '.portos-lsp.toml', '.git' }),
     "its root_markers are { 'portos-lsp.toml', '.portos-lsp.toml', '.git' }",
@@ -75,6 +79,12 @@ local function run()
     { scratch .. '/repo/pm2.config.cjs', scratch .. '/repo', 'only .git' },
     { scratch .. '/bare/pm2.config.mjs', scratch .. '/bare', 'no marker: its own directory' },
     { scratch .. '/bare/pm2.config.js', scratch .. '/bare', 'no marker: its own directory' },
+    { scratch .. '/repo/ecosystem.config.json', scratch .. '/repo', "PM2's JSON" },
+    { scratch .. '/repo/ecosystem.json5', scratch .. '/repo', "PM2's JSON5" },
+    { scratch .. '/repo/svc/ecosystem.yml', scratch .. '/repo', "PM2's YAML" },
+    { scratch .. '/repo/pm2-apps.yaml', scratch .. '/repo', "PM2's YAML" },
+    { scratch .. '/repo/process.json', scratch .. '/repo', 'process.json' },
+    { scratch .. '/repo/processes.json', scratch .. '/repo', 'processes.json' },
   }
   for _, case in ipairs(accepted) do
     local file, root, why = case[1], case[2], case[3]
@@ -90,8 +100,11 @@ local function run()
     scratch .. '/repo/ecosystem..config.js',
     scratch .. '/repo/my-ecosystem.config.js',
     scratch .. '/repo/ecosystem.config.ts',
-    scratch .. '/repo/ecosystem.config.json',
     scratch .. '/repo/pm2.config.jsx',
+    scratch .. '/repo/package.json',
+    scratch .. '/repo/docker-compose.yml',
+    scratch .. '/repo/my-ecosystem.yaml',
+    scratch .. '/repo/processes.yaml',
     scratch .. '/repo/ecosystem.config.js.bak',
     scratch .. '/mono/ws/app/webpack.config.js',
   }

@@ -71,7 +71,14 @@ server_binary
 set +e
 "$bin" check "$file" --output-format concise --color never >"$tmp/check.txt" 2>"$tmp/check.err"
 set -e
-sed -nE "s#^$file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z-]+)\].*#\1:\2 \3 \4#p" "$tmp/check.txt" >"$tmp/cli.txt"
+sed -nE "s#^$file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z0-9-]+)\].*#\1:\2 \3 \4#p" "$tmp/check.txt" >"$tmp/cli.txt"
+# The same for the example's YAML ecosystem file, which the test opens too.
+yaml_file=examples/workspace/workers/ecosystem.yml
+set +e
+"$bin" check "$yaml_file" --output-format concise --color never >"$tmp/check-yaml.txt" 2>>"$tmp/check.err"
+set -e
+sed -nE "s#^$yaml_file:([0-9]+):([0-9]+): ([a-z]+)\[([a-z0-9-]+)\].*#\1:\2 \3 \4#p" "$tmp/check-yaml.txt" \
+  >"$tmp/cli-yaml.txt"
 expect=$(awk '{print $3}' "$tmp/cli.txt" | sort -u | paste -sd, -)
 next_port=$("$bin" next "$(dirname "$file")" 2>/dev/null | awk 'NR == 2 {print $1}' || true)
 
@@ -96,7 +103,8 @@ esac
 
 # The result file decides, whatever the exit code said.
 set +e
-env "${nvim_env[@]}" PORTOS_NVIM_RESULT="$tmp/result.json" PORTOS_NVIM_CLI="$tmp/cli.txt" PORTOS_NVIM_NEXT="$next_port" \
+env "${nvim_env[@]}" PORTOS_NVIM_RESULT="$tmp/result.json" PORTOS_NVIM_CLI="$tmp/cli.txt" \
+  PORTOS_NVIM_CLI_YAML="$tmp/cli-yaml.txt" PORTOS_NVIM_NEXT="$next_port" \
   PORTOS_NVIM_HOVER_PORT="$hover_port" PORTOS_NVIM_HOVER_LABEL="$hover_label" PORTOS_NVIM_ROOT="$PWD/examples/workspace" \
   PORTOS_NVIM_CHECKS="$tmp/checks.txt" \
   timeout 60 nvim --headless -u NONE -i NONE -c "luafile $here/check.lua" </dev/null >"$tmp/check-nvim.out" 2>&1

@@ -273,6 +273,28 @@ local function run()
   vim.cmd('edit ' .. vim.fn.fnameescape(elsewhere .. '/pm2.config.mjs'))
   snippet.pm2_same_client = #started_ids == 2 and started_ids[2] ~= vim.NIL
     and attached_to(vim.api.nvim_get_current_buf(), started_ids[2])
+  -- PM2's YAML file of the workspace joins the running client, and shows what `portos-lsp check` finds there.
+  vim.cmd('edit ' .. vim.fn.fnameescape(repo .. '/examples/workspace/workers/ecosystem.yml'))
+  local yaml = vim.api.nvim_get_current_buf()
+  snippet.yaml_same_client = attached_to(yaml, client.id)
+  vim.wait(10000, function()
+    for _, d in ipairs(vim.diagnostic.get(yaml)) do
+      if tostring(d.code) == 'instances-port-clash' then
+        return true
+      end
+    end
+    return false
+  end, 20)
+  result.yaml_diagnostics = {}
+  for _, d in ipairs(vim.diagnostic.get(yaml)) do
+    table.insert(result.yaml_diagnostics, {
+      code = d.code == nil and vim.NIL or tostring(d.code),
+      severity = d.severity,
+      source = d.source or vim.NIL,
+      line = d.lnum + 1,
+      col = d.col + 1,
+    })
+  end
   vim.cmd('edit ' .. vim.fn.fnameescape(elsewhere .. '/server.js'))
   snippet.other_js_no_client = #started_ids == 2 and next(vim.lsp.buf_get_clients(vim.api.nvim_get_current_buf())) == nil
   snippet.clients_started = #started_ids

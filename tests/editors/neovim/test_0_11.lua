@@ -109,6 +109,26 @@ local function run()
     return c ~= nil and c.id == client.id
   end, 20), 'a second ecosystem file of the workspace joins the running client')
 
+  -- PM2's YAML file of the workspace: filetype yaml, the same client, and its instances clash shown.
+  local yaml = open(repo .. '/examples/workspace/workers/ecosystem.yml')
+  check(vim.bo[yaml].filetype == 'yaml', 'workers/ecosystem.yml has filetype yaml', vim.bo[yaml].filetype)
+  check(vim.wait(5000, function()
+    local c = client_of(yaml)
+    return c ~= nil and c.id == client.id
+  end, 20), "PM2's YAML file of the workspace joins the running client")
+  check(vim.wait(10000, function()
+    for _, d in ipairs(vim.diagnostic.get(yaml)) do
+      if tostring(d.code) == 'instances-port-clash' and d.lnum == 6 and d.col == 12 then
+        return true
+      end
+    end
+    return false
+  end, 20), 'it shows instances-port-clash on 7:13, as `portos-lsp check` does')
+
+  local yaml_plain = open(vim.fn.fnamemodify(vim.fn.tempname(), ':p') .. '-docker-compose.yml')
+  vim.wait(300)
+  check(client_of(yaml_plain) == nil, 'another YAML file gets no client')
+
   local scratch = vim.fn.fnamemodify(os.getenv('PORTOS_NVIM_SCRATCH') or vim.fn.tempname(), ':p'):gsub('/$', '')
   vim.fn.mkdir(scratch, 'p')
   local elsewhere = open(scratch .. '/ecosystem.prod.config.js')

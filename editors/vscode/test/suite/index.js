@@ -93,6 +93,7 @@ async function eventually(what, check, timeoutMs = 30_000) {
 const fileUri = (relative) => vscode.Uri.file(path.join(WORKSPACE, relative));
 const LEGACY = 'legacy/ecosystem.config.cjs';
 const SHOP = 'shop/ecosystem.config.cjs';
+const WORKERS = 'workers/ecosystem.yml';
 
 function codeOf(diagnostic) {
   const code = diagnostic.code;
@@ -215,6 +216,23 @@ async function run() {
       const got = ours(doc.uri).map(where).sort();
       assert(JSON.stringify(got) === JSON.stringify(expected), `${relative}: got ${got.join(', ')}, check says ${expected.join(', ')}`);
     }
+  });
+
+  await test("a YAML ecosystem file: the extension attaches, and its findings are `portos-lsp check`'s", async () => {
+    const doc = await open(WORKERS);
+    assert(doc.languageId === 'yaml', `${WORKERS} opened as ${doc.languageId}`);
+    const expected = (EXPECTED.check || [])
+      .filter((d) => path.normalize(d.file) === path.normalize(`./${WORKERS}`))
+      .map((d) => `${d.code}@${d.start_line}:${d.start_column}`)
+      .sort();
+    assert(expected.some((e) => e.startsWith('instances-port-clash@')), `check finds: ${expected.join(', ')}`);
+    await waitFor(`${WORKERS}: the same diagnostics as check (${expected.join(', ')})`, () => {
+      const got = ours(doc.uri).map(where).sort();
+      return JSON.stringify(got) === JSON.stringify(expected) ? got : undefined;
+    });
+    const clash = ours(doc.uri).find((d) => codeOf(d) === 'instances-port-clash');
+    assert(clash.severity === vscode.DiagnosticSeverity.Error, `instances-port-clash severity ${clash.severity}`);
+    assert(doc.getText(clash.range) === '5591', `it points at ${doc.getText(clash.range)}`);
   });
 
   await test('a conflict between two apps shows in both files', async () => {
