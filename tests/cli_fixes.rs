@@ -579,3 +579,27 @@ fn the_docs_and_help_say_what_the_commands_do() {
     assert!(!stderr.contains(dir.to_str().unwrap()), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    // `portos-lsp explain | head -1`: the reader is gone before the writer writes.
+    for args in [
+        &["explain"][..],
+        &["explain", "port-gap"],
+        &["next", "examples/workspace/shop"],
+        &["ports", "examples/workspace"],
+        &["check", "examples/workspace"],
+        &["completions", "bash"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_portos-lsp"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}

@@ -305,6 +305,21 @@ async fn completion_labels(fixture: &str) -> Vec<(String, String, String)> {
 
 /// The completion items (label, sort text, detail) at the marker of `fixture` saved as `name`.
 async fn completion_in(name: &str, fixture: &str) -> Vec<(String, String, String)> {
+    completion_items(name, fixture)
+        .await
+        .iter()
+        .map(|i| {
+            (
+                i["label"].as_str().unwrap_or("").to_string(),
+                i["sortText"].as_str().unwrap_or("").to_string(),
+                i["detail"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The completion items at `$0` in a file called `name`, as the server sends them.
+async fn completion_items(name: &str, fixture: &str) -> Vec<Value> {
     let dir = TempDir::new();
     let (text, position) = cursor(fixture);
     let path = dir.write(name, &text);
@@ -316,21 +331,11 @@ async fn completion_in(name: &str, fixture: &str) -> Vec<(String, String, String
             json!({"textDocument": {"uri": uri(&path)}, "position": position}),
         )
         .await;
-    let items = answer["result"]["items"]
+    answer["result"]["items"]
         .as_array()
         .cloned()
         .or_else(|| answer["result"].as_array().cloned())
-        .unwrap_or_default();
-    items
-        .iter()
-        .map(|i| {
-            (
-                i["label"].as_str().unwrap_or("").to_string(),
-                i["sortText"].as_str().unwrap_or("").to_string(),
-                i["detail"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
+        .unwrap_or_default()
 }
 
 const V2: &str = "const PORTS = {\n  API: 5570,\n  UI: 5572,\n};\nmodule.exports = {\n  PORTS,\n  apps: [\n    { name: 'shop-api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'shop-ui', script: 'vite', env: { VITE_PORT: PORTS.UI } },\n  ],\n};\n";
@@ -1615,4 +1620,31 @@ async fn quick_fixes_of_pm2_rules_are_written_in_yaml() {
         ignored.contains("      # portos-lsp-ignore: instances-port-clash\n      PORT: 5575"),
         "{ignored}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_completed_in_a_json_file_is_quoted_as_its_neighbours_are() {
+    for (name, fixture, wanted) in [
+        (
+            "w/ecosystem.json",
+            "{\n  \"apps\": [{\n    \"name\": \"api\",\n    \"script\": \"a.js\",\n    ins$0\n  }]\n}\n",
+            "\"instances\": ",
+        ),
+        (
+            "w/ecosystem.json",
+            "{\n  apps: [{\n    name: 'api',\n    script: 'a.js',\n    ins$0\n  }]\n}\n",
+            "instances: ",
+        ),
+    ] {
+        let items = completion_items(name, fixture).await;
+        let instances = items
+            .iter()
+            .find(|i| i["label"] == "instances")
+            .unwrap_or_else(|| panic!("{items:#?}"));
+        let inserted = instances["textEdit"]["newText"]
+            .as_str()
+            .or_else(|| instances["insertText"].as_str())
+            .unwrap_or_else(|| panic!("{instances:#}"));
+        assert_eq!(inserted, wanted, "{fixture}");
+    }
 }

@@ -152,6 +152,16 @@ pub fn option_keys(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>
             .position(|p| *p == name)
             .unwrap_or(PORT_OPTIONS.len())
     };
+    // A key typed bare is written as the app's other keys are: quoted in a JSON file that quotes them.
+    let written = quote.or_else(|| {
+        app.pm2
+            .keys
+            .iter()
+            .filter_map(|k| k.key_loc)
+            .filter(|l| !l.range.contains_range(typing))
+            .find_map(|l| text.get(l.range.as_range())?.chars().next())
+            .filter(|c| matches!(c, '"' | '\''))
+    });
     let mut offered: Vec<&OptionSpec> = options::OPTIONS.iter().filter(|o| !taken(o)).collect();
     if !present.contains(&"env_production") {
         offered.push(&options::ENV_BLOCK);
@@ -166,7 +176,7 @@ pub fn option_keys(analysis: &Analysis, offset: usize) -> Option<Vec<Completion>
             } else {
                 option.name
             };
-            let key = match quote {
+            let key = match written {
                 Some(q) => format!("{q}{name}{q}"),
                 None => name.to_string(),
             };

@@ -80,12 +80,13 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             )
         } else {
             format!(
-                "port {port} of `{}` ({}) is already served by `{}` ({}) on line {}{envs}{through}; if the two never run together (`pm2 start --only`), say so with `// portos-lsp-ignore: duplicate-port`",
+                "port {port} of `{}` ({}) is already served by `{}` ({}) on line {}{envs}{through}; if the two never run together (`pm2 start --only`), say so with `{} portos-lsp-ignore: duplicate-port`",
                 process.display_name(),
                 binding.label,
                 other_process.display_name(),
                 other.label,
-                check.line_of(other.use_loc())
+                check.line_of(other.use_loc()),
+                check.analysis.model.format().line_comment()
             )
         };
         let mut finding = check.finding(&RULE, check.binding_range(process, binding), message);

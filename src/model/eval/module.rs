@@ -60,7 +60,14 @@ impl<'t> Scope<'t> {
         }
         match expr {
             Some(expr) => self.eval(session, expr),
-            None => self.unknown(self.root, Unknown::Unsupported("an empty JSON file".into())),
+            None => {
+                let why = if self.src(self.root).trim().is_empty() {
+                    "an empty JSON file"
+                } else {
+                    "a JSON value its syntax error leaves unreadable"
+                };
+                self.unknown(self.root, Unknown::Unsupported(why.into()))
+            }
         }
     }
 

@@ -36,7 +36,7 @@ pub fn completions(args: CompletionsArgs, mut command: clap::Command) -> i32 {
         let fixed = String::from_utf8_lossy(&script).replace("portos__subcmd__lsp", "portos__lsp");
         script = fixed.into_bytes();
     }
-    print_bytes(&script)
+    super::print_bytes(&script)
 }
 
 /// Runs `manpage`: portos-lsp.1 on stdout, or every page into `--out-dir`.
@@ -48,7 +48,7 @@ pub fn manpage(args: ManpageArgs, command: clap::Command) -> i32 {
         None => {
             let mut page = Vec::new();
             match main_page(&command, &mut page) {
-                Ok(()) => return print_bytes(&page),
+                Ok(()) => return super::print_bytes(&page),
                 Err(e) => Err(e),
             }
         }
@@ -129,16 +129,3 @@ The project configuration, in the nearest directory above the checked file that 
 \fI$XDG_CONFIG_HOME/portos\-lsp/config.toml\fR
 The user\-level configuration.
 "#;
-
-/// Writes `bytes` to stdout; a closed pipe (`| head`) is not an error.
-fn print_bytes(bytes: &[u8]) -> i32 {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Ok(()) => super::EXIT_OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::EXIT_OK,
-        Err(e) => {
-            eprintln!("error: cannot write to stdout: {e}");
-            super::EXIT_TROUBLE
-        }
-    }
-}

@@ -11,29 +11,30 @@ pub struct ExplainArgs {
 pub fn run(args: ExplainArgs) -> i32 {
     match args.code {
         None => {
+            let mut out = String::new();
             for rule in crate::ide::rules() {
-                println!(
-                    "{:<26} {:<12} {}",
+                out.push_str(&format!(
+                    "{:<26} {:<12} {}\n",
                     rule.code,
                     rule.default_severity.as_str(),
                     rule.summary
-                );
+                ));
             }
-            println!(
-                "\n`portos-lsp explain CODE` prints a rule's documentation (e.g. `portos-lsp explain port-gap`)."
+            out.push_str(
+                "\n`portos-lsp explain CODE` prints a rule's documentation (e.g. `portos-lsp explain port-gap`).\n",
             );
-            super::EXIT_OK
+            super::print_bytes(out.as_bytes())
         }
         Some(code) => match crate::ide::rule(&code) {
-            Some(rule) => {
-                print!("{}", rule.docs);
-                println!(
-                    "\nDefault severity: {}. Docs: {}",
+            Some(rule) => super::print_bytes(
+                format!(
+                    "{}\nDefault severity: {}. Docs: {}\n",
+                    rule.docs,
                     rule.default_severity.as_str(),
                     rule.url()
-                );
-                super::EXIT_OK
-            }
+                )
+                .as_bytes(),
+            ),
             None => {
                 eprintln!("error: unknown rule `{code}`; `portos-lsp explain` lists the rules");
                 super::EXIT_TROUBLE

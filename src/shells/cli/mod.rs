@@ -101,6 +101,20 @@ pub fn main() -> i32 {
     }
 }
 
+/// Writes `bytes` to stdout; a closed pipe (`| head`) ends the output quietly, as a Unix tool's does.
+fn print_bytes(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            EXIT_TROUBLE
+        }
+    }
+}
+
 /// Stdin's bytes when a path is `-` (the host reads everything else through its file system).
 fn read_stdin_if_named(paths: &[PathBuf]) -> Option<crate::ide::inputs::Stdin> {
     use std::io::Read;

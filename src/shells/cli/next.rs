@@ -62,7 +62,10 @@ pub fn run(args: NextArgs) -> i32 {
     for warning in &answer.warnings {
         eprintln!("warning: {warning}");
     }
-    print_answer(&args, &host.shown(&dir), &answer);
+    let printed = super::print_bytes(print_answer(&args, &host.shown(&dir), &answer).as_bytes());
+    if printed != super::EXIT_OK {
+        return printed;
+    }
     if answer.allocation.offers.is_empty() {
         return super::EXIT_FINDINGS;
     }
@@ -73,7 +76,10 @@ pub fn run(args: NextArgs) -> i32 {
     }
 }
 
-fn print_answer(args: &NextArgs, dir: &std::path::Path, answer: &NextAnswer) {
+/// The answer as `next` prints it.
+fn print_answer(args: &NextArgs, dir: &std::path::Path, answer: &NextAnswer) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let allocation = &answer.allocation;
     let noun = if args.count == 1 { "port" } else { "ports" };
     let not_an_app_note = answer.app.is_none().then(|| {
@@ -99,15 +105,15 @@ fn print_answer(args: &NextArgs, dir: &std::path::Path, answer: &NextAnswer) {
             "ports": allocation.offers,
             "note": allocation.note.as_ref().or(not_an_app_note.as_ref()),
         });
-        println!("{value}");
-        return;
+        let _ = writeln!(out, "{value}");
+        return out;
     }
     match &answer.app {
         None => {
             if let Some(note) = &not_an_app_note {
-                println!("{note}.");
+                let _ = writeln!(out, "{note}.");
             }
-            println!("Next free {noun} for a new app in this workspace:");
+            let _ = writeln!(out, "Next free {noun} for a new app in this workspace:");
         }
         Some(name) => {
             let whole = answer.range_text();
@@ -123,13 +129,14 @@ fn print_answer(args: &NextArgs, dir: &std::path::Path, answer: &NextAnswer) {
                     )
                 }
             };
-            println!("Next free {noun} for {name}{block}:");
+            let _ = writeln!(out, "Next free {noun} for {name}{block}:");
         }
     }
     for offer in &allocation.offers {
-        println!("  {}  {}", offer.port, offer.reason);
+        let _ = writeln!(out, "  {}  {}", offer.port, offer.reason);
     }
     if let Some(note) = &allocation.note {
-        println!("note: {note}");
+        let _ = writeln!(out, "note: {note}");
     }
+    out
 }

@@ -70,10 +70,20 @@ pub fn diagnostics(
     related_support: bool,
 ) -> Vec<Diagnostic> {
     let mut others: HashMap<PathBuf, Other> = HashMap::new();
+    // A file's URI and a rule's page, built once per publish: a file of many findings names the same few.
+    let mut uris: HashMap<PathBuf, Option<Uri>> = HashMap::new();
+    let mut pages: HashMap<&str, Option<CodeDescription>> = HashMap::new();
     findings
         .iter()
         .map(|finding| {
-            let rule = crate::ide::rule(finding.code);
+            let code_description = pages
+                .entry(finding.code)
+                .or_insert_with(|| {
+                    crate::ide::rule(finding.code)
+                        .and_then(|r| Uri::from_str(&r.url()).ok())
+                        .map(|href| CodeDescription { href })
+                })
+                .clone();
             let related: Vec<DiagnosticRelatedInformation> = finding
                 .related
                 .iter()
@@ -95,8 +105,9 @@ pub fn diagnostics(
                             None => Range::default(),
                         }
                     };
+                    let uri = uris.entry(path).or_insert_with_key(|p| uri(p)).clone()?;
                     Some(DiagnosticRelatedInformation {
-                        location: Location::new(uri(&path)?, range),
+                        location: Location::new(uri, range),
                         message: related.message.clone(),
                     })
                 })
@@ -115,9 +126,7 @@ pub fn diagnostics(
                 range: text.range(finding.range),
                 severity: Some(severity(finding.severity)),
                 code: Some(NumberOrString::String(finding.code.to_string())),
-                code_description: rule
-                    .and_then(|r| Uri::from_str(&r.url()).ok())
-                    .map(|href| CodeDescription { href }),
+                code_description,
                 source: Some("portos-lsp".into()),
                 message,
                 related_information: (related_support && !related.is_empty()).then_some(related),
