@@ -79,6 +79,52 @@ fn write_location(
     }
 }
 
+/// The error or warning's text with its file as `shown` names it (the command line shows paths relative to
+/// the working directory; the struct keeps the absolute path the editor needs).
+fn located(
+    path: Option<&PathBuf>,
+    line: u32,
+    column: u32,
+    message: &str,
+    shown: &dyn Fn(&std::path::Path) -> PathBuf,
+) -> String {
+    let path = path.map(|p| shown(p));
+    struct Text<'a>(Option<&'a PathBuf>, u32, u32, &'a str);
+    impl fmt::Display for Text<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_location(f, self.0, self.1, self.2)?;
+            f.write_str(self.3)
+        }
+    }
+    Text(path.as_ref(), line, column, message).to_string()
+}
+
+impl ConfigError {
+    /// The error's text with its file named by `shown`.
+    pub fn shown_with(&self, shown: &dyn Fn(&std::path::Path) -> PathBuf) -> String {
+        located(
+            self.path.as_ref(),
+            self.line,
+            self.column,
+            &self.message,
+            shown,
+        )
+    }
+}
+
+impl ConfigWarning {
+    /// The warning's text with its file named by `shown`.
+    pub fn shown_with(&self, shown: &dyn Fn(&std::path::Path) -> PathBuf) -> String {
+        located(
+            self.path.as_ref(),
+            self.line,
+            self.column,
+            &self.message,
+            shown,
+        )
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_location(f, self.path.as_ref(), self.line, self.column)?;

@@ -129,8 +129,8 @@ impl fmt::Display for Guide {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CoreSource {
-    /// The guide preset in force.
-    Guide(Guide),
+    /// The guide preset in force: `{"kind": "guide", "guide": "v2"}` in JSON.
+    Guide(#[serde(serialize_with = "guide_field")] Guide),
     /// The `core_ports` setting, which replaces the preset's table.
     #[default]
     Setting,
@@ -141,6 +141,14 @@ pub enum CoreSource {
         /// The `PORTS` entry that defines the port (`PORTS.LLAMA_SERVER`), when one does.
         entry: Option<String>,
     },
+}
+
+/// A preset as the one field of its tagged map (a bare string cannot stand beside the tag).
+fn guide_field<S: serde::Serializer>(guide: &Guide, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry("guide", guide)?;
+    map.end()
 }
 
 impl CoreSource {

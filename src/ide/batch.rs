@@ -155,7 +155,10 @@ impl Host {
         let mut reports = Vec::new();
         let mut first_config = None;
         for (path, text) in files {
-            let config = self.configs.for_file(&path).map_err(|e| e.to_string())?;
+            let config = self
+                .configs
+                .for_file(&path)
+                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
             let analysis = self
                 .analyze(&path, text, &config, root)
                 .map_err(|stopped| format!("{}: {stopped}", path.display()))?;

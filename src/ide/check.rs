@@ -123,7 +123,7 @@ impl Host {
         for item in pending {
             self.configs
                 .for_file(item.path())
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
             let from_stdin = item.is_stdin();
             let named = item.is_named();
             let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
@@ -132,7 +132,7 @@ impl Host {
             let config = self
                 .configs
                 .for_file(&input.path)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
             let root = self.configs.workspace_root(&input.path);
             let job = FileJob {
                 path: input.path,

@@ -1,9 +1,7 @@
 //! Configuration for every file of a run or a session: discovery through the Vfs with a cache, editor
 //! settings layered on top, and the last good settings kept while a project file is broken.
 
-use crate::config::{
-    self, Config, ConfigError, ConfigLayer, ConfigSource, ConfigWarning, FileGlobs,
-};
+use crate::config::{self, Config, ConfigError, ConfigLayer, ConfigSource, FileGlobs};
 use crate::vfs::Vfs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -31,6 +29,7 @@ pub struct ConfigCache {
     /// (configuration, workspace root, convention), while the editor must notice a `git init` in an app's
     /// directory, which it does not watch.
     remember_leaves: bool,
+    /// The project files' warnings as the command line prints them (paths relative to the working directory).
     warnings: BTreeSet<String>,
     /// Directories the command line named: the workspace of a file below one is at least that directory
     /// (spec §1), so `check ~/projects` asks cross-file questions across every repository in it.
@@ -120,8 +119,12 @@ impl ConfigCache {
         let read =
             config::read_user_file(&*self.vfs, &path, &crate::rules::codes()).map(|loaded| {
                 let loaded = loaded.unwrap_or_else(config::LoadedConfig::defaults);
-                self.warnings
-                    .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
+                self.warnings.extend(
+                    loaded
+                        .warnings
+                        .iter()
+                        .map(|w| w.shown_with(&|p| super::inputs::shown(&*self.vfs, p))),
+                );
                 loaded.layer
             });
         self.user = Some(read.clone());
@@ -166,8 +169,12 @@ impl ConfigCache {
             &crate::rules::codes(),
         )
         .map(|loaded| {
-            self.warnings
-                .extend(loaded.warnings.iter().map(ConfigWarning::to_string));
+            self.warnings.extend(
+                loaded
+                    .warnings
+                    .iter()
+                    .map(|w| w.shown_with(&|p| super::inputs::shown(&*self.vfs, p))),
+            );
             Arc::new(Config::layered(&[&user, &loaded.layer, &self.editor]))
         });
         if let Ok(config) = &loaded {

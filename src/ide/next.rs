@@ -65,7 +65,7 @@ impl Host {
         let config = self
             .configs
             .for_file(&app_dir.join("ecosystem.config.cjs"))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
         let (pending, mut unreadable) =
             inputs::collect(std::slice::from_ref(&root), None, None, &mut self.configs)?;
         let name = crate::analysis::app_name(&*self.vfs(), &app_dir);

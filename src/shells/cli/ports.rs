@@ -140,7 +140,7 @@ pub fn run(args: PortsArgs) -> i32 {
     }
     if let Some(error) = broken {
         let _ = out.flush();
-        eprintln!("error: {error}");
+        eprintln!("error: {}", error.shown_with(&|p| host.shown(p)));
         return super::EXIT_TROUBLE;
     }
     if registry {
@@ -321,7 +321,7 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
                 reason: stopped.to_string(),
             }),
             Err(CheckError::Config(error)) => {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", error.shown_with(&|p| host.shown(p)));
                 return super::EXIT_TROUBLE;
             }
         }
@@ -332,7 +332,7 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
         let config = match host.configs.for_file(&root.join("ecosystem.config.cjs")) {
             Ok(config) => config,
             Err(error) => {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", error.shown_with(&|p| host.shown(p)));
                 return super::EXIT_TROUBLE;
             }
         };

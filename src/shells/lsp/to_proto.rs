@@ -112,16 +112,8 @@ pub fn diagnostics(
                     })
                 })
                 .collect();
-            let mut message = finding.message.clone();
-            if !related_support {
-                for r in &related {
-                    message.push_str(&format!(
-                        "\n{} (line {})",
-                        r.message,
-                        r.location.range.start.line + 1
-                    ));
-                }
-            }
+            // The message is `check`'s, whatever the client shows of the related places.
+            let message = finding.message.clone();
             Diagnostic {
                 range: text.range(finding.range),
                 severity: Some(severity(finding.severity)),
