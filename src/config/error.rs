@@ -82,10 +82,7 @@ fn write_location(
 /// The error or warning's text with its file as `shown` names it (the command line shows paths relative to
 /// the working directory; the struct keeps the absolute path the editor needs).
 fn located(
-    path: Option<&PathBuf>,
-    line: u32,
-    column: u32,
-    message: &str,
+    (path, line, column, message): (Option<&PathBuf>, u32, u32, &str),
     shown: &dyn Fn(&std::path::Path) -> PathBuf,
 ) -> String {
     let path = path.map(|p| shown(p));
@@ -103,10 +100,7 @@ impl ConfigError {
     /// The error's text with its file named by `shown`.
     pub fn shown_with(&self, shown: &dyn Fn(&std::path::Path) -> PathBuf) -> String {
         located(
-            self.path.as_ref(),
-            self.line,
-            self.column,
-            &self.message,
+            (self.path.as_ref(), self.line, self.column, &self.message),
             shown,
         )
     }
@@ -116,10 +110,7 @@ impl ConfigWarning {
     /// The warning's text with its file named by `shown`.
     pub fn shown_with(&self, shown: &dyn Fn(&std::path::Path) -> PathBuf) -> String {
         located(
-            self.path.as_ref(),
-            self.line,
-            self.column,
-            &self.message,
+            (self.path.as_ref(), self.line, self.column, &self.message),
             shown,
         )
     }
