@@ -569,6 +569,49 @@ fn ports_json_lists_what_pm2_serves() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `ports` of a file whose only production port is `deploy.production.env`'s, in JavaScript and in YAML.
+const DEPLOY_JS: &str = "module.exports = {\n  apps: [{ name: 'api', script: 'server.js', env: { PORT: 4000 } },\n         { name: 'w', script: 'w.js' }],\n  deploy: { production: { env: { PORT: 4700 } } },\n};\n";
+const DEPLOY_YAML: &str = "apps:\n  - name: api\n    script: server.js\n    env:\n      PORT: 4000\n  - name: w\n    script: w.js\ndeploy:\n  production:\n    env:\n      PORT: 4700\n";
+
+#[test]
+fn ports_layer_deploy_env_under_env_as_pm2_does() {
+    let dir = pm2_scratch("deploy");
+    write(&dir, "js/ecosystem.config.js", DEPLOY_JS);
+    write(&dir, "yaml/ecosystem.yaml", DEPLOY_YAML);
+    for file in ["js/ecosystem.config.js", "yaml/ecosystem.yaml"] {
+        let (code, stdout, stderr) = run_in(&dir, &["ports", "--json", file], None);
+        assert_eq!(code, 0, "{stderr}");
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let processes = json["processes"].as_array().unwrap();
+        assert_eq!(
+            processes[0]["served"],
+            serde_json::json!([{ "port": 4000, "environments": ["env", "production"], "key": "PORT" }]),
+            "{file}"
+        );
+        assert_eq!(
+            processes[1]["served"],
+            serde_json::json!([{ "port": 4700, "environments": ["production"], "key": "PORT" }]),
+            "{file}"
+        );
+        let (_, human, _) = run_in(&dir, &["ports", file], None);
+        assert!(
+            human.ends_with("\n  api:4000\n  w  (env)\n  w:4700  (env_production)\n"),
+            "{file}: {human}"
+        );
+    }
+    // A deploy-only environment beside an app's `env_production` block: `env`'s PORT holds there too.
+    let staging = "module.exports = {\n  apps: [{ name: 'api', script: 'a.js', env: { PORT: 4000 }, env_production: { PORT: 4001 } }],\n  deploy: { staging: { env: { PORT: 4800, NODE_ENV: 'staging' } } },\n};\n";
+    write(&dir, "staging/ecosystem.config.js", staging);
+    let (_, human, _) = run_in(&dir, &["ports", "staging/ecosystem.config.js"], None);
+    assert!(
+        human.ends_with(
+            "\n  api:4000  (env)\n  api:4001  (env_production)\n  api:4000  (env_staging)\n"
+        ),
+        "{human}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fixes_are_written_in_yaml_and_migrate_says_it_reads_javascript_only() {
     let dir = pm2_scratch("fix");
