@@ -847,3 +847,30 @@ fn an_instances_clash_on_a_flag_points_at_its_number() {
     assert_eq!(spans, [(5, 21, 5, 25), (10, 26, 10, 30)], "{found:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_static_server_takes_its_port_but_is_no_part_of_the_apps_block() {
+    let dir = pm2_scratch("static-block");
+    write(
+        &dir,
+        "app/ecosystem.yaml",
+        "apps:\n  - name: api\n    script: server.js\n    env:\n      PORT: 4000\nstatic:\n  - port: 8081\n    path: ./public\n  - port: 4002\n",
+    );
+    let (code, json, stderr) = run_in(&dir, &["next", "app", "--json", "--count", "3"], None);
+    assert_eq!(code, 0, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(answer["block"], serde_json::json!([4000, 4000]), "{json}");
+    let (_, text, _) = run_in(&dir, &["next", "app", "--count", "3"], None);
+    assert!(
+        !text.contains("8081") && !text.contains("fills the gap"),
+        "{text}"
+    );
+    // The static server's 4002 is taken, not free, and not a gap the block leaves.
+    assert!(
+        text.contains("\n  4001  ") && !text.contains("\n  4002  "),
+        "{text}"
+    );
+    let (_, map, _) = run_in(&dir, &["ports", "--map", "app"], None);
+    assert!(map.contains("block 4000–4000, contiguous"), "{map}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
