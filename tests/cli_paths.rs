@@ -569,6 +569,49 @@ fn ports_json_lists_what_pm2_serves() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `ports` of a file whose only production port is `deploy.production.env`'s, in JavaScript and in YAML.
+const DEPLOY_JS: &str = "module.exports = {\n  apps: [{ name: 'api', script: 'server.js', env: { PORT: 4000 } },\n         { name: 'w', script: 'w.js' }],\n  deploy: { production: { env: { PORT: 4700 } } },\n};\n";
+const DEPLOY_YAML: &str = "apps:\n  - name: api\n    script: server.js\n    env:\n      PORT: 4000\n  - name: w\n    script: w.js\ndeploy:\n  production:\n    env:\n      PORT: 4700\n";
+
+#[test]
+fn ports_layer_deploy_env_under_env_as_pm2_does() {
+    let dir = pm2_scratch("deploy");
+    write(&dir, "js/ecosystem.config.js", DEPLOY_JS);
+    write(&dir, "yaml/ecosystem.yaml", DEPLOY_YAML);
+    for file in ["js/ecosystem.config.js", "yaml/ecosystem.yaml"] {
+        let (code, stdout, stderr) = run_in(&dir, &["ports", "--json", file], None);
+        assert_eq!(code, 0, "{stderr}");
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let processes = json["processes"].as_array().unwrap();
+        assert_eq!(
+            processes[0]["served"],
+            serde_json::json!([{ "port": 4000, "environments": ["env", "production"], "key": "PORT" }]),
+            "{file}"
+        );
+        assert_eq!(
+            processes[1]["served"],
+            serde_json::json!([{ "port": 4700, "environments": ["production"], "key": "PORT" }]),
+            "{file}"
+        );
+        let (_, human, _) = run_in(&dir, &["ports", file], None);
+        assert!(
+            human.ends_with("\n  api:4000\n  w  (env)\n  w:4700  (env_production)\n"),
+            "{file}: {human}"
+        );
+    }
+    // A deploy-only environment beside an app's `env_production` block: `env`'s PORT holds there too.
+    let staging = "module.exports = {\n  apps: [{ name: 'api', script: 'a.js', env: { PORT: 4000 }, env_production: { PORT: 4001 } }],\n  deploy: { staging: { env: { PORT: 4800, NODE_ENV: 'staging' } } },\n};\n";
+    write(&dir, "staging/ecosystem.config.js", staging);
+    let (_, human, _) = run_in(&dir, &["ports", "staging/ecosystem.config.js"], None);
+    assert!(
+        human.ends_with(
+            "\n  api:4000  (env)\n  api:4001  (env_production)\n  api:4000  (env_staging)\n"
+        ),
+        "{human}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fixes_are_written_in_yaml_and_migrate_says_it_reads_javascript_only() {
     let dir = pm2_scratch("fix");
@@ -686,4 +729,148 @@ fn explain_knows_the_new_codes() {
         assert_eq!(status, 0, "{code}");
         assert!(stdout.contains(&format!("# {code}")), "{stdout}");
     }
+}
+
+/// The findings of `code` in `check --output-format json` of one file, as JSON.
+fn json_findings(dir: &Path, file: &str, code: &str) -> Vec<serde_json::Value> {
+    let (_, stdout, stderr) = run_in(dir, &["check", "--output-format", "json", file], None);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
+    json.as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .cloned()
+        .collect()
+}
+
+/// A range of the JSON output as (start line, start column, end line, end column).
+fn span(range: &serde_json::Value) -> (u64, u64, u64, u64) {
+    let at = |key: &str| range[key].as_u64().unwrap();
+    (
+        at("start_line"),
+        at("start_column"),
+        at("end_line"),
+        at("end_column"),
+    )
+}
+
+/// `text` with one quick-fix choice's edits applied.
+fn apply_choice(text: &str, choice: &serde_json::Value) -> String {
+    let mut out = text.to_string();
+    let mut edits: Vec<(usize, usize, String)> = choice["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let start = e[0]["start"].as_u64().unwrap() as usize;
+            let end = e[0]["end"].as_u64().unwrap() as usize;
+            (start, end, e[1].as_str().unwrap().to_string())
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn a_yaml_merge_points_at_the_anchored_values_and_its_fixes_edit_them() {
+    let dir = pm2_scratch("merge");
+    let text = "base: &base\n  script: server.py\n  instances: 2\n  env: &env\n    PORT: 4000\napps:\n  - <<: *base\n    name: one\n";
+    write(&dir, "ecosystem.yaml", text);
+    let found = json_findings(&dir, "ecosystem.yaml", "instances-port-clash");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(span(&found[0]), (5, 11, 5, 15));
+    assert_eq!(span(&found[0]["related"][0]), (3, 14, 3, 15));
+    let choices = found[0]["fix"]["choices"].as_array().unwrap();
+    assert_eq!(
+        apply_choice(text, &choices[0]),
+        text.replace(
+            "  instances: 2\n",
+            "  instances: 2\n  increment_var: PORT\n"
+        )
+    );
+    assert_eq!(
+        apply_choice(text, &choices[1]),
+        text.replace("instances: 2", "instances: 1")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn yaml_aliases_and_anchors_point_at_the_anchored_value_only() {
+    let dir = pm2_scratch("alias");
+    write(&dir, "portos-lsp.toml", "[app]\nconvention = \"portos\"\n");
+    // `env: *env`: the clash is on the anchored 4000, not on the alias.
+    write(
+        &dir,
+        "flow/ecosystem.yaml",
+        "common: &env {PORT: 4000}\napps:\n  - name: w\n    script: w.py\n    instances: 2\n    env: *env\n",
+    );
+    let found = json_findings(&dir, "flow/ecosystem.yaml", "instances-port-clash");
+    assert_eq!(span(&found[0]), (1, 21, 1, 25), "{found:?}");
+    // An anchored duplicate: the finding and its fix cover `5570`, not `&p 5570`, so the fix applies.
+    let anchored = "apps:\n  - name: b\n    script: b.js\n    env:\n      PORT: 5570\n  - name: a\n    script: a.js\n    env:\n      PORT: &p 5570\n";
+    write(&dir, "anchored/ecosystem.yaml", anchored);
+    let found = json_findings(&dir, "anchored/ecosystem.yaml", "duplicate-port");
+    assert_eq!(span(&found[0]), (9, 16, 9, 20), "{found:?}");
+    assert_eq!(span(&found[0]["related"][0]), (5, 13, 5, 17));
+    let (code, _, stderr) = run_in(&dir, &["check", "--fix", "anchored/ecosystem.yaml"], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("anchored/ecosystem.yaml")).unwrap(),
+        anchored.replace("&p 5570", "&p 5571")
+    );
+    // A duplicate through `*port`: related information on the anchored value, not on the alias.
+    write(
+        &dir,
+        "alias/ecosystem.yaml",
+        "apps:\n  - name: a\n    script: a.js\n    env:\n      PORT: &port 5570\n  - name: b\n    script: b.js\n    env:\n      PORT: *port\n",
+    );
+    let found = json_findings(&dir, "alias/ecosystem.yaml", "duplicate-port");
+    assert_eq!(span(&found[0]["related"][0]), (5, 19, 5, 23), "{found:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_instances_clash_on_a_flag_points_at_its_number() {
+    let dir = pm2_scratch("flag");
+    write(
+        &dir,
+        "ecosystem.config.js",
+        "module.exports = {\n  apps: [{\n    name: 'site',\n    script: 'node_modules/.bin/next',\n    args: 'start -p 3000',\n    instances: 2,\n    exec_mode: 'fork',\n  }, {\n    name: 'files', script: 'npx', instances: 2, exec_mode: 'fork',\n    args: 'serve dist -l 4000',\n  }],\n};\n",
+    );
+    let found = json_findings(&dir, "ecosystem.config.js", "instances-port-clash");
+    let spans: Vec<_> = found.iter().map(span).collect();
+    assert_eq!(spans, [(5, 21, 5, 25), (10, 26, 10, 30)], "{found:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_static_server_takes_its_port_but_is_no_part_of_the_apps_block() {
+    let dir = pm2_scratch("static-block");
+    write(
+        &dir,
+        "app/ecosystem.yaml",
+        "apps:\n  - name: api\n    script: server.js\n    env:\n      PORT: 4000\nstatic:\n  - port: 8081\n    path: ./public\n  - port: 4002\n",
+    );
+    let (code, json, stderr) = run_in(&dir, &["next", "app", "--json", "--count", "3"], None);
+    assert_eq!(code, 0, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(answer["block"], serde_json::json!([4000, 4000]), "{json}");
+    let (_, text, _) = run_in(&dir, &["next", "app", "--count", "3"], None);
+    assert!(
+        !text.contains("8081") && !text.contains("fills the gap"),
+        "{text}"
+    );
+    // The static server's 4002 is taken, not free, and not a gap the block leaves.
+    assert!(
+        text.contains("\n  4001  ") && !text.contains("\n  4002  "),
+        "{text}"
+    );
+    let (_, map, _) = run_in(&dir, &["ports", "--map", "app"], None);
+    assert!(map.contains("block 4000–4000, contiguous"), "{map}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

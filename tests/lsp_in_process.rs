@@ -1580,6 +1580,24 @@ async fn hover_on_pm2_keys_says_what_they_do_to_ports() {
     .await
     .unwrap();
     assert!(yaml.contains("`PORT`") && yaml.contains("Ports:"), "{yaml}");
+    // The file's own top-level keys beside the apps.
+    let top = hover_in(
+        "q/ecosystem.yaml",
+        "apps:\n  - name: a\n    script: a.js\nsta$0tic:\n  - port: 8081\n",
+    )
+    .await
+    .unwrap();
+    assert!(
+        top.contains("**`static`**")
+            && top.contains("static-page-server-PORT")
+            && top.contains("Ports:"),
+        "{top}"
+    );
+    check_hover(
+        "module.exports = { apps: [{ name: 'a', script: 'a.js' }], dep$0loy: { production: {} } };\n",
+        &["**`deploy`**", "lowest layer"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

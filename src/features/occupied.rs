@@ -48,7 +48,7 @@ pub fn app_ports(
         }
         for served in &summary.served {
             highest = highest.max(Some(served.port));
-            if is_own {
+            if is_own && !served.beside_block {
                 own.insert(served.port);
             } else {
                 occupied.add(

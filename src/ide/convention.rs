@@ -344,6 +344,7 @@ mod tests {
             def_path: None,
             def_range: TextRange::default(),
             mirrors: Vec::new(),
+            beside_block: false,
         }
     }
 

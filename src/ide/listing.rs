@@ -93,14 +93,11 @@ pub fn served_by_pm2(
             .filter(|u| u.source != PortSource::PortsMap)
         {
             let held: BTreeSet<Option<String>> = match &port_use.source {
-                PortSource::Env(block) => match block.strip_prefix("env_") {
-                    Some(name) => BTreeSet::from([Some(name.to_string())]),
-                    None => environments
-                        .iter()
-                        .filter(|env| !overridden(process, env.as_deref(), &port_use.key))
-                        .cloned()
-                        .collect(),
-                },
+                PortSource::Env(_) | PortSource::BarePort => environments
+                    .iter()
+                    .filter(|env| labels::pm2_env_holds(process, port_use, env))
+                    .cloned()
+                    .collect::<BTreeSet<_>>(),
                 _ => environments.iter().cloned().collect(),
             }
             .intersection(&binding.environments)
@@ -127,16 +124,6 @@ pub fn served_by_pm2(
         }
     }
     out
-}
-
-/// Whether environment `env`'s `env_<env>` block states `key` again, replacing the `env` block's value.
-fn overridden(process: &crate::model::Process, env: Option<&str>, key: &str) -> bool {
-    let Some(env) = env else { return false };
-    process
-        .env_blocks
-        .iter()
-        .filter(|b| b.environment() == Some(env))
-        .any(|b| b.entries.iter().any(|e| e.key == key))
 }
 
 /// The display lines under the file's path: under PortOS's `convention`, what PortOS lists; in a plain PM2
@@ -407,7 +394,8 @@ where
     }
 }
 
-/// The block an environment is written in: `env`, `env_production`.
+/// The block an environment is written in: `env`, `env_production` (also where only `deploy.production.env`
+/// states it: the name `--env production` reads).
 fn env_block_name(env: &Option<String>) -> String {
     match env {
         None => "env".to_string(),

@@ -311,7 +311,34 @@ pub fn key_hover(analysis: &Analysis, config: &Config, offset: usize) -> Option<
             });
         }
     }
-    None
+    file_key_hover(analysis, offset)
+}
+
+/// Hover on a key of the file's top level beside the apps (`apps`, `static`, `deploy`): what PM2 does with it.
+fn file_key_hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
+    let model = &analysis.model;
+    let exports = model.exports.as_object()?;
+    // A file that is one app has no top level of its own: its keys are the app's.
+    if model.processes.iter().any(|p| p.def == model.exports.def) {
+        return None;
+    }
+    exports.props().iter().find_map(|prop| {
+        let loc = prop.key_loc.filter(|l| l.file.0 == 0)?;
+        if !loc.range.touches(offset) {
+            return None;
+        }
+        let (key, description, ports) = options::FILE_KEYS
+            .iter()
+            .find(|(key, _, _)| *key == prop.key)?;
+        let mut markdown = format!("**`{key}`** — PM2 ecosystem file\n\n{description}");
+        if let Some(ports) = ports {
+            markdown.push_str(&format!("\n\nPorts: {ports}"));
+        }
+        Some(Hover {
+            range: loc.range,
+            markdown,
+        })
+    })
 }
 
 /// What this app makes of an option that decides its ports.

@@ -237,9 +237,19 @@ fn merge_app(
     let role = lead.summary.role;
     let mut processes: Vec<MapProcess> = Vec::new();
     let mut held: BTreeSet<u16> = BTreeSet::new();
+    // The ports the app's processes serve, a static server's left out: the block is made of them.
+    let mut own: BTreeSet<u16> = BTreeSet::new();
     for &(path, report) in variants {
         let summary = &report.summary;
         held.extend(summary.connects.iter().map(|c| c.port));
+        // A static server's port is held, not part of the block (see `ServedPort::beside_block`).
+        for served in &summary.served {
+            if served.beside_block {
+                held.insert(served.port);
+            } else {
+                own.insert(served.port);
+            }
+        }
         let names = summary
             .processes
             .iter()
@@ -274,12 +284,7 @@ fn merge_app(
         }
     }
     let scope = block::Scope::of(config, role, convention);
-    let own: BTreeSet<u16> = processes
-        .iter()
-        .flat_map(|p| &p.ports)
-        .map(|p| p.port)
-        .filter(|p| scope.contains(*p))
-        .collect();
+    own.retain(|p| scope.contains(*p));
     let block = block::block(own.iter().copied(), scope);
     let contiguous = block
         .is_none_or(|(first, last)| (first..=last).all(|p| own.contains(&p) || held.contains(&p)));

@@ -418,6 +418,18 @@ fn pm2_env_view<'m>(process: &'m Process, env: &Option<String>) -> Vec<&'m PortU
     view
 }
 
+/// Whether PM2 gives a process `port_use` (an env entry, `port` or one of its instances) in environment `env`
+/// (`None`: no `--env`): whether it survives the layers, `deploy.<env>.env` < `env` with `port` applied <
+/// `env_<env>`. `served` asks per use, since a binding's environments are its number's, not its key's.
+pub fn pm2_env_holds(process: &Process, port_use: &PortUse, env: &Option<String>) -> bool {
+    pm2_env_view(process, env).iter().any(|u| {
+        u.source == port_use.source
+            && u.key == port_use.key
+            && u.use_loc == port_use.use_loc
+            && u.instance == port_use.instance
+    })
+}
+
 /// Whether a labelled use holds a port that can take its label: PortOS collects no key whose value does not
 /// resolve and counts 0 as no port, so an unknown `PORT` leaves `api` to an `API_PORT` beside it.
 fn takes_label(labelled: &Labelled) -> bool {

@@ -106,12 +106,13 @@ pub fn build_parsed(
     let context = process::AppContext {
         deploy: process::deploy_blocks(&module.exports),
         cpus,
+        values_in_place: parsed.format == syntax::Format::Yaml,
     };
     let (mut processes, dynamic_apps) = match apps {
         Some(apps) => process::processes_from_apps(apps, &context),
         None => (Vec::new(), Vec::new()),
     };
-    processes.extend(process::static_processes(&module.exports));
+    processes.extend(process::static_processes(&module.exports, &context));
     FileModel {
         files: session.files,
         syntax_errors: parsed.errors.clone(),

@@ -276,6 +276,9 @@ pub struct AppContext {
     pub deploy: Vec<EnvBlock>,
     /// `[pm2] cpus`.
     pub cpus: u32,
+    /// Whether every value is written where the model reads it (YAML): a value reached through an alias
+    /// keeps its anchored place, outside the app maybe, and a finding points there rather than at the app.
+    pub values_in_place: bool,
 }
 
 /// The file's `deploy.<name>.env` blocks, read from its exports: PM2 lays each under every app's `env` when
@@ -321,7 +324,7 @@ pub fn deploy_blocks(exports: &Traced) -> Vec<EnvBlock> {
 
 /// The processes of the file's `static` list: PM2's static file server once per entry, named
 /// `static-page-server-PORT` unless the entry has a `name`, serving the entry's `port` (8080 without one).
-pub fn static_processes(exports: &Traced) -> Vec<Process> {
+pub fn static_processes(exports: &Traced, context: &AppContext) -> Vec<Process> {
     let Some(list) = exports.as_object().and_then(|o| o.get("static")) else {
         return Vec::new();
     };
@@ -334,7 +337,7 @@ pub fn static_processes(exports: &Traced) -> Vec<Process> {
         .into_iter()
         .filter_map(|entry| {
             let object = entry.as_object()?;
-            let walk = AppWalk { def: entry.def };
+            let walk = AppWalk::new(entry, context);
             let anchor = if walk.inside(entry.use_) {
                 entry.use_
             } else {
@@ -441,11 +444,21 @@ pub fn processes_from_apps(
 /// Walks into an app keeping track of the nearest use inside the app's own literal.
 struct AppWalk {
     def: Loc,
+    /// [`AppContext::values_in_place`]: every use in the file is the nearest one.
+    values_in_place: bool,
 }
 
 impl AppWalk {
+    fn new(app: &Traced, context: &AppContext) -> Self {
+        AppWalk {
+            def: app.def,
+            values_in_place: context.values_in_place,
+        }
+    }
+
     fn inside(&self, loc: Loc) -> bool {
-        loc.file == self.def.file && self.def.range.contains_range(loc.range)
+        loc.file == self.def.file
+            && (self.values_in_place || self.def.range.contains_range(loc.range))
     }
 
     /// The use to report for `value` reached from a parent whose reported use is `anchor`.
@@ -489,7 +502,7 @@ impl AppWalk {
 }
 
 fn read_process(app: &Traced, object: &Object, context: &AppContext) -> Process {
-    let walk = AppWalk { def: app.def };
+    let walk = AppWalk::new(app, context);
     let anchor = if walk.inside(app.use_) {
         app.use_
     } else {

@@ -1,7 +1,7 @@
 //! A YAML document's value as PM2 gets it from js-yaml's `load` (its default schema): plain scalars typed as
 //! null, booleans, integers and floats, everything else a string; anchors, aliases and `<<` merge keys
-//! resolved. Every value keeps its span; a value reached through an alias is defined at its anchored node and
-//! used at the alias (where a fix must edit, and where a finding points).
+//! resolved. Every value keeps its span; a value reached through an alias or a `<<` merge keeps its anchored
+//! node's, as its definition and its use (where a fix must edit, and where a finding points).
 
 use super::value::{FileId, Loc, Object, Piece, Prop, Str, Traced, Unknown, Value};
 use crate::syntax::TextRange;
@@ -110,15 +110,16 @@ impl Reader<'_> {
                         here,
                     );
                 }
-                let value = match &self.cache[target] {
+                // The value keeps its anchored place, defined and used there: that is where it is written,
+                // so where a finding points and a fix edits.
+                match &self.cache[target] {
                     Some((value, size)) => {
                         self.work += size;
                         self.last_size = *size;
                         value.clone()
                     }
                     None => self.node(target),
-                };
-                value.used_at(here)
+                }
             }
             YamlKind::Scalar { value, style } => {
                 let typed = scalar(value, *style, node.tag.as_deref(), self.text, node.range);
@@ -162,10 +163,7 @@ impl Reader<'_> {
                         for mapping in merge_sources(&source) {
                             for prop in mapping.props() {
                                 if object.get(&prop.key).is_none() {
-                                    object.set(Prop {
-                                        value: prop.value.clone().used_at(source.use_),
-                                        ..prop.clone()
-                                    });
+                                    object.set(prop.clone());
                                 }
                             }
                         }

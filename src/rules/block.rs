@@ -89,7 +89,15 @@ pub fn blocks(
         let entry = served
             .entry(&summary.app_dir)
             .or_insert_with(|| (summary, BTreeSet::new(), BTreeSet::new()));
-        entry.1.extend(summary.served.iter().map(|s| s.port));
+        // A static server's port is taken inside the block, not part of it.
+        for served in &summary.served {
+            let set = if served.beside_block {
+                &mut entry.2
+            } else {
+                &mut entry.1
+            };
+            set.insert(served.port);
+        }
         entry.2.extend(summary.connects.iter().map(|c| c.port));
     }
     served

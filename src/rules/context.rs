@@ -249,6 +249,7 @@ impl<'a> FileCheck<'a> {
                 def_path: (binding.port.def.file.0 != 0).then(|| self.path_of(binding.port.def)),
                 def_range: binding.port.def.range,
                 mirrors: self.mirrors(binding),
+                beside_block: process.origin == crate::model::ProcessOrigin::Static,
             });
         }
         let mut connects = Vec::new();
@@ -340,6 +341,9 @@ pub struct ServedPort {
     pub def_range: TextRange,
     /// The other literals stating the same port (a v1 map entry's env key): a fix moves them too.
     pub mirrors: Vec<super::Mirror>,
+    /// Served by a `static` entry: PM2's static file server, a process of the file beside its apps, takes the
+    /// port but is no part of the app's contiguous block (it neither stretches the block nor fills a gap).
+    pub beside_block: bool,
 }
 
 /// A port a process holds without serving it (one it connects to), as the allocator sees it.

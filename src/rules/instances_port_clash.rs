@@ -144,8 +144,7 @@ fn finding(check: &FileCheck, process: &Process, binding: &Binding, port: u16) -
         check.environments_note(&binding.environments),
         join_or(&ways)
     );
-    let range = check.binding_range(process, binding);
-    let mut finding = check.finding(&RULE, range, message);
+    let mut finding = check.finding(&RULE, flag_number_range(check, process, binding), message);
     if let Some((value, _)) = pm2.instances_at {
         finding.related.push(check.related(
             value,
@@ -158,6 +157,22 @@ fn finding(check: &FileCheck, process: &Process, binding: &Binding, port: u16) -
     }
     finding.fix = fixes(check, process, by_env.then_some(env_key.as_str()));
     finding
+}
+
+/// Where to point: the binding's use, or for a flag the number itself where it is written inside the `args`
+/// string (spec §11: the flag's number, not the whole command line).
+fn flag_number_range(check: &FileCheck, process: &Process, binding: &Binding) -> TextRange {
+    let use_loc = binding.use_loc();
+    let def = binding.port.def;
+    let in_args = matches!(
+        binding.uses.first().map(|u| &u.source),
+        Some(PortSource::ProgramFlag | PortSource::Args)
+    );
+    if in_args && def.file == use_loc.file && use_loc.range.contains_range(def.range) {
+        check.here(def, process.use_loc)
+    } else {
+        check.binding_range(process, binding)
+    }
 }
 
 /// "a, b or c".

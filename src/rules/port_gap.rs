@@ -1,6 +1,7 @@
 //! `port-gap`: an app's served ports do not form one contiguous block.
 
 use super::{FileCheck, Finding, FixData, Rule, Severity, block};
+use crate::model::ProcessOrigin;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule.
@@ -69,10 +70,11 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     // ports elsewhere (3000, 80) are other rules' findings and would only stretch the "gap" over thousands of
     // ports.
     let scope = block::Scope::of(check.config, check.role, true);
-    let served: Vec<_> = check
+    // A `static` entry's server takes its port but is no part of the block (see `ServedPort::beside_block`).
+    let (beside, served): (Vec<_>, Vec<_>) = check
         .served()
         .filter(|(_, b, p)| !b.alternative && scope.contains(*p))
-        .collect();
+        .partition(|(process, _, _)| process.origin == ProcessOrigin::Static);
     let mut by_holes: BTreeMap<Vec<u16>, BTreeSet<Option<String>>> = BTreeMap::new();
     for env in &check.analysis.labels.environments {
         let ports: BTreeSet<u16> = served
@@ -93,6 +95,12 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .flat_map(|p| &p.bindings)
             .filter(|b| !b.served() && b.in_environment(env))
             .filter_map(|b| b.number())
+            .chain(
+                beside
+                    .iter()
+                    .filter(|(_, b, _)| b.in_environment(env))
+                    .map(|(_, _, p)| *p),
+            )
             .collect();
         let missing: Vec<u16> = (low..=high)
             .filter(|p| !ports.contains(p) && !connected.contains(p))

@@ -422,10 +422,14 @@ fn last_end(doc: &YamlDocument, node: usize) -> u32 {
     }
 }
 
-/// A scalar's span, quotes included and trailing blanks (or a comment saphyr counted in) left out.
+/// A scalar's span, quotes included and its anchor and tag (`&port !!int 4000`), trailing blanks (or a comment
+/// saphyr counted in) left out: the value's own text, where a fix edits and a finding points.
 fn scalar_range(text: &str, range: TextRange, style: YamlStyle) -> TextRange {
     let slice = text.get(range.as_range()).unwrap_or("");
-    let start = range.start as usize;
+    let properties = properties_len(slice);
+    let slice = &slice[properties..];
+    let start = range.start as usize + properties;
+    let range = TextRange::new(start, range.end as usize);
     match style {
         YamlStyle::Plain => TextRange::new(start, start + slice.trim_end().len()),
         YamlStyle::SingleQuoted | YamlStyle::DoubleQuoted => {
@@ -448,6 +452,22 @@ fn scalar_range(text: &str, range: TextRange, style: YamlStyle) -> TextRange {
         }
         _ => range,
     }
+}
+
+/// How many bytes of a node's text its properties take: an `&anchor` and a `!tag`, in either order, with the
+/// blanks (and line breaks) after each. Neither can start a scalar's own text, so a scalar's span starts past them.
+fn properties_len(slice: &str) -> usize {
+    let mut at = 0;
+    while slice[at..].starts_with(['&', '!']) {
+        let token = slice[at..]
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(slice.len() - at);
+        let blanks = slice[at + token..]
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(slice.len() - at - token);
+        at += token + blanks;
+    }
+    at
 }
 
 /// An alias's span: `*name`.

@@ -644,6 +644,35 @@ pub const PORTOS_KEYS: &[(&str, &str)] = &[(
     "PortOS's map of the process's ports by label (PM2 ignores it; PortOS's dashboard reads it).",
 )];
 
+/// The keys of the file's top level beside its apps, which PM2 reads as a whole (our words): each with what it
+/// does and what it does to ports.
+pub const FILE_KEYS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "apps",
+        "The list of apps PM2 starts from this file (one object per app).",
+        None,
+    ),
+    (
+        "pm2",
+        "PM2's other name for `apps`, read when there is no `apps`.",
+        None,
+    ),
+    (
+        "static",
+        "PM2's static file servers: each entry (`{ port, path, name }`) is a process of its own, named `static-page-server-PORT` unless it has a `name`, serving `path` on `port` (8080 without one).",
+        Some(
+            "each entry binds its `port`; it is a process beside the apps, no part of an app's block",
+        ),
+    ),
+    (
+        "deploy",
+        "Deployment targets for `pm2 deploy`, by environment name (`user`, `host`, `ref`, `repo`, `path`, hooks).",
+        Some(
+            "a target's `env` is the lowest layer of that environment's env for every app: `env` and `env_<name>` win over it",
+        ),
+    ),
+];
+
 /// PM2's camelCase form of an option name (`exec_mode` → `execMode`): each `_`-separated part after the first
 /// starts upper-case, parts of one letter stay as they are.
 pub fn camel_case(name: &str) -> String {
