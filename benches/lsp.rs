@@ -6,12 +6,19 @@
 //!    at once (this binary re-executed with `--bare-server`), changes sent to the two in turn;
 //! 2. hovers on a small file answered while a change to the 1 MB file is being analysed;
 //! 3. spawn → first diagnostics of an opened 8 KB file;
-//! 4. peak RSS (`VmHWM`) after indexing workspaces of 1,000 and 10,000 files, and keystroke latency in them.
+//! 4. peak RSS (`VmHWM`) after indexing workspaces of 1,000 and 10,000 files, and keystroke latency in them;
+//! 5. `keystroke` (issue 15): what one keystroke costs against one full tree-sitter parse of the same file,
+//!    in the hand-written `benches/fixtures/realistic-8kb.cjs` (`8KB-realistic`), the same with a
+//!    half-typed statement above its `PORTS` table (`8KB-typing`) and generated files of 64 KB and 1 MB
+//!    (`64KB`, `1MB`): the port literal nearest the middle gets a digit toggled; each publish is stamped
+//!    when its last byte is read, before it is decoded; the ratio is (p50 − floor p50) / full parse.
 //!
-//! Arguments pick sections (`latency`, `hover`, `spawn`, `rss`) and sizes (`2KB`, `8KB`, `50KB`, `1MB`);
-//! none runs everything. Generated files go to the temp dir and are deleted (`PORTOS_LSP_BENCH_KEEP=1`
-//! keeps them); `PORTOS_LSP_BENCH_CHANGES=N` sets the number of timed changes per size;
-//! `PORTOS_LSP_BENCH_WRAP='perf record -g --'` runs the server under a profiler. See docs/performance.md.
+//! Arguments pick sections (`latency`, `hover`, `spawn`, `rss`, `keystroke`) and sizes (`2KB`, `8KB`,
+//! `50KB`, `1MB`; for `keystroke` its four labels); none runs everything. Generated files go to the temp
+//! dir and are deleted (`PORTOS_LSP_BENCH_KEEP=1` keeps them); `PORTOS_LSP_BENCH_CHANGES=N` sets the
+//! number of timed changes per size; `PORTOS_LSP_BENCH_BIN=/path/to/portos-lsp` measures another build
+//! (before/after in one sitting); `PORTOS_LSP_BENCH_WRAP='perf record -g --'` runs the server under a
+//! profiler. See docs/performance.md.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 mod generate;
@@ -107,9 +114,10 @@ mod bare {
 // ---------------------------------------------------------------------------------------------------------
 // A minimal synchronous LSP client over a child's stdio.
 
-/// A message from the server and when its last byte was read.
+/// A message from the server, when its last byte was read (before it was decoded) and its body's size.
 struct Incoming {
     at: Instant,
+    bytes: usize,
     msg: Value,
 }
 
@@ -200,7 +208,8 @@ impl Client {
                         &json!({"jsonrpc": "2.0", "id": id, "result": result}),
                     );
                 }
-                if tx.send(Incoming { at, msg }).is_err() {
+                let bytes = body.len();
+                if tx.send(Incoming { at, bytes, msg }).is_err() {
                     return;
                 }
             }
@@ -386,12 +395,12 @@ fn digit_change(uri: &str, version: i64, (line, character): (usize, usize), digi
     })
 }
 
-/// The line and column (UTF-16 = bytes: the generated text is ASCII) of a byte offset.
+/// The line and UTF-16 column (what the client announced) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count();
-    let column = offset - before.rfind('\n').map_or(0, |i| i + 1);
-    (line, column)
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].encode_utf16().count())
 }
 
 /// Where the last digit of the first group's UI port is: `UI: 5571,` becomes `UI: 5570,`, the API's port —
@@ -586,6 +595,8 @@ struct Typist {
     version: i64,
     times: Vec<Duration>,
     counts: [usize; 2],
+    /// The body size of the last publish seen per digit, in bytes.
+    sizes: [usize; 2],
 }
 
 impl Typist {
@@ -597,6 +608,7 @@ impl Typist {
             version: 1,
             times: Vec::new(),
             counts: [0; 2],
+            sizes: [0; 2],
         }
     }
 
@@ -611,6 +623,7 @@ impl Typist {
         let (got, count) = client.wait_diagnostics(&self.uri, Some(self.version));
         let took = got.at.duration_since(sent);
         self.counts[which] = count;
+        self.sizes[which] = got.bytes;
         if !warmup {
             self.times.push(took);
         }
@@ -635,9 +648,63 @@ fn open_and_wait(client: &Client, uri: &str, text: &str) -> usize {
     client.wait_diagnostics(uri, Some(1)).1
 }
 
-/// The server and the floor, each with the file open; changes go to one then the other, then the file is
-/// parsed in this process (`portos_lsp::syntax::parse`), round after round, so that the load of other
-/// processes on this shared machine falls on all three alike.
+/// One document typed in, in the server and in the floor: the server is still open (the hover section
+/// goes on with it), the floor is closed.
+struct Typed {
+    server: Client,
+    on_server: Typist,
+    on_floor: Typist,
+    /// CPU time per counted change of the server's and the floor's processes (all threads).
+    cpu: [Duration; 2],
+}
+
+/// The server and the floor, each with `text` open at `uri`; changes (`digits` in turn at `at`) go to one
+/// then the other, then `beside` runs in this process (told whether the round counts), round after round,
+/// so that the load of other processes on this shared machine falls on all three alike.
+fn type_beside_floor(
+    binary: &Path,
+    uri: &str,
+    text: &str,
+    (at, digits): ((usize, usize), [String; 2]),
+    (rounds, warmup): (usize, usize),
+    mut beside: impl FnMut(bool),
+) -> Typed {
+    // `initialize` without a workspace folder: the file alone, nothing indexed.
+    let mut server = Client::server(binary);
+    let mut floor = Client::floor();
+    server.initialize(None);
+    server.wait_indexed();
+    floor.initialize(None);
+    floor.wait_indexed();
+    open_and_wait(&server, uri, text);
+    open_and_wait(&floor, uri, text);
+
+    let mut on_server = Typist::new(uri.to_string(), at, digits.clone());
+    let mut on_floor = Typist::new(uri.to_string(), at, digits);
+    let mut cpu = [Duration::ZERO; 2];
+    for i in 0..warmup + rounds {
+        if i == warmup {
+            cpu = [cpu_time(server.pid()), cpu_time(floor.pid())];
+        }
+        on_server.keystroke(&server, i < warmup);
+        on_floor.keystroke(&floor, i < warmup);
+        beside(i >= warmup);
+    }
+    let cpu = [
+        (cpu_time(server.pid()) - cpu[0]) / rounds.max(1) as u32,
+        (cpu_time(floor.pid()) - cpu[1]) / rounds.max(1) as u32,
+    ];
+    floor.close();
+    Typed {
+        server,
+        on_server,
+        on_floor,
+        cpu,
+    }
+}
+
+/// Keystroke latency in a generated file of about `target` bytes, its first UI port typed in, beside the
+/// floor and a full parse with `portos_lsp::syntax::parse` (a fresh, non-incremental parse) each round.
 fn latency(
     binary: &Path,
     scratch: &Scratch,
@@ -654,44 +721,33 @@ fn latency(
     let other = if original == "0" { "1" } else { "0" };
     let digits = [original.clone(), other.to_string()];
 
-    let mut server = Client::server(binary);
-    server.initialize(None);
-    server.wait_indexed();
-    let mut floor = Client::floor();
-    floor.initialize(None);
-    floor.wait_indexed();
-    open_and_wait(&server, &uri, &text);
-    open_and_wait(&floor, &uri, &text);
-
-    let mut on_server = Typist::new(uri.clone(), at, digits.clone());
-    let mut on_floor = Typist::new(uri.clone(), at, digits);
-    let mut cpu = [Duration::ZERO; 2];
     let mut parses = Vec::new();
-    for i in 0..warmup + rounds {
-        if i == warmup {
-            cpu = [cpu_time(server.pid()), cpu_time(floor.pid())];
-        }
-        on_server.keystroke(&server, i < warmup);
-        on_floor.keystroke(&floor, i < warmup);
-        // The in-process parse in the same rounds, so that it sees the same load.
-        let t = Instant::now();
-        let _ = std::hint::black_box(portos_lsp::syntax::parse(
-            &text,
-            &portos_lsp::syntax::Budget::unlimited(),
-        ));
-        if i >= warmup {
-            parses.push(t.elapsed());
-        }
-    }
-    let cpu = [
-        (cpu_time(server.pid()) - cpu[0]) / rounds as u32,
-        (cpu_time(floor.pid()) - cpu[1]) / rounds as u32,
-    ];
+    let Typed {
+        mut server,
+        mut on_server,
+        on_floor,
+        cpu,
+    } = type_beside_floor(
+        binary,
+        &uri,
+        &text,
+        (at, digits),
+        (rounds, warmup),
+        |counted| {
+            let t = Instant::now();
+            let _ = std::hint::black_box(portos_lsp::syntax::parse(
+                &text,
+                &portos_lsp::syntax::Budget::unlimited(),
+            ));
+            if counted {
+                parses.push(t.elapsed());
+            }
+        },
+    );
     assert_ne!(
         on_server.counts[0], on_server.counts[1],
         "the two versions of {label} should differ in their diagnostics"
     );
-    floor.close();
 
     let hover = hover.then(|| hover_while_busy(&mut server, scratch, &mut on_server));
     server.close();
@@ -705,6 +761,305 @@ fn latency(
         parse: Summary::of(parses).p50,
     };
     (row, hover)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 15: what a keystroke costs against one full parse of the same file.
+
+/// The hand-written realistic file: derived ports, helpers, spreads, `require`s, places PortOS reads
+/// differently.
+const REALISTIC_8KB: &str = include_str!("fixtures/realistic-8kb.cjs");
+/// What is typed above the realistic file's `PORTS` table to catch it mid-typing (a syntax error).
+const HALF_TYPED: &str = "const STAGING_BASE = \n";
+/// The processes of the realistic file (`portos-lsp ports` lists them), seven of them built by helpers.
+const REALISTIC_APPS: usize = 20;
+
+/// One file of the `keystroke` section: its label (an argument selects it), its text, its number of apps,
+/// counted and warm-up changes, and the issue's target for (p50 − floor) / full parse.
+struct KeystrokeFile {
+    label: &'static str,
+    text: String,
+    apps: usize,
+    rounds: usize,
+    warmup: usize,
+    target: f64,
+}
+
+/// The four files of issue 15: the realistic 8 KB file, the same with a syntax error, and generated files
+/// of 64 KB (about 100 apps) and 1 MB (about 1,600 apps).
+fn keystroke_files() -> Vec<KeystrokeFile> {
+    let generated = |label, bytes, rounds, warmup, target| {
+        let (text, groups) = generate::ecosystem_of_size(bytes, FIRST_PORT);
+        KeystrokeFile {
+            label,
+            text,
+            apps: 2 * groups,
+            rounds,
+            warmup,
+            target,
+        }
+    };
+    let realistic = |label, text: &str, target| KeystrokeFile {
+        label,
+        text: text.to_string(),
+        apps: REALISTIC_APPS,
+        rounds: 200,
+        warmup: 20,
+        target,
+    };
+    vec![
+        realistic("8KB-realistic", REALISTIC_8KB, 0.4),
+        realistic("8KB-typing", &mid_typing(REALISTIC_8KB), 1.3),
+        generated("64KB", 64 * 1024, 200, 10, 0.3),
+        generated("1MB", 1024 * 1024, 40, 3, 0.35),
+    ]
+}
+
+/// `text` with [`HALF_TYPED`] on its own line just above the blank line before `const PORTS`: the file as
+/// it is while someone types a new constant.
+fn mid_typing(text: &str) -> String {
+    let at = text
+        .find("\nconst PORTS = {")
+        .expect("a PORTS table in the realistic file");
+    format!("{}{HALF_TYPED}{}", &text[..at], &text[at..])
+}
+
+/// The port literal nearest the middle of `text`: a number of 4 or 5 digits from 1024 to 65535 standing
+/// as a value (after `:`, `=`, `||` or `??`). Returns its byte offset and the literal.
+fn mid_file_port(text: &str) -> (usize, &str) {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() || (i > 0 && is_word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let end = (i..bytes.len())
+            .find(|&j| !bytes[j].is_ascii_digit())
+            .unwrap_or(bytes.len());
+        let literal = &text[i..end];
+        let before = text[..i].trim_end();
+        let as_value = (before.ends_with(':') || before.ends_with('=') || before.ends_with("||"))
+            && !before.ends_with("==")
+            || before.ends_with("??");
+        let port = literal
+            .parse::<u32>()
+            .is_ok_and(|n| (1024..=65_535).contains(&n));
+        let alone = end == bytes.len() || !is_word(bytes[end]);
+        if (4..=5).contains(&literal.len()) && as_value && port && alone {
+            let distance = i.abs_diff(text.len() / 2);
+            if best.is_none_or(|(_, d)| distance < d) {
+                best = Some((i, distance));
+            }
+        }
+        i = end;
+    }
+    let (start, _) = best.expect("a port literal in the file");
+    let end = start
+        + text[start..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(0);
+    (start, &text[start..end])
+}
+
+/// An in-process tree-sitter parser of the grammar the server uses, for the two yardsticks: a full parse
+/// of the text and the incremental reparse after the same one-digit change the server gets.
+struct Yardstick {
+    parser: tree_sitter::Parser,
+    texts: [String; 2],
+    /// Which of `texts` `tree` is the tree of.
+    current: usize,
+    tree: tree_sitter::Tree,
+    offset: usize,
+    point: tree_sitter::Point,
+}
+
+impl Yardstick {
+    /// `texts` differ in the one byte at `offset`, on `line` at byte `column`.
+    fn new(texts: [String; 2], offset: usize) -> Yardstick {
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&portos_lsp::syntax::language())
+            .expect("grammar matches tree-sitter");
+        let tree = parser.parse(&texts[0], None).expect("a tree");
+        let before = &texts[0][..offset];
+        let row = before.matches('\n').count();
+        let column = offset - before.rfind('\n').map_or(0, |i| i + 1);
+        Yardstick {
+            parser,
+            texts,
+            current: 0,
+            tree,
+            offset,
+            point: tree_sitter::Point { row, column },
+        }
+    }
+
+    /// One full parse of the first text, from nothing.
+    fn full_parse(&mut self) -> Duration {
+        let t = Instant::now();
+        let tree = self.parser.parse(&self.texts[0], None);
+        let took = t.elapsed();
+        std::hint::black_box(tree.expect("a tree"));
+        took
+    }
+
+    /// The old tree told of the one-byte change, then the other text reparsed with it.
+    fn reparse(&mut self) -> Duration {
+        let next = 1 - self.current;
+        let end = tree_sitter::Point {
+            row: self.point.row,
+            column: self.point.column + 1,
+        };
+        self.tree.edit(&tree_sitter::InputEdit {
+            start_byte: self.offset,
+            old_end_byte: self.offset + 1,
+            new_end_byte: self.offset + 1,
+            start_position: self.point,
+            old_end_position: end,
+            new_end_position: end,
+        });
+        let t = Instant::now();
+        let tree = self.parser.parse(&self.texts[next], Some(&self.tree));
+        let took = t.elapsed();
+        self.tree = tree.expect("a tree");
+        self.current = next;
+        took
+    }
+}
+
+struct KeystrokeRow {
+    label: &'static str,
+    bytes: usize,
+    apps: usize,
+    /// Where the digit is toggled: line (1-based) and the literal's two values.
+    changed: String,
+    counts: [usize; 2],
+    /// Bytes of one `publishDiagnostics` body, per digit.
+    sizes: [usize; 2],
+    server: Summary,
+    floor: Summary,
+    cpu: [Duration; 2],
+    parse: Duration,
+    reparse: Duration,
+    target: f64,
+}
+
+/// Types in `file`: its port literal nearest the middle gets its last digit toggled (`0` ↔ `1`, `2` ↔
+/// `3`, …) by incremental `didChange`s, in the server and the floor in turn, each round beside a full and
+/// an incremental tree-sitter parse in this process.
+fn keystroke(
+    binary: &Path,
+    scratch: &Scratch,
+    file: &KeystrokeFile,
+    rounds: usize,
+) -> KeystrokeRow {
+    let text = &file.text;
+    let path = scratch.ecosystem(&format!("keystroke-{}", file.label), text);
+    let uri = uri_of(&path);
+    let (start, literal) = mid_file_port(text);
+    let last = start + literal.len() - 1;
+    let original = text[last..=last].to_string();
+    let other = char::from(original.as_bytes()[0] ^ 1).to_string();
+    let mut toggled = text.clone();
+    toggled.replace_range(last..=last, &other);
+    let changed = format!(
+        "line {}: {} ↔ {}",
+        line_col(text, start).0 + 1,
+        literal,
+        &toggled[start..start + literal.len()]
+    );
+
+    let mut yardstick = Yardstick::new([text.clone(), toggled], last);
+    let mut parses = Vec::new();
+    let mut reparses = Vec::new();
+    let typed = type_beside_floor(
+        binary,
+        &uri,
+        text,
+        (line_col(text, last), [original, other]),
+        (rounds, file.warmup),
+        |counted| {
+            let full = yardstick.full_parse();
+            let reparse = yardstick.reparse();
+            if counted {
+                parses.push(full);
+                reparses.push(reparse);
+            }
+        },
+    );
+    typed.server.close();
+    KeystrokeRow {
+        label: file.label,
+        bytes: text.len(),
+        apps: file.apps,
+        changed,
+        counts: typed.on_server.counts,
+        sizes: typed.on_server.sizes,
+        server: Summary::of(typed.on_server.times),
+        floor: Summary::of(typed.on_floor.times),
+        cpu: typed.cpu,
+        parse: Summary::of(parses).p50,
+        reparse: Summary::of(reparses).p50,
+        target: file.target,
+    }
+}
+
+fn print_keystroke_rows(rows: &[KeystrokeRow]) {
+    println!(
+        "Keystroke → publishDiagnostics fully read (issue 15): one digit of the port literal nearest the \
+         middle toggled per incremental didChange; stamped when the publish's last byte is read, before it \
+         is decoded; floor = a bare tower-lsp-server in the same rounds; full parse and reparse = \
+         tree-sitter in this process, in the same rounds (medians):"
+    );
+    println!();
+    println!(
+        "| file | bytes | apps | changed | diagnostics | publish bytes | changes | p50 | p99 | p99 / p50 | floor p50 | full parse | reparse | (p50 − floor) / parse | target | CPU per change |"
+    );
+    println!("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let above_floor = r.server.p50.saturating_sub(r.floor.p50);
+        let ratio_to_parse = ratio(above_floor, r.parse);
+        println!(
+            "| {} | {} | {} | {} | {} ↔ {} | {} ↔ {} | {} | {} | {} | {:.1}× | {} | {} | {} | **{:.2}×** | ≤ {}× {} | {} |",
+            r.label,
+            r.bytes,
+            r.apps,
+            r.changed,
+            r.counts[0],
+            r.counts[1],
+            r.sizes[0],
+            r.sizes[1],
+            r.server.n,
+            fmt(r.server.p50),
+            fmt(r.server.p99),
+            ratio(r.server.p99, r.server.p50),
+            fmt(r.floor.p50),
+            fmt(r.parse),
+            fmt(r.reparse),
+            ratio_to_parse,
+            r.target,
+            if ratio_to_parse <= r.target {
+                "met"
+            } else {
+                "missed"
+            },
+            fmt(r.cpu[0]),
+        );
+    }
+    println!();
+    for r in rows {
+        println!(
+            "- {}: server max {}, floor p99 {}, floor max {}",
+            r.label,
+            fmt(r.server.max),
+            fmt(r.floor.p99),
+            fmt(r.floor.max)
+        );
+    }
+    println!();
 }
 
 struct HoverFigures {
@@ -901,9 +1256,25 @@ fn rss(binary: &Path, scratch: &Scratch, count: usize) -> RssRow {
     }
 }
 
-/// The release binary: cargo's path for this bench's build of it, else `target/release/portos-lsp`, built
-/// when missing.
+/// `PORTOS_LSP_BENCH_CHANGES`: the number of timed changes per file, instead of each section's own.
+fn changes_override() -> Option<usize> {
+    std::env::var("PORTOS_LSP_BENCH_CHANGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+}
+
+/// The server to measure: `PORTOS_LSP_BENCH_BIN` when set (to compare two builds in one sitting), else
+/// cargo's path for this bench's release build of it, else `target/release/portos-lsp`, built when missing.
 fn server_binary() -> PathBuf {
+    if let Some(chosen) = std::env::var_os("PORTOS_LSP_BENCH_BIN") {
+        let chosen = PathBuf::from(chosen);
+        assert!(
+            chosen.is_file(),
+            "PORTOS_LSP_BENCH_BIN={} is not a file: point it at a built portos-lsp",
+            chosen.display()
+        );
+        return chosen;
+    }
     let cargo_built = PathBuf::from(env!("CARGO_BIN_EXE_portos-lsp"));
     if cargo_built.is_file() {
         return cargo_built;
@@ -933,7 +1304,7 @@ fn main() {
         .map(String::as_str)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    const SECTIONS: [&str; 4] = ["latency", "hover", "spawn", "rss"];
+    const SECTIONS: [&str; 5] = ["latency", "hover", "spawn", "rss", "keystroke"];
     let (sections, sizes_picked): (Vec<&str>, Vec<&str>) =
         picked.iter().partition(|a| SECTIONS.contains(a));
     let run = |section: &str| sections.is_empty() || sections.contains(&section);
@@ -956,9 +1327,7 @@ fn main() {
     let mut hover = None;
     if run("latency") || run("hover") {
         let mut rows = Vec::new();
-        let changes: Option<usize> = std::env::var("PORTOS_LSP_BENCH_CHANGES")
-            .ok()
-            .and_then(|n| n.parse().ok());
+        let changes = changes_override();
         for (label, target, rounds, warmup) in sizes {
             let rounds = changes.unwrap_or(rounds);
             if !sizes_picked.is_empty() && !sizes_picked.contains(&label) {
@@ -1053,6 +1422,29 @@ fn main() {
             fmt(h.change_latency.max)
         );
         println!();
+    }
+
+    if run("keystroke") {
+        let changes = changes_override();
+        let mut rows = Vec::new();
+        for file in keystroke_files() {
+            if !sizes_picked.is_empty() && !sizes_picked.contains(&file.label) {
+                continue;
+            }
+            let started = Instant::now();
+            rows.push(keystroke(
+                &binary,
+                &scratch,
+                &file,
+                changes.unwrap_or(file.rounds),
+            ));
+            eprintln!(
+                "  ({}: {:.1} s)",
+                file.label,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        print_keystroke_rows(&rows);
     }
 
     if run("spawn") {

@@ -1,6 +1,8 @@
 //! `cargo bench --bench workspace`: the built `portos-lsp check` over generated workspaces of 1,000 and
 //! 10,000 ecosystem files, against reading and parsing the same files in this process. Prints wall time,
-//! files per second and peak memory; see docs/performance.md.
+//! files per second and peak memory. `-- ports50` instead times `portos-lsp ports --json` over 50 small
+//! files against a bare process that starts, reads and parses them; `PORTOS_LSP_BENCH_BIN` points it at
+//! another build. See docs/performance.md.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 #[allow(dead_code)] // The single-file generator is for the other bench.
@@ -178,10 +180,17 @@ fn secs(d: Duration) -> String {
 
 /// `ports --json` over 50 small files as a whole process, against a bare process that starts, reads and
 /// parses the same 50 files with tree-sitter (this bench binary re-run with `--bare-process DIR`): the
-/// common case of issue 9's item 13, target within 1.5×.
+/// common case of issue 9's item 13, target within 1.5× (issue 15's item 4).
 fn ports_json_against_a_bare_process() {
     let workspace = Workspace::generate(50);
-    let binary = env!("CARGO_BIN_EXE_portos-lsp");
+    // `PORTOS_LSP_BENCH_BIN` measures another build, as in the language-server bench.
+    let binary = std::env::var_os("PORTOS_LSP_BENCH_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_portos-lsp").into(), PathBuf::from);
+    assert!(
+        binary.is_file(),
+        "PORTOS_LSP_BENCH_BIN={} is not a file: point it at a built portos-lsp",
+        binary.display()
+    );
     let me = std::env::current_exe().expect("the bench binary");
     let time = |command: &mut Command| {
         let start = Instant::now();
@@ -198,7 +207,7 @@ fn ports_json_against_a_bare_process() {
     let mut ratios = Vec::new();
     for round in 0..(RUNS * 4 + 1) {
         let p = time(
-            Command::new(binary)
+            Command::new(&binary)
                 .arg("ports")
                 .arg("--json")
                 .arg(&workspace.root),
