@@ -9,8 +9,10 @@
 //! the document is analysed the way the server analyses it, and a second host that opens the step's text
 //! once, as version 1, must answer the same: the published findings (codes, severities, messages, ranges,
 //! related places, fix data), hover on every port literal and at random offsets, completion, code actions,
-//! inlay hints, symbols, highlights and the port map. A difference panics with the input, the seed, the step,
-//! every edit so far and the text, so it can be replayed.
+//! inlay hints, symbols, highlights and the port map; and, where the workspace has another ecosystem file, it
+//! is open beside the edited one in both hosts and its published findings (the cross-file ones follow the
+//! edits) and hover must agree too. A difference panics with the input, the seed, the step, every edit so far
+//! and the text, so it can be replayed.
 //!
 //! `cargo test` runs [`DEFAULT_STEPS`] edits per input; `cargo test --release --test incremental -- --ignored`
 //! runs `PORTOS_LSP_INCREMENTAL_STEPS` (200 by default) with seed `PORTOS_LSP_INCREMENTAL_SEED`. The hostile
@@ -90,6 +92,8 @@ struct Input {
     disk: Arc<MemoryVfs>,
     path: PathBuf,
     text: String,
+    /// Another ecosystem file of the workspace, open beside it: its cross-file findings follow the edits.
+    neighbour: Option<PathBuf>,
 }
 
 /// Every workspace the fix property test uses, the `today` fixtures' workspaces, and in each its ecosystem
@@ -102,16 +106,21 @@ fn inputs() -> Vec<Input> {
         let disk = memory_disk(&workspace.files);
         let host = host_over(&disk);
         let (found, _) = host.discover_job(None).run();
-        for path in found {
+        for (number, path) in found.iter().enumerate() {
             let relative = path.strip_prefix(ROOT).unwrap().display().to_string();
             let Some((_, text)) = workspace.files.iter().find(|(p, _)| *p == relative) else {
                 continue;
             };
+            let neighbour = found
+                .get((number + 1) % found.len())
+                .filter(|n| *n != path)
+                .cloned();
             out.push(Input {
                 name: format!("{}: {relative}", workspace.name),
                 disk: disk.clone(),
-                path,
+                path: path.clone(),
                 text: text.clone(),
+                neighbour,
             });
         }
     }
@@ -138,20 +147,29 @@ fn host_over(disk: &Arc<MemoryVfs>) -> Host {
     host
 }
 
-/// `text` open at `path` as `version` in a new host, the way the server gets there: the document opened, the
-/// workspace's other ecosystem files indexed from disk, the document analysed, the workspace's convention
-/// decided.
-fn opened(disk: &Arc<MemoryVfs>, path: &Path, version: i32, text: &str) -> Host {
-    let mut host = host_over(disk);
+/// `text` open at `path` as `version` in a new host, the way the server gets there: the document opened (and
+/// its neighbour, as on disk), the workspace's other ecosystem files indexed from disk, the open documents
+/// analysed, the workspace's convention decided.
+fn opened(input: &Input, version: i32, text: &str) -> Host {
+    let mut host = host_over(&input.disk);
+    let path = &input.path;
     assert_eq!(
         host.open(path.to_path_buf(), version, text),
         DocKind::Ecosystem
     );
+    if let Some(neighbour) = &input.neighbour {
+        let on_disk =
+            String::from_utf8(portos_lsp::vfs::Vfs::read(&*input.disk, neighbour).unwrap());
+        host.open(neighbour.clone(), 1, &on_disk.unwrap());
+    }
     let (found, _) = host.discover_job(None).run();
     for job in host.index_jobs(&found) {
         host.store_indexed(job.run());
     }
     analyse(&mut host, path);
+    if let Some(neighbour) = &input.neighbour {
+        analyse(&mut host, neighbour);
+    }
     let decisions = host.convention_job().run();
     host.set_conventions(decisions);
     host
@@ -381,6 +399,11 @@ fn published(snapshot: &Snapshot, path: &Path) -> Option<String> {
     })
 }
 
+/// What was asked and both answers, when they differ.
+fn differ<T: PartialEq + Debug>(what: String, a: T, b: T) -> Option<(String, String, String)> {
+    (a != b).then(|| (what, format!("{a:#?}"), format!("{b:#?}")))
+}
+
 /// The first answer the incremental host (`left`) and the fresh one (`right`) give differently: what was
 /// asked, and both answers.
 fn difference(
@@ -390,9 +413,6 @@ fn difference(
     text: &str,
     (hover, completion): &(Vec<usize>, Vec<usize>),
 ) -> Option<(String, String, String)> {
-    fn differ<T: PartialEq + Debug>(what: String, a: T, b: T) -> Option<(String, String, String)> {
-        (a != b).then(|| (what, format!("{a:#?}"), format!("{b:#?}")))
-    }
     let whole = TextRange::new(0, text.len());
     let all = ActionKinds {
         quick_fix: true,
@@ -469,6 +489,30 @@ fn difference(
     })
 }
 
+/// The first answer on the open neighbour the two hosts give differently: its published findings (cross-file
+/// ones follow the edited file), hover on its port literals.
+fn neighbour_difference(
+    left: &Snapshot,
+    right: &Snapshot,
+    neighbour: &Path,
+) -> Option<(String, String, String)> {
+    let (text, _) = left.text(neighbour)?;
+    differ(
+        format!("the published findings of {}", neighbour.display()),
+        published(left, neighbour),
+        published(right, neighbour),
+    )
+    .or_else(|| {
+        port_literals(&text).iter().find_map(|&(at, _, _)| {
+            differ(
+                format!("hover at byte {at} of {}", neighbour.display()),
+                left.hover(neighbour, at),
+                right.hover(neighbour, at),
+            )
+        })
+    })
+}
+
 /// Edits one input `steps` times, comparing the incremental host with a fresh one after every step.
 fn run_input(input: &Input, number: usize, steps: usize, seed: u64) {
     let encoding = if (number as u64 ^ seed).is_multiple_of(2) {
@@ -481,7 +525,7 @@ fn run_input(input: &Input, number: usize, steps: usize, seed: u64) {
         pending: None,
     };
     let path = &input.path;
-    let mut editor = opened(&input.disk, path, 0, &input.text);
+    let mut editor = opened(input, 0, &input.text);
     let mut text = input.text.clone();
     let mut log = String::new();
     for step in 1..=steps {
@@ -511,11 +555,14 @@ fn run_input(input: &Input, number: usize, steps: usize, seed: u64) {
         };
         editor.change(path, version, &changes, encoding);
         analyse(&mut editor, path);
-        let fresh = opened(&input.disk, path, 1, &text);
+        let fresh = opened(input, 1, &text);
         let probes = probes(&mut typist.rng, &text);
-        if let Some((what, left, right)) =
-            difference(&editor.snapshot(), &fresh.snapshot(), path, &text, &probes)
-        {
+        let (left, right) = (editor.snapshot(), fresh.snapshot());
+        let found = difference(&left, &right, path, &text, &probes).or_else(|| {
+            let neighbour = input.neighbour.as_deref()?;
+            neighbour_difference(&left, &right, neighbour)
+        });
+        if let Some((what, left, right)) = found {
             panic!(
                 "{} (seed {seed}, {encoding:?} positions): after step {step}, {what} differs from a fresh \
                  analysis of the same text\nincremental: {left}\nfresh: {right}\nthe edits:\n{log}the \
@@ -526,8 +573,9 @@ fn run_input(input: &Input, number: usize, steps: usize, seed: u64) {
     }
 }
 
-/// Runs every input on the machine's cores; returns how many inputs there were.
-fn run(steps: usize, seed: u64) -> usize {
+/// Runs every input on the machine's cores; returns how many inputs there were, and how many of them had a
+/// neighbour open beside them.
+fn run(steps: usize, seed: u64) -> (usize, usize) {
     let inputs = inputs();
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -546,15 +594,16 @@ fn run(steps: usize, seed: u64) -> usize {
             });
         }
     });
-    inputs.len()
+    let neighbours = inputs.iter().filter(|i| i.neighbour.is_some()).count();
+    (inputs.len(), neighbours)
 }
 
 #[test]
 fn every_edit_answers_as_a_fresh_analysis() {
     let started = Instant::now();
-    let inputs = run(DEFAULT_STEPS, 15);
+    let (inputs, neighbours) = run(DEFAULT_STEPS, 15);
     eprintln!(
-        "incremental guard: {inputs} inputs × {DEFAULT_STEPS} steps in {:?}",
+        "incremental guard: {inputs} inputs ({neighbours} with a neighbour open) × {DEFAULT_STEPS} steps in {:?}",
         started.elapsed()
     );
 }
@@ -572,9 +621,10 @@ fn every_edit_answers_as_a_fresh_analysis_long() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(7);
     let started = Instant::now();
-    let inputs = run(steps, seed);
+    let (inputs, neighbours) = run(steps, seed);
     eprintln!(
-        "incremental guard (long, seed {seed}): {inputs} inputs × {steps} steps in {:?}",
+        "incremental guard (long, seed {seed}): {inputs} inputs ({neighbours} with a neighbour open) × {steps} \
+         steps in {:?}",
         started.elapsed()
     );
 }
