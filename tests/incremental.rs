@@ -14,10 +14,10 @@
 //! edits) and hover must agree too. A difference panics with the input, the seed, the step, every edit so far
 //! and the text, so it can be replayed.
 //!
-//! `cargo test` runs [`DEFAULT_STEPS`] edits per input; `cargo test --release --test incremental -- --ignored`
-//! runs `PORTOS_LSP_INCREMENTAL_STEPS` (200 by default) with seed `PORTOS_LSP_INCREMENTAL_SEED`. The hostile
-//! fixtures are left out: they measure time (tests/fuzz.rs), and an analysis stopped by its budget on one
-//! side only would be a difference of timing, not of results.
+//! `cargo test` runs [`DEFAULT_STEPS`] edits per input; `cargo test --test incremental -- --ignored` runs
+//! `PORTOS_LSP_INCREMENTAL_STEPS` (200 by default; `.ci/run` runs 50) with seed `PORTOS_LSP_INCREMENTAL_SEED`
+//! (7 by default). The hostile fixtures are left out: they measure time (tests/fuzz.rs), and an analysis
+//! stopped by its budget on one side only would be a difference of timing, not of results.
 #![allow(clippy::print_stderr)] // the inputs, steps and time are printed, for `--nocapture`
 
 #[path = "../benches/generate/mod.rs"]
@@ -608,7 +608,7 @@ fn every_edit_answers_as_a_fresh_analysis() {
     );
 }
 
-/// The long run: `cargo test --release --test incremental -- --ignored --nocapture`.
+/// The long run: `cargo test --test incremental -- --ignored --nocapture` (`--release` for many steps).
 #[test]
 #[ignore]
 fn every_edit_answers_as_a_fresh_analysis_long() {
