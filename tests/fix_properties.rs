@@ -12,141 +12,22 @@
 #[allow(dead_code)]
 mod generate;
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use corpus::{ROOT, memory_disk, port_literals, workspaces};
 use generate::Rng;
 use portos_lsp::config::ConfigSource;
 use portos_lsp::ide::check::CheckRequest;
 use portos_lsp::ide::external::ExternalRequest;
 use portos_lsp::ide::{Host, listing};
-use portos_lsp::vfs::MemoryVfs;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// One workspace: files by path relative to its root.
-struct Workspace {
-    name: String,
-    files: Vec<(String, String)>,
-}
-
-fn root_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// Every file below `dir`, relative to it, with its text (files that are not UTF-8 are left out).
-fn files_below(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_below(&path, base, out);
-        } else if let Ok(text) = std::fs::read_to_string(&path) {
-            let relative = path
-                .strip_prefix(base)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            out.push((relative, text));
-        }
-    }
-}
-
-/// The example workspace, the command line's fixtures, every rule's cases, and each model and detector
-/// fixture as the ecosystem file of a workspace of its own (model fixtures beside the files they require).
-fn workspaces() -> Vec<Workspace> {
-    let root = root_dir();
-    let mut out = Vec::new();
-    let mut whole = |name: String, dir: PathBuf, extra: &[(String, String)]| {
-        let mut files = extra.to_vec();
-        files_below(&dir, &dir, &mut files);
-        out.push(Workspace { name, files });
-    };
-    whole("example".into(), root.join("examples/workspace"), &[]);
-    let cli = root.join("tests/fixtures/cli");
-    let cli_config = vec![(
-        "portos-lsp.toml".to_string(),
-        std::fs::read_to_string(cli.join("portos-lsp.toml")).unwrap(),
-    )];
-    for case in ["clean", "findings", "warnings"] {
-        whole(format!("cli/{case}"), cli.join(case), &cli_config);
-    }
-    let rules = root.join("tests/fixtures/rules");
-    let mut codes: Vec<PathBuf> = std::fs::read_dir(&rules)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    codes.sort();
-    for code in codes {
-        for case in ["bad", "good"] {
-            let name = format!(
-                "rules/{}/{case}",
-                code.file_name().unwrap().to_string_lossy()
-            );
-            whole(name, code.join(case), &[]);
-        }
-    }
-    let mut lib = Vec::new();
-    let model = root.join("tests/fixtures/model");
-    files_below(&model.join("lib"), &model, &mut lib);
-    for dir in ["tests/fixtures/model", "tests/fixtures/portos"] {
-        let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .collect();
-        fixtures.sort();
-        for fixture in fixtures {
-            let Some(ext) = fixture.extension().and_then(|e| e.to_str()) else {
-                continue;
-            };
-            if !matches!(ext, "js" | "cjs" | "mjs") {
-                continue;
-            }
-            let mut files = lib.clone();
-            files.push((
-                format!("ecosystem.config.{ext}"),
-                std::fs::read_to_string(&fixture).unwrap(),
-            ));
-            out.push(Workspace {
-                name: fixture.strip_prefix(&root).unwrap().display().to_string(),
-                files,
-            });
-        }
-    }
-    out
-}
 
 /// A number below `n` from the shared generator.
 fn below(rng: &mut Rng, n: usize) -> usize {
     rng.below(n as u64) as usize
-}
-
-/// The byte ranges of the port-like number literals of a text (4 or 5 digits, 1024–65535).
-fn port_literals(text: &str) -> Vec<(usize, usize, u32)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            let boundary = i == bytes.len() || !bytes[i].is_ascii_alphanumeric();
-            if boundary && (4..=5).contains(&(i - start)) {
-                let n: u32 = text[start..i].parse().unwrap();
-                if (1024..=65535).contains(&n) {
-                    out.push((start, i, n));
-                }
-            }
-        } else {
-            i += 1;
-        }
-    }
-    out
 }
 
 /// A variant of `text` with one to three port literals replaced: by a neighbour, by another port of the
@@ -194,15 +75,8 @@ struct Outcome {
     mirrors: BTreeMap<(String, String), usize>,
 }
 
-const ROOT: &str = "/w";
-
 fn host_over(files: &[(String, String)]) -> Host {
-    let vfs = Arc::new(MemoryVfs::default());
-    vfs.insert(format!("{ROOT}/.git/HEAD"), "ref: refs/heads/main\n");
-    for (relative, text) in files {
-        vfs.insert(format!("{ROOT}/{relative}"), text.as_str());
-    }
-    Host::new(vfs, ConfigSource::Discover)
+    Host::new(memory_disk(files), ConfigSource::Discover)
 }
 
 fn outcome(files: &[(String, String)]) -> Outcome {

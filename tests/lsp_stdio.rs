@@ -1098,6 +1098,25 @@ module.exports = {
 };
 ";
 
+/// `portos-lsp check TARGET --output-format json` run in `dir`: its findings, and its stderr.
+fn check_json(dir: &TempDir, target: &str) -> (Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portos-lsp"))
+        .args(["check", target, "--output-format", "json"])
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.join("no-user-config"))
+        .env_remove("PORTOS_TOKEN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let findings = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check's output is not JSON ({e}): {}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (findings, stderr)
+}
+
 fn editor_and_ci_agree(eol: &str, name: &str) {
     let dir = TempDir::new(name);
     dir.mkdir(".git");
@@ -1148,25 +1167,7 @@ fn editor_and_ci_agree(eol: &str, name: &str) {
         })
         .collect();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_portos-lsp"))
-        .args([
-            "check",
-            "shop/ecosystem.config.cjs",
-            "--output-format",
-            "json",
-        ])
-        .current_dir(dir.path())
-        .env("XDG_CONFIG_HOME", dir.join("no-user-config"))
-        .env_remove("PORTOS_TOKEN")
-        .output()
-        .unwrap();
-    let findings: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check's output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (findings, stderr) = check_json(&dir, "shop/ecosystem.config.cjs");
     let ci: BTreeSet<(String, u64, u64)> = findings
         .as_array()
         .unwrap()
@@ -1189,10 +1190,8 @@ fn editor_and_ci_agree(eol: &str, name: &str) {
         "the edited file should have several findings: {editor:?}"
     );
     assert_eq!(
-        editor,
-        ci,
-        "editor (left) and `check` (right) disagree\nfinal text:\n{text}\ncheck's stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        editor, ci,
+        "editor (left) and `check` (right) disagree\nfinal text:\n{text}\ncheck's stderr: {stderr}"
     );
 }
 
@@ -1204,6 +1203,205 @@ fn editor_and_ci_agree_after_edits() {
 #[test]
 fn editor_and_ci_agree_with_crlf_line_endings() {
     editor_and_ci_agree("\r\n", "agree-crlf");
+}
+
+/// A diagnostic as both sides can say it: code, severity, 1-based start and end (line, character), message,
+/// and each related place's file, range and message.
+type Said = (
+    String,
+    String,
+    [u64; 4],
+    String,
+    Vec<(String, [u64; 4], String)>,
+);
+
+/// The column in characters of a UTF-16 `column` on 0-based `line` of `text`.
+fn chars_at(text: &str, line: u64, column: u64) -> u64 {
+    let line_text = text.split('\n').nth(line as usize).unwrap_or("");
+    let mut units = 0;
+    let mut chars = 0;
+    for c in line_text.chars() {
+        if units >= column {
+            break;
+        }
+        units += c.len_utf16() as u64;
+        chars += 1;
+    }
+    chars
+}
+
+/// An LSP range in `text` as 1-based lines and characters, as `check` prints them.
+fn lsp_range(text: &str, range: &Value) -> [u64; 4] {
+    let at = |p: &Value| {
+        let line = p["line"].as_u64().unwrap();
+        (
+            line + 1,
+            chars_at(text, line, p["character"].as_u64().unwrap()) + 1,
+        )
+    };
+    let (a, b) = (at(&range["start"]), at(&range["end"]));
+    [a.0, a.1, b.0, b.1]
+}
+
+/// A place in `check`'s JSON as 1-based lines and characters.
+fn check_range(place: &Value) -> [u64; 4] {
+    ["start_line", "start_column", "end_line", "end_column"].map(|k| place[k].as_u64().unwrap())
+}
+
+/// Every ecosystem file of the example workspace opened over real stdio: once the server has settled, each
+/// file's published diagnostics are what `check --output-format json` says of the same workspace — codes,
+/// severities, ranges, messages and related places.
+#[test]
+fn editor_and_ci_agree_over_the_example_workspace() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace");
+    let dir = TempDir::new("agree-example");
+    dir.mkdir(".git");
+    let mut files = Vec::new();
+    let mut stack = vec![example.clone()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path
+                .strip_prefix(&example)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                dir.write(&relative, &text);
+                files.push((relative, text));
+            }
+        }
+    }
+    files.sort();
+
+    let (findings, stderr) = check_json(&dir, ".");
+    let severity = |s: &str| match s {
+        "error" => "1",
+        "warning" => "2",
+        "information" => "3",
+        _ => "4",
+    };
+    let shown = |file: &Value| file.as_str().unwrap().trim_start_matches("./").to_string();
+    let mut ci: HashMap<String, BTreeSet<Said>> = HashMap::new();
+    for f in findings.as_array().unwrap() {
+        let related = f["related"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    shown(&r["file"]),
+                    check_range(r),
+                    r["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        ci.entry(
+            f["file"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("./")
+                .to_string(),
+        )
+        .or_default()
+        .insert((
+            f["code"].as_str().unwrap().to_string(),
+            severity(f["severity"].as_str().unwrap()).to_string(),
+            check_range(f),
+            f["message"].as_str().unwrap().to_string(),
+            related,
+        ));
+    }
+
+    let mut s = Session::start(dir.path());
+    let ecosystem: Vec<(String, String)> = files
+        .iter()
+        .filter(|(relative, _)| !relative.ends_with(".toml") && !relative.ends_with("package.json"))
+        .map(|(relative, text)| (relative.clone(), s.open(&dir.join(relative), 1, text)))
+        .collect();
+    assert!(
+        ecosystem.len() >= 6,
+        "the example's ecosystem files: {ecosystem:?}"
+    );
+    // Each file by its URI: its path as `check` prints it, and its text.
+    let by_uri: HashMap<String, (String, String)> = files
+        .iter()
+        .map(|(relative, text)| (uri(&dir.join(relative)), (relative.clone(), text.clone())))
+        .collect();
+    let editor_said = |s: &Session, uri: &str| -> Option<BTreeSet<Said>> {
+        let published = s.latest(uri)?;
+        let place = |uri: &str, range: &Value| {
+            let (relative, text) = &by_uri[uri];
+            (relative.clone(), lsp_range(text, range))
+        };
+        Some(
+            published["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    let related = d["relatedInformation"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|r| {
+                            let location = &r["location"];
+                            let (file, range) =
+                                place(location["uri"].as_str().unwrap(), &location["range"]);
+                            (file, range, r["message"].as_str().unwrap().to_string())
+                        })
+                        .collect();
+                    (
+                        d["code"].as_str().unwrap_or("").to_string(),
+                        d["severity"].to_string(),
+                        place(uri, &d["range"]).1,
+                        d["message"].as_str().unwrap().to_string(),
+                        related,
+                    )
+                })
+                .collect(),
+        )
+    };
+    let disagreements = |s: &Session| -> Vec<String> {
+        ecosystem
+            .iter()
+            .filter_map(|(relative, uri)| {
+                let check = ci.get(relative).cloned().unwrap_or_default();
+                let Some(editor) = editor_said(s, uri) else {
+                    return Some(format!("{relative}: nothing published"));
+                };
+                (editor != check).then(|| {
+                    let only_editor: Vec<_> = editor.difference(&check).collect();
+                    let only_check: Vec<_> = check.difference(&editor).collect();
+                    format!(
+                        "{relative}:\n  only the editor: {only_editor:#?}\n  only check: {only_check:#?}"
+                    )
+                })
+            })
+            .collect()
+    };
+    // Indexing and the workspace's convention decision may publish again: the editor comes to check's answer
+    // within the timeout, and stays there.
+    let deadline = Instant::now() + TIMEOUT * 2;
+    let mut differ = vec![String::from("nothing compared yet")];
+    loop {
+        let agreed = differ.is_empty();
+        s.settle(Duration::from_millis(300));
+        differ = disagreements(&s);
+        if (agreed && differ.is_empty()) || Instant::now() >= deadline {
+            break;
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "the editor and `check` disagree over the example workspace:\n{}\ncheck's stderr: {stderr}",
+        differ.join("\n")
+    );
+    let total: usize = ci.values().map(BTreeSet::len).sum();
+    assert!(total >= 20, "the example has deliberate mistakes: {ci:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------------------
