@@ -1248,13 +1248,11 @@ fn check_range(place: &Value) -> [u64; 4] {
     ["start_line", "start_column", "end_line", "end_column"].map(|k| place[k].as_u64().unwrap())
 }
 
-/// Every ecosystem file of the example workspace opened over real stdio: once the server has settled, each
-/// file's published diagnostics are what `check --output-format json` says of the same workspace — codes,
-/// severities, ranges, messages and related places.
-#[test]
-fn editor_and_ci_agree_over_the_example_workspace() {
+/// A copy of the example workspace (a git root) in a temporary directory: the directory, and each file's
+/// path relative to it with its text, sorted.
+fn copy_example(name: &str) -> (TempDir, Vec<(String, String)>) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace");
-    let dir = TempDir::new("agree-example");
+    let dir = TempDir::new(name);
     dir.mkdir(".git");
     let mut files = Vec::new();
     let mut stack = vec![example.clone()];
@@ -1276,8 +1274,13 @@ fn editor_and_ci_agree_over_the_example_workspace() {
         }
     }
     files.sort();
+    (dir, files)
+}
 
-    let (findings, stderr) = check_json(&dir, ".");
+/// What `check --output-format json` says of the workspace in `dir`, per file as `check` prints it (without
+/// `./`), with check's stderr.
+fn check_said(dir: &TempDir) -> (HashMap<String, BTreeSet<Said>>, String) {
+    let (findings, stderr) = check_json(dir, ".");
     let severity = |s: &str| match s {
         "error" => "1",
         "warning" => "2",
@@ -1299,15 +1302,7 @@ fn editor_and_ci_agree_over_the_example_workspace() {
                 )
             })
             .collect();
-        ci.entry(
-            f["file"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("./")
-                .to_string(),
-        )
-        .or_default()
-        .insert((
+        ci.entry(shown(&f["file"])).or_default().insert((
             f["code"].as_str().unwrap().to_string(),
             severity(f["severity"].as_str().unwrap()).to_string(),
             check_range(f),
@@ -1315,6 +1310,60 @@ fn editor_and_ci_agree_over_the_example_workspace() {
             related,
         ));
     }
+    (ci, stderr)
+}
+
+/// One `publishDiagnostics` params as `check` would say it: places as 1-based lines and characters, files by
+/// their path relative to the workspace (`by_uri`: each file's URI to that path and its text).
+fn editor_said(published: &Value, by_uri: &HashMap<String, (String, String)>) -> BTreeSet<Said> {
+    let uri = published["uri"].as_str().unwrap();
+    let place = |uri: &str, range: &Value| {
+        let (relative, text) = &by_uri[uri];
+        (relative.clone(), lsp_range(text, range))
+    };
+    published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let related = d["relatedInformation"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    let location = &r["location"];
+                    let (file, range) =
+                        place(location["uri"].as_str().unwrap(), &location["range"]);
+                    (file, range, r["message"].as_str().unwrap().to_string())
+                })
+                .collect();
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["severity"].to_string(),
+                place(uri, &d["range"]).1,
+                d["message"].as_str().unwrap().to_string(),
+                related,
+            )
+        })
+        .collect()
+}
+
+/// Where the editor and `check` part over one file, for a failure message; `None` when they agree.
+fn disagreement(relative: &str, editor: &BTreeSet<Said>, check: &BTreeSet<Said>) -> Option<String> {
+    (editor != check).then(|| {
+        let only_editor: Vec<_> = editor.difference(check).collect();
+        let only_check: Vec<_> = check.difference(editor).collect();
+        format!("{relative}:\n  only the editor: {only_editor:#?}\n  only check: {only_check:#?}")
+    })
+}
+
+/// Every ecosystem file of the example workspace opened over real stdio: once the server has settled, each
+/// file's published diagnostics are what `check --output-format json` says of the same workspace — codes,
+/// severities, ranges, messages and related places.
+#[test]
+fn editor_and_ci_agree_over_the_example_workspace() {
+    let (dir, files) = copy_example("agree-example");
+    let (ci, stderr) = check_said(&dir);
 
     let mut s = Session::start(dir.path());
     let ecosystem: Vec<(String, String)> = files
@@ -1331,55 +1380,15 @@ fn editor_and_ci_agree_over_the_example_workspace() {
         .iter()
         .map(|(relative, text)| (uri(&dir.join(relative)), (relative.clone(), text.clone())))
         .collect();
-    let editor_said = |s: &Session, uri: &str| -> Option<BTreeSet<Said>> {
-        let published = s.latest(uri)?;
-        let place = |uri: &str, range: &Value| {
-            let (relative, text) = &by_uri[uri];
-            (relative.clone(), lsp_range(text, range))
-        };
-        Some(
-            published["diagnostics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| {
-                    let related = d["relatedInformation"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|r| {
-                            let location = &r["location"];
-                            let (file, range) =
-                                place(location["uri"].as_str().unwrap(), &location["range"]);
-                            (file, range, r["message"].as_str().unwrap().to_string())
-                        })
-                        .collect();
-                    (
-                        d["code"].as_str().unwrap_or("").to_string(),
-                        d["severity"].to_string(),
-                        place(uri, &d["range"]).1,
-                        d["message"].as_str().unwrap().to_string(),
-                        related,
-                    )
-                })
-                .collect(),
-        )
-    };
     let disagreements = |s: &Session| -> Vec<String> {
         ecosystem
             .iter()
             .filter_map(|(relative, uri)| {
                 let check = ci.get(relative).cloned().unwrap_or_default();
-                let Some(editor) = editor_said(s, uri) else {
+                let Some(published) = s.latest(uri) else {
                     return Some(format!("{relative}: nothing published"));
                 };
-                (editor != check).then(|| {
-                    let only_editor: Vec<_> = editor.difference(&check).collect();
-                    let only_check: Vec<_> = check.difference(&editor).collect();
-                    format!(
-                        "{relative}:\n  only the editor: {only_editor:#?}\n  only check: {only_check:#?}"
-                    )
-                })
+                disagreement(relative, &editor_said(published, &by_uri), &check)
             })
             .collect()
     };
@@ -1404,18 +1413,146 @@ fn editor_and_ci_agree_over_the_example_workspace() {
     assert!(total >= 20, "the example has deliberate mistakes: {ci:#?}");
 }
 
+/// A file opened the moment the server is initialized, as editors do: its FIRST `publishDiagnostics` already
+/// carries what `check` says of it, cross-file findings included (`duplicate-process-name` against shop,
+/// `port-conflict`): the server holds a document's first publish until its workspace is indexed and its
+/// convention decided (within a bound), instead of publishing the file's own findings first.
+#[test]
+fn the_first_publish_of_a_file_opened_at_once_is_checks_answer() {
+    let (dir, files) = copy_example("first-publish");
+    let (ci, stderr) = check_said(&dir);
+    let by_uri: HashMap<String, (String, String)> = files
+        .iter()
+        .map(|(relative, text)| (uri(&dir.join(relative)), (relative.clone(), text.clone())))
+        .collect();
+    let relative = "legacy/ecosystem.config.cjs";
+    let check = ci[relative].clone();
+    let codes: BTreeSet<&str> = check.iter().map(|said| said.0.as_str()).collect();
+    assert!(
+        codes.contains("duplicate-process-name") && codes.contains("port-conflict"),
+        "the file has cross-file findings: {codes:?}"
+    );
+
+    let mut s = Session::start(dir.path());
+    let text = &by_uri[&uri(&dir.join(relative))].1;
+    let opened = Instant::now();
+    let uri = s.open(&dir.join(relative), 1, text);
+    let first = s.wait_diags(&uri, "the first publish", |_| true);
+    let took = opened.elapsed();
+    assert_eq!(first["version"], json!(1), "{first:#}");
+    if let Some(differ) = disagreement(relative, &editor_said(&first, &by_uri), &check) {
+        panic!(
+            "the first publish ({} ms after didOpen) is not check's answer:\n{differ}\ncheck's stderr: {stderr}",
+            took.as_millis()
+        );
+    }
+    // Held for the workspace, not for the bound: a small workspace is indexed and decided well before it.
+    assert!(
+        took < Duration::from_secs(2),
+        "the first publish took {} ms",
+        took.as_millis()
+    );
+}
+
+/// The same over a workspace without a project file, where only another file shows PortOS's convention: the
+/// opened file alone would be checked without the convention's rules (its provisional answer), but its first
+/// publish waits for the workspace's decision, so it carries the convention's findings as `check` does.
+#[test]
+fn the_first_publish_waits_for_the_workspaces_convention() {
+    let dir = TempDir::new("first-publish-convention");
+    dir.mkdir(".git");
+    let signs = "const PORTS = { API: 5570 };\n\nmodule.exports = {\n  apps: [{ name: 'api', script: 'api.js', env: { PORT: PORTS.API } }],\n};\n";
+    let plain = "module.exports = {\n  apps: [{ name: 'web', script: 'web.js', env: { PORT: 3100 } }],\n};\n";
+    dir.write("api/ecosystem.config.cjs", signs);
+    let path = dir.write("web/ecosystem.config.cjs", plain);
+    let (ci, stderr) = check_said(&dir);
+    let relative = "web/ecosystem.config.cjs";
+    let check = ci.get(relative).cloned().unwrap_or_default();
+    assert!(
+        check.iter().any(|said| said.0 == "outside-user-range"),
+        "check applies the convention detected in api/: {check:#?}\n{stderr}"
+    );
+    let by_uri: HashMap<String, (String, String)> =
+        HashMap::from([(uri(&path), (relative.to_string(), plain.to_string()))]);
+
+    let mut s = Session::start(dir.path());
+    let uri = s.open(&path, 1, plain);
+    let first = s.wait_diags(&uri, "the first publish", |_| true);
+    if let Some(differ) = disagreement(relative, &editor_said(&first, &by_uri), &check) {
+        panic!("the first publish is not check's answer:\n{differ}\ncheck's stderr: {stderr}");
+    }
+}
+
+/// The hold has a bound: a client that never says `initialized` never has its workspace indexed, yet its
+/// document's first diagnostics come about two seconds after its analysis, with what is known; a request on
+/// the document is answered at once meanwhile (requests never wait for the hold).
+#[test]
+fn the_first_publish_is_held_only_within_a_bound() {
+    let (dir, files) = copy_example("first-publish-bound");
+    let relative = "legacy/ecosystem.config.cjs";
+    let text = &files.iter().find(|(r, _)| r == relative).unwrap().1;
+    let mut s = Session::spawn();
+    let response = s.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": uri(dir.path()),
+            "capabilities": default_capabilities(),
+            "workspaceFolders": [{ "uri": uri(dir.path()), "name": "workspace" }],
+        }),
+    );
+    assert!(response.get("error").is_none(), "{response}");
+    let opened = Instant::now();
+    let uri = s.open(&dir.join(relative), 1, text);
+    let hover = hover_on(&mut s, &uri, text, "5574");
+    assert!(answered(&hover), "{hover:#}");
+    assert!(
+        s.latest(&uri).is_none(),
+        "the hover was answered while the first publish is held ({} ms after didOpen)",
+        opened.elapsed().as_millis()
+    );
+    let first = s.wait_diags(&uri, "the first publish, after the bound", |_| true);
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900),
+        "published {} ms after didOpen, before the bound, with no workspace indexed: {first:#}",
+        took.as_millis()
+    );
+    assert_eq!(first["version"], json!(1), "{first:#}");
+    let codes: BTreeSet<&str> = first["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains("duplicate-port"),
+        "what is known of the file alone is published: {codes:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 7. Never down
 
-/// A normal request that must be answered: hover on the clean file's port.
-fn ping(s: &mut Session, uri: &str, after: &str) {
-    let (line, col) = pos(CLEAN, "5570", 0);
-    let response = s.request(
+/// The response to a hover inside the first `needle` of `text`, the document at `uri`.
+fn hover_on(s: &mut Session, uri: &str, text: &str, needle: &str) -> Value {
+    let (line, col) = pos(text, needle, 0);
+    s.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": col + 1 } }),
-    );
+    )
+}
+
+/// Whether a hover response has contents.
+fn answered(hover: &Value) -> bool {
+    hover.get("error").is_none() && hover["result"]["contents"].is_object()
+}
+
+/// A normal request that must be answered: hover on the clean file's port.
+fn ping(s: &mut Session, uri: &str, after: &str) {
+    let response = hover_on(s, uri, CLEAN, "5570");
     assert!(
-        response.get("error").is_none() && response["result"]["contents"].is_object(),
+        answered(&response),
         "after {after}, a normal hover is not answered: {response:#}\n{}",
         s.summary()
     );

@@ -134,6 +134,13 @@ impl Snapshot {
         open.analysed.as_ref().filter(|a| a.version == open.version)
     }
 
+    /// Whether the workspace of an analysed document has its decision on PortOS's convention (until then its
+    /// findings are under the provisional one); `None` when the document's current version is not analysed.
+    pub fn convention_decided(&self, path: &Path) -> Option<bool> {
+        let analysed = self.current(path)?;
+        Some(self.index.convention(&analysed.root).is_some())
+    }
+
     /// Whether a request on `path` should wait for its current version's analysis: an analysable ecosystem
     /// document that has none yet and whose analysis did not fail.
     pub fn pending(&self, path: &Path) -> bool {

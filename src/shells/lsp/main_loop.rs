@@ -4,8 +4,10 @@
 //! only marks its document, and a document is analysed for its newest version, one analysis at a time, again
 //! once if it changed meanwhile. Analyses, indexing and convention decisions run off the loop (on the
 //! blocking pool) from jobs taken under the lock; their results come back here as tasks and are stored.
-//! Diagnostics are published from here, in order, only for the version they were computed from.
+//! Diagnostics are published from here, in order, only for the version they were computed from; a document's
+//! first publish waits (within a bound) for its workspace's indexing and convention (see [`FirstPublish`]).
 
+use super::first_publish::FirstPublish;
 use super::global_state::{Shared, lock};
 use super::handlers::registry;
 use super::{log_stderr, panic_message, to_proto};
@@ -50,8 +52,8 @@ pub enum Task {
         done: Vec<IndexDone>,
         /// Log lines.
         logs: Vec<String>,
-        /// For the last chunk of a start-up indexing: how many files and since when.
-        finished: Option<(usize, Instant)>,
+        /// For the last chunk of a start-up indexing: how many files, since when, and the run's roots.
+        finished: Option<(usize, Instant, Option<Vec<PathBuf>>)>,
         /// Whether to republish, re-watch and decide the convention afterwards (a re-read).
         refresh: bool,
     },
@@ -84,6 +86,8 @@ struct LoopState {
     /// Whether the start-up indexing has finished: only then is a workspace's convention decided (a partial
     /// index would decide too early).
     indexed: bool,
+    /// Indexing runs under way and documents whose first publish waits for them.
+    first: FirstPublish,
 }
 
 /// Runs `work` and turns a panic into `None`, logged: a bug in one analysis must not take the server down.
@@ -127,12 +131,14 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
                 Task::Publish(None) => publish_all = true,
                 Task::Closed(path, uri) => {
                     state.published.remove(&path);
+                    state.first.forget(&path);
                     let client = shared.client.clone();
                     tokio::spawn(
                         async move { client.publish_diagnostics(uri, Vec::new(), None).await },
                     );
                 }
                 Task::Index(roots) => {
+                    state.first.indexing_started(&roots);
                     tokio::spawn(index_roots(shared.clone(), roots));
                 }
                 Task::Reindex(paths) => reindex(&shared, paths),
@@ -151,8 +157,9 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
                             global.host.store_indexed(done);
                         }
                     }
-                    if let Some((count, started)) = finished {
+                    if let Some((count, started, roots)) = &finished {
                         state.indexed = true;
+                        state.first.indexing_finished(roots);
                         shared.log(
                             MessageType::INFO,
                             format!(
@@ -308,15 +315,32 @@ pub fn report_config_error(
 
 /// Sends the diagnostics of `paths` that changed since last published, each computed from its document's
 /// current version and tagged with it; a document whose analysis is behind its text is skipped (its analysis
-/// will publish it).
-async fn publish_diagnostics(shared: &Shared, state: &mut LoopState, paths: BTreeSet<PathBuf>) {
-    let (snapshot, caps, uris) = {
+/// will publish it), and so is an analysed document never published while its workspace is being indexed or
+/// its convention is undecided (within [`FirstPublish`]'s bound: indexing or the decision publishes it).
+async fn publish_diagnostics(
+    shared: &Arc<Shared>,
+    state: &mut LoopState,
+    paths: BTreeSet<PathBuf>,
+) {
+    let (snapshot, caps, places) = {
         let global = lock(&shared.state);
-        let uris: Vec<_> = paths.iter().map(|p| global.uris.get(p).cloned()).collect();
-        (global.host.snapshot(), global.caps.clone(), uris)
+        let places: Vec<_> = paths
+            .iter()
+            .map(|p| (global.uris.get(p).cloned(), global.host.in_folders(p)))
+            .collect();
+        (global.host.snapshot(), global.caps.clone(), places)
     };
-    for (path, uri) in paths.into_iter().zip(uris) {
+    for (path, (uri, in_folders)) in paths.into_iter().zip(places) {
         let Some(uri) = uri else { continue };
+        if let Some(decided) = snapshot.convention_decided(&path)
+            && !state.published.contains_key(&path)
+        {
+            let waiting =
+                !state.indexed || !decided || state.first.being_indexed(&path, in_folders);
+            if state.first.hold(shared, &path, waiting) {
+                continue;
+            }
+        }
         let Some(diagnostics) = guarded("publishing diagnostics", || {
             diagnostics_of(&snapshot, &path, caps.encoding, caps.related_information)
         })
@@ -442,7 +466,7 @@ async fn run_index_jobs(jobs: Vec<crate::ide::IndexJob>) -> (Vec<IndexDone>, Vec
 async fn index_roots(shared: Arc<Shared>, roots: Option<Vec<PathBuf>>) {
     const CHUNK: usize = 64;
     let started = Instant::now();
-    let discover = lock(&shared.state).host.discover_job(roots);
+    let discover = lock(&shared.state).host.discover_job(roots.clone());
     let (files, logs) = tokio::task::spawn_blocking(move || discover.run())
         .await
         .unwrap_or_default();
@@ -491,7 +515,7 @@ async fn index_roots(shared: Arc<Shared>, roots: Option<Vec<PathBuf>>) {
     shared.send(Task::Indexed {
         done: Vec::new(),
         logs: Vec::new(),
-        finished: Some((files.len(), started)),
+        finished: Some((files.len(), started, roots)),
         refresh: false,
     });
 }

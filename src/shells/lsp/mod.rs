@@ -13,6 +13,7 @@
 //! Handlers that must wait for the client (configuration pulls, registrations) do that in tasks of their own,
 //! since the client's answer arrives through this same loop.
 
+mod first_publish;
 mod from_proto;
 mod global_state;
 mod handlers;
