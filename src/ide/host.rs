@@ -796,7 +796,11 @@ impl IndexJob {
             Ok(analysis) => analysis,
             Err(stopped) => return IndexDone::Skipped(self.path, stopped.to_string()),
         };
-        let report = Arc::new(diagnostics::report(&analysis, &self.config));
+        let mut report = diagnostics::report(&analysis, &self.config);
+        // Only open documents are published, from their own analysis: a closed file's own findings would
+        // never be read, and with their messages and fixes they were most of what the index held.
+        report.findings = Vec::new();
+        let report = Arc::new(report);
         let analysed = DocAnalysis {
             version: 0,
             analysis,

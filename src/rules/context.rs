@@ -276,6 +276,10 @@ impl<'a> FileCheck<'a> {
                 }
             });
         }
+        // The index keeps every file's summary: no growth slack.
+        served.shrink_to_fit();
+        connects.shrink_to_fit();
+        table.shrink_to_fit();
         AppSummary {
             portos_view: self.portos_view(),
             table_exported: model.ports_table().is_some_and(|t| t.exported),
