@@ -72,7 +72,9 @@ async function main() {
   const browser = await chromium.launchPersistentContext(env.PORTOS_TEST_BROWSER_DIR, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    viewport: { width: 1440, height: 900 },
+    // Tall enough that the PortOS ports view shows every root row of the example workspace (the tree is
+    // virtualised: rows below the pane are not in the page).
+    viewport: { width: 1440, height: 1400 },
     args: [
       '--no-sandbox',
       '--disable-gpu',
