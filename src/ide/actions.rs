@@ -300,7 +300,7 @@ pub type Keep<'a> = &'a mut dyn FnMut(&Finding, &Fix) -> bool;
 
 /// The quick fixes a finding offers to choose from, each with its edits, when the text at each range is still
 /// there to edit.
-fn choices_for(finding: &Finding, text: &str) -> Vec<(String, Vec<Edit>)> {
+fn choices_for(finding: &Finding, text: &str) -> Vec<Fix> {
     let Some(FixData::Choices { path, choices }) = &finding.fix else {
         return Vec::new();
     };
@@ -322,7 +322,11 @@ fn choices_for(finding: &Finding, text: &str) -> Vec<(String, Vec<Edit>)> {
                     text: new.clone(),
                 })
                 .collect();
-            (choice.title.clone(), edits)
+            Fix {
+                title: choice.title.clone(),
+                edits,
+                writes: Vec::new(),
+            }
         })
         .collect()
 }
@@ -349,17 +353,21 @@ pub fn quick_fixes(
         if !touches {
             continue;
         }
-        if let Some(fix) = fix_for(finding, here, text, read, ports, config)
-            && keep(finding, &fix)
-        {
-            fixes.push(Action {
-                title: fix.title,
-                kind: ActionKind::QuickFix,
-                edits: fix.edits,
-                finding: Some(i),
-                preferred: false,
-                command: None,
-            });
+        // The finding's own fix, or the choices it offers (a finding has one kind of fix data), each verified.
+        let offered = fix_for(finding, here, text, read, ports, config)
+            .into_iter()
+            .chain(choices_for(finding, text));
+        for fix in offered {
+            if keep(finding, &fix) {
+                fixes.push(Action {
+                    title: fix.title,
+                    kind: ActionKind::QuickFix,
+                    edits: fix.edits,
+                    finding: Some(i),
+                    preferred: false,
+                    command: None,
+                });
+            }
         }
         if let Some(FixData::RefreshApp { id, .. }) = &finding.fix {
             let command = ActionCommand::RefreshApp {
@@ -375,23 +383,6 @@ pub fn quick_fixes(
                     finding: Some(i),
                     preferred: false,
                     command: Some(command),
-                });
-            }
-        }
-        for (title, edits) in choices_for(finding, text) {
-            let fix = Fix {
-                title,
-                edits,
-                writes: Vec::new(),
-            };
-            if keep(finding, &fix) {
-                fixes.push(Action {
-                    title: fix.title,
-                    kind: ActionKind::QuickFix,
-                    edits: fix.edits,
-                    finding: Some(i),
-                    preferred: false,
-                    command: None,
                 });
             }
         }
