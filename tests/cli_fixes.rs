@@ -5,8 +5,12 @@
 //! a huge file is refused before it is read, stdin is `<stdin>` and walks nothing, errors come before the
 //! summary, and the docs say what the commands do.
 
+#[path = "common/files.rs"]
+mod files;
 #[path = "common/run.rs"]
 mod run;
+
+use files::copy_dir;
 use run::run_in;
 
 use serde_json::Value;
@@ -39,19 +43,6 @@ fn example_workspace(tag: &str) -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workspace");
     copy_dir(&from, &dir);
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every (file, process) serving each port, from `ports --json` (what PM2 binds: the `served` field).

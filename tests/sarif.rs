@@ -2,6 +2,10 @@
 //! (the tool's driver name and rules, `ruleId`, physical locations with 1-based regions, `partialFingerprints`
 //! that survive an edit above the finding) and GitLab Code Quality's fields (docs/ci.md shows both in use).
 
+#[path = "common/files.rs"]
+mod files;
+
+use files::copy_dir;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -42,19 +46,6 @@ impl Copy {
 impl Drop for Copy {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
