@@ -155,10 +155,7 @@ impl Host {
         let mut reports = Vec::new();
         let mut first_config = None;
         for (path, text) in files {
-            let config = self
-                .configs
-                .for_file(&path)
-                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
+            let config = self.config_for(&path)?;
             let analysis = self
                 .analyze(&path, text, &config, root)
                 .map_err(|stopped| format!("{}: {stopped}", path.display()))?;

@@ -121,18 +121,13 @@ impl Host {
         let mut config_of: BTreeMap<PathBuf, Arc<Config>> = BTreeMap::new();
         let mut batch: Vec<(FileJob, bool, bool)> = Vec::new();
         for item in pending {
-            self.configs
-                .for_file(item.path())
-                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
+            self.config_for(item.path())?;
             let from_stdin = item.is_stdin();
             let named = item.is_named();
             let Some(input) = item.read_or_note(&mut self.configs, &mut unreadable) else {
                 continue;
             };
-            let config = self
-                .configs
-                .for_file(&input.path)
-                .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
+            let config = self.config_for(&input.path)?;
             let root = self.configs.workspace_root(&input.path);
             let job = FileJob {
                 path: input.path,

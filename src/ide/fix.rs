@@ -539,10 +539,7 @@ impl Host {
         env: &dyn Fn(&str) -> Option<String>,
         conventions: &mut BTreeMap<PathBuf, bool>,
     ) -> Result<FileContext, String> {
-        let config = self
-            .configs
-            .for_file(path)
-            .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
+        let config = self.config_for(path)?;
         let root = self.configs.workspace_root(path);
         // Each workspace's decision on PortOS's convention, made from the disk before anything is fixed:
         // no fix for a finding `check` would not report.

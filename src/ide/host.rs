@@ -131,6 +131,13 @@ impl Host {
         super::inputs::shown(&*self.overlay, path)
     }
 
+    /// The configuration governing `path`, or its project file's error as the command line prints it (the
+    /// file named relative to the working directory).
+    pub fn config_for(&mut self, path: &Path) -> Result<Arc<Config>, String> {
+        let config = self.configs.for_file(path);
+        config.map_err(|e| e.shown_with(&|p| self.shown(p)))
+    }
+
     /// Whether `path` is a directory.
     pub fn is_dir(&self, path: &Path) -> bool {
         self.overlay.is_dir(path)

@@ -62,10 +62,7 @@ impl Host {
     ) -> Result<NextAnswer, String> {
         let app_dir = self.normalize(dir);
         let root = crate::config::workspace_root(&*self.vfs(), &app_dir);
-        let config = self
-            .configs
-            .for_file(&app_dir.join("ecosystem.config.cjs"))
-            .map_err(|e| e.shown_with(&|p| self.shown(p)))?;
+        let config = self.config_for(&app_dir.join("ecosystem.config.cjs"))?;
         let (pending, mut unreadable) =
             inputs::collect(std::slice::from_ref(&root), None, None, &mut self.configs)?;
         let name = crate::analysis::app_name(&*self.vfs(), &app_dir);

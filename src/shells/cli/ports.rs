@@ -69,7 +69,7 @@ pub fn run(args: PortsArgs) -> i32 {
             if args.as_portos {
                 order.push(Job::AsPortos(input));
             } else {
-                match host.configs.for_file(&input.path) {
+                match host.config_for(&input.path) {
                     Ok(config) => {
                         let root = host.configs.workspace_root(&input.path);
                         if registry {
@@ -140,7 +140,7 @@ pub fn run(args: PortsArgs) -> i32 {
     }
     if let Some(error) = broken {
         let _ = out.flush();
-        eprintln!("error: {}", error.shown_with(&|p| host.shown(p)));
+        eprintln!("error: {error}");
         return super::EXIT_TROUBLE;
     }
     if registry {
@@ -329,10 +329,10 @@ fn run_map(args: &PortsArgs, paths: &[PathBuf]) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, (root, mut reports)) in workspaces.into_iter().enumerate() {
-        let config = match host.configs.for_file(&root.join("ecosystem.config.cjs")) {
+        let config = match host.config_for(&root.join("ecosystem.config.cjs")) {
             Ok(config) => config,
             Err(error) => {
-                eprintln!("error: {}", error.shown_with(&|p| host.shown(p)));
+                eprintln!("error: {error}");
                 return super::EXIT_TROUBLE;
             }
         };
