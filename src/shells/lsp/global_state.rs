@@ -97,6 +97,10 @@ pub struct Shared {
     pub analysed: watch::Sender<u64>,
     /// Set when `shutdown` is answered, so the framing loop knows which exit code `exit` means.
     pub shut_down: Arc<AtomicBool>,
+    /// The framed output, for bodies serialised here rather than by tower-lsp-server's client (which turns
+    /// every message into a `serde_json::Value` first: a third of a keystroke's publish). Weak, so the
+    /// output ends when the framing loop lets go of it.
+    output: mpsc::WeakUnboundedSender<Vec<u8>>,
 }
 
 impl Shared {
@@ -104,6 +108,7 @@ impl Shared {
     pub fn new(
         client: Client,
         shut_down: Arc<AtomicBool>,
+        output: mpsc::WeakUnboundedSender<Vec<u8>>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Task>) {
         let (tasks, inbox) = mpsc::unbounded_channel();
         let (analysed, _) = watch::channel(0);
@@ -113,8 +118,16 @@ impl Shared {
             tasks,
             analysed,
             shut_down,
+            output,
         });
         (shared, inbox)
+    }
+
+    /// Writes a message body the server serialised itself; `false` when the output is gone.
+    pub fn write_body(&self, body: Vec<u8>) -> bool {
+        self.output
+            .upgrade()
+            .is_some_and(|output| output.send(body).is_ok())
     }
 
     /// Hands a task to the main loop.

@@ -79,8 +79,8 @@ struct LoopState {
     running: HashMap<PathBuf, (i32, Arc<AtomicBool>)>,
     /// Documents changed while their analysis ran: analysed again when it ends.
     again: HashSet<PathBuf>,
-    /// The last diagnostics published per document, to skip repeats.
-    published: HashMap<PathBuf, (i32, Vec<Diagnostic>)>,
+    /// The last diagnostics published per document, to skip repeats and reuse their JSON.
+    published: HashMap<PathBuf, Sent>,
     /// The files watched because an ecosystem file requires them, once watching is registered.
     watched: Option<BTreeSet<PathBuf>>,
     /// Whether the start-up indexing has finished: only then is a workspace's convention decided (a partial
@@ -88,6 +88,37 @@ struct LoopState {
     indexed: bool,
     /// Indexing runs under way and documents whose first publish waits for them.
     first: FirstPublish,
+}
+
+/// A document's last publish: its version, its diagnostics and each one's JSON.
+struct Sent {
+    version: i32,
+    diagnostics: Vec<Diagnostic>,
+    json: Vec<Arc<[u8]>>,
+}
+
+impl Sent {
+    /// The JSON of `diagnostics`, reusing the last publish's for those it held unchanged (diagnostics are
+    /// sorted by position, so an unchanged one is found at or just after the previous match).
+    fn json_of(previous: Option<&Sent>, diagnostics: &[Diagnostic]) -> Vec<Arc<[u8]>> {
+        const LOOK_AHEAD: usize = 4;
+        let mut next = 0;
+        diagnostics
+            .iter()
+            .map(|diagnostic| {
+                if let Some(previous) = previous {
+                    let end = (next + LOOK_AHEAD).min(previous.diagnostics.len());
+                    if let Some(found) =
+                        (next..end).find(|&i| previous.diagnostics[i] == *diagnostic)
+                    {
+                        next = found + 1;
+                        return previous.json[found].clone();
+                    }
+                }
+                to_proto::diagnostic_json(diagnostic)
+            })
+            .collect()
+    }
 }
 
 /// Runs `work` and turns a panic into `None`, logged: a bug in one analysis must not take the server down.
@@ -132,10 +163,7 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
                 Task::Closed(path, uri) => {
                     state.published.remove(&path);
                     state.first.forget(&path);
-                    let client = shared.client.clone();
-                    tokio::spawn(
-                        async move { client.publish_diagnostics(uri, Vec::new(), None).await },
-                    );
+                    shared.write_body(to_proto::publish_body(&uri, None, &[]));
                 }
                 Task::Index(roots) => {
                     state.first.indexing_started(&roots);
@@ -347,16 +375,21 @@ async fn publish_diagnostics(
         .flatten() else {
             continue;
         };
-        let entry = diagnostics;
-        if state.published.get(&path) == Some(&entry) {
+        let (version, diagnostics) = diagnostics;
+        let previous = state.published.get(&path);
+        if previous.is_some_and(|p| p.version == version && p.diagnostics == diagnostics) {
             continue;
         }
-        state.published.insert(path, entry.clone());
-        let (version, diagnostics) = entry;
-        shared
-            .client
-            .publish_diagnostics(uri, diagnostics, Some(version))
-            .await;
+        let json = Sent::json_of(previous, &diagnostics);
+        shared.write_body(to_proto::publish_body(&uri, Some(version), &json));
+        state.published.insert(
+            path,
+            Sent {
+                version,
+                diagnostics,
+                json,
+            },
+        );
     }
 }
 

@@ -66,9 +66,9 @@ where
     O: AsyncWrite + Unpin + Send + 'static,
 {
     let shut_down = Arc::new(AtomicBool::new(false));
-    let (mut service, socket) = server::build(shut_down.clone());
-    let (mut client_requests, mut client_responses) = socket.split();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (mut service, socket) = server::build(shut_down.clone(), out_tx.downgrade());
+    let (mut client_requests, mut client_responses) = socket.split();
 
     let writer = tokio::spawn(async move {
         let mut output = output;

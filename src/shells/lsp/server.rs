@@ -9,6 +9,7 @@ use super::handlers::{
 use super::main_loop;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use tokio::sync::mpsc::WeakUnboundedSender;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{ClientSocket, LanguageServer, LspService};
@@ -19,10 +20,14 @@ pub struct Server {
 }
 
 /// Builds the service and its client socket, and starts the main loop. `shut_down` is set when `shutdown`
-/// is answered, so the framing loop knows which exit code `exit` means.
-pub fn build(shut_down: Arc<AtomicBool>) -> (LspService<Server>, ClientSocket) {
+/// is answered, so the framing loop knows which exit code `exit` means; `output` takes message bodies the
+/// server serialises itself (diagnostics), in order with everything else written.
+pub fn build(
+    shut_down: Arc<AtomicBool>,
+    output: WeakUnboundedSender<Vec<u8>>,
+) -> (LspService<Server>, ClientSocket) {
     LspService::build(move |client| {
-        let (shared, inbox) = Shared::new(client, shut_down);
+        let (shared, inbox) = Shared::new(client, shut_down, output);
         tokio::spawn(main_loop::run(shared.clone(), inbox));
         Server { shared }
     })

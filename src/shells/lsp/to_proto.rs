@@ -47,6 +47,39 @@ pub fn uri(path: &Path) -> Option<Uri> {
     Uri::from_file_path(path)
 }
 
+/// One diagnostic as JSON, kept between publishes: a keystroke re-sends the file's every diagnostic, most of
+/// them unchanged, and serialising them again was most of a publish's cost.
+pub fn diagnostic_json(diagnostic: &Diagnostic) -> Arc<[u8]> {
+    serde_json::to_vec(diagnostic)
+        .unwrap_or_else(|_| b"null".to_vec())
+        .into()
+}
+
+/// The body of a `textDocument/publishDiagnostics` notification from diagnostics already serialised (see
+/// [`diagnostic_json`]); `version: None` for a document no longer open.
+pub fn publish_body(uri: &Uri, version: Option<i32>, diagnostics: &[Arc<[u8]>]) -> Vec<u8> {
+    let size: usize = diagnostics.iter().map(|d| d.len() + 1).sum();
+    let mut body = Vec::with_capacity(size + uri.as_str().len() + 128);
+    body.extend_from_slice(
+        br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+    );
+    // A URI is ASCII with its own escapes; serde_json quotes it as the client's decoder expects.
+    let _ = serde_json::to_writer(&mut body, uri.as_str());
+    body.extend_from_slice(br#","diagnostics":["#);
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(diagnostic);
+    }
+    body.push(b']');
+    if let Some(version) = version {
+        body.extend_from_slice(format!(r#","version":{version}"#).as_bytes());
+    }
+    body.extend_from_slice(b"}}");
+    body
+}
+
 /// The LSP severity of a finding.
 pub fn severity(severity: Severity) -> DiagnosticSeverity {
     match severity {
