@@ -111,12 +111,14 @@ pub fn analyze(
     let format = crate::syntax::Format::of_path(path);
     let parsed = crate::syntax::parse_as(&text, format, &budget)?;
     Ok(analyze_parsed(
-        path, text, parsed, vfs, workspace, config, &budget,
+        path, text, parsed, vfs, workspace, config, &budget, None,
     ))
 }
 
 /// [`analyze`] over a parse the caller already has (the editor's incremental one); required files are parsed
-/// within `budget`.
+/// within `budget`. `memo`: what the previous analysis of the same file kept, where it will be analysed
+/// again (see [`model::eval::EvalMemo`]).
+#[allow(clippy::too_many_arguments)]
 pub fn analyze_parsed(
     path: &Path,
     text: Arc<str>,
@@ -125,8 +127,18 @@ pub fn analyze_parsed(
     workspace: Option<PathBuf>,
     config: &Config,
     budget: &Budget,
+    memo: Option<Arc<model::eval::EvalMemo>>,
 ) -> Analysis {
-    let model = model::build_parsed(path, text, parsed, vfs, workspace, budget, config.pm2.cpus);
+    let model = model::build_parsed(
+        path,
+        text,
+        parsed,
+        vfs,
+        workspace,
+        budget,
+        config.pm2.cpus,
+        memo,
+    );
     let labels = labels::label_file(&model, &config.connect_keys);
     let dir = DirFacts::of_file(vfs, path);
     Analysis { model, labels, dir }

@@ -15,6 +15,7 @@ use super::snapshot::{OpenView, Snapshot};
 use super::{ConfigCache, diagnostics};
 use crate::analysis::{self, Analysis};
 use crate::config::{Config, ConfigError, ConfigLayer, ConfigSource, Convention};
+use crate::model::eval::EvalMemo;
 use crate::rules::FileReport;
 use crate::syntax::{Budget, Encoding, Stopped, SyntaxTree};
 use crate::vfs::{Overlay, Vfs};
@@ -358,6 +359,17 @@ impl Host {
         let input = open.doc.parse_input();
         let (config, error) = self.configs.for_file_lenient(path);
         let root = self.root_of(path);
+        // Reused only under the settings and workspace it was made with.
+        let memo = self
+            .docs
+            .get(path)
+            .and_then(|open| open.analysed.as_ref())
+            .filter(|previous| {
+                previous.root == root
+                    && (Arc::ptr_eq(&previous.config, &config) || *previous.config == *config)
+            })
+            .map(|previous| previous.analysis.model.memo.clone())
+            .unwrap_or_default();
         let provisional = match config.convention {
             Convention::Portos => true,
             Convention::Plain => false,
@@ -374,6 +386,7 @@ impl Host {
                 root,
                 vfs: self.vfs(),
                 provisional,
+                memo,
                 cancel: Arc::new(AtomicBool::new(false)),
             },
             error,
@@ -694,6 +707,8 @@ pub struct AnalysisJob {
     root: PathBuf,
     vfs: Arc<dyn Vfs>,
     provisional: bool,
+    /// What the previous analysis of the document kept for this one (see [`crate::model::eval::EvalMemo`]).
+    memo: Arc<EvalMemo>,
     /// Set to call the job off (a newer version arrived): its parse stops at once.
     cancel: Arc<AtomicBool>,
 }
@@ -745,6 +760,7 @@ impl AnalysisJob {
                 Some(self.root.clone()),
                 &self.config,
                 &budget,
+                Some(self.memo),
             );
             let report = Arc::new(diagnostics::report(&analysis, &self.config));
             let provisional =

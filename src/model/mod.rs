@@ -40,6 +40,8 @@ pub struct FileModel {
     pub referenced: std::collections::HashSet<Loc>,
     /// How Node would load the file: CommonJS globals, ES module syntax, its default and `apps` exports.
     pub module: eval::ModuleFacts,
+    /// What the evaluation keeps for the next analysis of the same file (empty outside the editor).
+    pub memo: Arc<eval::EvalMemo>,
 }
 
 impl FileModel {
@@ -75,7 +77,10 @@ impl FileModel {
 }
 
 /// Evaluates one parsed file. `workspace` bounds where `require` may reach; the files it requires are parsed
-/// within `budget` each; `cpus` is what PM2's per-CPU instance counts are read with (`[pm2] cpus`).
+/// within `budget` each; `cpus` is what PM2's per-CPU instance counts are read with (`[pm2] cpus`). `memo` is
+/// `Some` where the file will be analysed again (the editor): it holds what the previous analysis of the same
+/// file kept (see [`eval::EvalMemo`]), and the model keeps this one's.
+#[allow(clippy::too_many_arguments)]
 pub fn build_parsed(
     path: &Path,
     text: Arc<str>,
@@ -84,6 +89,7 @@ pub fn build_parsed(
     workspace: Option<PathBuf>,
     budget: &syntax::Budget,
     cpus: u32,
+    memo: Option<Arc<eval::EvalMemo>>,
 ) -> FileModel {
     let parsed = Arc::new(parsed);
     let main = SourceFile {
@@ -92,6 +98,11 @@ pub fn build_parsed(
         syntax: Some(parsed.clone()),
     };
     let mut session = eval::Session::new(main, vfs, workspace, budget.clone());
+    if let Some(previous) = memo
+        && parsed.format == syntax::Format::JavaScript
+    {
+        session = session.with_memo(Some(previous));
+    }
     let module = match (parsed.format, parsed.tree.yaml()) {
         (syntax::Format::Yaml, Some(doc)) => eval::ModuleResult {
             exports: yaml::value_of(doc, &text),
@@ -113,7 +124,9 @@ pub fn build_parsed(
         None => (Vec::new(), Vec::new()),
     };
     processes.extend(process::static_processes(&module.exports, &context));
+    let memo = Arc::new(session.take_memo());
     FileModel {
+        memo,
         files: session.files,
         syntax_errors: parsed.errors.clone(),
         apps_loc,
@@ -170,5 +183,6 @@ pub(crate) fn model_of(text: &str) -> FileModel {
         None,
         &budget,
         crate::config::DEFAULT_PM2_CPUS,
+        None,
     )
 }

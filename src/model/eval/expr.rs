@@ -2,9 +2,9 @@
 
 use super::number::{arithmetic, concat, convert, parse_number_literal, to_number};
 use super::scope::{Scope, SlotState};
-use super::{EvalNote, Session};
+use super::{EvalNote, Session, memo};
 use crate::model::value::{
-    Loc, Object, Piece, Prop, Str, Traced, Unknown, Value, to_js_string, truthy,
+    FileId, Loc, Object, Piece, Prop, Str, Traced, Unknown, Value, to_js_string, truthy,
 };
 use crate::syntax::TextRange;
 use crate::syntax::fields::FIELDS;
@@ -294,7 +294,100 @@ impl<'t> Scope<'t> {
         let mut items = Vec::new();
         let mut cursor = node.walk();
         let elements: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        let mut outside = None;
         for element in elements {
+            match self.element_key(session, node, element, &mut outside) {
+                Some(key) => self.memo_element(session, element, key, &mut items),
+                None => self.element_items(session, element, &mut items),
+            }
+        }
+        Traced::here(Value::Array(items), loc)
+    }
+
+    /// The memo's key for an element of a top-level array (see [`memo::EvalMemo`]); `None` where the element
+    /// is evaluated afresh: inside a helper call, inside another element being recorded, in a required file,
+    /// or too short to be worth it. `outside` caches the array's outside hash.
+    fn element_key(
+        &self,
+        session: &Session,
+        array: Node<'t>,
+        element: Node<'t>,
+        outside: &mut Option<u64>,
+    ) -> Option<memo::ElementKey> {
+        if session.memo_out.is_none()
+            || session.recording.is_some()
+            || self.file != FileId(0)
+            || !self.frames.is_empty()
+            || !self.calls.is_empty()
+            || element.byte_range().len() < memo::MIN_ELEMENT_LEN
+            // How an erroneous array's text was recovered depends on its neighbours, not on its own text.
+            || array.has_error()
+        {
+            return None;
+        }
+        let outside =
+            *outside.get_or_insert_with(|| memo::hash_outside(self.text, array.byte_range()));
+        Some(memo::ElementKey {
+            start: element.start_byte() as u32,
+            end: element.end_byte() as u32,
+            text: memo::hash_text(self.src(element)),
+            kind: element.kind_id(),
+            depth: self.depth,
+            outside,
+        })
+    }
+
+    /// An element through the memo: the previous evaluation's items when it had this key (its notes, reads
+    /// and work replayed), else evaluated while recording what it does, and kept for the next evaluation.
+    fn memo_element(
+        &mut self,
+        session: &mut Session,
+        element: Node<'t>,
+        key: memo::ElementKey,
+        items: &mut Vec<Traced>,
+    ) {
+        if let Some(hit) = session.memo_in.as_ref().and_then(|m| m.get(&key)).cloned() {
+            items.extend(hit.items.iter().cloned());
+            for note in &hit.notes {
+                session.note(note.clone());
+            }
+            for def in &hit.referenced {
+                session.reference(*def);
+            }
+            self.work += hit.work;
+            if let Some(out) = &mut session.memo_out {
+                out.insert(key, hit);
+            }
+            return;
+        }
+        let (work, files, modules, from) = (
+            self.work,
+            session.files.len(),
+            session.modules.len(),
+            items.len(),
+        );
+        session.recording = Some(memo::Recording::default());
+        self.element_items(session, element, items);
+        let recording = session.recording.take().unwrap_or_default();
+        if session.files.len() == files
+            && session.modules.len() == modules
+            && let Some(out) = &mut session.memo_out
+        {
+            out.insert(
+                key,
+                std::sync::Arc::new(memo::Element {
+                    items: items[from..].to_vec(),
+                    notes: recording.notes,
+                    referenced: recording.referenced,
+                    work: self.work - work,
+                }),
+            );
+        }
+    }
+
+    /// The items one element of an array literal stands for.
+    fn element_items(&mut self, session: &mut Session, element: Node<'t>, items: &mut Vec<Traced>) {
+        {
             // An ERROR among the elements is reported as a syntax error; it is no element of the list, but a
             // complete object inside it (an app followed by a missing comma) still is one.
             if element.is_error() {
@@ -306,14 +399,14 @@ impl<'t> Scope<'t> {
                 for object in recovered {
                     items.push(self.eval(session, object));
                 }
-                continue;
+                return;
             }
             if element.kind() == "comment" {
-                continue;
+                return;
             }
             if element.kind() == "spread_element" {
                 let Some(inner) = element.named_child(0) else {
-                    continue;
+                    return;
                 };
                 let value = self.eval(session, inner);
                 match value.value {
@@ -330,7 +423,6 @@ impl<'t> Scope<'t> {
                 items.push(self.eval(session, element));
             }
         }
-        Traced::here(Value::Array(items), loc)
     }
 
     fn member(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
@@ -386,7 +478,9 @@ impl<'t> Scope<'t> {
             value = &prop.value;
         }
         let read = value.clone().used_at(self.loc(node));
-        session.referenced.extend(defs);
+        for def in defs {
+            session.reference(def);
+        }
         Some(read)
     }
 
@@ -418,7 +512,7 @@ impl<'t> Scope<'t> {
         match base.value {
             Value::Object(object) => match object.get(key) {
                 Some(prop) => {
-                    session.referenced.insert(prop.value.def);
+                    session.reference(prop.value.def);
                     prop.value.clone().used_at(loc)
                 }
                 None if object.open => Traced::here(

@@ -4,12 +4,14 @@
 
 mod expr;
 mod function;
+mod memo;
 mod module;
 mod mutation;
 mod number;
 mod scope;
 mod triggers;
 
+pub use memo::EvalMemo;
 pub use module::ModuleFacts;
 pub use number::{parse_int, parse_number_literal, string_to_number, to_number};
 
@@ -76,6 +78,14 @@ pub struct Session<'l> {
     budget: crate::syntax::Budget,
     modules: HashMap<PathBuf, Option<Traced>>,
     depth: u32,
+    /// The previous evaluation's elements, to reuse (see [`EvalMemo`]).
+    memo_in: Option<Arc<EvalMemo>>,
+    /// This evaluation's elements, for the next one; `None` when the main file is not JavaScript.
+    memo_out: Option<EvalMemo>,
+    /// What the element being evaluated for the memo does besides yielding its value.
+    recording: Option<memo::Recording>,
+    /// Whether a `require` looked for a local file (found or not).
+    read_disk: bool,
 }
 
 impl<'l> Session<'l> {
@@ -97,10 +107,39 @@ impl<'l> Session<'l> {
             budget,
             modules,
             depth: 0,
+            memo_in: None,
+            memo_out: None,
+            recording: None,
+            read_disk: false,
         }
     }
 
+    /// Reuses the elements of `previous` (the evaluation of an earlier version of the same file) where they
+    /// cannot have changed, and keeps this evaluation's for the next: see [`EvalMemo`].
+    pub fn with_memo(mut self, previous: Option<Arc<EvalMemo>>) -> Self {
+        self.memo_in = previous;
+        self.memo_out = Some(EvalMemo::default());
+        self
+    }
+
+    /// This evaluation's elements, for the next evaluation of the same file (empty when keeping them would
+    /// not be sound; see [`EvalMemo`]).
+    pub fn take_memo(&mut self) -> EvalMemo {
+        self.memo_out.take().unwrap_or_default()
+    }
+
+    /// Records that `def` was read through a member access or destructuring.
+    fn reference(&mut self, def: Loc) {
+        if let Some(recording) = &mut self.recording {
+            recording.referenced.push(def);
+        }
+        self.referenced.insert(def);
+    }
+
     fn note(&mut self, note: EvalNote) {
+        if let Some(recording) = &mut self.recording {
+            recording.notes.push(note.clone());
+        }
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -139,6 +178,9 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
     let mut scope = Scope::new(FileId(0), &text, root);
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);
+    if scope.memo_unsound() || session.read_disk {
+        session.memo_out = session.memo_out.take().map(|_| EvalMemo::default());
+    }
     // A `.cjs` file is CommonJS whatever it holds: where it uses CommonJS's globals does not matter.
     let cjs = session.files[0]
         .path

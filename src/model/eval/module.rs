@@ -321,6 +321,8 @@ impl<'t> Scope<'t> {
         if !inside(&vfs.normalize(&base.join(specifier))) {
             return external(format!("`{specifier}`"));
         }
+        // What the disk holds can change under the same text: an evaluation that looked keeps no memo.
+        session.read_disk = true;
         let Some(path) = resolve_module(vfs, &base.join(specifier)) else {
             session.note(EvalNote::RequireFailed {
                 loc,

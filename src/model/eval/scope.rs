@@ -51,6 +51,9 @@ pub(super) struct Scope<'t> {
     /// Work done beyond reading the file once — expressions evaluated inside helper calls, values copied to
     /// merge the branches of an `if` — bounded by [`Scope::over_budget`] so hostile input stays linear.
     pub(super) work: u64,
+    /// Whether a binding was read while being evaluated: then the order of lazy evaluation shows in values,
+    /// and reusing elements across versions would not be sound.
+    pub(super) cyclic: bool,
 }
 
 impl<'t> Scope<'t> {
@@ -67,6 +70,7 @@ impl<'t> Scope<'t> {
             frames: Vec::new(),
             calls: Vec::new(),
             work: 0,
+            cyclic: false,
         };
         scope.collect_bindings();
         scope
@@ -79,7 +83,17 @@ impl<'t> Scope<'t> {
     /// Whether [`Scope::work`] has gone past a few times the file's size: helpers calling helpers, or `if`s
     /// over a large value, could otherwise take time exponential or quadratic in it.
     pub(super) fn over_budget(&self) -> bool {
-        self.work > 4 * self.text.len() as u64 + 100_000
+        self.work > self.work_budget()
+    }
+
+    fn work_budget(&self) -> u64 {
+        4 * self.text.len() as u64 + 100_000
+    }
+
+    /// Whether this evaluation's elements must not be reused: a binding referred to itself, or the work spent
+    /// came near enough to the budget that counting a reused element's work twice could cross it.
+    pub(super) fn memo_unsound(&self) -> bool {
+        self.cyclic || self.work > self.work_budget() / 8
     }
 
     pub(super) fn src(&self, node: Node) -> &'t str {
@@ -287,10 +301,13 @@ impl<'t> Scope<'t> {
         match self.slots.get(name).map(|slot| &slot.state) {
             None => Traced::here(unbound_global(name), at),
             Some(SlotState::Done(value)) => value.clone().used_at(at),
-            Some(_) => Traced::here(
-                Value::Unknown(Unknown::Unbound(format!("{name} (refers to itself)"))),
-                at,
-            ),
+            Some(_) => {
+                self.cyclic = true;
+                Traced::here(
+                    Value::Unknown(Unknown::Unbound(format!("{name} (refers to itself)"))),
+                    at,
+                )
+            }
         }
     }
 
@@ -332,7 +349,7 @@ impl<'t> Scope<'t> {
         let mut value = walk_path(whole, &path);
         if !path.is_empty() {
             // `const { API } = PORTS` reads `PORTS.API` as surely as a member access does.
-            session.referenced.insert(value.def);
+            session.reference(value.def);
         }
         if let Some(default) = default
             && matches!(
