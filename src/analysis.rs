@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::labels::{self, LabelledFile};
 use crate::model::{self, FileModel};
+use crate::portos::{DetectedProcess, detector::DetectorMemo};
 use crate::syntax::{Budget, Stopped};
 use crate::vfs::Vfs;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,54 @@ pub struct Analysis {
     pub labels: LabelledFile,
     /// What the file's directory says about it (read through the Vfs, so rules never touch the disk).
     pub dir: DirFacts,
+    /// What PortOS's own detector reads in the text, computed once on first use.
+    pub detection: Detection,
+}
+
+impl Analysis {
+    /// What the next analysis of the same file (an edited version) may reuse of this one.
+    pub fn reuse(&self) -> Reuse {
+        Reuse {
+            eval: self.model.memo.clone(),
+            detection: self.detection.done.get().cloned(),
+        }
+    }
+}
+
+/// What an analysis hands the next analysis of the same file, where the editor analyses it again on every
+/// edit: the evaluator's elements and PortOS's detection, each reused only where the edit left it alone.
+#[derive(Default)]
+pub struct Reuse {
+    eval: Arc<model::eval::EvalMemo>,
+    detection: Option<Arc<Detected>>,
+}
+
+/// PortOS's detector run over a file's text on first use (only the file PortOS reads needs it), reusing an
+/// earlier version's reading where there is one.
+pub struct Detection {
+    previous: Option<Arc<Detected>>,
+    done: std::sync::OnceLock<Arc<Detected>>,
+}
+
+/// One run of PortOS's detector.
+pub struct Detected {
+    /// Each process the detector finds, in text order.
+    pub processes: Vec<DetectedProcess>,
+    memo: DetectorMemo,
+}
+
+impl Detection {
+    /// The detector's reading of `text` (the analysed file's: always the same text for one analysis).
+    pub fn of(&self, text: &str) -> &[DetectedProcess] {
+        &self
+            .done
+            .get_or_init(|| {
+                let previous = self.previous.as_ref().map(|p| &p.memo);
+                let (processes, memo) = crate::portos::detect_incremental(text, previous);
+                Arc::new(Detected { processes, memo })
+            })
+            .processes
+    }
 }
 
 /// Facts about the directory of an ecosystem file: one directory is one PortOS app.
@@ -116,8 +165,8 @@ pub fn analyze(
 }
 
 /// [`analyze`] over a parse the caller already has (the editor's incremental one); required files are parsed
-/// within `budget`. `memo`: what the previous analysis of the same file kept, where it will be analysed
-/// again (see [`model::eval::EvalMemo`]).
+/// within `budget`. `reuse`: what the previous analysis of the same file kept, where it will be analysed
+/// again (see [`Reuse`]).
 #[allow(clippy::too_many_arguments)]
 pub fn analyze_parsed(
     path: &Path,
@@ -127,8 +176,12 @@ pub fn analyze_parsed(
     workspace: Option<PathBuf>,
     config: &Config,
     budget: &Budget,
-    memo: Option<Arc<model::eval::EvalMemo>>,
+    reuse: Option<Reuse>,
 ) -> Analysis {
+    let (memo, previous) = match reuse {
+        Some(reuse) => (Some(reuse.eval), reuse.detection),
+        None => (None, None),
+    };
     let model = model::build_parsed(
         path,
         text,
@@ -141,7 +194,15 @@ pub fn analyze_parsed(
     );
     let labels = labels::label_file(&model, &config.connect_keys);
     let dir = DirFacts::of_file(vfs, path);
-    Analysis { model, labels, dir }
+    Analysis {
+        model,
+        labels,
+        dir,
+        detection: Detection {
+            previous,
+            done: Default::default(),
+        },
+    }
 }
 
 /// The analysis of `text` as the file at `path` in the workspace `/w`, with the default settings, read

@@ -237,7 +237,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("live", &["config"]),
     ("model", &["syntax", "vfs", "config"]),
     ("labels", &["syntax", "model", "config", "portos"]),
-    ("analysis", &["syntax", "vfs", "model", "labels", "config"]),
+    (
+        "analysis",
+        &["syntax", "vfs", "model", "labels", "config", "portos"],
+    ),
     (
         "rules",
         &[

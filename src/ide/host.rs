@@ -15,7 +15,6 @@ use super::snapshot::{OpenView, Snapshot};
 use super::{ConfigCache, diagnostics};
 use crate::analysis::{self, Analysis};
 use crate::config::{Config, ConfigError, ConfigLayer, ConfigSource, Convention};
-use crate::model::eval::EvalMemo;
 use crate::rules::FileReport;
 use crate::syntax::{Budget, Encoding, Stopped, SyntaxTree};
 use crate::vfs::{Overlay, Vfs};
@@ -360,7 +359,7 @@ impl Host {
         let (config, error) = self.configs.for_file_lenient(path);
         let root = self.root_of(path);
         // Reused only under the settings and workspace it was made with.
-        let memo = self
+        let reuse = self
             .docs
             .get(path)
             .and_then(|open| open.analysed.as_ref())
@@ -368,7 +367,7 @@ impl Host {
                 previous.root == root
                     && (Arc::ptr_eq(&previous.config, &config) || *previous.config == *config)
             })
-            .map(|previous| previous.analysis.model.memo.clone())
+            .map(|previous| previous.analysis.reuse())
             .unwrap_or_default();
         let provisional = match config.convention {
             Convention::Portos => true,
@@ -386,7 +385,7 @@ impl Host {
                 root,
                 vfs: self.vfs(),
                 provisional,
-                memo,
+                reuse,
                 cancel: Arc::new(AtomicBool::new(false)),
             },
             error,
@@ -707,8 +706,8 @@ pub struct AnalysisJob {
     root: PathBuf,
     vfs: Arc<dyn Vfs>,
     provisional: bool,
-    /// What the previous analysis of the document kept for this one (see [`crate::model::eval::EvalMemo`]).
-    memo: Arc<EvalMemo>,
+    /// What the previous analysis of the document kept for this one.
+    reuse: analysis::Reuse,
     /// Set to call the job off (a newer version arrived): its parse stops at once.
     cancel: Arc<AtomicBool>,
 }
@@ -760,7 +759,7 @@ impl AnalysisJob {
                 Some(self.root.clone()),
                 &self.config,
                 &budget,
-                Some(self.memo),
+                Some(self.reuse),
             );
             let report = Arc::new(diagnostics::report(&analysis, &self.config));
             let provisional =

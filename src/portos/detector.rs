@@ -93,16 +93,63 @@ pub fn detect_with_vite_lookup(
     text: &str,
     vite_config: &mut dyn FnMut(&str) -> Option<String>,
 ) -> Vec<DetectedProcess> {
+    detect_reusing(text, None, vite_config).0
+}
+
+/// [`detect`] for an edited text, reusing what `previous` (the detection of an earlier version) read from
+/// each app block the edit left alone; returns what this detection keeps for the next.
+pub fn detect_incremental(
+    text: &str,
+    previous: Option<&DetectorMemo>,
+) -> (Vec<DetectedProcess>, DetectorMemo) {
+    detect_reusing(text, previous, &mut |_| None)
+}
+
+/// What a detection keeps for the next detection of the same file: the constant table and, per app block,
+/// what was read from it. A block's reading depends only on its text, where it starts, its app's name and
+/// the constant table (the scan for its end never looks past it), so a block found again with the same text
+/// at the same place, under the same table, reads the same.
+#[derive(Default)]
+pub struct DetectorMemo {
+    constants: Vec<(String, ConstValue)>,
+    blocks: HashMap<usize, (Box<str>, Draft)>,
+}
+
+fn detect_reusing(
+    text: &str,
+    previous: Option<&DetectorMemo>,
+    vite_config: &mut dyn FnMut(&str) -> Option<String>,
+) -> (Vec<DetectedProcess>, DetectorMemo) {
     let constants = build_constant_table(text);
+    let previous = previous.filter(|p| p.constants == constants.entries);
+    let mut memo = DetectorMemo::default();
     let mut block_ends = BlockEnds::default();
     let mut drafts: Vec<Draft> = APP_START
         .captures_iter(text)
-        .map(|caps| read_app(text, &caps, &constants, &mut block_ends))
+        .map(|caps| {
+            let open = group(&caps, 0).start();
+            let reused = previous
+                .and_then(|p| p.blocks.get(&open))
+                .filter(|(block, draft)| {
+                    draft.name == group(&caps, 1).as_str()
+                        && text.as_bytes().get(open..open + block.len()) == Some(block.as_bytes())
+                })
+                .map(|(_, draft)| draft.clone());
+            let draft =
+                reused.unwrap_or_else(|| read_app(text, &caps, &constants, &mut block_ends));
+            let block = &text[draft.block_range.start as usize..draft.block_range.end as usize];
+            // A block that never closed may close after an edit past it: only closed ones are kept.
+            if block.len() > 1 {
+                memo.blocks.insert(open, (block.into(), draft.clone()));
+            }
+            draft
+        })
         .collect();
+    memo.constants = constants.entries;
 
     relabel_vite_ui_as_dev_ui(&mut drafts);
 
-    drafts
+    let processes = drafts
         .into_iter()
         .map(|draft| {
             let ports = draft.ports.into_enumerated();
@@ -130,7 +177,8 @@ pub fn detect_with_vite_lookup(
                 cwd: draft.cwd,
             }
         })
-        .collect()
+        .collect();
+    (processes, memo)
 }
 
 /// The guide's display line: `name:5555` for one port, `name (cdp:5556,health:5557)` for several (no space
@@ -480,6 +528,7 @@ fn is_escaped(bytes: &[u8], index: usize) -> bool {
 // §3.2–§3.9 one app
 
 /// A process before the post-pass: its ports still as PortOS's `ports` object.
+#[derive(Clone)]
 struct Draft {
     name: String,
     name_range: TextRange,

@@ -7,7 +7,7 @@ pub mod detector;
 
 pub use detector::{
     ConstNumber, ConstValue, DetectedPort, DetectedProcess, constant_table, detect,
-    detect_with_vite_lookup, display_line,
+    detect_incremental, detect_with_vite_lookup, display_line,
 };
 
 /// The guide's display format, the one formatter behind every display line (ours and PortOS's reading):

@@ -20,8 +20,6 @@ pub struct FileCheck<'a> {
     /// Line indexes of the analysis's files, built on first use: messages that name another line must not
     /// index the whole text once per finding (8,000 duplicates of one port would be quadratic).
     line_indexes: Vec<std::sync::OnceLock<crate::syntax::LineIndex>>,
-    /// What PortOS's own detector reads in the text, run once per check for every rule that asks.
-    detected: std::sync::OnceLock<Vec<crate::portos::DetectedProcess>>,
 }
 
 impl<'a> FileCheck<'a> {
@@ -37,14 +35,12 @@ impl<'a> FileCheck<'a> {
             line_indexes: (0..analysis.model.files.len())
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
-            detected: std::sync::OnceLock::new(),
         }
     }
 
     /// What PortOS's regex detector reads in the file (`portos-detection.md` §3), computed once per check.
     pub fn detected(&self) -> &[crate::portos::DetectedProcess] {
-        self.detected
-            .get_or_init(|| crate::portos::detect(self.analysis.model.text()))
+        self.analysis.detection.of(self.analysis.model.text())
     }
 
     /// What PortOS stores for this file when it is the one PortOS reads in its directory (`ecosystem.config.js`,

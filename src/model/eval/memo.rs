@@ -15,7 +15,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// Elements shorter than this are evaluated again: looking them up costs about what evaluating them does.
-pub(super) const MIN_ELEMENT_LEN: usize = 64;
+pub(super) const MIN_ELEMENT_LEN: usize = 16;
 
 /// The evaluated elements of one analysis, handed to the next analysis of the same file.
 #[derive(Default)]

@@ -10,9 +10,10 @@
 use super::first_publish::FirstPublish;
 use super::global_state::{Shared, lock};
 use super::handlers::registry;
+use super::publish::{Sent, diagnostics_of};
 use super::{log_stderr, panic_message, to_proto};
 use crate::config;
-use crate::ide::{AnalysisDone, DocAnalysis, IndexDone, Published, Snapshot};
+use crate::ide::{AnalysisDone, DocAnalysis, IndexDone};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -21,8 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{
-    Diagnostic, DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern,
-    MessageActionItem, MessageType, NumberOrString, Registration, Unregistration,
+    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, MessageActionItem,
+    MessageType, NumberOrString, Registration, Unregistration,
 };
 
 /// The closed set of things the loop does.
@@ -88,37 +89,6 @@ struct LoopState {
     indexed: bool,
     /// Indexing runs under way and documents whose first publish waits for them.
     first: FirstPublish,
-}
-
-/// A document's last publish: its version, its diagnostics and each one's JSON.
-struct Sent {
-    version: i32,
-    diagnostics: Vec<Diagnostic>,
-    json: Vec<Arc<[u8]>>,
-}
-
-impl Sent {
-    /// The JSON of `diagnostics`, reusing the last publish's for those it held unchanged (diagnostics are
-    /// sorted by position, so an unchanged one is found at or just after the previous match).
-    fn json_of(previous: Option<&Sent>, diagnostics: &[Diagnostic]) -> Vec<Arc<[u8]>> {
-        const LOOK_AHEAD: usize = 4;
-        let mut next = 0;
-        diagnostics
-            .iter()
-            .map(|diagnostic| {
-                if let Some(previous) = previous {
-                    let end = (next + LOOK_AHEAD).min(previous.diagnostics.len());
-                    if let Some(found) =
-                        (next..end).find(|&i| previous.diagnostics[i] == *diagnostic)
-                    {
-                        next = found + 1;
-                        return previous.json[found].clone();
-                    }
-                }
-                to_proto::diagnostic_json(diagnostic)
-            })
-            .collect()
-    }
 }
 
 /// Runs `work` and turns a panic into `None`, logged: a bug in one analysis must not take the server down.
@@ -391,35 +361,6 @@ async fn publish_diagnostics(
             },
         );
     }
-}
-
-/// The diagnostics to publish for an open document's current version.
-fn diagnostics_of(
-    snapshot: &Snapshot,
-    path: &std::path::Path,
-    encoding: crate::ide::Encoding,
-    related: bool,
-) -> Option<(i32, Vec<Diagnostic>)> {
-    let (version, published) = snapshot.published(path)?;
-    let (text, index) = snapshot.text(path)?;
-    let text = to_proto::Text {
-        text: &text,
-        index: &index,
-        encoding,
-    };
-    let diagnostics = match published {
-        Published::ProjectFile => to_proto::config_diagnostics(path, &text),
-        Published::NotAnalysed(why) => vec![to_proto::not_analysed(&why)],
-        Published::Stalled(last_good, why) => {
-            let mut diagnostics = to_proto::diagnostics(&last_good, path, &text, snapshot, related);
-            diagnostics.insert(0, to_proto::not_analysed(&why));
-            diagnostics
-        }
-        Published::Findings(findings) => {
-            to_proto::diagnostics(&findings, path, &text, snapshot, related)
-        }
-    };
-    Some((version, diagnostics))
 }
 
 /// Re-reads everything after a configuration change: returns the open documents to analyse again; closed

@@ -18,6 +18,7 @@ mod from_proto;
 mod global_state;
 mod handlers;
 mod main_loop;
+mod publish;
 mod server;
 mod to_proto;
 mod transport;
