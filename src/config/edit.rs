@@ -55,7 +55,7 @@ pub fn with_convention(
         }
     }
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    let ending = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let ending = crate::syntax::line_ending(text);
     if let Some(i) = existing {
         let line = &lines[i];
         let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();

@@ -453,7 +453,7 @@ fn ignore_line(
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = crate::syntax::line_ending(text);
     Edit {
         path: here.to_path_buf(),
         range: TextRange::new(range.start, range.start),
@@ -484,7 +484,7 @@ fn ignore_file(here: &Path, text: &str, code: &str, comment: &str) -> Edit {
             };
         }
     }
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = crate::syntax::line_ending(text);
     let first = index.line_range(0).unwrap_or(0..0);
     let at = if text[first.clone()].starts_with("#!") {
         index.line_range(1).map(|r| r.start).unwrap_or(text.len())

@@ -579,7 +579,7 @@ impl<'a> Planner<'a> {
             analysis,
             text,
             tree: &analysis.model.syntax().tree,
-            nl: if text.contains("\r\n") { "\r\n" } else { "\n" },
+            nl: crate::syntax::line_ending(text),
             unit: indent_unit(text),
             trailing_commas: uses_trailing_commas(text),
         }

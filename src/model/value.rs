@@ -3,6 +3,7 @@
 use crate::syntax::TextRange;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which source file a location is in: 0 is the file being analysed, others were reached by `require`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
@@ -150,16 +151,22 @@ pub struct Prop {
 
 /// An object's properties in insertion order with unique keys (a later key replaces an earlier one in place,
 /// as JavaScript does). A large object keeps an index of its keys, so building or reading a table of
-/// thousands of entries costs what it holds, not its square.
+/// thousands of entries costs what it holds, not its square. Both are shared until changed, so copying an
+/// object (an app reused from the previous version's evaluation, a spread) costs nothing per property.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Object {
     /// The properties.
-    props: Vec<Prop>,
+    #[serde(serialize_with = "serialize_props")]
+    props: Arc<Vec<Prop>>,
     /// Each key's position, once the object has [`INDEXED_FROM`] properties.
     #[serde(skip)]
-    index: Option<HashMap<String, usize>>,
+    index: Option<Arc<HashMap<String, usize>>>,
     /// True when a spread of an unknown value may have added keys we cannot see.
     pub open: bool,
+}
+
+fn serialize_props<S: serde::Serializer>(props: &Arc<Vec<Prop>>, s: S) -> Result<S::Ok, S::Error> {
+    props.as_slice().serialize(s)
 }
 
 /// From how many properties an object indexes its keys: below it, a scan is cheaper than hashing.
@@ -175,7 +182,7 @@ impl Object {
     /// An empty object; `open` when keys we cannot see may be in it.
     pub fn new(open: bool) -> Self {
         Object {
-            props: Vec::new(),
+            props: Arc::new(Vec::new()),
             index: None,
             open,
         }
@@ -188,7 +195,7 @@ impl Object {
 
     /// The properties, in order, taken out.
     pub fn into_props(self) -> Vec<Prop> {
-        self.props
+        Arc::unwrap_or_clone(self.props)
     }
 
     /// How many properties.
@@ -215,26 +222,27 @@ impl Object {
 
     /// Looks a key up, to change its value in place.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Prop> {
-        self.position(key).map(|i| &mut self.props[i])
+        let i = self.position(key)?;
+        Some(&mut Arc::make_mut(&mut self.props)[i])
     }
 
     /// Sets a key with JavaScript's semantics: an existing key keeps its position and takes the new value.
     pub fn set(&mut self, prop: Prop) {
         match self.position(&prop.key) {
-            Some(i) => self.props[i] = prop,
+            Some(i) => Arc::make_mut(&mut self.props)[i] = prop,
             None => {
                 if let Some(index) = &mut self.index {
-                    index.insert(prop.key.clone(), self.props.len());
+                    Arc::make_mut(index).insert(prop.key.clone(), self.props.len());
                 }
-                self.props.push(prop);
+                Arc::make_mut(&mut self.props).push(prop);
                 if self.index.is_none() && self.props.len() >= INDEXED_FROM {
-                    self.index = Some(
+                    self.index = Some(Arc::new(
                         self.props
                             .iter()
                             .enumerate()
                             .map(|(i, p)| (p.key.clone(), i))
                             .collect(),
-                    );
+                    ));
                 }
             }
         }

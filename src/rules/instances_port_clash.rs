@@ -235,7 +235,7 @@ pub fn insert_after_property(
         .chars()
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = crate::syntax::line_ending(text);
     let quoted_keys = text[key.as_range()].starts_with(['"', '\'']);
     let quote = if text[key.as_range()].starts_with('"') || format == Format::Json && quoted_keys {
         '"'

@@ -87,3 +87,12 @@ mod tests {
         assert_eq!(decode(b"ok".to_vec(), 10).unwrap(), "ok");
     }
 }
+
+/// The line ending new lines written into `text` should use: its first line's (`\n` for a one-line text).
+/// Reading the first line only keeps this constant-time on a large file, where a fix is built per finding.
+pub fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(at) if text[..at].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
