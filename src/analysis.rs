@@ -26,7 +26,7 @@ impl Analysis {
     /// What the next analysis of the same file (an edited version) may reuse of this one.
     pub fn reuse(&self) -> Reuse {
         Reuse {
-            eval: self.model.memo.clone(),
+            model: self.model.memo.clone(),
             detection: self.detection.done.get().cloned(),
         }
     }
@@ -36,7 +36,7 @@ impl Analysis {
 /// edit: the evaluator's elements and PortOS's detection, each reused only where the edit left it alone.
 #[derive(Default)]
 pub struct Reuse {
-    eval: Arc<model::eval::EvalMemo>,
+    model: Arc<model::ModelMemo>,
     detection: Option<Arc<Detected>>,
 }
 
@@ -179,7 +179,7 @@ pub fn analyze_parsed(
     reuse: Option<Reuse>,
 ) -> Analysis {
     let (memo, previous) = match reuse {
-        Some(reuse) => (Some(reuse.eval), reuse.detection),
+        Some(reuse) => (Some(reuse.model), reuse.detection),
         None => (None, None),
     };
     let model = model::build_parsed(

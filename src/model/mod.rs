@@ -40,8 +40,16 @@ pub struct FileModel {
     pub referenced: std::collections::HashSet<Loc>,
     /// How Node would load the file: CommonJS globals, ES module syntax, its default and `apps` exports.
     pub module: eval::ModuleFacts,
-    /// What the evaluation keeps for the next analysis of the same file (empty outside the editor).
-    pub memo: Arc<eval::EvalMemo>,
+    /// What this model keeps for the next model of the same file (empty outside the editor).
+    pub memo: Arc<ModelMemo>,
+}
+
+/// What one model of a file hands the next model of the same file (an edited version), so an edit costs
+/// what it changes: the evaluated elements of top-level arrays and the processes read from unchanged apps.
+#[derive(Default)]
+pub struct ModelMemo {
+    eval: eval::EvalMemo,
+    processes: process::ProcessMemo,
 }
 
 impl FileModel {
@@ -78,8 +86,8 @@ impl FileModel {
 
 /// Evaluates one parsed file. `workspace` bounds where `require` may reach; the files it requires are parsed
 /// within `budget` each; `cpus` is what PM2's per-CPU instance counts are read with (`[pm2] cpus`). `memo` is
-/// `Some` where the file will be analysed again (the editor): it holds what the previous analysis of the same
-/// file kept (see [`eval::EvalMemo`]), and the model keeps this one's.
+/// `Some` where the file will be analysed again (the editor): it holds what the previous model of the same
+/// file kept (see [`ModelMemo`]), and the model keeps this one's.
 #[allow(clippy::too_many_arguments)]
 pub fn build_parsed(
     path: &Path,
@@ -89,7 +97,7 @@ pub fn build_parsed(
     workspace: Option<PathBuf>,
     budget: &syntax::Budget,
     cpus: u32,
-    memo: Option<Arc<eval::EvalMemo>>,
+    memo: Option<Arc<ModelMemo>>,
 ) -> FileModel {
     let parsed = Arc::new(parsed);
     let main = SourceFile {
@@ -98,10 +106,9 @@ pub fn build_parsed(
         syntax: Some(parsed.clone()),
     };
     let mut session = eval::Session::new(main, vfs, workspace, budget.clone());
-    if let Some(previous) = memo
-        && parsed.format == syntax::Format::JavaScript
-    {
-        session = session.with_memo(Some(previous));
+    let previous = memo.filter(|_| parsed.format == syntax::Format::JavaScript);
+    if let Some(previous) = &previous {
+        session = session.with_memo(&previous.eval);
     }
     let module = match (parsed.format, parsed.tree.yaml()) {
         (syntax::Format::Yaml, Some(doc)) => eval::ModuleResult {
@@ -119,12 +126,19 @@ pub fn build_parsed(
         cpus,
         values_in_place: parsed.format == syntax::Format::Yaml,
     };
+    let mut next = ModelMemo::default();
     let (mut processes, dynamic_apps) = match apps {
-        Some(apps) => process::processes_from_apps(apps, &context),
+        Some(apps) => process::processes_reusing(
+            apps,
+            &context,
+            previous.as_ref().map(|p| &p.processes),
+            previous.is_some().then_some(&mut next.processes),
+        ),
         None => (Vec::new(), Vec::new()),
     };
     processes.extend(process::static_processes(&module.exports, &context));
-    let memo = Arc::new(session.take_memo());
+    next.eval = session.take_memo();
+    let memo = Arc::new(next);
     FileModel {
         memo,
         files: session.files,

@@ -142,7 +142,7 @@ pub struct PortsMap {
 }
 
 /// One `env` or `env_<name>` block, or a `deploy.<name>.env` block of the file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EnvBlock {
     /// `env`, `env_production`, …, or `deploy.production.env`.
     pub name: String,
@@ -270,7 +270,7 @@ pub fn is_port_env_key(key: &str) -> bool {
 
 /// What reading an app needs besides its value: the file's `deploy.<name>.env` blocks (every app's lowest env
 /// layer) and the CPU count standing in for the machine's.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppContext {
     /// The file's deploy env blocks.
     pub deploy: Vec<EnvBlock>,
@@ -412,13 +412,48 @@ pub fn processes_from_apps(
     apps: &Traced,
     context: &AppContext,
 ) -> (Vec<Process>, Vec<DynamicApps>) {
+    processes_reusing(apps, context, None, None)
+}
+
+/// The processes read by one model, kept for the next model of the same file: an app whose object is the
+/// very one read last time (shared with the previous evaluation, unchanged since) reads the same.
+#[derive(Default)]
+pub struct ProcessMemo {
+    context: Option<AppContext>,
+    apps: std::collections::HashMap<(Loc, Loc), (Object, Process)>,
+}
+
+/// [`processes_from_apps`], reusing `previous`'s process for each app whose object it read (same place,
+/// same shared properties) under the same context, and filling `next` for the next model.
+pub fn processes_reusing(
+    apps: &Traced,
+    context: &AppContext,
+    previous: Option<&ProcessMemo>,
+    mut next: Option<&mut ProcessMemo>,
+) -> (Vec<Process>, Vec<DynamicApps>) {
+    let previous = previous.filter(|p| p.context.as_ref() == Some(context));
+    if let Some(next) = next.as_deref_mut() {
+        next.context = Some(context.clone());
+    }
+    let mut read = |item: &Traced, object: &Object| {
+        let key = (item.def, item.use_);
+        let process = previous
+            .and_then(|p| p.apps.get(&key))
+            .filter(|(seen, _)| seen.is_same(object))
+            .map(|(_, process)| process.clone())
+            .unwrap_or_else(|| read_process(item, object, context));
+        if let Some(next) = next.as_deref_mut() {
+            next.apps.insert(key, (object.clone(), process.clone()));
+        }
+        process
+    };
     let mut processes = Vec::new();
     let mut dynamic = Vec::new();
     match &apps.value {
         Value::Array(items) => {
             for item in items {
                 match &item.value {
-                    Value::Object(object) => processes.push(read_process(item, object, context)),
+                    Value::Object(object) => processes.push(read(item, object)),
                     Value::Unknown(why) => dynamic.push(DynamicApps {
                         loc: item.use_,
                         why: why.clone(),
@@ -431,7 +466,7 @@ pub fn processes_from_apps(
                 }
             }
         }
-        Value::Object(object) => processes.push(read_process(apps, object, context)),
+        Value::Object(object) => processes.push(read(apps, object)),
         Value::Unknown(why) => dynamic.push(DynamicApps {
             loc: apps.use_,
             why: why.clone(),

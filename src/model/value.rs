@@ -188,6 +188,12 @@ impl Object {
         }
     }
 
+    /// Whether `other` is this very object: the same shared properties (so the same content), unchanged
+    /// since they were shared. Holding one of the two keeps the comparison sound.
+    pub fn is_same(&self, other: &Object) -> bool {
+        Arc::ptr_eq(&self.props, &other.props) && self.open == other.open
+    }
+
     /// The properties, in order.
     pub fn props(&self) -> &[Prop] {
         &self.props

@@ -79,7 +79,7 @@ pub struct Session<'l> {
     modules: HashMap<PathBuf, Option<Traced>>,
     depth: u32,
     /// The previous evaluation's elements, to reuse (see [`EvalMemo`]).
-    memo_in: Option<Arc<EvalMemo>>,
+    memo_in: Option<&'l EvalMemo>,
     /// This evaluation's elements, for the next one; `None` when the main file is not JavaScript.
     memo_out: Option<EvalMemo>,
     /// What the element being evaluated for the memo does besides yielding its value.
@@ -116,8 +116,8 @@ impl<'l> Session<'l> {
 
     /// Reuses the elements of `previous` (the evaluation of an earlier version of the same file) where they
     /// cannot have changed, and keeps this evaluation's for the next: see [`EvalMemo`].
-    pub fn with_memo(mut self, previous: Option<Arc<EvalMemo>>) -> Self {
-        self.memo_in = previous;
+    pub fn with_memo(mut self, previous: &'l EvalMemo) -> Self {
+        self.memo_in = Some(previous);
         self.memo_out = Some(EvalMemo::default());
         self
     }
