@@ -66,6 +66,15 @@ pub fn decode(bytes: Vec<u8>, limit: usize) -> Result<String, DecodeError> {
     })
 }
 
+/// The line ending new lines written into `text` should use: its first line's (`\n` for a one-line text).
+/// Reading the first line only keeps this constant-time on a large file, where a fix is built per finding.
+pub fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(at) if text[..at].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,14 +94,5 @@ mod tests {
             Err(DecodeError::TooLarge { .. })
         ));
         assert_eq!(decode(b"ok".to_vec(), 10).unwrap(), "ok");
-    }
-}
-
-/// The line ending new lines written into `text` should use: its first line's (`\n` for a one-line text).
-/// Reading the first line only keeps this constant-time on a large file, where a fix is built per finding.
-pub fn line_ending(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(at) if text[..at].ends_with('\r') => "\r\n",
-        _ => "\n",
     }
 }
