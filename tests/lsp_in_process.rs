@@ -1666,3 +1666,85 @@ async fn a_key_completed_in_a_json_file_is_quoted_as_its_neighbours_are() {
         assert_eq!(inserted, wanted, "{fixture}");
     }
 }
+
+/// The LSP position (UTF-16) of a byte offset.
+fn position_of(text: &str, offset: usize) -> Value {
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = before[start..].chars().map(char::len_utf16).sum();
+    json!({"line": line, "character": character})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_every_edit_the_published_diagnostics_equal_a_fresh_servers() {
+    // The publish reuses each unchanged diagnostic's conversion and the analysis reuses unchanged apps:
+    // a random series of edits (digits, lines, a name, emoji, CRLF) must publish what a fresh server
+    // publishes for the same text.
+    let fixture = include_str!("../benches/fixtures/realistic-8kb.cjs");
+    let dir = TempDir::new();
+    let path = dir.write("app/ecosystem.config.cjs", fixture);
+    let mut client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+    client.open(&path, fixture).await;
+    client.diagnostics(&uri(&path), 1).await;
+    let mut text = fixture.to_string();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % bound as u64) as usize
+    };
+    for version in 2..=25 {
+        let digits: Vec<usize> = text
+            .char_indices()
+            .filter(|(_, c)| c.is_ascii_digit())
+            .map(|(i, _)| i)
+            .collect();
+        let lines: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        let (start, end, insert) = match version % 6 {
+            0 | 1 => {
+                let at = digits[next(digits.len())];
+                let digit = if &text[at..=at] == "1" { "2" } else { "1" };
+                (at, at + 1, digit.to_string())
+            }
+            2 => {
+                let at = lines[next(lines.len())];
+                (at, at, "\n".to_string())
+            }
+            3 => {
+                let at = text.find("name: '").map(|i| i + 7).unwrap_or(0);
+                (at, at, "🚀x".to_string())
+            }
+            4 => {
+                let at = lines[next(lines.len())];
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                (end, end, "\r".to_string())
+            }
+            _ => {
+                let at = digits[next(digits.len())];
+                (at, at + 1, String::new())
+            }
+        };
+        let range = json!({"start": position_of(&text, start), "end": position_of(&text, end)});
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri(&path), "version": version},
+                       "contentChanges": [{"range": range, "text": insert}]}),
+            )
+            .await;
+        text.replace_range(start..end, &insert);
+        let edited = client.diagnostics(&uri(&path), version).await;
+        let mut fresh_client = Client::start(&dir.0, markdown_caps(), Value::Null).await;
+        fresh_client.open(&path, &text).await;
+        let fresh = fresh_client.diagnostics(&uri(&path), 1).await;
+        assert_eq!(
+            edited, fresh,
+            "after edit {version} ({start}..{end} := {insert:?}) the text is:\n{text}"
+        );
+    }
+}

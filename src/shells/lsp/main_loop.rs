@@ -339,27 +339,24 @@ async fn publish_diagnostics(
                 continue;
             }
         }
-        let Some(diagnostics) = guarded("publishing diagnostics", || {
-            diagnostics_of(&snapshot, &path, caps.encoding, caps.related_information)
+        let previous = state.published.get(&path);
+        let Some(sent) = guarded("publishing diagnostics", || {
+            diagnostics_of(
+                &snapshot,
+                &path,
+                caps.encoding,
+                caps.related_information,
+                previous,
+            )
         })
         .flatten() else {
             continue;
         };
-        let (version, diagnostics) = diagnostics;
-        let previous = state.published.get(&path);
-        if previous.is_some_and(|p| p.version == version && p.diagnostics == diagnostics) {
+        if previous.is_some_and(|p| p.same_as(&sent)) {
             continue;
         }
-        let json = Sent::json_of(previous, &diagnostics);
-        shared.write_body(to_proto::publish_body(&uri, Some(version), &json));
-        state.published.insert(
-            path,
-            Sent {
-                version,
-                diagnostics,
-                json,
-            },
-        );
+        shared.write_body(to_proto::publish_body(&uri, Some(sent.version), &sent.json));
+        state.published.insert(path, sent);
     }
 }
 

@@ -1,49 +1,46 @@
-//! What a publish sends: a document's diagnostics for its current version, and the JSON of each kept from
-//! the last publish so an unchanged diagnostic is not serialised again.
+//! What a publish sends: a document's diagnostics for its current version, each converted and serialised
+//! once and reused by later publishes while its finding and positions stay the same — a keystroke re-sends
+//! every diagnostic of the file, most of them unchanged.
 
-use super::to_proto;
-use crate::ide::{Published, Snapshot};
+use super::to_proto::{self, Converter};
+use crate::ide::{Finding, Published, Snapshot};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tower_lsp_server::ls_types::Diagnostic;
+use tower_lsp_server::ls_types::Range;
 
-/// A document's last publish: its version, its diagnostics and each one's JSON.
+/// A document's last publish.
 pub(super) struct Sent {
+    /// The version it was for.
     pub(super) version: i32,
-    pub(super) diagnostics: Vec<Diagnostic>,
+    /// Each diagnostic's finding and positions, where it came from one (not a note such as "not analysed").
+    sources: Vec<Option<(Finding, Vec<(Option<PathBuf>, Range)>)>>,
+    /// Each diagnostic's JSON.
     pub(super) json: Vec<Arc<[u8]>>,
 }
 
 impl Sent {
-    /// The JSON of `diagnostics`, reusing the last publish's for those it held unchanged (diagnostics are
-    /// sorted by position, so an unchanged one is found at or just after the previous match).
-    pub(super) fn json_of(previous: Option<&Sent>, diagnostics: &[Diagnostic]) -> Vec<Arc<[u8]>> {
-        const LOOK_AHEAD: usize = 4;
-        let mut next = 0;
-        diagnostics
-            .iter()
-            .map(|diagnostic| {
-                if let Some(previous) = previous {
-                    let end = (next + LOOK_AHEAD).min(previous.diagnostics.len());
-                    if let Some(found) =
-                        (next..end).find(|&i| previous.diagnostics[i] == *diagnostic)
-                    {
-                        next = found + 1;
-                        return previous.json[found].clone();
-                    }
-                }
-                to_proto::diagnostic_json(diagnostic)
-            })
-            .collect()
+    /// Whether `next` would send exactly what this publish sent.
+    pub(super) fn same_as(&self, next: &Sent) -> bool {
+        self.version == next.version
+            && self.json.len() == next.json.len()
+            && self
+                .json
+                .iter()
+                .zip(&next.json)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
     }
 }
 
-/// The diagnostics to publish for an open document's current version.
+/// What to publish for an open document's current version, reusing `previous`'s conversion of each finding
+/// that is unchanged and still points at the same positions (diagnostics are sorted by position, so an
+/// unchanged one is found at or just after the previous match).
 pub(super) fn diagnostics_of(
     snapshot: &Snapshot,
-    path: &std::path::Path,
+    path: &Path,
     encoding: crate::ide::Encoding,
     related: bool,
-) -> Option<(i32, Vec<Diagnostic>)> {
+    previous: Option<&Sent>,
+) -> Option<Sent> {
     let (version, published) = snapshot.published(path)?;
     let (text, index) = snapshot.text(path)?;
     let text = to_proto::Text {
@@ -51,17 +48,51 @@ pub(super) fn diagnostics_of(
         index: &index,
         encoding,
     };
-    let diagnostics = match published {
-        Published::ProjectFile => to_proto::config_diagnostics(path, &text),
-        Published::NotAnalysed(why) => vec![to_proto::not_analysed(&why)],
-        Published::Stalled(last_good, why) => {
-            let mut diagnostics = to_proto::diagnostics(&last_good, path, &text, snapshot, related);
-            diagnostics.insert(0, to_proto::not_analysed(&why));
-            diagnostics
-        }
-        Published::Findings(findings) => {
-            to_proto::diagnostics(&findings, path, &text, snapshot, related)
-        }
+    let mut converter = Converter::new(path, &text, snapshot, related);
+    let mut sent = Sent {
+        version,
+        sources: Vec::new(),
+        json: Vec::new(),
     };
-    Some((version, diagnostics))
+    let note = |sent: &mut Sent, diagnostic| {
+        sent.sources.push(None);
+        sent.json.push(to_proto::diagnostic_json(&diagnostic));
+    };
+    let findings = match published {
+        Published::ProjectFile => {
+            for diagnostic in to_proto::config_diagnostics(path, &text) {
+                note(&mut sent, diagnostic);
+            }
+            return Some(sent);
+        }
+        Published::NotAnalysed(why) => {
+            note(&mut sent, to_proto::not_analysed(&why));
+            return Some(sent);
+        }
+        Published::Stalled(last_good, why) => {
+            note(&mut sent, to_proto::not_analysed(&why));
+            last_good
+        }
+        Published::Findings(findings) => findings,
+    };
+    const LOOK_AHEAD: usize = 4;
+    let mut next = 0;
+    for finding in findings {
+        let positions = converter.positions(&finding);
+        let reused = previous.and_then(|previous| {
+            let end = (next + LOOK_AHEAD).min(previous.sources.len());
+            let found = (next..end).find(|&i| {
+                previous.sources[i]
+                    .as_ref()
+                    .is_some_and(|(f, p)| *f == finding && *p == positions)
+            })?;
+            next = found + 1;
+            Some(previous.json[found].clone())
+        });
+        let json =
+            reused.unwrap_or_else(|| to_proto::diagnostic_json(&converter.diagnostic(&finding)));
+        sent.sources.push(Some((finding, positions)));
+        sent.json.push(json);
+    }
+    Some(sent)
 }

@@ -102,69 +102,115 @@ pub fn diagnostics(
     snapshot: &Snapshot,
     related_support: bool,
 ) -> Vec<Diagnostic> {
-    let mut others: HashMap<PathBuf, Other> = HashMap::new();
-    // A file's URI and a rule's page, built once per publish: a file of many findings names the same few.
-    let mut uris: HashMap<PathBuf, Option<Uri>> = HashMap::new();
-    let mut pages: HashMap<&str, Option<CodeDescription>> = HashMap::new();
-    findings
-        .iter()
-        .map(|finding| {
-            let code_description = pages
-                .entry(finding.code)
-                .or_insert_with(|| {
-                    crate::ide::rule(finding.code)
-                        .and_then(|r| Uri::from_str(&r.url()).ok())
-                        .map(|href| CodeDescription { href })
-                })
-                .clone();
-            let related: Vec<DiagnosticRelatedInformation> = finding
-                .related
-                .iter()
-                .filter_map(|related| {
-                    let path = snapshot.normalize(&related.path);
-                    let range = if path == here {
-                        text.range(related.range)
-                    } else {
-                        let other = others
-                            .entry(path.clone())
-                            .or_insert_with(|| snapshot.text(&path));
-                        match other {
-                            Some((other, index)) => Text {
-                                text: other,
-                                index,
-                                encoding: text.encoding,
-                            }
-                            .range(related.range),
-                            None => Range::default(),
-                        }
-                    };
-                    let uri = uris.entry(path).or_insert_with_key(|p| uri(p)).clone()?;
-                    Some(DiagnosticRelatedInformation {
-                        location: Location::new(uri, range),
-                        message: related.message.clone(),
-                    })
-                })
-                .collect();
-            // The message is `check`'s, whatever the client shows of the related places.
-            let message = finding.message.clone();
-            Diagnostic {
-                range: text.range(finding.range),
-                severity: Some(severity(finding.severity)),
-                code: Some(NumberOrString::String(finding.code.to_string())),
-                code_description,
-                source: Some("portos-lsp".into()),
-                message,
-                related_information: (related_support && !related.is_empty()).then_some(related),
-                tags: finding
-                    .unnecessary
-                    .then(|| vec![DiagnosticTag::UNNECESSARY]),
-                data: finding
-                    .fix
-                    .as_ref()
-                    .and_then(|fix| serde_json::to_value(fix).ok()),
+    let mut converter = Converter::new(here, text, snapshot, related_support);
+    findings.iter().map(|f| converter.diagnostic(f)).collect()
+}
+
+/// Converts one file's findings one at a time, building each file's URI, each rule's page and each other
+/// file's line index once: a file of many findings names the same few.
+pub struct Converter<'a> {
+    here: &'a Path,
+    text: &'a Text<'a>,
+    snapshot: &'a Snapshot,
+    related_support: bool,
+    others: HashMap<PathBuf, Other>,
+    uris: HashMap<PathBuf, Option<Uri>>,
+    pages: HashMap<&'static str, Option<CodeDescription>>,
+}
+
+impl<'a> Converter<'a> {
+    /// A converter for the findings of `here`, whose text is `text`.
+    pub fn new(
+        here: &'a Path,
+        text: &'a Text<'a>,
+        snapshot: &'a Snapshot,
+        related_support: bool,
+    ) -> Self {
+        Converter {
+            here,
+            text,
+            snapshot,
+            related_support,
+            others: HashMap::new(),
+            uris: HashMap::new(),
+            pages: HashMap::new(),
+        }
+    }
+
+    /// Where a finding's diagnostic points: its range, then each related place's file and range. Two
+    /// equal findings with equal positions convert to the same diagnostic, so a publish can reuse one.
+    pub fn positions(&mut self, finding: &Finding) -> Vec<(Option<PathBuf>, Range)> {
+        let mut positions = vec![(None, self.text.range(finding.range))];
+        for related in &finding.related {
+            let (path, range) = self.related_range(related);
+            positions.push((Some(path), range));
+        }
+        positions
+    }
+
+    fn related_range(&mut self, related: &crate::ide::Related) -> (PathBuf, Range) {
+        let path = self.snapshot.normalize(&related.path);
+        let range = if path == self.here {
+            self.text.range(related.range)
+        } else {
+            let snapshot = self.snapshot;
+            let other = self
+                .others
+                .entry(path.clone())
+                .or_insert_with(|| snapshot.text(&path));
+            match other {
+                Some((other, index)) => Text {
+                    text: other,
+                    index,
+                    encoding: self.text.encoding,
+                }
+                .range(related.range),
+                None => Range::default(),
             }
-        })
-        .collect()
+        };
+        (path, range)
+    }
+
+    /// The diagnostic of one finding.
+    pub fn diagnostic(&mut self, finding: &Finding) -> Diagnostic {
+        let code_description = self
+            .pages
+            .entry(finding.code)
+            .or_insert_with(|| {
+                crate::ide::rule(finding.code)
+                    .and_then(|r| Uri::from_str(&r.url()).ok())
+                    .map(|href| CodeDescription { href })
+            })
+            .clone();
+        let mut related = Vec::new();
+        for place in &finding.related {
+            let (path, range) = self.related_range(place);
+            let Some(uri) = self.uris.entry(path).or_insert_with_key(|p| uri(p)).clone() else {
+                continue;
+            };
+            related.push(DiagnosticRelatedInformation {
+                location: Location::new(uri, range),
+                message: place.message.clone(),
+            });
+        }
+        Diagnostic {
+            range: self.text.range(finding.range),
+            severity: Some(severity(finding.severity)),
+            code: Some(NumberOrString::String(finding.code.to_string())),
+            code_description,
+            source: Some("portos-lsp".into()),
+            // The message is `check`'s, whatever the client shows of the related places.
+            message: finding.message.clone(),
+            related_information: (self.related_support && !related.is_empty()).then_some(related),
+            tags: finding
+                .unnecessary
+                .then(|| vec![DiagnosticTag::UNNECESSARY]),
+            data: finding
+                .fix
+                .as_ref()
+                .and_then(|fix| serde_json::to_value(fix).ok()),
+        }
+    }
 }
 
 /// A port completion as an LSP item: the bare number as label, its reason as detail, the order kept by
