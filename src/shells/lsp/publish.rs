@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_lsp_server::ls_types::Range;
 
+/// Where a diagnostic points: its range, then each related place's file (`None`: this one) and range.
+type Positions = Vec<(Option<PathBuf>, Range)>;
+
 /// A document's last publish.
 pub(super) struct Sent {
     /// The version it was for.
     pub(super) version: i32,
     /// Each diagnostic's finding and positions, where it came from one (not a note such as "not analysed").
-    sources: Vec<Option<(Finding, Vec<(Option<PathBuf>, Range)>)>>,
+    sources: Vec<Option<(Finding, Positions)>>,
     /// Each diagnostic's JSON.
     pub(super) json: Vec<Arc<[u8]>>,
 }
