@@ -48,7 +48,7 @@ pub struct FileModel {
 /// what it changes: the evaluated elements of top-level arrays and the processes read from unchanged apps.
 #[derive(Default)]
 pub struct ModelMemo {
-    eval: eval::EvalMemo,
+    pub(crate) eval: eval::EvalMemo,
     processes: process::ProcessMemo,
 }
 

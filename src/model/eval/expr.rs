@@ -13,7 +13,7 @@ use tree_sitter::Node;
 /// How many alternatives one value may carry before it becomes unknown, so `a ? b : c` chains stay small.
 const MAX_ALTERNATIVES: usize = 16;
 /// How deeply nested an expression may be before evaluation gives up, so hostile input cannot overflow the stack.
-const MAX_EXPRESSION_DEPTH: u32 = 200;
+pub(super) const MAX_EXPRESSION_DEPTH: u32 = 200;
 
 impl<'t> Scope<'t> {
     pub(super) fn eval(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
@@ -24,6 +24,7 @@ impl<'t> Scope<'t> {
             );
         }
         self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
         if !self.calls.is_empty() {
             self.work += 1;
         }
@@ -315,7 +316,7 @@ impl<'t> Scope<'t> {
         outside: &mut Option<u64>,
     ) -> Option<memo::ElementKey> {
         if session.memo_out.is_none()
-            || session.recording.is_some()
+            || !session.recording.is_empty()
             || self.file != FileId(0)
             || !self.frames.is_empty()
             || !self.calls.is_empty()
@@ -346,43 +347,17 @@ impl<'t> Scope<'t> {
         key: memo::ElementKey,
         items: &mut Vec<Traced>,
     ) {
-        if let Some(hit) = session.memo_in.as_ref().and_then(|m| m.get(&key)).cloned() {
+        let key = memo::MemoKey::Element(key);
+        if let Some(hit) = session.memo_hit(&key, |_| true) {
             items.extend(hit.items.iter().cloned());
-            for note in &hit.notes {
-                session.note(note.clone());
-            }
-            for def in &hit.referenced {
-                session.reference(*def);
-            }
             self.work += hit.work;
-            if let Some(out) = &mut session.memo_out {
-                out.insert(key, hit);
-            }
             return;
         }
-        let (work, files, modules, from) = (
-            self.work,
-            session.files.len(),
-            session.modules.len(),
-            items.len(),
-        );
-        session.recording = Some(memo::Recording::default());
+        let (work, from) = (self.work, items.len());
+        let started = session.memo_start();
         self.element_items(session, element, items);
-        let recording = session.recording.take().unwrap_or_default();
-        if session.files.len() == files
-            && session.modules.len() == modules
-            && let Some(out) = &mut session.memo_out
-        {
-            out.insert(
-                key,
-                std::sync::Arc::new(memo::Element {
-                    items: items[from..].to_vec(),
-                    notes: recording.notes,
-                    referenced: recording.referenced,
-                    work: self.work - work,
-                }),
-            );
-        }
+        let result = memo::Element::items(items[from..].to_vec(), self.work - work);
+        session.memo_end(key, started, result);
     }
 
     /// The items one element of an array literal stands for.

@@ -20,7 +20,18 @@ pub(super) const MIN_ELEMENT_LEN: usize = 16;
 /// The evaluated elements of one analysis, handed to the next analysis of the same file.
 #[derive(Default)]
 pub struct EvalMemo {
-    elements: HashMap<ElementKey, Arc<Element>>,
+    elements: HashMap<MemoKey, Arc<Element>>,
+    /// How many of them were reused from the previous evaluation rather than evaluated.
+    reused: usize,
+}
+
+/// What a memo entry is for: an element of a top-level array, or a top-level binding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum MemoKey {
+    Element(ElementKey),
+    /// A binding evaluated at the top level, by its name and the hash of its prelude (see
+    /// [`prelude_hash`]): its value can read nothing else.
+    Binding(String, u64),
 }
 
 impl EvalMemo {
@@ -29,16 +40,25 @@ impl EvalMemo {
         self.elements.len()
     }
 
+    /// How many of its entries this evaluation reused from the previous one (for tests and benchmarks).
+    pub fn reused(&self) -> usize {
+        self.reused
+    }
+
+    pub(super) fn count_reuse(&mut self) {
+        self.reused += 1;
+    }
+
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
     }
 
-    pub(super) fn get(&self, key: &ElementKey) -> Option<&Arc<Element>> {
+    pub(super) fn get(&self, key: &MemoKey) -> Option<&Arc<Element>> {
         self.elements.get(key)
     }
 
-    pub(super) fn insert(&mut self, key: ElementKey, element: Arc<Element>) {
+    pub(super) fn insert(&mut self, key: MemoKey, element: Arc<Element>) {
         self.elements.insert(key, element);
     }
 }
@@ -55,9 +75,10 @@ pub(super) struct ElementKey {
     pub(super) outside: u64,
 }
 
-/// What evaluating one element produced.
+/// What evaluating one element (or binding) produced.
 pub(super) struct Element {
-    /// The array items it stands for (an object with a missing comma may stand for several).
+    /// The array items it stands for (an object with a missing comma may stand for several); a binding's
+    /// one value.
     pub(super) items: Vec<Traced>,
     /// The notes it raised, including those already raised before it.
     pub(super) notes: Vec<EvalNote>,
@@ -65,6 +86,29 @@ pub(super) struct Element {
     pub(super) referenced: Vec<Loc>,
     /// The work it counted.
     pub(super) work: u64,
+    /// For a binding: how much deeper than where it was forced its evaluation went.
+    pub(super) depth: u32,
+}
+
+impl Element {
+    /// The result of evaluating an element to `items` (notes and reads are filled in when it is kept).
+    pub(super) fn items(items: Vec<Traced>, work: u64) -> Self {
+        Element {
+            items,
+            notes: Vec::new(),
+            referenced: Vec::new(),
+            work,
+            depth: 0,
+        }
+    }
+
+    /// The result of evaluating a binding to `value`, `depth` levels deeper than where it was forced.
+    pub(super) fn value(value: Traced, work: u64, depth: u32) -> Self {
+        Element {
+            depth,
+            ..Element::items(vec![value], work)
+        }
+    }
 }
 
 /// What an element is doing while it is evaluated for the memo.
@@ -88,4 +132,100 @@ pub(super) fn hash_outside(text: &str, range: std::ops::Range<usize>) -> u64 {
     range.start.hash(&mut hasher);
     text.get(range.end..).unwrap_or("").hash(&mut hasher);
     hasher.finish()
+}
+
+/// The hash of `text` without the `exports` ranges (statements that only assign to `module.exports`), each
+/// kept part with its offset: what the file's top-level bindings can be computed from, when no binding
+/// reads the exports and no exports statement changes a binding (the caller checks both).
+pub(super) fn prelude_hash(text: &str, exports: &[std::ops::Range<usize>]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    let mut from = 0;
+    for range in exports {
+        from.hash(&mut hasher);
+        text.get(from..range.start).unwrap_or("").hash(&mut hasher);
+        from = range.end;
+    }
+    // Where nothing but blanks follows the last exports statement, its length does not shift anything.
+    let rest = text.get(from..).unwrap_or("");
+    if !rest.trim().is_empty() {
+        from.hash(&mut hasher);
+        rest.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{FileModel, ModelMemo, build_parsed};
+    use crate::syntax::{self, Budget};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn model(text: &str, previous: Option<Arc<ModelMemo>>) -> FileModel {
+        let budget = Budget::unlimited();
+        let parsed = syntax::parse(text, &budget).expect("no budget");
+        build_parsed(
+            Path::new("/w/ecosystem.config.cjs"),
+            Arc::from(text),
+            parsed,
+            &crate::vfs::MemoryVfs::default(),
+            None,
+            &budget,
+            crate::config::DEFAULT_PM2_CPUS,
+            previous,
+        )
+    }
+
+    /// Everything the model says, for comparing an incremental model with a fresh one.
+    fn said(model: &FileModel) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            model.processes, model.bindings, model.notes, model.exports, model.dynamic_apps
+        ) + &{
+            let mut referenced: Vec<_> = model.referenced.iter().collect();
+            referenced.sort();
+            format!("{referenced:?}")
+        }
+    }
+
+    const FILE: &str = "const PORTS = { API: 5570, UI: 5571, DOCS: 5572 };\n\
+        const shared = { NODE_ENV: 'production', LOG: PORTS.APU };\n\
+        module.exports = {\n  apps: [\n\
+        { name: 'api', script: 'api.js', env: { ...shared, PORT: PORTS.API } },\n\
+        { name: 'ui', script: 'ui.js', env: { PORT: PORTS.UI, API_PORT: PORTS.API } },\n\
+        { name: 'docs', script: 'docs.js', env: { PORT: PORTS.DOCS } },\n  ],\n};\n";
+
+    #[test]
+    fn an_edit_in_one_app_reuses_the_rest_and_reads_as_a_fresh_evaluation() {
+        let first = model(FILE, Some(Arc::default()));
+        assert!(first.memo.eval.len() >= 5, "apps and bindings are kept");
+        let edited = FILE.replace("script: 'ui.js'", "script: 'UI.js'");
+        let second = model(&edited, Some(first.memo.clone()));
+        assert_eq!(said(&second), said(&model(&edited, None)));
+        // Two apps and both bindings reused; the edited app evaluated again.
+        assert_eq!(second.memo.eval.reused(), 4);
+        // An edit that changes the length: the apps after it moved, so only the one before is reused.
+        let longer = FILE.replace("script: 'ui.js'", "script: 'web.js'");
+        let third = model(&longer, Some(second.memo.clone()));
+        assert_eq!(said(&third), said(&model(&longer, None)));
+        assert_eq!(third.memo.eval.reused(), 3);
+    }
+
+    #[test]
+    fn an_edit_to_a_binding_reuses_nothing_that_reads_it() {
+        let first = model(FILE, Some(Arc::default()));
+        let edited = FILE.replace("API: 5570", "API: 5580");
+        let second = model(&edited, Some(first.memo.clone()));
+        assert_eq!(said(&second), said(&model(&edited, None)));
+        assert_eq!(second.memo.eval.reused(), 0);
+    }
+
+    #[test]
+    fn a_binding_changed_by_a_statement_inside_the_exports_is_never_reused() {
+        let file = "const PORTS = { API: 5570 };\nmodule.exports = { apps: [{ name: 'api', env: { PORT: (PORTS.API = 5590) } }] };\n";
+        let first = model(file, Some(Arc::default()));
+        let edited = file.replace("5590", "5591");
+        let second = model(&edited, Some(first.memo.clone()));
+        assert_eq!(said(&second), said(&model(&edited, None)));
+    }
 }

@@ -82,8 +82,9 @@ pub struct Session<'l> {
     memo_in: Option<&'l EvalMemo>,
     /// This evaluation's elements, for the next one; `None` when the main file is not JavaScript.
     memo_out: Option<EvalMemo>,
-    /// What the element being evaluated for the memo does besides yielding its value.
-    recording: Option<memo::Recording>,
+    /// What each element or binding being evaluated for the memo does besides yielding its value, innermost
+    /// last (a binding read inside an element is recorded for both).
+    recording: Vec<memo::Recording>,
     /// Whether a `require` looked for a local file (found or not).
     read_disk: bool,
 }
@@ -109,7 +110,7 @@ impl<'l> Session<'l> {
             depth: 0,
             memo_in: None,
             memo_out: None,
-            recording: None,
+            recording: Vec::new(),
             read_disk: false,
         }
     }
@@ -128,16 +129,61 @@ impl<'l> Session<'l> {
         self.memo_out.take().unwrap_or_default()
     }
 
+    /// The previous evaluation's result for `key`, its notes, reads and work replayed here (the caller adds
+    /// the work), and kept for the next evaluation.
+    fn memo_hit(
+        &mut self,
+        key: &memo::MemoKey,
+        usable: impl Fn(&memo::Element) -> bool,
+    ) -> Option<Arc<memo::Element>> {
+        let hit = self.memo_in?.get(key).filter(|hit| usable(hit))?.clone();
+        for note in &hit.notes {
+            self.note(note.clone());
+        }
+        for def in &hit.referenced {
+            self.reference(*def);
+        }
+        if let Some(out) = &mut self.memo_out {
+            out.insert(key.clone(), hit.clone());
+            out.count_reuse();
+        }
+        Some(hit)
+    }
+
+    /// Starts recording what an evaluation for the memo does: see [`Session::memo_end`].
+    fn memo_start(&mut self) -> (usize, usize) {
+        self.recording.push(memo::Recording::default());
+        (self.files.len(), self.modules.len())
+    }
+
+    /// Ends the recording [`Session::memo_start`] began and keeps its result under `key`, unless it read
+    /// another file (`started`: what `memo_start` returned).
+    fn memo_end(&mut self, key: memo::MemoKey, started: (usize, usize), mut result: memo::Element) {
+        let recording = self.recording.pop().unwrap_or_default();
+        if (self.files.len(), self.modules.len()) == started
+            && let Some(out) = &mut self.memo_out
+        {
+            result.notes = recording.notes;
+            result.referenced = recording.referenced;
+            out.insert(key, Arc::new(result));
+        }
+    }
+
+    /// Ends the recording [`Session::memo_start`] began, keeping nothing.
+    fn memo_drop(&mut self) {
+        self.recording.pop();
+    }
+
     /// Records that `def` was read through a member access or destructuring.
     fn reference(&mut self, def: Loc) {
-        if let Some(recording) = &mut self.recording {
+        for recording in &mut self.recording {
             recording.referenced.push(def);
         }
         self.referenced.insert(def);
     }
 
     fn note(&mut self, note: EvalNote) {
-        if let Some(recording) = &mut self.recording {
+        for recording in &mut self.recording {
             recording.notes.push(note.clone());
         }
         if !self.notes.contains(&note) {
@@ -176,6 +222,9 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
         return ModuleResult::nothing(&text);
     };
     let mut scope = Scope::new(FileId(0), &text, root);
+    if session.memo_out.is_some() {
+        scope.enable_binding_memo();
+    }
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);
     if scope.memo_unsound() || session.read_disk {

@@ -135,6 +135,17 @@ impl<'t> Scope<'t> {
         #[cfg(test)]
         let triggers = triggers.filter(|_| !tests::WALK_EVERYTHING.with(std::cell::Cell::get));
         for statement in statements {
+            let records = self.records;
+            self.collect_statement(statement, triggers.as_deref());
+            if self.records > records {
+                self.mutating.push(statement.byte_range());
+            }
+        }
+    }
+
+    /// The mutations one top-level statement makes.
+    fn collect_statement(&mut self, statement: Node<'t>, triggers: Option<&[u32]>) {
+        {
             let mut followed: Vec<usize> = Vec::new();
             match statement.kind() {
                 "expression_statement" => {
@@ -156,7 +167,7 @@ impl<'t> Scope<'t> {
             let mut scan = Scan {
                 frames: Vec::new(),
                 followed: &followed,
-                triggers: triggers.as_deref(),
+                triggers,
                 found: Vec::new(),
                 computed: Vec::new(),
             };
@@ -185,6 +196,7 @@ impl<'t> Scope<'t> {
 
     fn record(&mut self, name: &'t str, mutation: Mutation<'t>) {
         self.mutations.entry(name).or_default().push(mutation);
+        self.records += 1;
     }
 
     /// `name.push(…)`, `name.a.b.push(…)`, `name.a.b = …` or `name = …` as a statement, for a top-level binding

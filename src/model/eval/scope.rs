@@ -1,6 +1,7 @@
 //! Top-level bindings: declarations and destructuring, imports, lazy evaluation of each binding once (with
 //! the mutations `mutation.rs` found applied to its value).
 
+use super::memo;
 use super::mutation::Mutation;
 use super::{Session, TopBinding};
 use crate::model::value::{FileId, Loc, Traced, Unknown, Value};
@@ -54,6 +55,14 @@ pub(super) struct Scope<'t> {
     /// Whether a binding was read while being evaluated: then the order of lazy evaluation shows in values,
     /// and reusing elements across versions would not be sound.
     pub(super) cyclic: bool,
+    /// How many mutations were recorded, and the top-level statements that made any.
+    pub(super) records: usize,
+    pub(super) mutating: Vec<std::ops::Range<usize>>,
+    /// The hash of what the top-level bindings can be computed from, when bindings may be reused from the
+    /// previous evaluation (see [`Scope::enable_binding_memo`]).
+    prelude: Option<u64>,
+    /// The deepest expression depth reached so far, so a reused binding is known to stay within the limit.
+    pub(super) deepest: u32,
 }
 
 impl<'t> Scope<'t> {
@@ -71,6 +80,10 @@ impl<'t> Scope<'t> {
             calls: Vec::new(),
             work: 0,
             cyclic: false,
+            records: 0,
+            mutating: Vec::new(),
+            prelude: None,
+            deepest: 0,
         };
         scope.collect_bindings();
         scope
@@ -336,12 +349,32 @@ impl<'t> Scope<'t> {
     }
 
     fn force_at_top_level(&mut self, session: &mut Session, name: &str) {
-        let Some(slot) = self.slots.get_mut(name) else {
+        let Some(slot) = self.slots.get(name) else {
             return;
         };
         if !matches!(slot.state, SlotState::Pending) {
             return;
         }
+        let key = self.binding_key(session, name);
+        let depth = self.depth;
+        if let Some(key) = &key
+            && let Some(hit) = session.memo_hit(key, |hit| {
+                depth + hit.depth < super::expr::MAX_EXPRESSION_DEPTH
+            })
+        {
+            self.work += hit.work;
+            if let Some(slot) = self.slots.get_mut(name) {
+                slot.state = SlotState::Done(hit.items[0].clone());
+            }
+            return;
+        }
+        let recording = key.is_some().then(|| {
+            let outer = std::mem::replace(&mut self.deepest, self.depth);
+            (session.memo_start(), self.work, outer)
+        });
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
         slot.state = SlotState::Evaluating;
         let (declarator, path, default) = (slot.declarator, slot.path.clone(), slot.default);
         // Only a destructuring declarator serves several bindings; its value is worth keeping.
@@ -360,9 +393,71 @@ impl<'t> Scope<'t> {
             value = self.eval(session, default);
         }
         self.apply_mutations(session, name, &mut value);
+        if let (Some(key), Some((started, work, outer))) = (key, recording) {
+            // Kept only where the depth limit was not reached: then any start shallow enough reads the same.
+            let used = self.deepest - depth;
+            if self.deepest < super::expr::MAX_EXPRESSION_DEPTH {
+                session.memo_end(
+                    key,
+                    started,
+                    memo::Element::value(value.clone(), self.work - work, used),
+                );
+            } else {
+                session.memo_drop();
+            }
+            self.deepest = self.deepest.max(outer);
+        }
         if let Some(slot) = self.slots.get_mut(name) {
             slot.state = SlotState::Done(value);
         }
+    }
+
+    /// Lets top-level bindings be reused from the previous evaluation of the same file when its exports are
+    /// assigned by statements of their own (`module.exports = …`), which change no binding, and nothing
+    /// else mentions `exports`: then a binding's value is a function of the rest of the text, the prelude.
+    pub(super) fn enable_binding_memo(&mut self) {
+        let mut cursor = self.root.walk();
+        let mut exports = Vec::new();
+        for statement in self.root.named_children(&mut cursor) {
+            if statement.kind() == "expression_statement"
+                && let Some(expr) = statement.named_child(0)
+                && expr.kind() == "assignment_expression"
+                && let Some(left) = expr.child_by_field_id(FIELDS.left)
+                && matches!(
+                    self.member_chain(left).first().map(String::as_str),
+                    Some("module" | "exports")
+                )
+            {
+                exports.push(statement.byte_range());
+            }
+        }
+        if exports.is_empty() || exports.iter().any(|r| self.mutating.contains(r)) {
+            return;
+        }
+        let mut from = 0;
+        for range in exports
+            .iter()
+            .chain(std::iter::once(&(self.text.len()..self.text.len())))
+        {
+            if self
+                .text
+                .get(from..range.start)
+                .unwrap_or("")
+                .contains("exports")
+            {
+                return;
+            }
+            from = range.end;
+        }
+        self.prelude = Some(memo::prelude_hash(self.text, &exports));
+    }
+
+    /// The memo's key for binding `name` forced now, when it may be reused: the prelude is known and the
+    /// binding is evaluated at the top level of the main file, outside any helper call.
+    fn binding_key(&self, session: &Session, name: &str) -> Option<memo::MemoKey> {
+        let prelude = self.prelude?;
+        (session.memo_out.is_some() && self.calls.is_empty() && self.file == FileId(0))
+            .then(|| memo::MemoKey::Binding(name.to_string(), prelude))
     }
 
     fn declarator_value(
