@@ -61,6 +61,8 @@ impl Document {
                 None => {
                     self.rope = Rope::from_str(&change.text);
                     self.tree = None;
+                    self.text = Arc::from(self.rope.to_string());
+                    self.index = Arc::new(LineIndex::new(&self.text));
                 }
                 Some((start, end)) => {
                     let start = self.offset(start, encoding);
@@ -71,10 +73,12 @@ impl Document {
                         (end, start)
                     };
                     self.edit(start, end, &change.text);
+                    self.text = Arc::from(self.rope.to_string());
+                    // Only the lines the edit touched are read again.
+                    self.index =
+                        Arc::new(self.index.edited(&self.text, start, end, change.text.len()));
                 }
             }
-            self.text = Arc::from(self.rope.to_string());
-            self.index = Arc::new(LineIndex::new(&self.text));
         }
         self.version = version;
     }

@@ -37,19 +37,69 @@ const BOM: char = '\u{feff}';
 impl LineIndex {
     /// Indexes `text`. Lines end at `\n`, `\r\n` or a lone `\r`, as LSP defines them.
     pub fn new(text: &str) -> Self {
-        let bytes = text.as_bytes();
         let first = if text.starts_with(BOM) {
             BOM.len_utf8()
         } else {
             0
         };
-        let mut line_starts = vec![first as u32];
-        let mut line_ends = Vec::new();
-        let mut i = first;
-        while i < bytes.len() {
+        let mut index = LineIndex {
+            line_starts: vec![first as u32],
+            line_ends: Vec::new(),
+            all_ascii: text.is_ascii(),
+        };
+        index.scan(text.as_bytes(), first, text.len());
+        index.line_ends.push(text.len() as u32);
+        index
+    }
+
+    /// The index of `text`, which is the indexed text with bytes `start..end` replaced by `inserted` bytes:
+    /// the lines before the edit are kept, the lines it touched are read again and the lines after it are
+    /// shifted, so a keystroke in a large file does not read the whole file. Equal to [`LineIndex::new`].
+    pub fn edited(&self, text: &str, start: usize, end: usize, inserted: usize) -> Self {
+        // An edit in the first bytes may add or remove a byte order mark, which moves line 0's start.
+        if start < BOM.len_utf8() {
+            return LineIndex::new(text);
+        }
+        // From the line before the edit's (a `\r` ending it may now pair with an inserted `\n`) to the first
+        // line starting past the byte after the edit (whose break cannot have changed).
+        let first_line = self.line_of(start).saturating_sub(1);
+        let from = self.line_starts[first_line] as usize;
+        let next = self.line_starts.partition_point(|&s| s as usize <= end + 1);
+        let shift = |offset: u32| (offset as i64 + inserted as i64 - (end - start) as i64) as u32;
+        let until = self
+            .line_starts
+            .get(next)
+            .map_or(text.len(), |&s| shift(s) as usize);
+        let mut index = LineIndex {
+            line_starts: self.line_starts[..=first_line].to_vec(),
+            line_ends: self.line_ends[..first_line].to_vec(),
+            all_ascii: if self.all_ascii {
+                text.get(start..start + inserted).is_some_and(str::is_ascii)
+            } else {
+                text.is_ascii()
+            },
+        };
+        index.scan(text.as_bytes(), from, until);
+        if next < self.line_starts.len() {
+            index
+                .line_starts
+                .extend(self.line_starts[next + 1..].iter().map(|&s| shift(s)));
+            index
+                .line_ends
+                .extend(self.line_ends[next..].iter().map(|&e| shift(e)));
+        } else {
+            index.line_ends.push(text.len() as u32);
+        }
+        index
+    }
+
+    /// Records the line breaks in `bytes[from..until]`, `from` being a line's start.
+    fn scan(&mut self, bytes: &[u8], from: usize, until: usize) {
+        let mut i = from;
+        while i < until {
             // Eight bytes at a time while none of them can end a line (both `\n` and `\r` are below 14): the
             // index is rebuilt on every keystroke, and this loop was a few percent of one.
-            while let Some(word) = bytes.get(i..i + 8) {
+            while let Some(word) = bytes.get(i..i + 8).filter(|_| i + 8 <= until) {
                 let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
                 let below_14 =
                     word.wrapping_sub(0x0e0e_0e0e_0e0e_0e0e) & !word & 0x8080_8080_8080_8080;
@@ -58,30 +108,24 @@ impl LineIndex {
                 }
                 i += 8;
             }
-            let Some(&byte) = bytes.get(i) else {
+            let Some(&byte) = bytes.get(i).filter(|_| i < until) else {
                 break;
             };
             match byte {
                 b'\n' => {
-                    line_ends.push(i as u32);
-                    line_starts.push((i + 1) as u32);
+                    self.line_ends.push(i as u32);
+                    self.line_starts.push((i + 1) as u32);
                 }
                 b'\r' => {
-                    line_ends.push(i as u32);
+                    self.line_ends.push(i as u32);
                     if bytes.get(i + 1) == Some(&b'\n') {
                         i += 1;
                     }
-                    line_starts.push((i + 1) as u32);
+                    self.line_starts.push((i + 1) as u32);
                 }
                 _ => {}
             }
             i += 1;
-        }
-        line_ends.push(bytes.len() as u32);
-        LineIndex {
-            line_starts,
-            line_ends,
-            all_ascii: text.is_ascii(),
         }
     }
 
@@ -174,6 +218,44 @@ fn char_units(ch: char, encoding: Encoding) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_edited_index_equals_a_fresh_one() {
+        let pieces = [
+            "a", "\n", "\r", "\r\n", "é", "😀", "漢", "  ", "x\ny", "\u{feff}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for round in 0..400 {
+            let mut text: String = (0..next(12)).map(|_| pieces[next(pieces.len())]).collect();
+            if round % 7 == 0 {
+                text.insert(0, '\u{feff}');
+            }
+            let mut index = super::LineIndex::new(&text);
+            for _ in 0..12 {
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let a = boundaries[next(boundaries.len())];
+                let b = boundaries[next(boundaries.len())];
+                let (start, end) = (a.min(b), a.max(b));
+                let inserted: String = (0..next(3)).map(|_| pieces[next(pieces.len())]).collect();
+                text.replace_range(start..end, &inserted);
+                index = index.edited(&text, start, end, inserted.len());
+                let fresh = super::LineIndex::new(&text);
+                assert_eq!(
+                    (&index.line_starts, &index.line_ends, index.all_ascii),
+                    (&fresh.line_starts, &fresh.line_ends, fresh.all_ascii),
+                    "{text:?} after {start}..{end} := {inserted:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
