@@ -27,6 +27,7 @@ impl Analysis {
     pub fn reuse(&self) -> Reuse {
         Reuse {
             model: self.model.memo.clone(),
+            labels: self.labels.memo.clone(),
             detection: self.detection.done.get().cloned(),
         }
     }
@@ -37,6 +38,7 @@ impl Analysis {
 #[derive(Default)]
 pub struct Reuse {
     model: Arc<model::ModelMemo>,
+    labels: Arc<labels::LabelMemo>,
     detection: Option<Arc<Detected>>,
 }
 
@@ -178,9 +180,9 @@ pub fn analyze_parsed(
     budget: &Budget,
     reuse: Option<Reuse>,
 ) -> Analysis {
-    let (memo, previous) = match reuse {
-        Some(reuse) => (Some(reuse.model), reuse.detection),
-        None => (None, None),
+    let (memo, previous, labels_before) = match reuse {
+        Some(reuse) => (Some(reuse.model), reuse.detection, Some(reuse.labels)),
+        None => (None, None, None),
     };
     let model = model::build_parsed(
         path,
@@ -192,7 +194,7 @@ pub fn analyze_parsed(
         config.pm2.cpus,
         memo,
     );
-    let labels = labels::label_file(&model, &config.connect_keys);
+    let labels = labels::label_file_reusing(&model, &config.connect_keys, labels_before.as_deref());
     let dir = DirFacts::of_file(vfs, path);
     Analysis {
         model,

@@ -192,6 +192,19 @@ pub struct LabelledFile {
     pub processes: Vec<LabelledProcess>,
     /// The environments the file defines: `None` (base) first, then each `env_<name>` name, sorted.
     pub environments: Vec<Option<String>>,
+    /// What labelling this file kept for the next labelling of an edited version (see [`LabelMemo`]).
+    #[serde(skip)]
+    pub memo: std::sync::Arc<LabelMemo>,
+}
+
+/// Each app's own labels (before the passes across processes), kept for the next labelling of the same
+/// file: an app whose process the model reused unchanged is labelled the same under the same environments
+/// and connects-to keys.
+#[derive(Debug, Default)]
+pub struct LabelMemo {
+    environments: Vec<Option<String>>,
+    connect_keys: Vec<String>,
+    apps: std::collections::HashMap<(Loc, Loc), (Vec<Binding>, Vec<ListedPort>)>,
 }
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
@@ -536,6 +549,16 @@ fn portos_env_view<'m>(process: &'m Process, overlays: &[&str]) -> Vec<&'m PortU
 
 /// Labels a whole file: bindings per environment, connects-to, the listing and the `devUi` post-pass.
 pub fn label_file(model: &FileModel, connect_keys: &[String]) -> LabelledFile {
+    label_file_reusing(model, connect_keys, None)
+}
+
+/// [`label_file`] reusing `previous` (the labelling of an earlier version of the same file) for each app
+/// the model reused unchanged.
+pub fn label_file_reusing(
+    model: &FileModel,
+    connect_keys: &[String],
+    previous: Option<&LabelMemo>,
+) -> LabelledFile {
     let mut environments: Vec<Option<String>> = vec![None];
     let mut names: BTreeSet<String> = BTreeSet::new();
     for process in &model.processes {
@@ -547,22 +570,43 @@ pub fn label_file(model: &FileModel, connect_keys: &[String]) -> LabelledFile {
     }
     environments.extend(names.into_iter().map(Some));
 
+    let previous =
+        previous.filter(|p| p.environments == environments && p.connect_keys == connect_keys);
+    let mut memo = LabelMemo::default();
     let mut processes: Vec<LabelledProcess> = model
         .processes
         .iter()
         .enumerate()
-        .map(|(index, process)| LabelledProcess {
-            index,
-            bindings: bindings_of(process, &environments, connect_keys),
-            listing: listing_of(process),
+        .map(|(index, process)| {
+            let identity = model.memo.process_identity(index);
+            let (bindings, listing) = identity
+                .filter(|(_, unchanged)| *unchanged)
+                .and_then(|(key, _)| previous?.apps.get(&key).cloned())
+                .unwrap_or_else(|| {
+                    (
+                        bindings_of(process, &environments, connect_keys),
+                        listing_of(process),
+                    )
+                });
+            if let Some((key, _)) = identity {
+                memo.apps.insert(key, (bindings.clone(), listing.clone()));
+            }
+            LabelledProcess {
+                index,
+                bindings,
+                listing,
+            }
         })
         .collect();
 
     mark_served_elsewhere(model, &mut processes);
     dev_ui_post_pass(model, &mut processes);
+    memo.environments = environments.clone();
+    memo.connect_keys = connect_keys.to_vec();
     LabelledFile {
         processes,
         environments,
+        memo: std::sync::Arc::new(memo),
     }
 }
 

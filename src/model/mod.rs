@@ -52,6 +52,14 @@ pub struct ModelMemo {
     processes: process::ProcessMemo,
 }
 
+impl ModelMemo {
+    /// For each of the model's processes, in order: the place of its app (`None` for a process not read
+    /// from `apps`, or outside the editor), and whether it was reused unchanged from the previous model.
+    pub fn process_identity(&self, index: usize) -> Option<((Loc, Loc), bool)> {
+        self.processes.order.get(index).copied()
+    }
+}
+
 impl FileModel {
     /// The main file's text.
     pub fn text(&self) -> &str {

@@ -420,7 +420,10 @@ pub fn processes_from_apps(
 #[derive(Default)]
 pub struct ProcessMemo {
     context: Option<AppContext>,
-    apps: std::collections::HashMap<(Loc, Loc), (Object, Process)>,
+    apps: std::collections::HashMap<(Loc, Loc), (Object, std::sync::Arc<Process>)>,
+    /// Per process read, in order: its app's place, and whether it was reused unchanged (so what is
+    /// derived from it alone, such as its labels, can be reused too).
+    pub(crate) order: Vec<((Loc, Loc), bool)>,
 }
 
 /// [`processes_from_apps`], reusing `previous`'s process for each app whose object it read (same place,
@@ -437,15 +440,19 @@ pub fn processes_reusing(
     }
     let mut read = |item: &Traced, object: &Object| {
         let key = (item.def, item.use_);
-        let process = previous
+        let reused = previous
             .and_then(|p| p.apps.get(&key))
             .filter(|(seen, _)| seen.is_same(object))
-            .map(|(_, process)| process.clone())
-            .unwrap_or_else(|| read_process(item, object, context));
+            .map(|(_, process)| process.clone());
+        let unchanged = reused.is_some();
+        let process =
+            reused.unwrap_or_else(|| std::sync::Arc::new(read_process(item, object, context)));
+        let owned = (*process).clone();
         if let Some(next) = next.as_deref_mut() {
-            next.apps.insert(key, (object.clone(), process.clone()));
+            next.apps.insert(key, (object.clone(), process));
+            next.order.push((key, unchanged));
         }
-        process
+        owned
     };
     let mut processes = Vec::new();
     let mut dynamic = Vec::new();

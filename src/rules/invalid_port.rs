@@ -75,13 +75,23 @@ fn message(key: &str, n: f64) -> String {
 
 /// Visits every leaf of a table with its dotted path (`PORTS.gateway.api`).
 pub fn table_leaves(value: &Traced, path: &str, visit: &mut dyn FnMut(&str, &Traced)) {
+    leaves_below(value, &mut path.to_string(), visit);
+}
+
+/// [`table_leaves`] with one path buffer for the whole walk: a table of thousands of entries is walked by
+/// three rules on every keystroke.
+fn leaves_below(value: &Traced, path: &mut String, visit: &mut dyn FnMut(&str, &Traced)) {
     match &value.value {
         Value::Object(object) => {
             for prop in object.props() {
-                table_leaves(&prop.value, &format!("{path}.{}", prop.key), visit);
+                let len = path.len();
+                path.push('.');
+                path.push_str(&prop.key);
+                leaves_below(&prop.value, path, visit);
+                path.truncate(len);
             }
         }
-        Value::Alternatives(items) => items.iter().for_each(|i| table_leaves(i, path, visit)),
+        Value::Alternatives(items) => items.iter().for_each(|i| leaves_below(i, path, visit)),
         _ => visit(path, value),
     }
 }
