@@ -298,23 +298,26 @@ impl<'t> Scope<'t> {
         let mut outside = None;
         for element in elements {
             match self.element_key(session, node, element, &mut outside) {
-                Some(key) => self.memo_element(session, element, key, &mut items),
+                Some((key, reusable)) => {
+                    self.memo_element(session, element, key, reusable, &mut items)
+                }
                 None => self.element_items(session, element, &mut items),
             }
         }
         Traced::here(Value::Array(items), loc)
     }
 
-    /// The memo's key for an element of a top-level array (see [`memo::EvalMemo`]); `None` where the element
-    /// is evaluated afresh: inside a helper call, inside another element being recorded, in a required file,
-    /// or too short to be worth it. `outside` caches the array's outside hash.
+    /// The memo's key for an element of a top-level array (see [`memo::EvalMemo`]), and whether the text
+    /// around its array is unchanged (else it is only kept, not looked up); `None` where the element is
+    /// evaluated afresh: inside a helper call, inside another element being recorded, in a required file,
+    /// or too short to be worth it. `outside` caches the answer for the array.
     fn element_key(
         &self,
-        session: &Session,
+        session: &mut Session,
         array: Node<'t>,
         element: Node<'t>,
-        outside: &mut Option<u64>,
-    ) -> Option<memo::ElementKey> {
+        outside: &mut Option<bool>,
+    ) -> Option<(memo::ElementKey, bool)> {
         if session.memo_out.is_none()
             || !session.recording.is_empty()
             || self.file != FileId(0)
@@ -326,16 +329,25 @@ impl<'t> Scope<'t> {
         {
             return None;
         }
-        let outside =
-            *outside.get_or_insert_with(|| memo::hash_outside(self.text, array.byte_range()));
-        Some(memo::ElementKey {
+        let unchanged = *outside.get_or_insert_with(|| {
+            if let Some(out) = &mut session.memo_out {
+                out.arrays.insert(array.start_byte(), array.end_byte());
+            }
+            session
+                .memo_in
+                .is_some_and(|m| m.outside_unchanged(self.text, array.byte_range()))
+        });
+        let key = memo::ElementKey {
             start: element.start_byte() as u32,
             end: element.end_byte() as u32,
-            text: memo::hash_text(self.src(element)),
             kind: element.kind_id(),
             depth: self.depth,
-            outside,
-        })
+        };
+        let reusable = unchanged
+            && session
+                .memo_in
+                .is_some_and(|m| m.same_text(self.text, element.byte_range()));
+        Some((key, reusable))
     }
 
     /// An element through the memo: the previous evaluation's items when it had this key (its notes, reads
@@ -345,10 +357,11 @@ impl<'t> Scope<'t> {
         session: &mut Session,
         element: Node<'t>,
         key: memo::ElementKey,
+        reusable: bool,
         items: &mut Vec<Traced>,
     ) {
         let key = memo::MemoKey::Element(key);
-        if let Some(hit) = session.memo_hit(&key, |_| true) {
+        if reusable && let Some(hit) = session.memo_hit(&key, |_| true) {
             items.extend(hit.items.iter().cloned());
             self.work += hit.work;
             return;

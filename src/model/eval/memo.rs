@@ -1,17 +1,19 @@
 //! What one evaluation keeps for the next version of the same file: the values of the top-level arrays'
-//! elements (the apps, mostly), each keyed by its own text, its place and the text around its array, so a
+//! elements (the apps, mostly) and of the top-level bindings, with the text they were computed from, so a
 //! keystroke in one app re-evaluates that app and reuses the others.
 //!
 //! Why this is sound: the evaluator is side-effect free, so an element's value is a function of its text,
 //! where it is (its spans and nesting depth) and the bindings it reads — and those are fixed by the file's
-//! text outside its array. What an element did besides yielding its value (notes, definitions read, work
-//! spent) is recorded and replayed on reuse. An evaluation that read other files, met a binding referring to
-//! itself (where the order of lazy evaluation shows) or spent much of its work budget keeps nothing.
+//! text outside its array; a binding's value is fixed by the text outside the statements that only assign
+//! `module.exports` (when those change no binding and nothing else names `exports`). Texts are compared, not
+//! hashed: equal texts, never a hash collision, decide a reuse. What an element did besides yielding its
+//! value (notes, definitions read, work spent) is recorded and replayed on reuse. An evaluation that read
+//! other files, met a binding referring to itself (where the order of lazy evaluation shows) or spent much
+//! of its work budget keeps nothing.
 
 use super::EvalNote;
 use crate::model::value::{Loc, Traced};
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// Elements shorter than this are evaluated again: looking them up costs about what evaluating them does.
@@ -23,15 +25,19 @@ pub struct EvalMemo {
     elements: HashMap<MemoKey, Arc<Element>>,
     /// How many of them were reused from the previous evaluation rather than evaluated.
     reused: usize,
+    /// The text they were evaluated from.
+    pub(super) text: Option<Arc<str>>,
+    /// Each top-level array whose elements are kept: its start and end.
+    pub(super) arrays: HashMap<usize, usize>,
+    /// The statements that only assign the exports, when the bindings are kept.
+    pub(super) exports: Option<Vec<std::ops::Range<usize>>>,
 }
 
-/// What a memo entry is for: an element of a top-level array, or a top-level binding.
+/// What a memo entry is for: an element of a top-level array, or a top-level binding (by name).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum MemoKey {
     Element(ElementKey),
-    /// A binding evaluated at the top level, by its name and the hash of its prelude (see
-    /// [`prelude_hash`]): its value can read nothing else.
-    Binding(String, u64),
+    Binding(String),
 }
 
 impl EvalMemo {
@@ -63,16 +69,14 @@ impl EvalMemo {
     }
 }
 
-/// Where an element is and what it reads: its span, its text's hash, its syntax kind, its expression depth
-/// and the hash of the file's text outside its array (which has no syntax error).
+/// Where an element is: its span, its syntax kind and its expression depth. It is looked up only where the
+/// text outside its array (which has no syntax error) is unchanged, and reused only where its own text is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct ElementKey {
     pub(super) start: u32,
     pub(super) end: u32,
-    pub(super) text: u64,
     pub(super) kind: u16,
     pub(super) depth: u32,
-    pub(super) outside: u64,
 }
 
 /// What evaluating one element (or binding) produced.
@@ -118,40 +122,51 @@ pub(super) struct Recording {
     pub(super) referenced: Vec<Loc>,
 }
 
-/// The hash of a text.
-pub(super) fn hash_text(text: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// The hash of `text` without `range`: what the elements of the array at `range` can read.
-pub(super) fn hash_outside(text: &str, range: std::ops::Range<usize>) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    text.get(..range.start).unwrap_or("").hash(&mut hasher);
-    range.start.hash(&mut hasher);
-    text.get(range.end..).unwrap_or("").hash(&mut hasher);
-    hasher.finish()
-}
-
-/// The hash of `text` without the `exports` ranges (statements that only assign to `module.exports`), each
-/// kept part with its offset: what the file's top-level bindings can be computed from, when no binding
-/// reads the exports and no exports statement changes a binding (the caller checks both).
-pub(super) fn prelude_hash(text: &str, exports: &[std::ops::Range<usize>]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    let mut from = 0;
-    for range in exports {
-        from.hash(&mut hasher);
-        text.get(from..range.start).unwrap_or("").hash(&mut hasher);
-        from = range.end;
+impl EvalMemo {
+    /// Whether the text outside the array at `range` of `text` is the text outside the same array (same
+    /// start) when this memo was made: then the array's elements read what they read then.
+    pub(super) fn outside_unchanged(&self, text: &str, range: std::ops::Range<usize>) -> bool {
+        let (Some(before), Some(&end)) = (&self.text, self.arrays.get(&range.start)) else {
+            return false;
+        };
+        before.get(..range.start) == text.get(..range.start)
+            && before.get(end..) == text.get(range.end..)
     }
-    // Where nothing but blanks follows the last exports statement, its length does not shift anything.
-    let rest = text.get(from..).unwrap_or("");
-    if !rest.trim().is_empty() {
-        from.hash(&mut hasher);
-        rest.hash(&mut hasher);
+
+    /// Whether `range` of `text` holds the text it held when this memo was made.
+    pub(super) fn same_text(&self, text: &str, range: std::ops::Range<usize>) -> bool {
+        self.text.as_ref().is_some_and(|before| {
+            before.get(range.clone()).is_some() && before.get(range.clone()) == text.get(range)
+        })
     }
-    hasher.finish()
+
+    /// Whether `text` outside its `exports` statements is the text outside the exports when this memo was
+    /// made, part for part and at the same offsets (blanks after the last statement aside): then every
+    /// top-level binding has the value it had.
+    pub(super) fn prelude_unchanged(&self, text: &str, exports: &[std::ops::Range<usize>]) -> bool {
+        let (Some(before), Some(old)) = (&self.text, &self.exports) else {
+            return false;
+        };
+        if old.len() != exports.len() {
+            return false;
+        }
+        let mut from = (0, 0);
+        for (now, then) in exports.iter().zip(old) {
+            if now.start - from.0 != then.start - from.1
+                || from.0 != from.1
+                || text.get(from.0..now.start) != before.get(from.1..then.start)
+            {
+                return false;
+            }
+            from = (now.end, then.end);
+        }
+        let (rest, old_rest) = (
+            text.get(from.0..).unwrap_or(""),
+            before.get(from.1..).unwrap_or(""),
+        );
+        (rest.trim().is_empty() && old_rest.trim().is_empty())
+            || (from.0 == from.1 && rest == old_rest)
+    }
 }
 
 #[cfg(test)]

@@ -222,8 +222,9 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
         return ModuleResult::nothing(&text);
     };
     let mut scope = Scope::new(FileId(0), &text, root);
-    if session.memo_out.is_some() {
-        scope.enable_binding_memo();
+    if let Some(out) = &mut session.memo_out {
+        out.text = Some(text.clone());
+        scope.enable_binding_memo(session);
     }
     let exports = scope.module_exports(session);
     let bindings = scope.all_bindings(session, &exports);

@@ -58,9 +58,9 @@ pub(super) struct Scope<'t> {
     /// How many mutations were recorded, and the top-level statements that made any.
     pub(super) records: usize,
     pub(super) mutating: Vec<std::ops::Range<usize>>,
-    /// The hash of what the top-level bindings can be computed from, when bindings may be reused from the
-    /// previous evaluation (see [`Scope::enable_binding_memo`]).
-    prelude: Option<u64>,
+    /// Whether top-level bindings are kept for the next evaluation (`Some`), and whether they may be reused
+    /// from the previous one (see [`Scope::enable_binding_memo`]).
+    binding_memo: Option<bool>,
     /// The deepest expression depth reached so far, so a reused binding is known to stay within the limit.
     pub(super) deepest: u32,
 }
@@ -82,7 +82,7 @@ impl<'t> Scope<'t> {
             cyclic: false,
             records: 0,
             mutating: Vec::new(),
-            prelude: None,
+            binding_memo: None,
             deepest: 0,
         };
         scope.collect_bindings();
@@ -357,7 +357,7 @@ impl<'t> Scope<'t> {
         }
         let key = self.binding_key(session, name);
         let depth = self.depth;
-        if let Some(key) = &key
+        if let Some((key, true)) = &key
             && let Some(hit) = session.memo_hit(key, |hit| {
                 depth + hit.depth < super::expr::MAX_EXPRESSION_DEPTH
             })
@@ -393,7 +393,7 @@ impl<'t> Scope<'t> {
             value = self.eval(session, default);
         }
         self.apply_mutations(session, name, &mut value);
-        if let (Some(key), Some((started, work, outer))) = (key, recording) {
+        if let (Some((key, _)), Some((started, work, outer))) = (key, recording) {
             // Kept only where the depth limit was not reached: then any start shallow enough reads the same.
             let used = self.deepest - depth;
             if self.deepest < super::expr::MAX_EXPRESSION_DEPTH {
@@ -415,7 +415,7 @@ impl<'t> Scope<'t> {
     /// Lets top-level bindings be reused from the previous evaluation of the same file when its exports are
     /// assigned by statements of their own (`module.exports = …`), which change no binding, and nothing
     /// else mentions `exports`: then a binding's value is a function of the rest of the text, the prelude.
-    pub(super) fn enable_binding_memo(&mut self) {
+    pub(super) fn enable_binding_memo(&mut self, session: &mut Session) {
         let mut cursor = self.root.walk();
         let mut exports = Vec::new();
         for statement in self.root.named_children(&mut cursor) {
@@ -449,15 +449,21 @@ impl<'t> Scope<'t> {
             }
             from = range.end;
         }
-        self.prelude = Some(memo::prelude_hash(self.text, &exports));
+        let reusable = session
+            .memo_in
+            .is_some_and(|m| m.prelude_unchanged(self.text, &exports));
+        if let Some(out) = &mut session.memo_out {
+            out.exports = Some(exports);
+        }
+        self.binding_memo = Some(reusable);
     }
 
     /// The memo's key for binding `name` forced now, when it may be reused: the prelude is known and the
     /// binding is evaluated at the top level of the main file, outside any helper call.
-    fn binding_key(&self, session: &Session, name: &str) -> Option<memo::MemoKey> {
-        let prelude = self.prelude?;
+    fn binding_key(&self, session: &Session, name: &str) -> Option<(memo::MemoKey, bool)> {
+        let reusable = self.binding_memo?;
         (session.memo_out.is_some() && self.calls.is_empty() && self.file == FileId(0))
-            .then(|| memo::MemoKey::Binding(name.to_string(), prelude))
+            .then(|| (memo::MemoKey::Binding(name.to_string()), reusable))
     }
 
     fn declarator_value(
