@@ -195,6 +195,12 @@ fn apps_value(exports: &Traced) -> Option<&Traced> {
 /// build their inputs this way.
 #[cfg(test)]
 pub(crate) fn model_of(text: &str) -> FileModel {
+    model_after(text, None)
+}
+
+/// [`model_of`] for an edited version, reusing what `previous` kept (`Some(default)`: keep, reuse nothing).
+#[cfg(test)]
+pub(crate) fn model_after(text: &str, previous: Option<Arc<ModelMemo>>) -> FileModel {
     let budget = syntax::Budget::unlimited();
     let parsed = syntax::parse(text, &budget).expect("no budget");
     build_parsed(
@@ -205,6 +211,6 @@ pub(crate) fn model_of(text: &str) -> FileModel {
         None,
         &budget,
         crate::config::DEFAULT_PM2_CPUS,
-        None,
+        previous,
     )
 }

@@ -171,24 +171,11 @@ impl EvalMemo {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{FileModel, ModelMemo, build_parsed};
-    use crate::syntax::{self, Budget};
-    use std::path::Path;
+    use crate::model::{FileModel, ModelMemo};
     use std::sync::Arc;
 
     fn model(text: &str, previous: Option<Arc<ModelMemo>>) -> FileModel {
-        let budget = Budget::unlimited();
-        let parsed = syntax::parse(text, &budget).expect("no budget");
-        build_parsed(
-            Path::new("/w/ecosystem.config.cjs"),
-            Arc::from(text),
-            parsed,
-            &crate::vfs::MemoryVfs::default(),
-            None,
-            &budget,
-            crate::config::DEFAULT_PM2_CPUS,
-            previous,
-        )
+        crate::model::model_after(text, previous)
     }
 
     /// Everything the model says, for comparing an incremental model with a fresh one.
