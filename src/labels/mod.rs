@@ -197,6 +197,9 @@ pub struct LabelledFile {
     pub memo: std::sync::Arc<LabelMemo>,
 }
 
+/// One app's own bindings and listing.
+type OwnLabels = (Vec<Binding>, Vec<ListedPort>);
+
 /// Each app's own labels (before the passes across processes), kept for the next labelling of the same
 /// file: an app whose process the model reused unchanged is labelled the same under the same environments
 /// and connects-to keys.
@@ -204,7 +207,7 @@ pub struct LabelledFile {
 pub struct LabelMemo {
     environments: Vec<Option<String>>,
     connect_keys: Vec<String>,
-    apps: std::collections::HashMap<(Loc, Loc), (Vec<Binding>, Vec<ListedPort>)>,
+    apps: std::collections::HashMap<(Loc, Loc), std::sync::Arc<OwnLabels>>,
 }
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
@@ -579,17 +582,18 @@ pub fn label_file_reusing(
         .enumerate()
         .map(|(index, process)| {
             let identity = model.memo.process_identity(index);
-            let (bindings, listing) = identity
+            let own = identity
                 .filter(|(_, unchanged)| *unchanged)
                 .and_then(|(key, _)| previous?.apps.get(&key).cloned())
                 .unwrap_or_else(|| {
-                    (
+                    std::sync::Arc::new((
                         bindings_of(process, &environments, connect_keys),
                         listing_of(process),
-                    )
+                    ))
                 });
+            let (bindings, listing) = (*own).clone();
             if let Some((key, _)) = identity {
-                memo.apps.insert(key, (bindings.clone(), listing.clone()));
+                memo.apps.insert(key, own);
             }
             LabelledProcess {
                 index,
