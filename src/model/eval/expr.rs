@@ -375,41 +375,39 @@ impl<'t> Scope<'t> {
 
     /// The items one element of an array literal stands for.
     fn element_items(&mut self, session: &mut Session, element: Node<'t>, items: &mut Vec<Traced>) {
+        // An ERROR among the elements is reported as a syntax error; it is no element of the list, but a
+        // complete object inside it (an app followed by a missing comma) still is one.
+        if element.is_error() {
+            let mut inner = element.walk();
+            let recovered: Vec<Node<'t>> = element
+                .named_children(&mut inner)
+                .filter(|n| n.kind() == "object" && !n.has_error())
+                .collect();
+            for object in recovered {
+                items.push(self.eval(session, object));
+            }
+            return;
+        }
+        if element.kind() == "comment" {
+            return;
+        }
+        if element.kind() == "spread_element" {
+            let Some(inner) = element.named_child(0) else {
+                return;
+            };
+            let value = self.eval(session, inner);
+            match value.value {
+                Value::Array(spread) => items.extend(spread),
+                _ => items.push(value.used_at(self.loc(element))),
+            }
+        } else if element.kind() == "object"
+            && let Some(parts) = self.run_on_objects(element)
         {
-            // An ERROR among the elements is reported as a syntax error; it is no element of the list, but a
-            // complete object inside it (an app followed by a missing comma) still is one.
-            if element.is_error() {
-                let mut inner = element.walk();
-                let recovered: Vec<Node<'t>> = element
-                    .named_children(&mut inner)
-                    .filter(|n| n.kind() == "object" && !n.has_error())
-                    .collect();
-                for object in recovered {
-                    items.push(self.eval(session, object));
-                }
-                return;
+            for (part_loc, members) in parts {
+                items.push(self.object_of(session, part_loc, members));
             }
-            if element.kind() == "comment" {
-                return;
-            }
-            if element.kind() == "spread_element" {
-                let Some(inner) = element.named_child(0) else {
-                    return;
-                };
-                let value = self.eval(session, inner);
-                match value.value {
-                    Value::Array(spread) => items.extend(spread),
-                    _ => items.push(value.used_at(self.loc(element))),
-                }
-            } else if element.kind() == "object"
-                && let Some(parts) = self.run_on_objects(element)
-            {
-                for (part_loc, members) in parts {
-                    items.push(self.object_of(session, part_loc, members));
-                }
-            } else {
-                items.push(self.eval(session, element));
-            }
+        } else {
+            items.push(self.eval(session, element));
         }
     }
 
