@@ -367,10 +367,10 @@ impl<'t> Scope<'t> {
             return;
         }
         let (work, from) = (self.work, items.len());
-        let started = session.memo_start();
+        session.memo_start();
         self.element_items(session, element, items);
         let result = memo::Element::items(items[from..].to_vec(), self.work - work);
-        session.memo_end(key, started, result);
+        session.memo_end(key, result);
     }
 
     /// The items one element of an array literal stands for.

@@ -151,18 +151,15 @@ impl<'l> Session<'l> {
     }
 
     /// Starts recording what an evaluation for the memo does: see [`Session::memo_end`].
-    fn memo_start(&mut self) -> (usize, usize) {
+    fn memo_start(&mut self) {
         self.recording.push(memo::Recording::default());
-        (self.files.len(), self.modules.len())
     }
 
-    /// Ends the recording [`Session::memo_start`] began and keeps its result under `key`, unless it read
-    /// another file (`started`: what `memo_start` returned).
-    fn memo_end(&mut self, key: memo::MemoKey, started: (usize, usize), mut result: memo::Element) {
+    /// Ends the recording [`Session::memo_start`] began and keeps its result under `key`. (An evaluation
+    /// that reads another file sets `read_disk` first, and then keeps no memo at all.)
+    fn memo_end(&mut self, key: memo::MemoKey, mut result: memo::Element) {
         let recording = self.recording.pop().unwrap_or_default();
-        if (self.files.len(), self.modules.len()) == started
-            && let Some(out) = &mut self.memo_out
-        {
+        if let Some(out) = &mut self.memo_out {
             result.notes = recording.notes;
             result.referenced = recording.referenced;
             out.insert(key, Arc::new(result));

@@ -145,52 +145,50 @@ impl<'t> Scope<'t> {
 
     /// The mutations one top-level statement makes.
     fn collect_statement(&mut self, statement: Node<'t>, triggers: Option<&[u32]>) {
-        {
-            let mut followed: Vec<usize> = Vec::new();
-            match statement.kind() {
-                "expression_statement" => {
-                    if let Some((name, mutation, expr)) = self.simple_mutation(statement) {
-                        followed.push(expr.id());
+        let mut followed: Vec<usize> = Vec::new();
+        match statement.kind() {
+            "expression_statement" => {
+                if let Some((name, mutation, expr)) = self.simple_mutation(statement) {
+                    followed.push(expr.id());
+                    self.record(name, mutation);
+                }
+            }
+            "if_statement" => match self.conditional(statement, &mut followed) {
+                Some(per_name) => {
+                    for (name, mutation) in per_name {
                         self.record(name, mutation);
                     }
                 }
-                "if_statement" => match self.conditional(statement, &mut followed) {
-                    Some(per_name) => {
-                        for (name, mutation) in per_name {
-                            self.record(name, mutation);
-                        }
-                    }
-                    None => followed.clear(),
-                },
-                _ => {}
+                None => followed.clear(),
+            },
+            _ => {}
+        }
+        let mut scan = Scan {
+            frames: Vec::new(),
+            followed: &followed,
+            triggers,
+            found: Vec::new(),
+            computed: Vec::new(),
+        };
+        self.scan(statement, &mut scan);
+        let mut found = scan.found;
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|name| seen.insert(*name));
+        // A binding changed in a way that is not followed is unknown whatever else the statement does.
+        for (name, path, keys) in scan.computed {
+            if !found.contains(&name) {
+                self.record(
+                    name,
+                    Mutation::ComputedKey {
+                        statement,
+                        path,
+                        keys,
+                    },
+                );
             }
-            let mut scan = Scan {
-                frames: Vec::new(),
-                followed: &followed,
-                triggers,
-                found: Vec::new(),
-                computed: Vec::new(),
-            };
-            self.scan(statement, &mut scan);
-            let mut found = scan.found;
-            let mut seen = std::collections::HashSet::new();
-            found.retain(|name| seen.insert(*name));
-            // A binding changed in a way that is not followed is unknown whatever else the statement does.
-            for (name, path, keys) in scan.computed {
-                if !found.contains(&name) {
-                    self.record(
-                        name,
-                        Mutation::ComputedKey {
-                            statement,
-                            path,
-                            keys,
-                        },
-                    );
-                }
-            }
-            for name in found {
-                self.record(name, Mutation::Opaque(statement));
-            }
+        }
+        for name in found {
+            self.record(name, Mutation::Opaque(statement));
         }
     }
 

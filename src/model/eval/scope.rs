@@ -370,7 +370,8 @@ impl<'t> Scope<'t> {
         }
         let recording = key.is_some().then(|| {
             let outer = std::mem::replace(&mut self.deepest, self.depth);
-            (session.memo_start(), self.work, outer)
+            session.memo_start();
+            (self.work, outer)
         });
         let Some(slot) = self.slots.get_mut(name) else {
             return;
@@ -393,13 +394,12 @@ impl<'t> Scope<'t> {
             value = self.eval(session, default);
         }
         self.apply_mutations(session, name, &mut value);
-        if let (Some((key, _)), Some((started, work, outer))) = (key, recording) {
+        if let (Some((key, _)), Some((work, outer))) = (key, recording) {
             // Kept only where the depth limit was not reached: then any start shallow enough reads the same.
             let used = self.deepest - depth;
             if self.deepest < super::expr::MAX_EXPRESSION_DEPTH {
                 session.memo_end(
                     key,
-                    started,
                     memo::Element::value(value.clone(), self.work - work, used),
                 );
             } else {
