@@ -45,7 +45,8 @@ pub struct Reuse {
 /// PortOS's detector run over a file's text on first use (only the file PortOS reads needs it), reusing an
 /// earlier version's reading where there is one.
 pub struct Detection {
-    previous: Option<Arc<Detected>>,
+    /// `Some` where the file will be analysed again (the editor): the previous version's reading, if any.
+    previous: Option<Option<Arc<Detected>>>,
     done: std::sync::OnceLock<Arc<Detected>>,
 }
 
@@ -62,8 +63,12 @@ impl Detection {
         &self
             .done
             .get_or_init(|| {
-                let previous = self.previous.as_ref().map(|p| &p.memo);
-                let (processes, memo) = crate::portos::detect_incremental(text, previous);
+                let (processes, memo) = match &self.previous {
+                    Some(previous) => {
+                        crate::portos::detect_incremental(text, previous.as_ref().map(|p| &p.memo))
+                    }
+                    None => (crate::portos::detect(text), DetectorMemo::default()),
+                };
                 Arc::new(Detected { processes, memo })
             })
             .processes
@@ -181,7 +186,7 @@ pub fn analyze_parsed(
     reuse: Option<Reuse>,
 ) -> Analysis {
     let (memo, previous, labels_before) = match reuse {
-        Some(reuse) => (Some(reuse.model), reuse.detection, Some(reuse.labels)),
+        Some(reuse) => (Some(reuse.model), Some(reuse.detection), Some(reuse.labels)),
         None => (None, None, None),
     };
     let model = model::build_parsed(

@@ -93,7 +93,7 @@ pub fn detect_with_vite_lookup(
     text: &str,
     vite_config: &mut dyn FnMut(&str) -> Option<String>,
 ) -> Vec<DetectedProcess> {
-    detect_reusing(text, None, vite_config).0
+    detect_reusing(text, None, false, vite_config).0
 }
 
 /// [`detect`] for an edited text, reusing what `previous` (the detection of an earlier version) read from
@@ -102,7 +102,7 @@ pub fn detect_incremental(
     text: &str,
     previous: Option<&DetectorMemo>,
 ) -> (Vec<DetectedProcess>, DetectorMemo) {
-    detect_reusing(text, previous, &mut |_| None)
+    detect_reusing(text, previous, true, &mut |_| None)
 }
 
 /// What a detection keeps for the next detection of the same file: the constant table and, per app block,
@@ -115,9 +115,12 @@ pub struct DetectorMemo {
     blocks: HashMap<usize, (Box<str>, Draft)>,
 }
 
+/// The detection of `text`, reusing `previous`'s blocks; what it keeps for the next detection is filled in
+/// only where there will be one (`keep`: the editor), so a one-off run copies no block.
 fn detect_reusing(
     text: &str,
     previous: Option<&DetectorMemo>,
+    keep: bool,
     vite_config: &mut dyn FnMut(&str) -> Option<String>,
 ) -> (Vec<DetectedProcess>, DetectorMemo) {
     let constants = build_constant_table(text);
@@ -139,13 +142,15 @@ fn detect_reusing(
                 reused.unwrap_or_else(|| read_app(text, &caps, &constants, &mut block_ends));
             let block = &text[draft.block_range.start as usize..draft.block_range.end as usize];
             // A block that never closed may close after an edit past it: only closed ones are kept.
-            if block.len() > 1 {
+            if keep && block.len() > 1 {
                 memo.blocks.insert(open, (block.into(), draft.clone()));
             }
             draft
         })
         .collect();
-    memo.constants = constants.entries;
+    if keep {
+        memo.constants = constants.entries;
+    }
 
     relabel_vite_ui_as_dev_ui(&mut drafts);
 
