@@ -905,6 +905,7 @@ fn relabel_vite_ui_as_dev_ui(drafts: &mut [Draft]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::xorshift;
 
     fn labels(process: &DetectedProcess) -> Vec<(&str, i64)> {
         process
@@ -1076,16 +1077,6 @@ mod tests {
             }
         }
         by_key.entries
-    }
-
-    /// A fixed xorshift generator, so failures reproduce.
-    fn xorshift(mut state: u64) -> impl FnMut() -> usize {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as usize
-        }
     }
 
     #[test]

@@ -223,13 +223,8 @@ mod tests {
         let pieces = [
             "a", "\n", "\r", "\r\n", "é", "😀", "漢", "  ", "x\ny", "\u{feff}",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound as u64) as usize
-        };
+        let mut random = crate::syntax::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |bound: usize| random() % bound;
         for round in 0..400 {
             let mut text: String = (0..next(12)).map(|_| pieces[next(pieces.len())]).collect();
             if round % 7 == 0 {

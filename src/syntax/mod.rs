@@ -760,6 +760,17 @@ pub fn is_unterminated_string(slice: &str) -> bool {
     true
 }
 
+/// A fixed xorshift generator for the crate's randomised tests, so failures reproduce.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> usize {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! of its work budget keeps nothing.
 
 use super::EvalNote;
+use super::mutation::MutationMemo;
 use crate::model::value::{Loc, Traced};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct EvalMemo {
     pub(super) arrays: HashMap<usize, usize>,
     /// The statements that only assign the exports, when the bindings are kept.
     pub(super) exports: Option<Vec<std::ops::Range<usize>>>,
+    /// What the mutation search kept (kept even when nothing else is: it depends on the text alone).
+    pub(super) mutations: MutationMemo,
 }
 
 /// What a memo entry is for: an element of a top-level array, or a top-level binding (by name).

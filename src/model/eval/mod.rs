@@ -218,7 +218,9 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
     let Some(root) = tree.raw_root() else {
         return ModuleResult::nothing(&text);
     };
-    let mut scope = Scope::new(FileId(0), &text, root);
+    let previous = session.memo_in.map(|memo| &memo.mutations);
+    let (mut scope, mut mutations) = Scope::searched(FileId(0), &text, root, previous);
+    mutations.text = Some(text.clone());
     if let Some(out) = &mut session.memo_out {
         out.text = Some(text.clone());
         scope.enable_binding_memo(session);
@@ -227,6 +229,9 @@ pub fn evaluate_main(session: &mut Session, tree: &crate::syntax::SyntaxTree) ->
     let bindings = scope.all_bindings(session, &exports);
     if scope.memo_unsound() || session.read_disk {
         session.memo_out = session.memo_out.take().map(|_| EvalMemo::default());
+    }
+    if let Some(out) = &mut session.memo_out {
+        out.mutations = mutations;
     }
     // A `.cjs` file is CommonJS whatever it holds: where it uses CommonJS's globals does not matter.
     let cjs = session.files[0]

@@ -9,11 +9,12 @@
 use super::Session;
 use super::expr::{alternatives, truncate};
 use super::scope::Scope;
-use super::triggers;
+use super::triggers::{self, Triggers};
 use crate::model::value::{Loc, Object, Prop, Traced, Unknown, Value, truthy};
 use crate::syntax::fields::FIELDS;
 use crate::syntax::kinds::KINDS;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tree_sitter::Node;
 
 /// How deep the search for mutations goes into one statement, so hostile nesting cannot overflow the stack
@@ -114,6 +115,49 @@ pub(super) enum KeySource<'t> {
     Unknown,
 }
 
+/// What the mutation search keeps for the next version of the same file (see
+/// [`Scope::collect_mutations`]): it depends on the text alone, so it is kept even where the evaluator's memo
+/// is not.
+#[derive(Default)]
+pub struct MutationMemo {
+    /// The text searched.
+    pub(super) text: Option<Arc<str>>,
+    /// The top-level names searched for, sorted.
+    names: Vec<Box<str>>,
+    /// The trigger pass's result over that text.
+    triggers: Option<Triggers>,
+    /// The triggers the search used (`None`: it walked everything).
+    quiet_triggers: Option<Vec<u32>>,
+    /// The top-level statements that changed no binding: start, end and syntax kind, in order.
+    quiet: Vec<(u32, u32, u16)>,
+}
+
+impl MutationMemo {
+    /// Whether the statement at `place` of `text` changed no binding in the version searched: same place and
+    /// kind, same text, and the same triggers in it as the search now uses (`found`).
+    fn was_quiet(&self, place: (u32, u32, u16), text: &str, found: Option<&[u32]>) -> bool {
+        let Some(before) = &self.text else {
+            return false;
+        };
+        let Ok(k) = self.quiet.binary_search_by_key(&place.0, |q| q.0) else {
+            return false;
+        };
+        let range = place.0 as usize..place.1 as usize;
+        self.quiet[k] == place
+            && before.get(range.clone()).is_some()
+            && before.get(range.clone()) == text.get(range)
+            && self.quiet_triggers.as_deref().map(|t| within(t, place))
+                == found.map(|t| within(t, place))
+    }
+}
+
+/// The triggers of `all` (sorted) that lie in the statement at `place`.
+fn within(all: &[u32], place: (u32, u32, u16)) -> &[u32] {
+    let from = all.partition_point(|&t| t < place.0);
+    let to = all.partition_point(|&t| t < place.1);
+    &all[from..to]
+}
+
 impl<'t> Scan<'_, 't> {
     /// What a name is where the search is, innermost declaration first: `Some(Some(binding))` a local
     /// that refers into a top-level binding, `Some(None)` a plain local, `None` no local (the top-level
@@ -127,19 +171,56 @@ impl<'t> Scan<'_, 't> {
 }
 
 impl<'t> Scope<'t> {
-    /// Finds every top-level statement's mutations of top-level bindings.
-    pub(super) fn collect_mutations(&mut self) {
+    /// Finds every top-level statement's mutations of top-level bindings. With `previous` (what the search
+    /// kept for the previous version of the same file) the trigger pass runs over the changed lines only,
+    /// and a statement that changed no binding then is not searched again where its text, its place, the
+    /// triggers in it and the top-level names are the same (the search reads nothing else). Returns what
+    /// to keep for the next version.
+    pub(super) fn collect_mutations(&mut self, previous: Option<&MutationMemo>) -> MutationMemo {
         let mut cursor = self.root.walk();
         let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
-        let triggers = triggers::triggers(self.text);
+        let triggers = match previous {
+            Some(MutationMemo {
+                text: Some(before),
+                triggers: Some(old),
+                ..
+            }) => old.after_edit(before, self.text),
+            _ => Triggers::of(self.text),
+        };
+        let mut names: Vec<&str> = self.slots.keys().copied().collect();
+        names.sort_unstable();
+        let previous = previous.filter(|p| {
+            p.text.is_some() && p.names.iter().map(Box::as_ref).eq(names.iter().copied())
+        });
+        let found = triggers.as_ref().map(|t| t.found.as_slice());
         #[cfg(test)]
-        let triggers = triggers.filter(|_| !tests::WALK_EVERYTHING.with(std::cell::Cell::get));
+        let found = found.filter(|_| !tests::WALK_EVERYTHING.with(std::cell::Cell::get));
+        let mut quiet = Vec::new();
         for statement in statements {
+            let place = (
+                statement.start_byte() as u32,
+                statement.end_byte() as u32,
+                statement.kind_id(),
+            );
+            if previous.is_some_and(|p| p.was_quiet(place, self.text, found)) {
+                quiet.push(place);
+                continue;
+            }
             let records = self.records;
-            self.collect_statement(statement, triggers.as_deref());
+            self.collect_statement(statement, found);
             if self.records > records {
                 self.mutating.push(statement.byte_range());
+            } else {
+                quiet.push(place);
             }
+        }
+        // The caller keeps the text (it holds it shared).
+        MutationMemo {
+            text: None,
+            names: names.into_iter().map(Box::from).collect(),
+            quiet_triggers: found.map(<[u32]>::to_vec),
+            triggers,
+            quiet,
         }
     }
 

@@ -2,7 +2,7 @@
 //! the mutations `mutation.rs` found applied to its value).
 
 use super::memo;
-use super::mutation::Mutation;
+use super::mutation::{Mutation, MutationMemo};
 use super::{Session, TopBinding};
 use crate::model::value::{FileId, Loc, Traced, Unknown, Value};
 use crate::syntax::TextRange;
@@ -67,6 +67,17 @@ pub(super) struct Scope<'t> {
 
 impl<'t> Scope<'t> {
     pub(super) fn new(file: FileId, text: &'t str, root: Node<'t>) -> Self {
+        Self::searched(file, text, root, None).0
+    }
+
+    /// A scope whose mutation search starts from what it kept for the previous version of the same file
+    /// (see [`Scope::collect_mutations`]); returns what to keep for the next.
+    pub(super) fn searched(
+        file: FileId,
+        text: &'t str,
+        root: Node<'t>,
+        previous: Option<&MutationMemo>,
+    ) -> (Self, MutationMemo) {
         let mut scope = Scope {
             file,
             text,
@@ -86,7 +97,9 @@ impl<'t> Scope<'t> {
             deepest: 0,
         };
         scope.collect_bindings();
-        scope
+        // Every binding is known now (declarations are hoisted): find what changes them.
+        let memo = scope.collect_mutations(previous);
+        (scope, memo)
     }
 
     pub(super) fn loc(&self, node: Node) -> Loc {
@@ -138,8 +151,6 @@ impl<'t> Scope<'t> {
                 _ => {}
             }
         }
-        // Every binding is known now (declarations are hoisted): find what changes them.
-        self.collect_mutations();
     }
 
     fn declare(&mut self, declaration: Node<'t>, exported: bool) {

@@ -43,9 +43,104 @@ fn before_regex(word: &str) -> bool {
 }
 
 /// The sorted byte offsets of the triggers in `text`, or `None` when the pass cannot be sure of them.
+#[cfg(test)]
 pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
+    Triggers::of(text).map(|t| t.found)
+}
+
+/// One pass's triggers, with where it could resume: the next version of the text is passed over again only
+/// from the last line start before its first changed byte until the pass is back in step with this one.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Triggers {
+    /// The sorted byte offsets of the triggers.
+    pub(super) found: Vec<u32>,
+    /// The pass's state at each line start outside template literals, in order.
+    resumes: Vec<Resume>,
+}
+
+/// Where the pass was at the start of a line (never inside a string, comment, regex or template text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Resume {
+    at: u32,
+    braces: u32,
+    regex_allowed: bool,
+}
+
+/// What a pass over a new version needs of the previous one: its text and triggers, and how the texts
+/// differ (the first `prefix` bytes and the last `suffix` bytes are the same in both).
+struct Previous<'p> {
+    triggers: &'p Triggers,
+    prefix: usize,
+    suffix: usize,
+    /// The new text's length less the old text's.
+    delta: i64,
+}
+
+impl Triggers {
+    /// The triggers of `text`, or `None` when the pass cannot be sure of them.
+    pub(super) fn of(text: &str) -> Option<Triggers> {
+        pass(text, None)
+    }
+
+    /// The triggers of `text`, an edited version of `before` whose triggers were `self`: what [`Triggers::of`]
+    /// gives, found by passing over the changed lines only (the pass is deterministic: from the same state,
+    /// the same text yields the same triggers).
+    pub(super) fn after_edit(&self, before: &str, text: &str) -> Option<Triggers> {
+        let (old, new) = (before.as_bytes(), text.as_bytes());
+        let prefix = common_prefix(old, new);
+        if prefix == old.len() && prefix == new.len() {
+            return Some(self.clone());
+        }
+        let limit = old.len().min(new.len()) - prefix;
+        let suffix = common_suffix(old, new, limit);
+        pass(
+            text,
+            Some(Previous {
+                triggers: self,
+                prefix,
+                suffix,
+                delta: new.len() as i64 - old.len() as i64,
+            }),
+        )
+    }
+}
+
+/// The length of the longest common prefix of `a` and `b` (compared a block at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let len = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= len && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < len && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// The length of the longest common suffix of `a` and `b`, at most `limit`.
+fn common_suffix(a: &[u8], b: &[u8], limit: usize) -> usize {
+    const BLOCK: usize = 64;
+    let mut n = 0;
+    while n + BLOCK <= limit
+        && a[a.len() - n - BLOCK..a.len() - n] == b[b.len() - n - BLOCK..b.len() - n]
+    {
+        n += BLOCK;
+    }
+    while n < limit && a[a.len() - n - 1] == b[b.len() - n - 1] {
+        n += 1;
+    }
+    n
+}
+
+/// The pass itself; with `previous`, it starts from the last line start within the unchanged prefix and
+/// stops at the first line start within the unchanged suffix where its state is the previous pass's there,
+/// taking the rest of the previous pass's findings, shifted.
+fn pass(text: &str, previous: Option<Previous>) -> Option<Triggers> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
+    let mut resumes = Vec::new();
     // Open `${` of template literals, innermost last: the brace depth of code inside each.
     let mut templates: Vec<u32> = Vec::new();
     let mut braces: u32 = 0;
@@ -53,7 +148,53 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
     // after a name, a number or a closing bracket.
     let mut regex_allowed = true;
     let mut i = 0;
+    if let Some(previous) = &previous {
+        let old = previous.triggers;
+        // The last line start whose line and everything before it are unchanged.
+        let from = old
+            .resumes
+            .partition_point(|r| (r.at as usize) <= previous.prefix)
+            .checked_sub(1)
+            .map(|k| old.resumes[k]);
+        if let Some(from) = from {
+            i = from.at as usize;
+            braces = from.braces;
+            regex_allowed = from.regex_allowed;
+            found.extend(old.found.iter().copied().take_while(|&t| (t as usize) < i));
+            resumes.extend(old.resumes.iter().copied().take_while(|r| r.at < from.at));
+        }
+    }
+    // Where the unchanged suffix starts in the new text.
+    let suffix_from = previous
+        .as_ref()
+        .map_or(usize::MAX, |p| bytes.len() - p.suffix);
     while i < bytes.len() {
+        if i > 0 && bytes[i - 1] == b'\n' && templates.is_empty() {
+            let here = Resume {
+                at: i as u32,
+                braces,
+                regex_allowed,
+            };
+            if i >= suffix_from
+                && let Some(previous) = &previous
+                && let Some(rest) = in_step(previous, here)
+            {
+                let (old, delta) = (previous.triggers, previous.delta);
+                let shift = |at: u32| (at as i64 + delta) as u32;
+                let old_at = (i as i64 - delta) as u32;
+                found.extend(
+                    old.found[old.found.partition_point(|&t| t < old_at)..]
+                        .iter()
+                        .map(|&t| shift(t)),
+                );
+                resumes.extend(old.resumes[rest..].iter().map(|r| Resume {
+                    at: shift(r.at),
+                    ..*r
+                }));
+                return Some(Triggers { found, resumes });
+            }
+            resumes.push(here);
+        }
         let b = bytes[i];
         match b {
             b'\'' | b'"' => {
@@ -153,7 +294,20 @@ pub(super) fn triggers(text: &str) -> Option<Vec<u32>> {
         }
         i += 1;
     }
-    templates.is_empty().then_some(found)
+    templates.is_empty().then_some(Triggers { found, resumes })
+}
+
+/// Whether the pass, at `here` in the new text (within the unchanged suffix), is where the previous pass was
+/// at the same place of the old text: then the index of that place among the previous pass's resumes.
+fn in_step(previous: &Previous, here: Resume) -> Option<usize> {
+    let old_at = here.at as i64 - previous.delta;
+    let resumes = &previous.triggers.resumes;
+    let k = resumes.partition_point(|r| (r.at as i64) < old_at);
+    let old = resumes.get(k)?;
+    (old.at as i64 == old_at
+        && old.braces == here.braces
+        && old.regex_allowed == here.regex_allowed)
+        .then_some(k)
 }
 
 /// The offset after the string literal opening at `start`; `None` when it is left open at a line's end.
@@ -299,5 +453,66 @@ mod tests {
         assert_eq!(triggers("a = 'open\nb = 2"), None);
         assert_eq!(triggers("a = `never closed"), None);
         assert_eq!(triggers("/* never closed"), None);
+    }
+
+    #[test]
+    fn a_pass_after_an_edit_equals_a_fresh_pass() {
+        let pieces = [
+            "a = 1",
+            "\n",
+            "\r\n",
+            " ",
+            "'x=1'",
+            "\"",
+            "'",
+            "`",
+            "${",
+            "}",
+            "{",
+            "`t${y = 2}`",
+            "/re=/g",
+            " / 2",
+            "// c = 3",
+            "/*",
+            "*/",
+            "x++",
+            "push(",
+            ")",
+            "é",
+            "😀",
+            "漢",
+            "const",
+            "delete ",
+            "==",
+        ];
+        let mut random = crate::syntax::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |bound: usize| random() % bound;
+        let mut compared = 0;
+        for _ in 0..300 {
+            let mut text: String = (0..next(40)).map(|_| pieces[next(pieces.len())]).collect();
+            let mut kept = super::Triggers::of(&text);
+            for _ in 0..10 {
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let start = boundaries[next(boundaries.len())];
+                let end = boundaries[boundaries.partition_point(|&b| b < start)..][next(3)
+                    .min(boundaries.len() - 1 - boundaries.partition_point(|&b| b < start))];
+                let inserted: String = (0..next(3)).map(|_| pieces[next(pieces.len())]).collect();
+                let before = text.clone();
+                text.replace_range(start..end, &inserted);
+                let fresh = super::Triggers::of(&text);
+                if let Some(old) = &kept {
+                    assert_eq!(
+                        old.after_edit(&before, &text),
+                        fresh,
+                        "{before:?} -> {text:?}"
+                    );
+                    compared += 1;
+                }
+                kept = fresh;
+            }
+        }
+        assert!(compared > 500, "only {compared} passes compared");
     }
 }
