@@ -663,7 +663,7 @@ fn comma_slot(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
             bytes[i - 1],
             b'\'' | b'"' | b'`' | b'}' | b']' | b')' | b'_' | b'$'
         );
-    if !ends_value {
+    if !ends_value || ends_with_keyword(&bytes[..i]) {
         return None;
     }
     // Replace a space or tab if there is one, so line breaks stay where they are; report the comma right after
@@ -672,6 +672,42 @@ fn comma_slot(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
         .find(|&j| bytes[j] == b' ' || bytes[j] == b'\t')
         .unwrap_or(i);
     Some((replace, i))
+}
+
+/// Whether `bytes` ends with a keyword after which a value must follow (`const`, `return`, `new`, …): no
+/// comma belongs there, so the repair is not tried (a half-typed `const X = ` line would otherwise cost a
+/// parse on every keystroke).
+fn ends_with_keyword(bytes: &[u8]) -> bool {
+    let word_start = bytes
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$'))
+        .map_or(0, |i| i + 1);
+    matches!(
+        &bytes[word_start..],
+        b"const"
+            | b"let"
+            | b"var"
+            | b"return"
+            | b"typeof"
+            | b"new"
+            | b"delete"
+            | b"void"
+            | b"in"
+            | b"of"
+            | b"instanceof"
+            | b"function"
+            | b"class"
+            | b"extends"
+            | b"if"
+            | b"else"
+            | b"case"
+            | b"do"
+            | b"export"
+            | b"import"
+            | b"await"
+            | b"yield"
+            | b"throw"
+    )
 }
 
 fn count_errors(tree: &Tree) -> usize {
@@ -778,6 +814,16 @@ mod tests {
     /// A parse without a budget.
     fn parse(text: &str) -> Parsed {
         super::parse(text, &Budget::unlimited()).expect("no budget")
+    }
+
+    #[test]
+    fn no_comma_is_tried_after_a_keyword_that_wants_a_value() {
+        // After a value, before a key: the slot is the space.
+        assert_eq!(comma_slot(b"'a.js' env", 7), Some((6, 6)));
+        assert_eq!(comma_slot(b"port: x env", 8), Some((7, 7)));
+        // `const PORTS` (a half-typed `const X = ` above it): no comma belongs after `const`.
+        assert_eq!(comma_slot(b"const PORTS", 6), None);
+        assert_eq!(comma_slot(b"return x", 7), None);
     }
 
     #[test]
