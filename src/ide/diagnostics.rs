@@ -28,6 +28,15 @@ pub fn report(analysis: &Analysis, config: &Config) -> FileReport {
     rules::check_file(analysis, config)
 }
 
+/// [`report`] for an open document, given its line index (kept per edit, so not built again here).
+pub fn report_indexed(
+    analysis: &Analysis,
+    config: &Config,
+    index: std::sync::Arc<crate::syntax::LineIndex>,
+) -> FileReport {
+    rules::check_file_indexed(analysis, config, Some(index))
+}
+
 /// The cross-file findings of `report` against `others` (the rest of its workspace; `report` itself may be
 /// among them), as the server asks them per file.
 pub fn cross_file(

@@ -143,6 +143,7 @@ impl Document {
             text: self.text.clone(),
             format: Format::of_path(&self.path),
             old_tree: self.tree.clone(),
+            index: self.index.clone(),
         }
     }
 
@@ -164,6 +165,8 @@ pub struct ParseInput {
     pub format: Format,
     /// The previous tree with the edits since applied, if there is one.
     pub old_tree: Option<SyntaxTree>,
+    /// The line index of its text.
+    pub index: Arc<LineIndex>,
 }
 
 impl ParseInput {

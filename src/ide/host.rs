@@ -761,7 +761,11 @@ impl AnalysisJob {
                 &budget,
                 Some(self.reuse),
             );
-            let report = Arc::new(diagnostics::report(&analysis, &self.config));
+            let report = Arc::new(diagnostics::report_indexed(
+                &analysis,
+                &self.config,
+                self.input.index.clone(),
+            ));
             let provisional =
                 self.provisional || convention::signal_of(&self.path, &report.summary).is_some();
             let analysed = DocAnalysis {

@@ -8,6 +8,7 @@ use crate::model::{FileModel, Loc, Process};
 use crate::syntax::TextRange;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One file being checked.
 pub struct FileCheck<'a> {
@@ -19,12 +20,22 @@ pub struct FileCheck<'a> {
     pub role: Role,
     /// Line indexes of the analysis's files, built on first use: messages that name another line must not
     /// index the whole text once per finding (8,000 duplicates of one port would be quadratic).
-    line_indexes: Vec<std::sync::OnceLock<crate::syntax::LineIndex>>,
+    line_indexes: Vec<std::sync::OnceLock<Arc<crate::syntax::LineIndex>>>,
 }
 
 impl<'a> FileCheck<'a> {
     /// Prepares a check, deciding the file's role.
     pub fn new(analysis: &'a Analysis, config: &'a Config) -> Self {
+        Self::indexed(analysis, config, None)
+    }
+
+    /// [`FileCheck::new`] given the checked file's line index where the caller keeps one (the editor's
+    /// document does, updated per edit): a check on every keystroke then does not index the whole text.
+    pub fn indexed(
+        analysis: &'a Analysis,
+        config: &'a Config,
+        main_index: Option<Arc<crate::syntax::LineIndex>>,
+    ) -> Self {
         let role = config
             .app_role
             .unwrap_or_else(|| infer_role(&analysis.model));
@@ -33,7 +44,10 @@ impl<'a> FileCheck<'a> {
             config,
             role,
             line_indexes: (0..analysis.model.files.len())
-                .map(|_| std::sync::OnceLock::new())
+                .map(|file| match &main_index {
+                    Some(index) if file == 0 => std::sync::OnceLock::from(index.clone()),
+                    _ => std::sync::OnceLock::new(),
+                })
                 .collect(),
         }
     }
@@ -200,7 +214,7 @@ impl<'a> FileCheck<'a> {
     /// messages and the summary's line numbers share it, so CRLF and lone CR count as the editor counts them.
     pub fn line_index(&self, file: usize) -> &crate::syntax::LineIndex {
         let text = &self.analysis.model.files[file].text;
-        self.line_indexes[file].get_or_init(|| crate::syntax::LineIndex::new(text))
+        self.line_indexes[file].get_or_init(|| Arc::new(crate::syntax::LineIndex::new(text)))
     }
 
     /// Every served binding with a valid port number, with its process.

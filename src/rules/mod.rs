@@ -420,7 +420,16 @@ pub fn check_file_with(
 /// still be taken out of ([`apply_convention`]) once the workspace's decision is known, as the command line
 /// does and the workspace index does when it publishes.
 pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> FileReport {
-    let check = FileCheck::new(analysis, config);
+    check_file_indexed(analysis, config, None)
+}
+
+/// [`check_file`] given the file's line index where the caller keeps one (see [`FileCheck::indexed`]).
+pub fn check_file_indexed(
+    analysis: &crate::analysis::Analysis,
+    config: &Config,
+    main_index: Option<std::sync::Arc<crate::syntax::LineIndex>>,
+) -> FileReport {
+    let check = FileCheck::indexed(analysis, config, main_index);
     let mut findings = Vec::new();
     for rule in REGISTRY {
         if let Some(run) = rule.check {
