@@ -207,7 +207,7 @@ type OwnLabels = (Vec<Binding>, Vec<ListedPort>);
 pub struct LabelMemo {
     environments: Vec<Option<String>>,
     connect_keys: Vec<String>,
-    apps: std::collections::HashMap<(Loc, Loc), std::sync::Arc<OwnLabels>>,
+    apps: foldhash::HashMap<(Loc, Loc), std::sync::Arc<OwnLabels>>,
 }
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.

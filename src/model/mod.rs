@@ -37,7 +37,7 @@ pub struct FileModel {
     /// What the evaluator noticed for the rules.
     pub notes: Vec<EvalNote>,
     /// Definitions read through a member access (see [`eval::Session::referenced`]).
-    pub referenced: std::collections::HashSet<Loc>,
+    pub referenced: foldhash::HashSet<Loc>,
     /// How Node would load the file: CommonJS globals, ES module syntax, its default and `apps` exports.
     pub module: eval::ModuleFacts,
     /// What this model keeps for the next model of the same file (empty outside the editor).

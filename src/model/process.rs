@@ -420,7 +420,7 @@ pub fn processes_from_apps(
 #[derive(Default)]
 pub struct ProcessMemo {
     context: Option<AppContext>,
-    apps: std::collections::HashMap<(Loc, Loc), (Object, std::sync::Arc<Process>)>,
+    apps: foldhash::HashMap<(Loc, Loc), (Object, std::sync::Arc<Process>)>,
     /// Per process read, in order: its app's place, and whether it was reused unchanged (so what is
     /// derived from it alone, such as its labels, can be reused too).
     pub(crate) order: Vec<((Loc, Loc), bool)>,

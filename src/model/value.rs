@@ -1,8 +1,8 @@
 //! Values the static evaluator knows, each remembering where it was defined and where it was used.
 
 use crate::syntax::TextRange;
+use foldhash::HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Which source file a location is in: 0 is the file being analysed, others were reached by `require`.

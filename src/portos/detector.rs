@@ -6,7 +6,7 @@
 //! most literal reading and say so in a `Literal reading:` comment. Patterns use JavaScript's semantics:
 //! `\w`, `\d` and `\b` are ASCII-only, `\s` is JavaScript's whitespace set (see [`js_regex`]).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};

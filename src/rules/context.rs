@@ -6,7 +6,8 @@ use crate::config::{Config, Role};
 use crate::labels::Binding;
 use crate::model::{FileModel, Loc, Process};
 use crate::syntax::TextRange;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 
 use super::context::CrossFile;
 use super::{AppSummary, Finding, Related, Rule, Severity};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 /// The rule.

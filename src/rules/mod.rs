@@ -39,8 +39,8 @@ pub use suppression::Suppressions;
 
 use crate::config::{Config, RuleLevel};
 use crate::syntax::TextRange;
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Where the per-rule docs are published; `codeDescription` links here. Built from Cargo.toml's `repository`
@@ -517,14 +517,13 @@ pub fn cross_file_findings_for(
     config: &Config,
     external: &ExternalPorts,
 ) -> Vec<Finding> {
-    let names: std::collections::HashSet<&str> = report
+    let names: foldhash::HashSet<&str> = report
         .summary
         .processes
         .iter()
         .filter_map(|p| p.name.as_deref())
         .collect();
-    let ports: std::collections::HashSet<u16> =
-        report.summary.served.iter().map(|s| s.port).collect();
+    let ports: foldhash::HashSet<u16> = report.summary.served.iter().map(|s| s.port).collect();
     let mut cross = CrossFile {
         files: Vec::with_capacity(others.len()),
         by_name: HashMap::new(),

@@ -4,7 +4,7 @@
 use super::context::CrossFile;
 use super::{AppSummary, ExternalPorts, Finding, FixData, Related, Rule, Severity};
 use crate::config::{Config, Role};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 /// The rule.

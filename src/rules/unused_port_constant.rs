@@ -64,7 +64,7 @@ fn visit(
     value: &Traced,
     key_loc: Option<Loc>,
     path: &str,
-    referenced: &std::collections::HashSet<Loc>,
+    referenced: &foldhash::HashSet<Loc>,
     out: &mut Vec<Finding>,
 ) {
     if referenced.contains(&value.def) {

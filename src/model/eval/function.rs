@@ -7,7 +7,7 @@ use super::expr::truncate;
 use super::scope::{Scope, Step, walk_path};
 use crate::model::value::{Loc, Traced, Unknown, Value};
 use crate::syntax::fields::FIELDS;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use tree_sitter::Node;
 
 /// How many helper calls may be nested (a helper calling a helper …) before evaluation gives up.

@@ -14,7 +14,7 @@
 use super::EvalNote;
 use super::mutation::MutationMemo;
 use crate::model::value::{Loc, Traced};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// Elements shorter than this are evaluated again: looking them up costs about what evaluating them does.

@@ -17,8 +17,8 @@ pub use number::{parse_int, parse_number_literal, string_to_number, to_number};
 
 use crate::model::value::{FileId, Loc, Traced};
 use crate::vfs::Vfs;
+use foldhash::HashMap;
 use scope::Scope;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -71,7 +71,7 @@ pub struct Session<'l> {
     pub notes: Vec<EvalNote>,
     /// Definitions that some member access read (`PORTS.API` reads the literal of `API`), so a rule can
     /// tell which table entries nothing refers to.
-    pub referenced: std::collections::HashSet<Loc>,
+    pub referenced: foldhash::HashSet<Loc>,
     vfs: &'l dyn Vfs,
     workspace: Option<PathBuf>,
     /// The budget each required file is parsed within.
@@ -98,7 +98,7 @@ impl<'l> Session<'l> {
         budget: crate::syntax::Budget,
     ) -> Self {
         // The main file is being evaluated: a helper that requires it back sees a cycle, not a second copy.
-        let modules = HashMap::from([(vfs.normalize(&main.path), None)]);
+        let modules = HashMap::from_iter([(vfs.normalize(&main.path), None)]);
         Session {
             files: vec![main],
             notes: Vec::new(),

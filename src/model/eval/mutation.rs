@@ -13,7 +13,7 @@ use super::triggers::{self, Triggers};
 use crate::model::value::{Loc, Object, Prop, Traced, Unknown, Value, truthy};
 use crate::syntax::fields::FIELDS;
 use crate::syntax::kinds::KINDS;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 use tree_sitter::Node;
 

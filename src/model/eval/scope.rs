@@ -7,7 +7,7 @@ use super::{Session, TopBinding};
 use crate::model::value::{FileId, Loc, Traced, Unknown, Value};
 use crate::syntax::TextRange;
 use crate::syntax::fields::FIELDS;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use tree_sitter::Node;
 
 /// How a destructuring pattern reaches into a declarator's value.
