@@ -34,6 +34,7 @@ fn app_at(analysis: &Analysis, at: usize, column: usize) -> Option<&Process> {
     let apps = model
         .processes
         .iter()
+        .map(|p| p.as_ref())
         .filter(|p| p.origin == ProcessOrigin::App && p.def.file.0 == 0);
     let inside = |loc: Loc| {
         loc.file.0 == 0 && (loc.range.start as usize) < at && at < loc.range.end as usize

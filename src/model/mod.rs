@@ -31,7 +31,7 @@ pub struct FileModel {
     /// Where the `apps` value is, when the file has one.
     pub apps_loc: Option<Loc>,
     /// The processes, in `apps` order.
-    pub processes: Vec<Process>,
+    pub processes: Vec<std::sync::Arc<Process>>,
     /// Parts of `apps` computed at run time.
     pub dynamic_apps: Vec<DynamicApps>,
     /// What the evaluator noticed for the rules.
@@ -144,7 +144,11 @@ pub fn build_parsed(
         ),
         None => (Vec::new(), Vec::new()),
     };
-    processes.extend(process::static_processes(&module.exports, &context));
+    processes.extend(
+        process::static_processes(&module.exports, &context)
+            .into_iter()
+            .map(Arc::new),
+    );
     next.eval = session.take_memo();
     let memo = Arc::new(next);
     FileModel {

@@ -411,7 +411,7 @@ pub fn static_processes(exports: &Traced, context: &AppContext) -> Vec<Process> 
 pub fn processes_from_apps(
     apps: &Traced,
     context: &AppContext,
-) -> (Vec<Process>, Vec<DynamicApps>) {
+) -> (Vec<std::sync::Arc<Process>>, Vec<DynamicApps>) {
     processes_reusing(apps, context, None, None)
 }
 
@@ -433,7 +433,7 @@ pub fn processes_reusing(
     context: &AppContext,
     previous: Option<&ProcessMemo>,
     mut next: Option<&mut ProcessMemo>,
-) -> (Vec<Process>, Vec<DynamicApps>) {
+) -> (Vec<std::sync::Arc<Process>>, Vec<DynamicApps>) {
     let previous = previous.filter(|p| p.context.as_ref() == Some(context));
     if let Some(next) = next.as_deref_mut() {
         next.context = Some(context.clone());
@@ -447,12 +447,11 @@ pub fn processes_reusing(
         let unchanged = reused.is_some();
         let process =
             reused.unwrap_or_else(|| std::sync::Arc::new(read_process(item, object, context)));
-        let owned = (*process).clone();
         if let Some(next) = next.as_deref_mut() {
-            next.apps.insert(key, (object.clone(), process));
+            next.apps.insert(key, (object.clone(), process.clone()));
             next.order.push((key, unchanged));
         }
-        owned
+        process
     };
     let mut processes = Vec::new();
     let mut dynamic = Vec::new();

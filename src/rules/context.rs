@@ -153,7 +153,7 @@ impl<'a> FileCheck<'a> {
             p.bindings
                 .iter()
                 .filter(|b| b.shadowed.is_some())
-                .map(move |b| (process, b))
+                .map(move |b| (process.as_ref(), b))
         })
     }
 
@@ -226,7 +226,11 @@ impl<'a> FileCheck<'a> {
             p.bindings
                 .iter()
                 .filter(|b| b.served())
-                .filter_map(move |b| b.number().filter(|n| *n != 0).map(|n| (process, b, n)))
+                .filter_map(move |b| {
+                    b.number()
+                        .filter(|n| *n != 0)
+                        .map(|n| (process.as_ref(), b, n))
+                })
         })
     }
 

@@ -113,6 +113,8 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
         let mut analyse: BTreeSet<PathBuf> = BTreeSet::new();
         let mut publish: BTreeSet<PathBuf> = BTreeSet::new();
         let mut publish_all = false;
+        // Replaced analyses, freed once this round's diagnostics are out (freeing is no part of a reply).
+        let mut retired = Vec::new();
         for task in tasks {
             match task {
                 Task::Analyse(paths) => analyse.extend(paths),
@@ -122,7 +124,14 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
                     done,
                 } => {
                     state.running.remove(&path);
-                    let affected = stored(&shared, &mut state, path.clone(), version, done);
+                    let affected = stored(
+                        &shared,
+                        &mut state,
+                        path.clone(),
+                        version,
+                        done,
+                        &mut retired,
+                    );
                     publish.extend(affected);
                     if state.again.remove(&path) {
                         analyse.insert(path);
@@ -190,6 +199,7 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
         if !publish.is_empty() {
             publish_diagnostics(&shared, &mut state, publish).await;
         }
+        drop(retired);
     }
 }
 
@@ -236,13 +246,15 @@ fn start_analysis(shared: &Arc<Shared>, state: &mut LoopState, path: PathBuf) {
     });
 }
 
-/// Stores a finished analysis; returns the documents to publish.
+/// Stores a finished analysis; returns the documents to publish. The analysis it replaces goes to `retired`
+/// (or, when large, is freed on the blocking pool).
 fn stored(
     shared: &Arc<Shared>,
     state: &mut LoopState,
     path: PathBuf,
     version: i32,
     done: Option<Box<AnalysisDone>>,
+    retired: &mut Vec<Arc<DocAnalysis>>,
 ) -> Vec<PathBuf> {
     let mut global = lock(&shared.state);
     let affected = match done {
@@ -250,7 +262,7 @@ fn stored(
             let root = done.root().map(std::path::Path::to_path_buf);
             match global.host.store(*done) {
                 Some((affected, previous)) => {
-                    free_off_the_loop(previous);
+                    retired.extend(free_off_the_loop(previous));
                     // A file whose workspace indexing never saw (opened while it ran, or outside every folder)
                     // still gets its workspace decided, once indexing is over.
                     if state.indexed && root.is_some_and(|root| global.host.undecided(&root)) {
@@ -273,12 +285,14 @@ fn stored(
 }
 
 /// A large previous analysis (a 1 MB file's takes milliseconds to free) is freed on the blocking pool; a
-/// small one is not worth the hop.
-fn free_off_the_loop(previous: Option<Arc<DocAnalysis>>) {
-    if let Some(previous) = previous
-        && previous.analysis.model.text().len() > 64 * 1024
-    {
-        tokio::task::spawn_blocking(move || drop(previous));
+/// small one is not worth the hop and is handed back, to be freed after the publish.
+fn free_off_the_loop(previous: Option<Arc<DocAnalysis>>) -> Option<Arc<DocAnalysis>> {
+    match previous {
+        Some(previous) if previous.analysis.model.text().len() > 64 * 1024 => {
+            tokio::task::spawn_blocking(move || drop(previous));
+            None
+        }
+        previous => previous,
     }
 }
 
