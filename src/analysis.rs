@@ -59,7 +59,7 @@ pub struct Detected {
 
 impl Detection {
     /// The detector's reading of `text` (the analysed file's: always the same text for one analysis).
-    pub fn of(&self, text: &str) -> &[DetectedProcess] {
+    pub fn of(&self, text: &Arc<str>) -> &[DetectedProcess] {
         &self
             .done
             .get_or_init(|| {

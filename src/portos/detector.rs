@@ -99,10 +99,12 @@ pub fn detect_with_vite_lookup(
 /// [`detect`] for an edited text, reusing what `previous` (the detection of an earlier version) read from
 /// each app block the edit left alone; returns what this detection keeps for the next.
 pub fn detect_incremental(
-    text: &str,
+    text: &std::sync::Arc<str>,
     previous: Option<&DetectorMemo>,
 ) -> (Vec<DetectedProcess>, DetectorMemo) {
-    detect_reusing(text, previous, true, &mut |_| None)
+    let (processes, mut memo) = detect_reusing(text, previous, true, &mut |_| None);
+    memo.text = Some(text.clone());
+    (processes, memo)
 }
 
 /// What a detection keeps for the next detection of the same file: the constant table and, per app block,
@@ -111,8 +113,11 @@ pub fn detect_incremental(
 /// at the same place, under the same table, reads the same.
 #[derive(Default)]
 pub struct DetectorMemo {
+    /// The text detected (shared with the analysis, not copied).
+    text: Option<std::sync::Arc<str>>,
     constants: Vec<(String, ConstValue)>,
-    blocks: HashMap<usize, (Box<str>, Draft)>,
+    /// Each closed block by where it opens: where it ends and what was read from it.
+    blocks: HashMap<usize, (usize, std::sync::Arc<Draft>)>,
 }
 
 /// The detection of `text`, reusing `previous`'s blocks; what it keeps for the next detection is filled in
@@ -132,20 +137,22 @@ fn detect_reusing(
         .map(|caps| {
             let open = group(&caps, 0).start();
             let reused = previous
-                .and_then(|p| p.blocks.get(&open))
-                .filter(|(block, draft)| {
+                .and_then(|p| Some((p.text.as_deref()?, p.blocks.get(&open)?)))
+                .filter(|(before, (end, draft))| {
                     draft.name == group(&caps, 1).as_str()
-                        && text.as_bytes().get(open..open + block.len()) == Some(block.as_bytes())
+                        && text.get(open..*end).is_some()
+                        && before.get(open..*end) == text.get(open..*end)
                 })
-                .map(|(_, draft)| draft.clone());
-            let draft =
-                reused.unwrap_or_else(|| read_app(text, &caps, &constants, &mut block_ends));
-            let block = &text[draft.block_range.start as usize..draft.block_range.end as usize];
+                .map(|(_, (_, draft))| draft.clone());
+            let draft = reused.unwrap_or_else(|| {
+                std::sync::Arc::new(read_app(text, &caps, &constants, &mut block_ends))
+            });
+            let end = draft.block_range.end as usize;
             // A block that never closed may close after an edit past it: only closed ones are kept.
-            if keep && block.len() > 1 {
-                memo.blocks.insert(open, (block.into(), draft.clone()));
+            if keep && end > open + 1 {
+                memo.blocks.insert(open, (end, draft.clone()));
             }
-            draft
+            std::sync::Arc::unwrap_or_clone(draft)
         })
         .collect();
     if keep {

@@ -55,7 +55,9 @@ impl<'a> FileCheck<'a> {
 
     /// What PortOS's regex detector reads in the file (`portos-detection.md` §3), computed once per check.
     pub fn detected(&self) -> &[crate::portos::DetectedProcess] {
-        self.analysis.detection.of(self.analysis.model.text())
+        self.analysis
+            .detection
+            .of(&self.analysis.model.files[0].text)
     }
 
     /// What PortOS stores for this file when it is the one PortOS reads in its directory (`ecosystem.config.js`,

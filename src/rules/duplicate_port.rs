@@ -43,7 +43,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
     let served: Vec<_> = check.served().collect();
     // The earlier uses of each port, so each use is compared with the uses of its own port alone: 8,000
     // apps on one port are 7,999 findings, each against the first use, never a search over every pair.
-    let mut by_port: std::collections::HashMap<u16, Vec<usize>> = Default::default();
+    let mut by_port: foldhash::HashMap<u16, Vec<usize>> = Default::default();
     for (i, (process, binding, port)) in served.iter().enumerate() {
         // Report at the later of the two, against the first earlier use it clashes with.
         let earlier_uses = by_port.entry(*port).or_default();

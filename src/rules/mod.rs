@@ -208,7 +208,7 @@ pub const ALL: &[&Rule] = &{
 /// stronger rule off releases the weaker one).
 fn apply_precedence(findings: &mut Vec<Finding>, config: &Config) {
     // A set, not a list: 32,000 findings against as many stronger ones were a billion comparisons.
-    let stronger: std::collections::HashSet<(u32, u32, &'static str)> = findings
+    let stronger: foldhash::HashSet<(u32, u32, &'static str)> = findings
         .iter()
         .filter(|f| config.rule_level(f.code) != Some(RuleLevel::Off))
         .flat_map(|f| {

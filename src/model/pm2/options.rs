@@ -727,9 +727,9 @@ static NAMES: std::sync::LazyLock<Vec<Vec<String>>> = std::sync::LazyLock::new(|
 });
 
 /// Every name of every option, to the option: one lookup per key of an app.
-static BY_NAME: std::sync::LazyLock<std::collections::HashMap<&'static str, usize>> =
+static BY_NAME: std::sync::LazyLock<foldhash::HashMap<&'static str, usize>> =
     std::sync::LazyLock::new(|| {
-        let mut map = std::collections::HashMap::new();
+        let mut map = foldhash::HashMap::default();
         for (index, names) in NAMES.iter().enumerate() {
             for name in names {
                 map.entry(name.as_str()).or_insert(index);
