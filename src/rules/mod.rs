@@ -602,6 +602,11 @@ fn cross_file_findings_of(
 
 /// A file's own findings and its cross-file findings as one sorted list, as both shells report them.
 pub fn merged(own: &[Finding], cross: Vec<Finding>, config: &Config) -> Vec<Finding> {
+    // A file's own findings are already past precedence and sorted (see `check_file_indexed`): alone, they
+    // are the list as they are.
+    if cross.is_empty() {
+        return own.to_vec();
+    }
     let mut all = own.to_vec();
     all.extend(cross);
     apply_precedence(&mut all, config);

@@ -92,33 +92,41 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             None
         }
         .map(|i| (i, &detected[i]));
-        let truth = labels::display_line(process.display_name(), &labelled.listing);
+        // Built only for a message: most apps read the same both ways.
+        let truth = || labels::display_line(process.display_name(), &labelled.listing);
         let Some((i, seen)) = found else {
             if process.name.is_none() {
                 // No plain name (a broken or computed one): nothing useful to compare.
                 continue;
             }
             let message = format!(
-                "PortOS will not see `{}`: its detector finds only apps written as `{{ name: '…'` with `name` first and a plain string name; the file says `{truth}`",
-                process.display_name()
+                "PortOS will not see `{}`: its detector finds only apps written as `{{ name: '…'` with `name` first and a plain string name; the file says `{}`",
+                process.display_name(),
+                truth()
             );
             out.push(check.finding(&RULE, range, message));
             continue;
         };
         unmatched.take(i);
-        let portos: Vec<(String, f64)> = seen
-            .ports
-            .iter()
-            .map(|p| (p.label.clone(), p.port as f64))
-            .collect();
-        let true_ports: Vec<(String, f64)> = labelled
-            .listing
-            .iter()
-            .map(|p| (p.label.clone(), p.port))
-            .collect();
-        if portos != true_ports || seen.name != process.display_name() {
+        let same_ports = seen.ports.len() == labelled.listing.len()
+            && seen
+                .ports
+                .iter()
+                .zip(&labelled.listing)
+                .all(|(p, t)| p.label == t.label && p.port as f64 == t.port);
+        if !same_ports || seen.name != process.display_name() {
+            let portos: Vec<(String, f64)> = seen
+                .ports
+                .iter()
+                .map(|p| (p.label.clone(), p.port as f64))
+                .collect();
+            let true_ports: Vec<(String, f64)> = labelled
+                .listing
+                .iter()
+                .map(|p| (p.label.clone(), p.port))
+                .collect();
             let mut shown = detector::display_line(&seen.name, &seen.ports);
-            let mut truth = truth;
+            let mut truth = truth();
             if shown == truth {
                 // One port each: the display hides the label, so show the labels that differ.
                 shown = with_labels(&seen.name, &portos);
