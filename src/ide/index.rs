@@ -35,8 +35,8 @@ pub struct WorkspaceIndex {
     conventions: HashMap<PathBuf, ConventionDecision>,
     /// The files naming each process, and serving each port: cross-file findings compare a file with these
     /// alone, so a keystroke costs the same in a workspace of 10 files and of 10,000.
-    by_name: HashMap<String, FileSet>,
-    by_port: HashMap<u16, FileSet>,
+    by_name: foldhash::HashMap<String, FileSet>,
+    by_port: foldhash::HashMap<u16, FileSet>,
     /// The files that are PortOS's own (every process `portos-*`): their ports join the core table of their
     /// workspace (spec §12), found without walking every file.
     portos_files: BTreeSet<PathBuf>,
@@ -45,14 +45,33 @@ pub struct WorkspaceIndex {
 impl WorkspaceIndex {
     /// Records (or replaces) what a file yields.
     pub fn upsert(&mut self, path: PathBuf, file: IndexedFile) {
-        self.unlink(&path);
-        let shared: Arc<Path> = Arc::from(path.as_path());
+        // A keystroke mostly leaves the names and ports as they were: then their sets stay as they are.
+        let same_keys = self
+            .files
+            .get(&path)
+            .is_some_and(|old| same_keys(&old.report.summary, &file.report.summary));
+        self.unlink_requires(&path);
+        if !same_keys {
+            self.unlink_keys(&path);
+        }
         for required in &file.requires {
             self.importers
                 .entry(required.clone())
                 .or_default()
                 .insert(path.clone());
         }
+        if portos_core::is_portos_file(&file.report.summary) {
+            self.portos_files.insert(path.clone());
+        }
+        if !same_keys {
+            self.link_keys(&path, &file);
+        }
+        self.files.insert(path, file);
+    }
+
+    /// Files `file` under each of its process names and served ports.
+    fn link_keys(&mut self, path: &Path, file: &IndexedFile) {
+        let shared: Arc<Path> = Arc::from(path);
         for name in file
             .report
             .summary
@@ -65,10 +84,6 @@ impl WorkspaceIndex {
         for served in &file.report.summary.served {
             self.by_port.entry(served.port).or_default().insert(&shared);
         }
-        if portos_core::is_portos_file(&file.report.summary) {
-            self.portos_files.insert(path.clone());
-        }
-        self.files.insert(path, file);
     }
 
     /// Forgets a file (deleted, or no longer an ecosystem file).
@@ -78,6 +93,12 @@ impl WorkspaceIndex {
     }
 
     fn unlink(&mut self, path: &Path) {
+        self.unlink_requires(path);
+        self.unlink_keys(path);
+    }
+
+    /// Takes `path` out of the importers of what it requires, and out of PortOS's files.
+    fn unlink_requires(&mut self, path: &Path) {
         self.portos_files.remove(path);
         if let Some(old) = self.files.get(path) {
             for required in &old.requires {
@@ -85,6 +106,12 @@ impl WorkspaceIndex {
                     set.remove(path);
                 }
             }
+        }
+    }
+
+    /// Takes `path` out of the sets of its process names and served ports.
+    fn unlink_keys(&mut self, path: &Path) {
+        if let Some(old) = self.files.get(path) {
             for name in old
                 .report
                 .summary
@@ -160,24 +187,30 @@ impl WorkspaceIndex {
         let Some(file) = self.files.get(path) else {
             return Vec::new();
         };
-        let mut sharing: BTreeSet<&Path> = BTreeSet::new();
-        for name in file
+        // The index keeps one shared copy of each path, so a path is told by its address (comparing paths
+        // component by component, once per name and port, was most of the cost for a lone large file).
+        let mut seen: foldhash::HashSet<*const u8> = foldhash::HashSet::default();
+        let mut sharing: Vec<&Path> = Vec::new();
+        let names = file
             .report
             .summary
             .processes
             .iter()
             .filter_map(|p| p.name.as_ref())
-        {
-            sharing.extend(self.by_name.get(name).into_iter().flat_map(FileSet::iter));
+            .filter_map(|name| self.by_name.get(name));
+        let ports = file
+            .report
+            .summary
+            .served
+            .iter()
+            .filter_map(|served| self.by_port.get(&served.port));
+        for path in names.chain(ports).flat_map(FileSet::iter) {
+            if seen.insert(path.as_os_str().as_encoded_bytes().as_ptr()) {
+                sharing.push(path);
+            }
         }
-        for served in &file.report.summary.served {
-            sharing.extend(
-                self.by_port
-                    .get(&served.port)
-                    .into_iter()
-                    .flat_map(FileSet::iter),
-            );
-        }
+        sharing.sort_unstable();
+        sharing.dedup();
         sharing
             .into_iter()
             .filter_map(|p| self.files.get(p))
@@ -233,6 +266,20 @@ impl WorkspaceIndex {
     pub fn convention(&self, root: &Path) -> Option<&ConventionDecision> {
         self.conventions.get(root)
     }
+}
+
+/// Whether two summaries of a file name the same processes and serve the same ports (so the name and port
+/// sets it is filed under are the same).
+fn same_keys(old: &AppSummary, new: &AppSummary) -> bool {
+    old.processes
+        .iter()
+        .map(|p| &p.name)
+        .eq(new.processes.iter().map(|p| &p.name))
+        && old
+            .served
+            .iter()
+            .map(|s| s.port)
+            .eq(new.served.iter().map(|s| s.port))
 }
 
 /// The files naming one process or serving one port, sorted. Most names and ports have one file, so a
