@@ -132,7 +132,7 @@ fn detect_reusing(
     let previous = previous.filter(|p| p.constants == constants.entries);
     let mut memo = DetectorMemo::default();
     let mut block_ends = BlockEnds::default();
-    let mut drafts: Vec<Draft> = APP_START
+    let mut drafts: Vec<std::sync::Arc<Draft>> = APP_START
         .captures_iter(text)
         .map(|caps| {
             let open = group(&caps, 0).start();
@@ -152,7 +152,7 @@ fn detect_reusing(
             if keep && end > open + 1 {
                 memo.blocks.insert(open, (end, draft.clone()));
             }
-            std::sync::Arc::unwrap_or_clone(draft)
+            draft
         })
         .collect();
     if keep {
@@ -161,10 +161,11 @@ fn detect_reusing(
 
     relabel_vite_ui_as_dev_ui(&mut drafts);
 
+    // Read from the shared drafts (a reused block's reading is not copied whole, only what is shown).
     let processes = drafts
-        .into_iter()
+        .iter()
         .map(|draft| {
-            let ports = draft.ports.into_enumerated();
+            let ports = draft.ports.enumerated();
             let mut port = ports.first().map(|(_, found)| found.value);
             if port.is_none()
                 && draft.uses_vite
@@ -173,20 +174,20 @@ fn detect_reusing(
                 port = vite_config(cwd).and_then(|config| first_bare_port(&config));
             }
             DetectedProcess {
-                name: draft.name,
+                name: draft.name.clone(),
                 name_range: draft.name_range,
                 block_range: draft.block_range,
                 ports: ports
                     .into_iter()
                     .map(|(label, found)| DetectedPort {
-                        label,
+                        label: label.clone(),
                         port: found.value,
                         value_range: Some(found.digits),
                     })
                     .collect(),
                 port,
                 uses_vite: draft.uses_vite,
-                cwd: draft.cwd,
+                cwd: draft.cwd.clone(),
             }
         })
         .collect();
@@ -336,6 +337,18 @@ impl<V> JsObject<V> {
 
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The entries in JavaScript's enumeration order, borrowed.
+    fn enumerated(&self) -> Vec<(&String, &V)> {
+        let (mut indexed, named): (Vec<_>, Vec<_>) = self
+            .entries
+            .iter()
+            .map(|(key, value)| (key, value))
+            .partition(|(key, _)| array_index(key).is_some());
+        indexed.sort_by_key(|(key, _)| array_index(key));
+        indexed.extend(named);
+        indexed
     }
 
     /// The entries in JavaScript's enumeration order.
@@ -895,16 +908,17 @@ fn first_bare_port(config: &str) -> Option<i64> {
 
 /// If any process has an `api` port, every Vite process with `ui` and no `devUi` gets its `ui` moved to
 /// `devUi` (appended, so it enumerates last).
-fn relabel_vite_ui_as_dev_ui(drafts: &mut [Draft]) {
+fn relabel_vite_ui_as_dev_ui(drafts: &mut [std::sync::Arc<Draft>]) {
     if !drafts.iter().any(|draft| draft.ports.contains("api")) {
         return;
     }
     for draft in drafts.iter_mut() {
-        if draft.uses_vite
-            && !draft.ports.contains("devUi")
-            && let Some(ui) = draft.ports.remove("ui")
-        {
-            draft.ports.set("devUi", ui);
+        // Only the drafts that change are copied (they may be shared with the memo).
+        if draft.uses_vite && !draft.ports.contains("devUi") && draft.ports.contains("ui") {
+            let draft = std::sync::Arc::make_mut(draft);
+            if let Some(ui) = draft.ports.remove("ui") {
+                draft.ports.set("devUi", ui);
+            }
         }
     }
 }
