@@ -108,7 +108,7 @@ fn find_target(analysis: &Analysis, offset: usize) -> Option<Target<'_>> {
     let mut best_len = u32::MAX;
     for labelled in &analysis.labels.processes {
         let process = &model.processes[labelled.index];
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             let def = in_main(binding.port.def);
             for port_use in &binding.uses {
                 let mut hit = None;

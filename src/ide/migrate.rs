@@ -249,7 +249,7 @@ fn listings(analysis: &Analysis) -> Vec<(String, Vec<ListedPort>)> {
                 analysis.model.processes[lp.index]
                     .display_name()
                     .to_string(),
-                lp.listing.clone(),
+                lp.listing.to_vec(),
             )
         })
         .collect()
@@ -398,7 +398,7 @@ fn portos_reading(text: &str, processes: &[(String, Vec<ListedPort>)]) -> Vec<Ve
 
 /// Why a port changed label, when one did: the env key PortOS reads for the number instead of the map.
 fn relabelled(before: &LabelledProcess, after: &LabelledProcess) -> Option<String> {
-    for was in &before.listing {
+    for was in before.listing.iter() {
         let Some(is) = after
             .listing
             .iter()

@@ -69,7 +69,7 @@ pub fn key_at(analysis: &Analysis, offset: usize) -> Option<KeyAt> {
     // whose value came through this access names the very file.
     let mut candidates: Vec<usize> = Vec::new();
     for labelled in &analysis.labels.processes {
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             if binding.port.def.file.0 != 0
                 && binding
                     .uses
@@ -198,7 +198,7 @@ pub fn highlights(analysis: &Analysis, offset: usize) -> Vec<TextRange> {
     }
     // A literal port: every use of its binding (and of bindings sharing its definition).
     for labelled in &analysis.labels.processes {
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             let hit = binding
                 .uses
                 .iter()
@@ -211,7 +211,7 @@ pub fn highlights(analysis: &Analysis, offset: usize) -> Vec<TextRange> {
                 .labels
                 .processes
                 .iter()
-                .flat_map(|p| &p.bindings)
+                .flat_map(|p| p.bindings.iter())
                 .filter(|b| b.port.def == def)
                 .flat_map(|b| &b.uses)
                 .filter(|u| u.use_loc.file.0 == 0)

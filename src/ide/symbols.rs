@@ -23,7 +23,7 @@ pub fn inlay_hints(analysis: &Analysis, range: TextRange, settings: InlayHints) 
     let mut hints = Vec::new();
     let inside = |offset: u32| range.start <= offset && offset <= range.end;
     for labelled in &analysis.labels.processes {
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             for port_use in &binding.uses {
                 if port_use.use_loc.file.0 != 0 || port_use.instance.is_some() {
                     continue;
@@ -100,7 +100,7 @@ pub fn document_symbols(analysis: &Analysis) -> Vec<Symbol> {
             continue;
         }
         let mut ports = Vec::new();
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             let Some(port_use) = binding.uses.iter().find(|u| u.use_loc.file.0 == 0) else {
                 continue;
             };

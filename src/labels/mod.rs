@@ -172,10 +172,11 @@ pub struct ListedPort {
 pub struct LabelledProcess {
     /// Index into the model's processes.
     pub index: usize,
-    /// Every binding, served and connects-to, in every environment.
-    pub bindings: Vec<Binding>,
+    /// Every binding, served and connects-to, in every environment (shared with the next analysis's memo
+    /// where this app's own labels did not change; copied only where a file-level pass changes them).
+    pub bindings: std::sync::Arc<Vec<Binding>>,
     /// What PortOS shows: label → port in JavaScript key order, definite ports only, envs merged.
-    pub listing: Vec<ListedPort>,
+    pub listing: std::sync::Arc<Vec<ListedPort>>,
 }
 
 impl LabelledProcess {
@@ -198,7 +199,10 @@ pub struct LabelledFile {
 }
 
 /// One app's own bindings and listing.
-type OwnLabels = (Vec<Binding>, Vec<ListedPort>);
+type OwnLabels = (
+    std::sync::Arc<Vec<Binding>>,
+    std::sync::Arc<Vec<ListedPort>>,
+);
 
 /// Each app's own labels (before the passes across processes), kept for the next labelling of the same
 /// file: an app whose process the model reused unchanged is labelled the same under the same environments
@@ -587,8 +591,8 @@ pub fn label_file_reusing(
                 .and_then(|(key, _)| previous?.apps.get(&key).cloned())
                 .unwrap_or_else(|| {
                     std::sync::Arc::new((
-                        bindings_of(process, &environments, connect_keys),
-                        listing_of(process),
+                        std::sync::Arc::new(bindings_of(process, &environments, connect_keys)),
+                        std::sync::Arc::new(listing_of(process)),
                     ))
                 });
             let (bindings, listing) = (*own).clone();
@@ -837,7 +841,9 @@ fn mark_served_elsewhere(model: &FileModel, processes: &mut [LabelledProcess]) {
         })
         .collect();
     for (i, process) in processes.iter_mut().enumerate() {
-        for binding in &mut process.bindings {
+        // Found first, then written: the bindings are copied only where one changes (they may be shared).
+        let mut changes = Vec::new();
+        for (b, binding) in process.bindings.iter().enumerate() {
             // A `CDP_PORT` in a process that is not the app's browser, holding the very definition the
             // `-browser` process serves, is where that process reaches the browser (spec §9).
             if binding.connects_to.is_none()
@@ -847,8 +853,7 @@ fn mark_served_elsewhere(model: &FileModel, processes: &mut [LabelledProcess]) {
                     .iter()
                     .find(|(o, def)| *o != i && browser[*o] && *def == binding.port.def)
             {
-                let name = model.processes[*owner].display_name().to_string();
-                binding.connects_to = Some(ConnectsTo::ServedBy(name));
+                changes.push((b, *owner));
                 continue;
             }
             if binding.connects_to.is_some() || is_anchor(binding) {
@@ -858,9 +863,16 @@ fn mark_served_elsewhere(model: &FileModel, processes: &mut [LabelledProcess]) {
                 .iter()
                 .find(|(o, def)| *o != i && *def == binding.port.def)
             {
-                let name = model.processes[*owner].display_name().to_string();
-                binding.connects_to = Some(ConnectsTo::ServedBy(name));
+                changes.push((b, *owner));
             }
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        let bindings = std::sync::Arc::make_mut(&mut process.bindings);
+        for (b, owner) in changes {
+            let name = model.processes[owner].display_name().to_string();
+            bindings[b].connects_to = Some(ConnectsTo::ServedBy(name));
         }
     }
 }
@@ -887,11 +899,11 @@ fn dev_ui_post_pass(model: &FileModel, processes: &mut [LabelledProcess]) {
         let Some(at) = process.listing.iter().position(|l| l.label == "ui") else {
             continue;
         };
-        let mut moved = process.listing.remove(at);
+        let listing = std::sync::Arc::make_mut(&mut process.listing);
+        let mut moved = listing.remove(at);
         moved.label = "devUi".into();
-        process.listing.push(moved);
-        for binding in process
-            .bindings
+        listing.push(moved);
+        for binding in std::sync::Arc::make_mut(&mut process.bindings)
             .iter_mut()
             .filter(|b| b.label == "ui" && b.shadowed != Some(Shadowed::Unlisted))
         {

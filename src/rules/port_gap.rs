@@ -92,7 +92,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             .labels
             .processes
             .iter()
-            .flat_map(|p| &p.bindings)
+            .flat_map(|p| p.bindings.iter())
             .filter(|b| !b.served() && b.in_environment(env))
             .filter_map(|b| b.number())
             .chain(

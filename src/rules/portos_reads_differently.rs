@@ -112,7 +112,7 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
             && seen
                 .ports
                 .iter()
-                .zip(&labelled.listing)
+                .zip(labelled.listing.iter())
                 .all(|(p, t)| p.label == t.label && p.port as f64 == t.port);
         if !same_ports || seen.name != process.display_name() {
             let portos: Vec<(String, f64)> = seen
@@ -154,7 +154,7 @@ fn unlisted(check: &FileCheck, out: &mut Vec<Finding>) {
     let model = check.model();
     for labelled in &check.analysis.labels.processes {
         let process = &model.processes[labelled.index];
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             if binding.shadowed != Some(labels::Shadowed::Unlisted) {
                 continue;
             }

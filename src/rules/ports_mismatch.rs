@@ -157,7 +157,7 @@ pub fn differences<'a>(check: &FileCheck<'a>) -> Vec<(usize, Difference<'a>)> {
         };
         // Ports a label mismatch already names (both numbers): one finding per concern.
         let mut named: BTreeSet<u64> = BTreeSet::new();
-        for binding in &labelled.bindings {
+        for binding in labelled.bindings.iter() {
             if let Some(Shadowed::Mismatch {
                 label,
                 map_port,
