@@ -33,8 +33,14 @@ pub fn report_indexed(
     analysis: &Analysis,
     config: &Config,
     index: std::sync::Arc<crate::syntax::LineIndex>,
+    previous: Option<&FileReport>,
 ) -> FileReport {
-    rules::check_file_indexed(analysis, config, Some(index))
+    rules::check_file_indexed(
+        analysis,
+        config,
+        Some(index),
+        Some(previous.map(FileReport::memo)),
+    )
 }
 
 /// The cross-file findings of `report` against `others` (the rest of its workspace; `report` itself may be

@@ -367,7 +367,7 @@ impl Host {
                 previous.root == root
                     && (Arc::ptr_eq(&previous.config, &config) || *previous.config == *config)
             })
-            .map(|previous| previous.analysis.reuse())
+            .map(|previous| (previous.analysis.reuse(), Some(previous.report.clone())))
             .unwrap_or_default();
         let provisional = match config.convention {
             Convention::Portos => true,
@@ -706,8 +706,8 @@ pub struct AnalysisJob {
     root: PathBuf,
     vfs: Arc<dyn Vfs>,
     provisional: bool,
-    /// What the previous analysis of the document kept for this one.
-    reuse: analysis::Reuse,
+    /// What the previous analysis of the document kept for this one, and its report (its per-app findings).
+    reuse: (analysis::Reuse, Option<Arc<FileReport>>),
     /// Set to call the job off (a newer version arrived): its parse stops at once.
     cancel: Arc<AtomicBool>,
 }
@@ -759,12 +759,13 @@ impl AnalysisJob {
                 Some(self.root.clone()),
                 &self.config,
                 &budget,
-                Some(self.reuse),
+                Some(self.reuse.0),
             );
             let report = Arc::new(diagnostics::report_indexed(
                 &analysis,
                 &self.config,
                 self.input.index.clone(),
+                self.reuse.1.as_deref(),
             ));
             let provisional =
                 self.provisional || convention::signal_of(&self.path, &report.summary).is_some();

@@ -184,6 +184,14 @@ impl LabelledProcess {
     pub fn primary(&self) -> Option<f64> {
         self.listing.first().map(|p| p.port)
     }
+
+    /// Every served binding with a valid port number: what the range rules judge.
+    pub fn served(&self) -> impl Iterator<Item = (&Binding, u16)> {
+        self.bindings
+            .iter()
+            .filter(|b| b.served())
+            .filter_map(|b| b.number().filter(|n| *n != 0).map(|n| (b, n)))
+    }
 }
 
 /// Labels for every process of a file.

@@ -224,15 +224,8 @@ impl<'a> FileCheck<'a> {
     pub fn served(&self) -> impl Iterator<Item = (&'a Process, &'a Binding, u16)> {
         let model = &self.analysis.model;
         self.analysis.labels.processes.iter().flat_map(move |p| {
-            let process = &model.processes[p.index];
-            p.bindings
-                .iter()
-                .filter(|b| b.served())
-                .filter_map(move |b| {
-                    b.number()
-                        .filter(|n| *n != 0)
-                        .map(|n| (process.as_ref(), b, n))
-                })
+            let process = model.processes[p.index].as_ref();
+            p.served().map(move |(b, n)| (process, b, n))
         })
     }
 

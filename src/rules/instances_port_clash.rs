@@ -1,7 +1,7 @@
 //! `instances-port-clash`: several instances of an app bind one port, so all but the first fail.
 
 use super::{Choice, FileCheck, Finding, FixData, Rule, Severity};
-use crate::labels::{Binding, LabelRule};
+use crate::labels::{Binding, LabelRule, LabelledProcess};
 use crate::model::pm2::{ExecMode, Instances};
 use crate::model::{PortSource, Process, ProcessOrigin};
 use crate::syntax::{Format, TextRange};
@@ -51,23 +51,20 @@ One of three ways, as the message says which fits:
 };
 
 /// Reports each port every instance of a many-instance app binds unchanged.
-pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
-    let model = check.model();
-    for labelled in &check.analysis.labels.processes {
-        let process = &model.processes[labelled.index];
-        let pm2 = &process.pm2;
-        if process.origin != ProcessOrigin::App || pm2.count < 2 || !pm2.mode_known {
+pub fn check_app(check: &FileCheck, labelled: &LabelledProcess, out: &mut Vec<Finding>) {
+    let process = &check.model().processes[labelled.index];
+    let pm2 = &process.pm2;
+    if process.origin != ProcessOrigin::App || pm2.count < 2 || !pm2.mode_known {
+        return;
+    }
+    if pm2.mode == ExecMode::Cluster && pm2.launcher.is_none() {
+        return;
+    }
+    for binding in labelled.bindings.iter().filter(|b| clashes(process, b)) {
+        let Some(port) = binding.number().filter(|p| *p != 0) else {
             continue;
-        }
-        if pm2.mode == ExecMode::Cluster && pm2.launcher.is_none() {
-            continue;
-        }
-        for binding in labelled.bindings.iter().filter(|b| clashes(process, b)) {
-            let Some(port) = binding.number().filter(|p| *p != 0) else {
-                continue;
-            };
-            out.push(finding(check, process, binding, port));
-        }
+        };
+        out.push(finding(check, process, binding, port));
     }
 }
 

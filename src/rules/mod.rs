@@ -3,6 +3,7 @@
 
 pub mod block;
 mod context;
+mod memo;
 mod suppression;
 
 pub mod common_port;
@@ -35,6 +36,7 @@ pub use context::{
     SummaryProcess,
 };
 use context::{CrossFile, SummaryIndex};
+pub use memo::RuleMemo;
 pub use suppression::Suppressions;
 
 use crate::config::{Config, RuleLevel};
@@ -95,13 +97,20 @@ impl Rule {
 /// A per-file rule's check: reads one file's analysis, pushes its findings.
 pub type CheckFn = fn(&FileCheck, &mut Vec<Finding>);
 
+/// A per-app rule's check: pushes the findings of one app, reading only that app, the configuration, the
+/// file's path, format, role, environments and line ending and the lines the app spans (see
+/// [`RuleMemo`]), so an app unchanged since the last check keeps its findings.
+pub type AppCheckFn = fn(&FileCheck, &crate::labels::LabelledProcess, &mut Vec<Finding>);
+
 /// One row of the rule registry: the rule, how it runs, and which weaker findings it replaces.
 pub struct RuleEntry {
     /// The rule's identity and docs.
     pub rule: &'static Rule,
     /// Its per-file check; `None` for the cross-file rules, which run on summaries
-    /// ([`cross_file_findings`]).
+    /// ([`cross_file_findings`]), and for the per-app ones.
     pub check: Option<CheckFn>,
+    /// Its per-app check, for a rule that judges each app alone.
+    pub per_app: Option<AppCheckFn>,
     /// The codes whose finding on the same place this rule's finding replaces ("one finding per concern",
     /// spec §5 and §9), while this rule is not configured `off`.
     pub supersedes: &'static [&'static str],
@@ -119,9 +128,9 @@ pub const REGISTRY: &[RuleEntry] = &[
         &[],
     ),
     entry(&duplicate_process_name::RULE, None, &[]),
-    entry(
+    app_entry(
         &instances_port_clash::RULE,
-        Some(instances_port_clash::check),
+        instances_port_clash::check_app,
         &[],
     ),
     entry(
@@ -157,9 +166,9 @@ pub const REGISTRY: &[RuleEntry] = &[
     entry(&ports_mismatch::RULE, Some(ports_mismatch::check), &[]),
     entry(&shadowed_port::RULE, Some(shadowed_port::check), &[]),
     entry(&unknown_option::RULE, Some(unknown_option::check), &[]),
-    entry(
+    app_entry(
         &outside_user_range::RULE,
-        Some(outside_user_range::check),
+        outside_user_range::check_app,
         &[],
     ),
     entry(&hardcoded_port::RULE, Some(hardcoded_port::check), &[]),
@@ -186,6 +195,21 @@ const fn entry(
     RuleEntry {
         rule,
         check,
+        per_app: None,
+        supersedes,
+    }
+}
+
+/// A registry row for a per-app rule.
+const fn app_entry(
+    rule: &'static Rule,
+    per_app: AppCheckFn,
+    supersedes: &'static [&'static str],
+) -> RuleEntry {
+    RuleEntry {
+        rule,
+        check: None,
+        per_app: Some(per_app),
         supersedes,
     }
 }
@@ -388,9 +412,16 @@ pub struct FileReport {
     /// The zero-based line of each place a cross-file finding can point at (the summary's names and ports),
     /// sorted by offset: enough to apply suppressions later without keeping the text.
     summary_lines: Vec<(u32, u32)>,
+    /// The per-app findings, for the next check of the same file.
+    memo: std::sync::Arc<RuleMemo>,
 }
 
 impl FileReport {
+    /// What the next check of the same file (an edited version) may reuse of this one.
+    pub fn memo(&self) -> &RuleMemo {
+        &self.memo
+    }
+
     /// The zero-based line of a place the summary points at (a process name or a served port), without
     /// the text: hover and the server name other files' lines from it.
     pub fn summary_line(&self, offset: u32) -> usize {
@@ -420,20 +451,52 @@ pub fn check_file_with(
 /// still be taken out of ([`apply_convention`]) once the workspace's decision is known, as the command line
 /// does and the workspace index does when it publishes.
 pub fn check_file(analysis: &crate::analysis::Analysis, config: &Config) -> FileReport {
-    check_file_indexed(analysis, config, None)
+    check_file_indexed(analysis, config, None, None)
 }
 
-/// [`check_file`] given the file's line index where the caller keeps one (see [`FileCheck::indexed`]).
+/// [`check_file`] for a file that will be checked again (an open document): given its line index (see
+/// [`FileCheck::indexed`]) and, with `memo`, keeping each app's per-app findings for the next check and
+/// reusing those of `memo`'s previous check, if any (see [`RuleMemo`]). A one-off check keeps nothing, so
+/// the workspace index holds no copy of any app.
 pub fn check_file_indexed(
     analysis: &crate::analysis::Analysis,
     config: &Config,
     main_index: Option<std::sync::Arc<crate::syntax::LineIndex>>,
+    memo: Option<Option<&RuleMemo>>,
 ) -> FileReport {
     let check = FileCheck::indexed(analysis, config, main_index);
+    let model = &analysis.model;
+    let text = &model.files[0].text;
+    let mut recorder = memo.map(|previous| {
+        let context = memo::Context {
+            config: config.clone(),
+            path: model.path().to_path_buf(),
+            format: model.format(),
+            role: check.role,
+            environments: analysis.labels.environments.clone(),
+            line_ending: crate::syntax::line_ending(text),
+        };
+        memo::Recorder::new(context, previous)
+    });
     let mut findings = Vec::new();
-    for rule in REGISTRY {
+    for (index, rule) in REGISTRY.iter().enumerate() {
         if let Some(run) = rule.check {
             run(&check, &mut findings);
+        }
+        if let Some(run) = rule.per_app {
+            for labelled in &analysis.labels.processes {
+                let process = &model.processes[labelled.index];
+                let app = (process, &labelled.bindings, &labelled.listing);
+                let run = || {
+                    let mut found = Vec::new();
+                    run(&check, labelled, &mut found);
+                    found
+                };
+                findings.extend(match &mut recorder {
+                    Some(recorder) => recorder.app_findings(index, app, text, run),
+                    None => run(),
+                });
+            }
         }
     }
     apply_precedence(&mut findings, config);
@@ -455,6 +518,7 @@ pub fn check_file_indexed(
         summary,
         suppressions: Suppressions::scan(text, analysis.model.format().line_comment()),
         summary_lines,
+        memo: std::sync::Arc::new(recorder.map(memo::Recorder::finish).unwrap_or_default()),
     };
     for finding in findings {
         let line = index.line_of(finding.range.start as usize);

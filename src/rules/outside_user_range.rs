@@ -2,6 +2,7 @@
 
 use super::{FileCheck, Finding, Rule, Severity};
 use crate::config::Role;
+use crate::labels::LabelledProcess;
 
 /// The rule.
 pub const RULE: Rule = Rule {
@@ -35,12 +36,13 @@ A convention rule: it runs only where PortOS's convention applies (`[app] conven
 };
 
 /// Reports served ports of user apps outside the user range.
-pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
+pub fn check_app(check: &FileCheck, labelled: &LabelledProcess, out: &mut Vec<Finding>) {
     if check.role != Role::User {
         return;
     }
     let user = check.config.ranges.user;
-    for (process, binding, port) in check.served() {
+    let process = &check.model().processes[labelled.index];
+    for (binding, port) in labelled.served() {
         // One finding per concern: where a stronger rule fires on this port, the registry's precedence
         // (rules::REGISTRY) takes this one out.
         if user.contains(port) {
