@@ -39,7 +39,7 @@ pub fn report_indexed(
         analysis,
         config,
         Some(index),
-        Some(previous.map(FileReport::memo)),
+        Some(previous.and_then(FileReport::memo)),
     )
 }
 

@@ -412,14 +412,15 @@ pub struct FileReport {
     /// The zero-based line of each place a cross-file finding can point at (the summary's names and ports),
     /// sorted by offset: enough to apply suppressions later without keeping the text.
     summary_lines: Vec<(u32, u32)>,
-    /// The per-app findings, for the next check of the same file.
-    memo: std::sync::Arc<RuleMemo>,
+    /// The per-app findings, for the next check of the same file (none for a one-off check: the workspace
+    /// index holds thousands of reports).
+    memo: Option<std::sync::Arc<RuleMemo>>,
 }
 
 impl FileReport {
     /// What the next check of the same file (an edited version) may reuse of this one.
-    pub fn memo(&self) -> &RuleMemo {
-        &self.memo
+    pub fn memo(&self) -> Option<&RuleMemo> {
+        self.memo.as_deref()
     }
 
     /// The zero-based line of a place the summary points at (a process name or a served port), without
@@ -518,7 +519,7 @@ pub fn check_file_indexed(
         summary,
         suppressions: Suppressions::scan(text, analysis.model.format().line_comment()),
         summary_lines,
-        memo: std::sync::Arc::new(recorder.map(memo::Recorder::finish).unwrap_or_default()),
+        memo: recorder.map(|recorder| std::sync::Arc::new(recorder.finish())),
     };
     for finding in findings {
         let line = index.line_of(finding.range.start as usize);
