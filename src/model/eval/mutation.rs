@@ -126,13 +126,21 @@ pub struct MutationMemo {
     names: Vec<Box<str>>,
     /// The trigger pass's result over that text.
     triggers: Option<Triggers>,
-    /// The triggers the search used (`None`: it walked everything).
-    quiet_triggers: Option<Vec<u32>>,
+    /// Whether the search used [`MutationMemo::triggers`] (else it walked everything).
+    used_triggers: bool,
     /// The top-level statements that changed no binding: start, end and syntax kind, in order.
     quiet: Vec<(u32, u32, u16)>,
 }
 
 impl MutationMemo {
+    /// The triggers the search used (`None`: it walked everything).
+    fn used(&self) -> Option<&[u32]> {
+        self.triggers
+            .as_ref()
+            .filter(|_| self.used_triggers)
+            .map(|t| t.found.as_slice())
+    }
+
     /// Whether the statement at `place` of `text` changed no binding in the version searched: same place and
     /// kind, same text, and the same triggers in it as the search now uses (`found`).
     fn was_quiet(&self, place: (u32, u32, u16), text: &str, found: Option<&[u32]>) -> bool {
@@ -146,8 +154,7 @@ impl MutationMemo {
         self.quiet[k] == place
             && before.get(range.clone()).is_some()
             && before.get(range.clone()) == text.get(range)
-            && self.quiet_triggers.as_deref().map(|t| within(t, place))
-                == found.map(|t| within(t, place))
+            && self.used().map(|t| within(t, place)) == found.map(|t| within(t, place))
     }
 }
 
@@ -218,7 +225,7 @@ impl<'t> Scope<'t> {
         MutationMemo {
             text: None,
             names: names.into_iter().map(Box::from).collect(),
-            quiet_triggers: found.map(<[u32]>::to_vec),
+            used_triggers: found.is_some(),
             triggers,
             quiet,
         }
