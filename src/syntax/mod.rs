@@ -682,10 +682,14 @@ fn ends_with_keyword(bytes: &[u8]) -> bool {
         .iter()
         .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$'))
         .map_or(0, |i| i + 1);
+    // `paths.new` or `#new` names a property: a value may end there.
+    if word_start > 0 && matches!(bytes[word_start - 1], b'.' | b'#') {
+        return false;
+    }
+    // Only words reserved in every mode (`let`, `of`, `yield`, `await` can be names).
     matches!(
         &bytes[word_start..],
         b"const"
-            | b"let"
             | b"var"
             | b"return"
             | b"typeof"
@@ -693,7 +697,6 @@ fn ends_with_keyword(bytes: &[u8]) -> bool {
             | b"delete"
             | b"void"
             | b"in"
-            | b"of"
             | b"instanceof"
             | b"function"
             | b"class"
@@ -704,8 +707,6 @@ fn ends_with_keyword(bytes: &[u8]) -> bool {
             | b"do"
             | b"export"
             | b"import"
-            | b"await"
-            | b"yield"
             | b"throw"
     )
 }
@@ -824,6 +825,8 @@ mod tests {
         // `const PORTS` (a half-typed `const X = ` above it): no comma belongs after `const`.
         assert_eq!(comma_slot(b"const PORTS", 6), None);
         assert_eq!(comma_slot(b"return x", 7), None);
+        // A property named like a keyword ends a value.
+        assert_eq!(comma_slot(b"paths.new env", 10), Some((9, 9)));
     }
 
     #[test]

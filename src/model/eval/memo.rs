@@ -136,6 +136,11 @@ impl EvalMemo {
             && before.get(end..) == text.get(range.end..)
     }
 
+    /// Where the array starting at `start` ended when this memo was made.
+    pub(super) fn array_end(&self, start: usize) -> Option<usize> {
+        self.arrays.get(&start).copied()
+    }
+
     /// Whether `range` of `text` holds the text it held when this memo was made.
     pub(super) fn same_text(&self, text: &str, range: std::ops::Range<usize>) -> bool {
         self.text.as_ref().is_some_and(|before| {
@@ -223,6 +228,25 @@ mod tests {
         let second = model(&edited, Some(first.memo.clone()));
         assert_eq!(said(&second), said(&model(&edited, None)));
         assert_eq!(second.memo.eval.reused(), 0);
+    }
+
+    #[test]
+    fn an_app_reading_a_binding_below_its_array_is_not_reused_once_the_array_changes_length() {
+        let file = "module.exports = { apps: [\n\
+            { name: 'api', script: 'api.js', env: { PORT: port() } },\n\
+            { name: 'web', script: 'web.js', env: { PORT: 5571 } },\n] };\n\
+            function port() { return 5570; }\n\
+            const UNUSED_PORT = 5599;\n";
+        let first = model(file, Some(Arc::default()));
+        // The second app grows by a byte: `port()` and everything below the array move.
+        let edited = file.replace("'web.js'", "'web2.js'");
+        let second = model(&edited, Some(first.memo.clone()));
+        assert_eq!(said(&second), said(&model(&edited, None)));
+        // A same-length edit still reuses the first app.
+        let same = edited.replace("'web2.js'", "'web3.js'");
+        let third = model(&same, Some(second.memo.clone()));
+        assert_eq!(said(&third), said(&model(&same, None)));
+        assert!(third.memo.eval.reused() >= 1);
     }
 
     #[test]

@@ -209,7 +209,10 @@ impl<'t> Scope<'t> {
                 statement.end_byte() as u32,
                 statement.kind_id(),
             );
-            if previous.is_some_and(|p| p.was_quiet(place, self.text, found)) {
+            // A statement with a syntax error is searched every time (its recovery depends on its
+            // neighbours, as a repaired comma's does: one repaired then may be broken now, and the reverse).
+            let clean = !statement.has_error();
+            if clean && previous.is_some_and(|p| p.was_quiet(place, self.text, found)) {
                 quiet.push(place);
                 continue;
             }
@@ -217,7 +220,7 @@ impl<'t> Scope<'t> {
             self.collect_statement(statement, found);
             if self.records > records {
                 self.mutating.push(statement.byte_range());
-            } else {
+            } else if clean {
                 quiet.push(place);
             }
         }

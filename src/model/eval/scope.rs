@@ -122,6 +122,15 @@ impl<'t> Scope<'t> {
         self.cyclic || self.work > self.work_budget() / 8
     }
 
+    /// Whether a top-level binding is declared, or a top-level statement changes one, at or after `offset`:
+    /// values an element may read from past its array.
+    pub(super) fn declared_or_changed_from(&self, offset: usize) -> bool {
+        self.slots
+            .values()
+            .any(|slot| slot.name_node.start_byte() >= offset)
+            || self.mutating.iter().any(|range| range.start >= offset)
+    }
+
     pub(super) fn src(&self, node: Node) -> &'t str {
         self.text.get(node.byte_range()).unwrap_or("")
     }
