@@ -140,8 +140,7 @@ fn detect_reusing(
                 .and_then(|p| Some((p.text.as_deref()?, p.blocks.get(&open)?)))
                 .filter(|(before, (end, draft))| {
                     draft.name == group(&caps, 1).as_str()
-                        && text.get(open..*end).is_some()
-                        && before.get(open..*end) == text.get(open..*end)
+                        && crate::syntax::same_span(before, text, open..*end)
                 })
                 .map(|(_, (_, draft))| draft.clone());
             let draft = reused.unwrap_or_else(|| {

@@ -123,7 +123,7 @@ fn same_lines(before: &str, text: &str, process: &Process) -> bool {
         Some(from..to)
     };
     match (lines(before), lines(text)) {
-        (Some(a), Some(b)) => a == b && before.get(a) == text.get(b),
+        (Some(a), Some(b)) => a == b && crate::syntax::same_span(before, text, a),
         _ => false,
     }
 }

@@ -10,7 +10,7 @@ pub mod yaml;
 
 pub use facts::{KeyUse, PortsUses, TextKind, TextSpans};
 pub use line_index::{Encoding, LineCol, LineIndex};
-pub use source::{DecodeError, decode, line_ending};
+pub use source::{DecodeError, decode, line_ending, same_span};
 pub use tree::{SyntaxNode, SyntaxTree, TreeEdit};
 
 use std::sync::OnceLock;

@@ -75,6 +75,14 @@ pub fn line_ending(text: &str) -> &'static str {
     }
 }
 
+/// Whether `range` holds the same bytes in `before` and in `text` (a span in both): what each memo asks of a
+/// span it would reuse, comparing texts rather than hashes, so no collision can decide a reuse.
+pub fn same_span(before: &str, text: &str, range: std::ops::Range<usize>) -> bool {
+    before
+        .get(range.clone())
+        .is_some_and(|then| text.get(range) == Some(then))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

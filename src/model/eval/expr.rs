@@ -336,10 +336,10 @@ impl<'t> Scope<'t> {
             // After a change of the array's length, what follows it sits at other offsets: an element that
             // read a binding declared (or changed) there would keep the old places, so none is reused then.
             let moved_reads = || self.declared_or_changed_from(array.start_byte());
-            session.memo_in.is_some_and(|m| {
-                m.outside_unchanged(self.text, array.byte_range())
-                    && (m.array_end(array.start_byte()) == Some(array.end_byte()) || !moved_reads())
-            })
+            session
+                .memo_in
+                .and_then(|m| m.outside_unchanged(self.text, array.byte_range()))
+                .is_some_and(|end| end == array.end_byte() || !moved_reads())
         });
         let key = memo::ElementKey {
             start: element.start_byte() as u32,

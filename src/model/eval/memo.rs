@@ -126,26 +126,25 @@ pub(super) struct Recording {
 }
 
 impl EvalMemo {
-    /// Whether the text outside the array at `range` of `text` is the text outside the same array (same
-    /// start) when this memo was made: then the array's elements read what they read then.
-    pub(super) fn outside_unchanged(&self, text: &str, range: std::ops::Range<usize>) -> bool {
-        let (Some(before), Some(&end)) = (&self.text, self.arrays.get(&range.start)) else {
-            return false;
-        };
-        before.get(..range.start) == text.get(..range.start)
-            && before.get(end..) == text.get(range.end..)
-    }
-
-    /// Where the array starting at `start` ended when this memo was made.
-    pub(super) fn array_end(&self, start: usize) -> Option<usize> {
-        self.arrays.get(&start).copied()
+    /// Where the array at `range` of `text` ended when this memo was made, if the text outside it is the text
+    /// outside the same array (same start) then: its elements read what they read then, though what follows
+    /// the array sits elsewhere when its end moved.
+    pub(super) fn outside_unchanged(
+        &self,
+        text: &str,
+        range: std::ops::Range<usize>,
+    ) -> Option<usize> {
+        let (before, &end) = (self.text.as_ref()?, self.arrays.get(&range.start)?);
+        (before.get(..range.start) == text.get(..range.start)
+            && before.get(end..) == text.get(range.end..))
+        .then_some(end)
     }
 
     /// Whether `range` of `text` holds the text it held when this memo was made.
     pub(super) fn same_text(&self, text: &str, range: std::ops::Range<usize>) -> bool {
-        self.text.as_ref().is_some_and(|before| {
-            before.get(range.clone()).is_some() && before.get(range.clone()) == text.get(range)
-        })
+        self.text
+            .as_ref()
+            .is_some_and(|before| crate::syntax::same_span(before, text, range))
     }
 
     /// Whether `text` outside its `exports` statements is the text outside the exports when this memo was

@@ -150,10 +150,8 @@ impl MutationMemo {
         let Ok(k) = self.quiet.binary_search_by_key(&place.0, |q| q.0) else {
             return false;
         };
-        let range = place.0 as usize..place.1 as usize;
         self.quiet[k] == place
-            && before.get(range.clone()).is_some()
-            && before.get(range.clone()) == text.get(range)
+            && crate::syntax::same_span(before, text, place.0 as usize..place.1 as usize)
             && self.used().map(|t| within(t, place)) == found.map(|t| within(t, place))
     }
 }
