@@ -223,8 +223,7 @@ mod tests {
         let pieces = [
             "a", "\n", "\r", "\r\n", "é", "😀", "漢", "  ", "x\ny", "\u{feff}",
         ];
-        let mut random = crate::syntax::xorshift(0x9e37_79b9_7f4a_7c15);
-        let mut next = |bound: usize| random() % bound;
+        let mut next = crate::syntax::random_below(0x9e37_79b9_7f4a_7c15);
         for round in 0..400 {
             let mut text: String = (0..next(12)).map(|_| pieces[next(pieces.len())]).collect();
             if round % 7 == 0 {
@@ -232,9 +231,7 @@ mod tests {
             }
             let mut index = super::LineIndex::new(&text);
             for _ in 0..12 {
-                let boundaries: Vec<usize> = (0..=text.len())
-                    .filter(|&i| text.is_char_boundary(i))
-                    .collect();
+                let boundaries = crate::syntax::char_boundaries(&text);
                 let a = boundaries[next(boundaries.len())];
                 let b = boundaries[next(boundaries.len())];
                 let (start, end) = (a.min(b), a.max(b));

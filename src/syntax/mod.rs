@@ -808,6 +808,21 @@ pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> usize {
     }
 }
 
+/// A number below its argument from [`xorshift`]: what the randomised edit tests draw.
+#[cfg(test)]
+pub(crate) fn random_below(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut random = xorshift(seed);
+    move |bound| random() % bound
+}
+
+/// The offsets of `text` where a random edit may start or end (its char boundaries, both ends included).
+#[cfg(test)]
+pub(crate) fn char_boundaries(text: &str) -> Vec<usize> {
+    (0..=text.len())
+        .filter(|&i| text.is_char_boundary(i))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -485,19 +485,18 @@ mod tests {
             "delete ",
             "==",
         ];
-        let mut random = crate::syntax::xorshift(0x2545_f491_4f6c_dd1d);
-        let mut next = |bound: usize| random() % bound;
+        let mut next = crate::syntax::random_below(0x2545_f491_4f6c_dd1d);
         let mut compared = 0;
         for _ in 0..300 {
             let mut text: String = (0..next(40)).map(|_| pieces[next(pieces.len())]).collect();
             let mut kept = super::Triggers::of(&text);
             for _ in 0..10 {
-                let boundaries: Vec<usize> = (0..=text.len())
-                    .filter(|&i| text.is_char_boundary(i))
-                    .collect();
-                let start = boundaries[next(boundaries.len())];
-                let end = boundaries[boundaries.partition_point(|&b| b < start)..][next(3)
-                    .min(boundaries.len() - 1 - boundaries.partition_point(|&b| b < start))];
+                let boundaries = crate::syntax::char_boundaries(&text);
+                let at = next(boundaries.len());
+                let (start, end) = (
+                    boundaries[at],
+                    boundaries[(at + next(3)).min(boundaries.len() - 1)],
+                );
                 let inserted: String = (0..next(3)).map(|_| pieces[next(pieces.len())]).collect();
                 let before = text.clone();
                 text.replace_range(start..end, &inserted);
