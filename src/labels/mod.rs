@@ -219,7 +219,7 @@ type OwnLabels = (
 pub struct LabelMemo {
     environments: Vec<Option<String>>,
     connect_keys: Vec<String>,
-    apps: foldhash::HashMap<(Loc, Loc), std::sync::Arc<OwnLabels>>,
+    apps: foldhash::HashMap<(Loc, Loc), OwnLabels>,
 }
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
@@ -598,12 +598,12 @@ pub fn label_file_reusing(
                 .filter(|(_, unchanged)| *unchanged)
                 .and_then(|(key, _)| previous?.apps.get(&key).cloned())
                 .unwrap_or_else(|| {
-                    std::sync::Arc::new((
+                    (
                         std::sync::Arc::new(bindings_of(process, &environments, connect_keys)),
                         std::sync::Arc::new(listing_of(process)),
-                    ))
+                    )
                 });
-            let (bindings, listing) = (*own).clone();
+            let (bindings, listing) = own.clone();
             if let Some((key, _)) = identity {
                 memo.apps.insert(key, own);
             }
