@@ -228,10 +228,22 @@ mod tests {
         let (parsed, _) = doc.parse_input().parse(&budget).unwrap();
         let fresh = fresh_parse(doc.text());
         assert_eq!(parsed.tree.to_sexp(), fresh.tree.to_sexp());
-        // A broken edit: the fresh parse decides.
-        doc.apply(3, &[change((0, 30), (0, 31), "")], Encoding::Utf16);
-        let (parsed, _) = doc.parse_input().parse(&budget).unwrap();
-        let fresh = fresh_parse(doc.text());
-        assert_eq!(parsed.errors.len(), fresh.errors.len());
+        // A broken edit, then typing elsewhere in the broken text: the statements around an error are read
+        // again as a fresh parse reads them, the rest is reused.
+        let text = "const A = \nconst PORTS = { API: 5570 };\nconst B = 1;\nconst C = 2;\nconst D = 3;\n\
+                    const E = 4;\nmodule.exports = { apps: [{ name: 'a', env: { PORT: 5572 } }] };\n";
+        let mut doc = Document::new("/w/e.cjs".into(), 1, text);
+        let (_, tree) = doc.parse_input().parse(&budget).unwrap();
+        doc.keep_tree(1, tree);
+        for (version, digit) in [(2, "3"), (3, "4"), (4, "5")] {
+            doc.apply(version, &[change((6, 55), (6, 56), digit)], Encoding::Utf16);
+            let (parsed, tree) = doc.parse_input().parse(&budget).unwrap();
+            doc.keep_tree(version, tree);
+            let fresh = fresh_parse(doc.text());
+            assert!(doc.text().contains(&format!("PORT: 557{digit}")));
+            assert_eq!(parsed.tree.to_sexp(), fresh.tree.to_sexp());
+            assert_eq!(parsed.errors.len(), fresh.errors.len());
+            assert!(!parsed.errors.is_empty());
+        }
     }
 }

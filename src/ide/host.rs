@@ -50,7 +50,16 @@ pub struct DocAnalysis {
     /// Whether PortOS's convention applies until the workspace is decided (its setting, a project file, the
     /// file's own signs), so a plain PM2 file does not flash PortOS's findings while indexing runs.
     pub provisional_convention: bool,
+    /// How long the analysis took (zero for an indexed file): the next version's job is run where it is
+    /// asked for when this was short (see [`AnalysisJob::is_quick`]).
+    pub took: std::time::Duration,
 }
+
+/// The longest previous analysis after which a document's next one counts as quick ([`AnalysisJob::is_quick`]).
+pub const QUICK_ANALYSIS: std::time::Duration = std::time::Duration::from_millis(4);
+
+/// The largest text whose analysis may count as quick: a large file's analysis can turn slow with one edit.
+const QUICK_TEXT_BYTES: usize = 128 * 1024;
 
 /// An open document as the host keeps it.
 pub(super) struct OpenDocument {
@@ -367,8 +376,14 @@ impl Host {
                 previous.root == root
                     && (Arc::ptr_eq(&previous.config, &config) || *previous.config == *config)
             })
-            .map(|previous| (previous.analysis.reuse(), Some(previous.report.clone())))
+            .map(|previous| {
+                (
+                    (previous.analysis.reuse(), Some(previous.report.clone())),
+                    previous.took <= QUICK_ANALYSIS && input.text.len() <= QUICK_TEXT_BYTES,
+                )
+            })
             .unwrap_or_default();
+        let (reuse, quick) = reuse;
         let provisional = match config.convention {
             Convention::Portos => true,
             Convention::Plain => false,
@@ -386,6 +401,7 @@ impl Host {
                 vfs: self.vfs(),
                 provisional,
                 reuse,
+                quick,
                 cancel: Arc::new(AtomicBool::new(false)),
             },
             error,
@@ -708,6 +724,8 @@ pub struct AnalysisJob {
     provisional: bool,
     /// What the previous analysis of the document kept for this one, and its report (its per-app findings).
     reuse: (analysis::Reuse, Option<Arc<FileReport>>),
+    /// Whether it is expected to be quick (see [`AnalysisJob::is_quick`]).
+    quick: bool,
     /// Set to call the job off (a newer version arrived): its parse stops at once.
     cancel: Arc<AtomicBool>,
 }
@@ -740,6 +758,14 @@ impl AnalysisJob {
         self.input.version
     }
 
+    /// Whether the job may run on the thread that asks for it rather than be handed to another: the previous
+    /// version's analysis of the document took at most [`QUICK_ANALYSIS`] and the text is small, so this
+    /// one, reusing that analysis, is expected to be quick too, and a hop to another thread and back (two
+    /// wake-ups) would be a large part of a keystroke's cost.
+    pub fn is_quick(&self) -> bool {
+        self.quick
+    }
+
     /// Calls the job off from another thread: once set, its parse stops at its next check.
     pub fn cancel_token(&self) -> Arc<AtomicBool> {
         self.cancel.clone()
@@ -748,6 +774,7 @@ impl AnalysisJob {
     /// Parses (incrementally where it can: the document's one tree for this version, within the budget),
     /// analyses and checks.
     pub fn run(self) -> AnalysisDone {
+        let started = std::time::Instant::now();
         let version = self.input.version;
         let budget = self.budget.clone().cancelled_by(self.cancel.clone());
         let outcome = self.input.parse(&budget).map(|(parsed, tree)| {
@@ -776,6 +803,7 @@ impl AnalysisJob {
                 config: self.config,
                 root: self.root,
                 provisional_convention: provisional,
+                took: started.elapsed(),
             };
             (analysed, tree)
         });
@@ -835,6 +863,7 @@ impl IndexJob {
             config: self.config,
             root: self.root,
             provisional_convention: false,
+            took: std::time::Duration::ZERO,
         };
         let file = indexed_file(&*self.vfs, &analysed);
         IndexDone::Indexed(self.path, Box::new(file))

@@ -19,10 +19,10 @@ impl<'t> Scope<'t> {
     /// A required JSON file's value (`require('./package.json')`): its one expression, read as the JavaScript
     /// literal it also is, so every value keeps its place in the file.
     pub(super) fn json_value(&mut self, session: &mut Session) -> Traced {
-        let mut cursor = self.root.walk();
         let statements: Vec<Node<'t>> = self
-            .root
-            .named_children(&mut cursor)
+            .statements
+            .iter()
+            .copied()
             .filter(|n| n.kind() != "comment")
             .collect();
         match statements.as_slice() {
@@ -41,10 +41,10 @@ impl<'t> Scope<'t> {
 
     /// A JSON main file's value, as PM2 reads it: the expression inside the parentheses PM2 wraps the text in.
     pub(super) fn json_main(&mut self, session: &mut Session) -> Traced {
-        let mut cursor = self.root.walk();
         let statement = self
-            .root
-            .named_children(&mut cursor)
+            .statements
+            .iter()
+            .copied()
             .find(|n| n.kind() == "expression_statement");
         let mut expr = statement.and_then(|s| s.named_child(0));
         while let Some(inner) = expr.filter(|e| e.kind() == "parenthesized_expression") {
@@ -75,9 +75,7 @@ impl<'t> Scope<'t> {
     /// globals, ES module syntax, the default and `apps` exports (spec §11, `pm2-cannot-load`).
     pub(super) fn module_facts(&self, commonjs_matters: bool) -> ModuleFacts {
         let mut facts = ModuleFacts::default();
-        let mut cursor = self.root.walk();
-        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
-        for statement in statements {
+        for &statement in &self.statements {
             match statement.kind() {
                 "import_statement" => {
                     facts.esm.get_or_insert(self.loc(statement));
@@ -179,9 +177,7 @@ impl<'t> Scope<'t> {
     pub(super) fn module_exports(&mut self, session: &mut Session) -> Traced {
         let root_loc = self.loc(self.root);
         let mut exports = Traced::here(Value::Object(Object::default()), root_loc);
-        let mut cursor = self.root.walk();
-        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
-        for statement in statements {
+        for statement in self.statements.clone() {
             match statement.kind() {
                 "expression_statement" => {
                     let Some(expr) = statement.named_child(0) else {

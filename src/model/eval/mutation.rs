@@ -182,8 +182,7 @@ impl<'t> Scope<'t> {
     /// triggers in it and the top-level names are the same (the search reads nothing else). Returns what
     /// to keep for the next version.
     pub(super) fn collect_mutations(&mut self, previous: Option<&MutationMemo>) -> MutationMemo {
-        let mut cursor = self.root.walk();
-        let statements: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
+        let statements = self.statements.clone();
         let triggers = match previous {
             Some(MutationMemo {
                 text: Some(before),

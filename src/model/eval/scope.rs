@@ -36,6 +36,9 @@ pub(super) struct Scope<'t> {
     pub(super) file: FileId,
     pub(super) text: &'t str,
     pub(super) root: Node<'t>,
+    /// The root's named children, walked once: a tree-sitter sibling walk climbs the hidden nodes that hold a
+    /// long list, and the passes over the top level (bindings, mutations, exports, facts) each needed it.
+    pub(super) statements: Vec<Node<'t>>,
     pub(super) slots: HashMap<&'t str, Slot<'t>>,
     /// Top-level mutations of each binding, in source order. They apply to the binding's value whatever
     /// their position: the binding holds a reference, so every reader sees them (as `module.exports = { apps }`
@@ -78,10 +81,13 @@ impl<'t> Scope<'t> {
         root: Node<'t>,
         previous: Option<&MutationMemo>,
     ) -> (Self, MutationMemo) {
+        let mut cursor = root.walk();
+        let statements = root.named_children(&mut cursor).collect();
         let mut scope = Scope {
             file,
             text,
             root,
+            statements,
             slots: HashMap::new(),
             mutations: HashMap::new(),
             order: Vec::new(),
@@ -138,9 +144,7 @@ impl<'t> Scope<'t> {
     // ---- bindings -------------------------------------------------------------------------------
 
     fn collect_bindings(&mut self) {
-        let mut cursor = self.root.walk();
-        let children: Vec<Node<'t>> = self.root.named_children(&mut cursor).collect();
-        for statement in children {
+        for statement in self.statements.clone() {
             match statement.kind() {
                 "lexical_declaration" | "variable_declaration" => self.declare(statement, false),
                 "export_statement" => {
@@ -436,9 +440,8 @@ impl<'t> Scope<'t> {
     /// assigned by statements of their own (`module.exports = …`), which change no binding, and nothing
     /// else mentions `exports`: then a binding's value is a function of the rest of the text, the prelude.
     pub(super) fn enable_binding_memo(&mut self, session: &mut Session) {
-        let mut cursor = self.root.walk();
         let mut exports = Vec::new();
-        for statement in self.root.named_children(&mut cursor) {
+        for &statement in &self.statements {
             if statement.kind() == "expression_statement"
                 && let Some(expr) = statement.named_child(0)
                 && expr.kind() == "assignment_expression"

@@ -3,7 +3,9 @@
 //! handled together, so a burst of edits to one or many documents costs one analysis per document: an edit
 //! only marks its document, and a document is analysed for its newest version, one analysis at a time, again
 //! once if it changed meanwhile. Analyses, indexing and convention decisions run off the loop (on the
-//! blocking pool) from jobs taken under the lock; their results come back here as tasks and are stored.
+//! blocking pool) from jobs taken under the lock; their results come back here as tasks and are stored. A
+//! document whose previous analysis took a few milliseconds at most is analysed on the loop itself (the
+//! hop to the pool and back cost more than the work; see [`crate::ide::AnalysisJob::is_quick`]).
 //! Diagnostics are published from here, in order, only for the version they were computed from; a document's
 //! first publish waits (within a bound) for its workspace's indexing and convention (see [`FirstPublish`]).
 
@@ -231,6 +233,16 @@ fn start_analysis(shared: &Arc<Shared>, state: &mut LoopState, path: PathBuf) {
     state
         .running
         .insert(path.clone(), (version, job.cancel_token()));
+    if job.is_quick() {
+        // Here, not on the blocking pool: the hop there and back would cost more than the work.
+        let done = guarded("analysis", move || job.run()).map(Box::new);
+        shared.send(Task::Analysed {
+            path,
+            version,
+            done,
+        });
+        return;
+    }
     let shared = shared.clone();
     tokio::spawn(async move {
         let done = tokio::task::spawn_blocking(move || guarded("analysis", move || job.run()))
