@@ -7,6 +7,7 @@
 //! `\w`, `\d` and `\b` are ASCII-only, `\s` is JavaScript's whitespace set (see [`js_regex`]).
 
 use foldhash::{HashMap, HashMapExt};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -116,8 +117,46 @@ pub struct DetectorMemo {
     /// The text detected (shared with the analysis, not copied).
     text: Option<std::sync::Arc<str>>,
     constants: Vec<(String, ConstValue)>,
+    /// What the scans over the whole text found in it (see [`WholeTextScans`]).
+    scans: std::sync::Arc<WholeTextScans>,
     /// Each closed block by where it opens: where it ends and what was read from it.
     blocks: HashMap<usize, (usize, std::sync::Arc<Draft>)>,
+}
+
+/// The places the scans over the whole text find: the constant table's sources and each app start (its
+/// `{` and its name). No pattern of those scans has a digit of its own, and each class either holds every
+/// ASCII digit or none, so in a text that differs from the scanned one only in which digits stand where
+/// (the commonest keystroke: a port number retyped), every match has the same place; only what is read
+/// there changes.
+#[derive(Default, Debug)]
+struct WholeTextScans {
+    sources: Vec<ConstSource>,
+    starts: Vec<(usize, Range<usize>)>,
+}
+
+impl WholeTextScans {
+    fn of(text: &str) -> Self {
+        WholeTextScans {
+            sources: constant_sources(text),
+            starts: APP_START
+                .captures_iter(text)
+                .map(|caps| (group(&caps, 0).start(), group(&caps, 1).range()))
+                .collect(),
+        }
+    }
+}
+
+/// Whether `after` is `before` with some ASCII digits replaced by other ASCII digits, and nothing else.
+fn differs_in_digits_only(before: &str, after: &str) -> bool {
+    const CHUNK: usize = 64;
+    let (a, b) = (before.as_bytes(), after.as_bytes());
+    a.len() == b.len()
+        && a.chunks(CHUNK).zip(b.chunks(CHUNK)).all(|(x, y)| {
+            x == y
+                || x.iter()
+                    .zip(y)
+                    .all(|(p, q)| p == q || (p.is_ascii_digit() && q.is_ascii_digit()))
+        })
 }
 
 /// The detection of `text`, reusing `previous`'s blocks; what it keeps for the next detection is filled in
@@ -128,23 +167,40 @@ fn detect_reusing(
     keep: bool,
     vite_config: &mut dyn FnMut(&str) -> Option<String>,
 ) -> (Vec<DetectedProcess>, DetectorMemo) {
-    let constants = build_constant_table(text);
+    let scans = previous
+        .filter(|p| {
+            p.text
+                .as_deref()
+                .is_some_and(|before| differs_in_digits_only(before, text))
+        })
+        .map_or_else(
+            || std::sync::Arc::new(WholeTextScans::of(text)),
+            |p| p.scans.clone(),
+        );
+    let constants = table_from_sources(text, &scans.sources);
     let previous = previous.filter(|p| p.constants == constants.entries);
     let mut memo = DetectorMemo::default();
     let mut block_ends = BlockEnds::default();
-    let mut drafts: Vec<std::sync::Arc<Draft>> = APP_START
-        .captures_iter(text)
-        .map(|caps| {
-            let open = group(&caps, 0).start();
+    let mut drafts: Vec<std::sync::Arc<Draft>> = scans
+        .starts
+        .iter()
+        .map(|(open, name)| {
+            let open = *open;
             let reused = previous
                 .and_then(|p| Some((p.text.as_deref()?, p.blocks.get(&open)?)))
                 .filter(|(before, (end, draft))| {
-                    draft.name == group(&caps, 1).as_str()
+                    draft.name == text[name.clone()]
                         && crate::syntax::same_span(before, text, open..*end)
                 })
                 .map(|(_, (_, draft))| draft.clone());
             let draft = reused.unwrap_or_else(|| {
-                std::sync::Arc::new(read_app(text, &caps, &constants, &mut block_ends))
+                std::sync::Arc::new(read_app(
+                    text,
+                    open,
+                    name.clone(),
+                    &constants,
+                    &mut block_ends,
+                ))
             });
             let end = draft.block_range.end as usize;
             // A block that never closed may close after an edit past it: only closed ones are kept.
@@ -156,6 +212,7 @@ fn detect_reusing(
         .collect();
     if keep {
         memo.constants = constants.entries;
+        memo.scans = scans;
     }
 
     relabel_vite_ui_as_dev_ui(&mut drafts);
@@ -395,35 +452,89 @@ fn number_at(text_offset: usize, digits: regex::Match<'_>) -> ConstNumber {
 // §3.1 constant table
 
 fn build_constant_table(text: &str) -> JsObject<ConstValue> {
-    let mut table = JsObject::default();
-    for caps in LOOSE_CONSTANT.captures_iter(text) {
-        table.set(&caps[1], ConstValue::Number(number_at(0, group(&caps, 2))));
-    }
+    table_from_sources(text, &constant_sources(text))
+}
 
+/// Where one entry of the constant table comes from: its key's text and its digits, by place. The places
+/// are all the regexes decide; the keys and values are read from them.
+#[derive(Clone, Debug)]
+enum ConstSource {
+    /// A loose `*PORT*` constant: its name and digits.
+    Loose(Range<usize>, Range<usize>),
+    /// `PORTS.word`: the word and the digits.
+    Entry(Range<usize>, Range<usize>),
+    /// A group `PORTS.word`: the word and each member's key and digits.
+    Group(Range<usize>, Vec<(Range<usize>, Range<usize>)>),
+}
+
+/// §3.1: the places of the constant table's entries, in the order the table is built.
+fn constant_sources(text: &str) -> Vec<ConstSource> {
+    let mut sources: Vec<ConstSource> = LOOSE_CONSTANT
+        .captures_iter(text)
+        .map(|caps| ConstSource::Loose(group(&caps, 1).range(), group(&caps, 2).range()))
+        .collect();
     let Some(header) = PORTS_DECLARATION.find(text) else {
-        return table;
+        return sources;
     };
     let open = header.end() - 1;
     // Literal reading: a PORTS object that never closes runs to the end of the text.
     let end = naive_matching_brace(text.as_bytes(), open).map_or(text.len(), |close| close + 1);
     let body = &text[open..end];
+    let shifted = |m: regex::Match<'_>, by: usize| m.start() + by..m.end() + by;
 
     // Every `word: digits` at any depth first, then the groups (the order the spec lists them in).
     for caps in WORD_COLON_DIGITS.captures_iter(body) {
-        let key = format!("PORTS.{}", &caps[1]);
-        table.set(&key, ConstValue::Number(number_at(open, group(&caps, 2))));
+        sources.push(ConstSource::Entry(
+            shifted(group(&caps, 1), open),
+            shifted(group(&caps, 2), open),
+        ));
     }
     for caps in PORTS_GROUP.captures_iter(body) {
         let inner = group(&caps, 2);
-        let mut members = JsObject::default();
-        for sub in WORD_COLON_DIGITS.captures_iter(inner.as_str()) {
-            let number = number_at(open + inner.start(), group(&sub, 2));
-            let key = format!("PORTS.{}.{}", &caps[1], &sub[1]);
-            table.set(&key, ConstValue::Number(number.clone()));
-            members.set(&sub[1], number);
+        let at = open + inner.start();
+        let members = WORD_COLON_DIGITS
+            .captures_iter(inner.as_str())
+            .map(|sub| (shifted(group(&sub, 1), at), shifted(group(&sub, 2), at)))
+            .collect();
+        sources.push(ConstSource::Group(shifted(group(&caps, 1), open), members));
+    }
+    sources
+}
+
+/// The constant table `sources` (found in `text`, or in a text that differs from it only in digits) make.
+fn table_from_sources(text: &str, sources: &[ConstSource]) -> JsObject<ConstValue> {
+    let number = |digits: &Range<usize>| ConstNumber {
+        value: parse_digits(&text[digits.clone()]),
+        digits: TextRange::new(digits.start, digits.end),
+    };
+    let mut table = JsObject::default();
+    for source in sources {
+        match source {
+            ConstSource::Loose(key, digits) => {
+                table.set(&text[key.clone()], ConstValue::Number(number(digits)))
+            }
+            ConstSource::Entry(key, digits) => table.set(
+                &format!("PORTS.{}", &text[key.clone()]),
+                ConstValue::Number(number(digits)),
+            ),
+            ConstSource::Group(key, members) => {
+                let word = &text[key.clone()];
+                let mut group = JsObject::default();
+                for (member, digits) in members {
+                    let number = number(digits);
+                    let member = &text[member.clone()];
+                    table.set(
+                        &format!("PORTS.{word}.{member}"),
+                        ConstValue::Number(number.clone()),
+                    );
+                    group.set(member, number);
+                }
+                table.set(
+                    &format!("PORTS.{word}"),
+                    ConstValue::Group(group.into_enumerated()),
+                );
+            }
         }
-        let key = format!("PORTS.{}", &caps[1]);
-        table.set(&key, ConstValue::Group(members.into_enumerated()));
     }
     table
 }
@@ -564,12 +675,12 @@ struct Draft {
 
 fn read_app(
     text: &str,
-    caps: &Captures<'_>,
+    open: usize,
+    name: Range<usize>,
     constants: &JsObject<ConstValue>,
     block_ends: &mut BlockEnds,
 ) -> Draft {
-    let open = group(caps, 0).start();
-    let name = group(caps, 1);
+    let name_text = &text[name.clone()];
     let end = block_ends
         .find(text.as_bytes(), open)
         .map_or(open + 1, |close| close + 1);
@@ -578,11 +689,11 @@ fn read_app(
     let ports = if end == open + 1 {
         JsObject::default()
     } else {
-        ports_of_block(block, open, name.as_str(), constants)
+        ports_of_block(block, open, name_text, constants)
     };
     Draft {
-        name: name.as_str().to_string(),
-        name_range: TextRange::new(name.start(), name.end()),
+        name: name_text.to_string(),
+        name_range: TextRange::new(name.start, name.end),
         block_range: TextRange::new(open, end),
         ports,
         uses_vite: VITE_WORD.is_match(block) || block.contains("VITE_PORT"),
@@ -933,6 +1044,64 @@ mod tests {
             .iter()
             .map(|found| (found.label.as_str(), found.port))
             .collect()
+    }
+
+    /// The editor's detection after random edits — most of them digits retyped, which reuse the whole-text
+    /// scans' places, some of them anything else — equals a fresh detection of the same text, on every
+    /// PortOS fixture.
+    #[test]
+    fn an_edited_text_detects_as_a_fresh_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/portos");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        paths.sort();
+        let mut random = crate::syntax::random_below(0x5EED_D161);
+        let mut digit_steps = 0;
+        for path in paths {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let mut text = text;
+            let mut memo = detect_incremental(&std::sync::Arc::from(text.as_str()), None).1;
+            for step in 0..40 {
+                let digits: Vec<usize> = text
+                    .bytes()
+                    .enumerate()
+                    .filter(|(_, b)| b.is_ascii_digit())
+                    .map(|(i, _)| i)
+                    .collect();
+                if random(4) != 0 && !digits.is_empty() {
+                    let at = digits[random(digits.len())];
+                    let digit = (b'0' + random(10) as u8) as char;
+                    text.replace_range(at..at + 1, &digit.to_string());
+                    digit_steps += 1;
+                } else {
+                    let bounds = crate::syntax::char_boundaries(&text);
+                    let at = bounds[random(bounds.len())];
+                    let snippet = [
+                        "7",
+                        "{ name: 'x', port: 5",
+                        "}",
+                        "const A_PORT = 4",
+                        "'",
+                        " ",
+                    ];
+                    text.insert_str(at, snippet[random(snippet.len())]);
+                }
+                let shared: std::sync::Arc<str> = std::sync::Arc::from(text.as_str());
+                let (found, kept) = detect_incremental(&shared, Some(&memo));
+                assert_eq!(
+                    found,
+                    detect(&text),
+                    "{} after step {step}:\n{text}",
+                    path.display()
+                );
+                memo = kept;
+            }
+        }
+        assert!(digit_steps > 1000, "{digit_steps} digit steps");
     }
 
     #[test]
