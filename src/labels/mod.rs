@@ -224,16 +224,12 @@ pub struct LabelMemo {
 
 /// The guide's display line for a process: `name:5555`, `name (cdp:5556,health:5557)`, or just `name`.
 pub fn display_line(name: &str, listing: &[ListedPort]) -> String {
-    let ports: Vec<(String, String)> = listing
-        .iter()
-        .map(|p| {
-            (
-                p.label.clone(),
-                crate::model::value::number_to_string(p.port),
-            )
-        })
-        .collect();
-    crate::portos::format_display_line(name, &ports)
+    crate::portos::write_display_line(
+        name,
+        listing
+            .iter()
+            .map(|p| (&p.label, crate::model::value::JsNumber(p.port))),
+    )
 }
 
 /// `METRICS_HTTP_PORT` → `metricsHttp`, `PORT`-less stems as PortOS does.

@@ -329,14 +329,25 @@ pub fn to_js_string(value: &Value) -> Option<String> {
 
 /// Formats a number the way JavaScript prints integers and simple decimals.
 pub fn number_to_string(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i128)
-    } else {
-        format!("{n}")
+    JsNumber(n).to_string()
+}
+
+/// A number printed as [`number_to_string`] prints it, for writing into a longer string without a string
+/// of its own.
+pub struct JsNumber(pub f64);
+
+impl std::fmt::Display for JsNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        if n.is_nan() {
+            f.write_str("NaN")
+        } else if n.is_infinite() {
+            f.write_str(if n > 0.0 { "Infinity" } else { "-Infinity" })
+        } else if n.fract() == 0.0 && n.abs() < 1e21 {
+            write!(f, "{}", n as i128)
+        } else {
+            write!(f, "{n}")
+        }
     }
 }
 

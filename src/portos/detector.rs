@@ -253,11 +253,7 @@ fn detect_reusing(
 /// The guide's display line: `name:5555` for one port, `name (cdp:5556,health:5557)` for several (no space
 /// after the comma), just `name` for none. Used wherever we quote what the guide would print.
 pub fn display_line(name: &str, ports: &[DetectedPort]) -> String {
-    let ports: Vec<(String, String)> = ports
-        .iter()
-        .map(|found| (found.label.clone(), found.port.to_string()))
-        .collect();
-    super::format_display_line(name, &ports)
+    super::write_display_line(name, ports.iter().map(|found| (&found.label, found.port)))
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -115,20 +115,20 @@ pub fn check(check: &FileCheck, out: &mut Vec<Finding>) {
                 .zip(labelled.listing.iter())
                 .all(|(p, t)| p.label == t.label && p.port as f64 == t.port);
         if !same_ports || seen.name != process.display_name() {
-            let portos: Vec<(String, f64)> = seen
-                .ports
-                .iter()
-                .map(|p| (p.label.clone(), p.port as f64))
-                .collect();
-            let true_ports: Vec<(String, f64)> = labelled
-                .listing
-                .iter()
-                .map(|p| (p.label.clone(), p.port))
-                .collect();
             let mut shown = detector::display_line(&seen.name, &seen.ports);
             let mut truth = truth();
             if shown == truth {
                 // One port each: the display hides the label, so show the labels that differ.
+                let portos: Vec<(String, f64)> = seen
+                    .ports
+                    .iter()
+                    .map(|p| (p.label.clone(), p.port as f64))
+                    .collect();
+                let true_ports: Vec<(String, f64)> = labelled
+                    .listing
+                    .iter()
+                    .map(|p| (p.label.clone(), p.port))
+                    .collect();
                 shown = with_labels(&seen.name, &portos);
                 truth = with_labels(process.display_name(), &true_ports);
             }

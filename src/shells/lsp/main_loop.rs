@@ -201,6 +201,10 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
         if !publish.is_empty() {
             publish_diagnostics(&shared, &mut state, publish).await;
         }
+        if !retired.is_empty() {
+            // The writer runs on the same worker: let it send this round's publish before the freeing.
+            tokio::task::yield_now().await;
+        }
         drop(retired);
     }
 }
