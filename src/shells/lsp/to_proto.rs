@@ -114,6 +114,9 @@ pub struct Converter<'a> {
     snapshot: &'a Snapshot,
     related_support: bool,
     others: HashMap<PathBuf, Other>,
+    /// The last related place's file as given and normalised: most related places of a file are in the
+    /// file itself, and normalising a path builds it anew.
+    last_related: Option<(PathBuf, PathBuf)>,
     uris: HashMap<PathBuf, Option<Uri>>,
     pages: HashMap<&'static str, Option<CodeDescription>>,
 }
@@ -132,6 +135,7 @@ impl<'a> Converter<'a> {
             snapshot,
             related_support,
             others: HashMap::new(),
+            last_related: None,
             uris: HashMap::new(),
             pages: HashMap::new(),
         }
@@ -149,7 +153,16 @@ impl<'a> Converter<'a> {
     }
 
     fn related_range(&mut self, related: &crate::ide::Related) -> (PathBuf, Range) {
-        let path = self.snapshot.normalize(&related.path);
+        let path = match &self.last_related {
+            Some((given, normal)) if given.as_os_str() == related.path.as_os_str() => {
+                normal.clone()
+            }
+            _ => {
+                let normal = self.snapshot.normalize(&related.path);
+                self.last_related = Some((related.path.clone(), normal.clone()));
+                normal
+            }
+        };
         let range = if path == self.here {
             self.text.range(related.range)
         } else {
