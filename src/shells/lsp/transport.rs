@@ -100,15 +100,17 @@ pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> Frame {
     Frame::Body(body)
 }
 
-/// Writes one frame and flushes it.
+/// Writes one frame and flushes it, header and body in one write: tokio's stdout hands each write to a
+/// blocking thread and waits for it before the next, so two writes were two round trips per message.
 pub async fn write_frame<W: AsyncWrite + Unpin>(
     writer: &mut W,
     body: &[u8],
 ) -> std::io::Result<()> {
-    writer
-        .write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes())
-        .await?;
-    writer.write_all(body).await?;
+    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let mut frame = Vec::with_capacity(header.len() + body.len());
+    frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(body);
+    writer.write_all(&frame).await?;
     writer.flush().await
 }
 
