@@ -29,6 +29,9 @@ pub struct ConfigCache {
     /// (configuration, workspace root, convention), while the editor must notice a `git init` in an app's
     /// directory, which it does not watch.
     remember_leaves: bool,
+    /// Files' own directories' markers while a run of questions about them is held (see
+    /// [`ConfigCache::hold_leaves`]); `None` when none is.
+    held_leaves: Option<HashMap<PathBuf, Markers>>,
     /// The project files' warnings as the command line prints them (paths relative to the working directory).
     warnings: BTreeSet<String>,
     /// Directories the command line named: the workspace of a file below one is at least that directory
@@ -56,6 +59,7 @@ impl ConfigCache {
             last_good: HashMap::new(),
             above: HashMap::new(),
             remember_leaves: false,
+            held_leaves: None,
             warnings: BTreeSet::new(),
             named_dirs: Vec::new(),
         }
@@ -65,6 +69,19 @@ impl ConfigCache {
     /// command line): a workspace of one file per directory asked the disk for each of them three times.
     pub fn remember_leaves(&mut self) {
         self.remember_leaves = true;
+    }
+
+    /// Keeps files' own directories' markers until [`ConfigCache::release_leaves`]: the questions one
+    /// analysis asks about its file (configuration, workspace root, project file) see one disk, instead of
+    /// asking it the same four questions three or four times per keystroke.
+    pub fn hold_leaves(&mut self) {
+        self.held_leaves = Some(HashMap::new());
+    }
+
+    /// Ends what [`ConfigCache::hold_leaves`] began: the next question reads the disk again (the editor must
+    /// notice a `git init` in an app's directory, which it does not watch).
+    pub fn release_leaves(&mut self) {
+        self.held_leaves = None;
     }
 
     /// Records a directory the user named (absolute, normalised): every file below it has a workspace at
@@ -228,10 +245,17 @@ impl ConfigCache {
 
     fn markers_of_file(&mut self, file: &Path) -> Markers {
         let absolute = self.vfs.normalize(file);
-        match absolute.parent() {
-            Some(dir) => self.markers_of_dir(dir, self.remember_leaves),
-            None => Markers::default(),
+        let Some(dir) = absolute.parent() else {
+            return Markers::default();
+        };
+        if let Some(held) = self.held_leaves.as_ref().and_then(|held| held.get(dir)) {
+            return held.clone();
         }
+        let markers = self.markers_of_dir(dir, self.remember_leaves);
+        if let Some(held) = &mut self.held_leaves {
+            held.insert(dir.to_path_buf(), markers.clone());
+        }
+        markers
     }
 
     /// The markers at or above `dir`; `remember` keeps the answer (always for parents).

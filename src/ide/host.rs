@@ -365,6 +365,7 @@ impl Host {
             return None;
         }
         let input = open.doc.parse_input();
+        self.configs.hold_leaves();
         let (config, error) = self.configs.for_file_lenient(path);
         let root = self.root_of(path);
         // Reused only under the settings and workspace it was made with.
@@ -391,6 +392,7 @@ impl Host {
                 config.portos.registry || self.configs.config_file_of(path).is_some()
             }
         };
+        self.configs.release_leaves();
         Some((
             AnalysisJob {
                 path: path.to_path_buf(),
