@@ -146,6 +146,42 @@ impl WholeTextScans {
     }
 }
 
+/// The places in `text` where a constant whose entry differs between `before` and `now` (changed, added or
+/// gone) is named; `None` when there are so many that reusing blocks is not worth sorting out.
+fn changed_constant_places(
+    text: &str,
+    before: &[(String, ConstValue)],
+    now: &JsObject<ConstValue>,
+) -> Option<Vec<Range<usize>>> {
+    const MAX_PLACES: usize = 256;
+    if before == now.entries.as_slice() {
+        return Some(Vec::new());
+    }
+    let old: HashMap<&str, &ConstValue> = before.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut keys: Vec<&str> = now
+        .entries
+        .iter()
+        .filter(|(key, value)| old.get(key.as_str()) != Some(&value))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    keys.extend(
+        before
+            .iter()
+            .filter(|(key, _)| !now.contains(key))
+            .map(|(key, _)| key.as_str()),
+    );
+    let mut places = Vec::new();
+    for key in keys {
+        for (at, _) in text.match_indices(key) {
+            places.push(at..at + key.len());
+            if places.len() > MAX_PLACES {
+                return None;
+            }
+        }
+    }
+    Some(places)
+}
+
 /// Whether `after` is `before` with some ASCII digits replaced by other ASCII digits, and nothing else.
 fn differs_in_digits_only(before: &str, after: &str) -> bool {
     const CHUNK: usize = 64;
@@ -178,7 +214,11 @@ fn detect_reusing(
             |p| p.scans.clone(),
         );
     let constants = table_from_sources(text, &scans.sources);
-    let previous = previous.filter(|p| p.constants == constants.entries);
+    // Where the text names a constant whose entry changed: a block reads only constants its own text names
+    // (the keys it looks up are pieces of it), so a block clear of those places reads as before.
+    let changed = previous.and_then(|p| changed_constant_places(text, &p.constants, &constants));
+    let previous = previous.filter(|_| changed.is_some());
+    let changed = changed.unwrap_or_default();
     let mut memo = DetectorMemo::default();
     let mut block_ends = BlockEnds::default();
     let mut drafts: Vec<std::sync::Arc<Draft>> = scans
@@ -191,6 +231,9 @@ fn detect_reusing(
                 .filter(|(before, (end, draft))| {
                     draft.name == text[name.clone()]
                         && crate::syntax::same_span(before, text, open..*end)
+                        && !changed
+                            .iter()
+                            .any(|place| place.start < *end && open < place.end)
                 })
                 .map(|(_, (_, draft))| draft.clone());
             let draft = reused.unwrap_or_else(|| {
