@@ -256,4 +256,41 @@ mod tests {
             assert!(!parsed.errors.is_empty());
         }
     }
+
+    /// Errors in a few places are each read again with their neighbours; errors all over (past the window
+    /// limit) make the parse a fresh one. Either way the tree is the fresh parse's.
+    #[test]
+    fn broken_texts_of_many_statements_reparse_to_the_fresh_tree() {
+        let budget = Budget::unlimited();
+        for (count, every) in [(100, 40), (3_000, 10)] {
+            let mut text = String::new();
+            for i in 0..count {
+                if i % every == 5 {
+                    text.push_str("const broken = ;\n");
+                } else {
+                    text.push_str(&format!("const PORT_{i} = 5{:03};\n", i % 1000));
+                }
+            }
+            let last = count as u32 - 1;
+            let mut doc = Document::new("/w/e.cjs".into(), 1, &text);
+            let (_, tree) = doc.parse_input().parse(&budget).unwrap();
+            doc.keep_tree(1, tree);
+            for (version, digit) in [(2, "7"), (3, "8"), (4, "9")] {
+                doc.apply(
+                    version,
+                    &[change((last, 15), (last, 16), digit)],
+                    Encoding::Utf16,
+                );
+                let (parsed, tree) = doc.parse_input().parse(&budget).unwrap();
+                doc.keep_tree(version, tree);
+                let fresh = fresh_parse(doc.text());
+                assert_eq!(
+                    parsed.tree.to_sexp(),
+                    fresh.tree.to_sexp(),
+                    "{count} statements"
+                );
+                assert_eq!(parsed.errors.len(), fresh.errors.len());
+            }
+        }
+    }
 }

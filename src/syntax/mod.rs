@@ -479,34 +479,43 @@ fn finish(text: &str, tree: Tree, clock: &Clock) -> Parsed {
 /// applied with [`SyntaxTree::edit`]). Where a tree has syntax errors, tree-sitter's incremental parse can
 /// recover from them differently from a fresh parse when it reuses nodes near them, so every top-level
 /// statement with an error, and [`REREAD_REACH`] statements each side of it, is read again token by token
-/// as a fresh parse reads it (see [`reread_around_errors`]): those of the previous tree first, then, if the
-/// new tree has errors elsewhere, those too in a second pass. The result is what [`parse`] gives for `text`
-/// (tests/incremental.rs compares every answer with a fresh analysis after each random edit). Returns the
-/// result and the unrepaired tree to edit next time.
+/// as a fresh parse reads it (see [`mark_changed`]): those of the previous tree first, then, if the new tree
+/// has errors elsewhere, those too in a second pass; a text with errors all over is parsed fresh. The
+/// result is what [`parse`] gives for `text` (tests/incremental.rs compares every answer with a fresh
+/// analysis after each random edit). Returns the result and the unrepaired tree to edit next time.
 pub fn parse_incremental(
     text: &str,
     old: Option<&SyntaxTree>,
     budget: &Budget,
 ) -> Result<(Parsed, SyntaxTree), Stopped> {
     let clock = budget.start();
-    let Some(old) = old.and_then(SyntaxTree::js) else {
-        let raw = parse_raw(text, None, &clock)?;
-        return Ok((
-            finish(text, raw.clone(), &clock),
+    let fresh = |clock: &Clock| -> Result<(Parsed, SyntaxTree), Stopped> {
+        let raw = parse_raw(text, None, clock)?;
+        Ok((
+            finish(text, raw.clone(), clock),
             SyntaxTree(tree::Repr::Js(raw)),
-        ));
+        ))
+    };
+    let Some(old) = old.and_then(SyntaxTree::js) else {
+        return fresh(&clock);
     };
     let mut reread = Vec::new();
+    error_windows(old, &mut reread);
+    if reread.len() > MAX_REREAD_WINDOWS {
+        return fresh(&clock);
+    }
     let mut base = old.clone();
-    reread_around_errors(&mut base, &mut reread);
+    mark_changed(&mut base, &reread);
     let mut tree = parse_raw(text, Some(&base), &clock)?;
     if tree.root_node().has_error() {
         // Errors the previous tree did not have: their neighbourhood was reused; read it again too.
-        let before = reread.len();
         let mut marks = Vec::new();
         error_windows(&tree, &mut marks);
-        reread.extend(marks);
-        if covers_more(&reread[..before], &reread[before..]) {
+        if marks.len() > MAX_REREAD_WINDOWS {
+            return fresh(&clock);
+        }
+        if covers_more(&reread, &marks) {
+            reread.extend(marks);
             let mut base = old.clone();
             mark_changed(&mut base, &reread);
             tree = parse_raw(text, Some(&base), &clock)?;
@@ -553,38 +562,40 @@ fn error_windows(tree: &Tree, out: &mut Vec<Window>) {
         ));
         return;
     }
-    for i in 0..count {
-        let Some(statement) = root.child(i) else {
-            continue;
-        };
+    // One walk over the statements (`Node::child(i)` walks from the first each time: quadratic on a file of
+    // many statements).
+    let mut cursor = root.walk();
+    let statements: Vec<Node> = root.children(&mut cursor).collect();
+    for (i, statement) in statements.iter().enumerate() {
         if !statement.has_error() {
             continue;
         }
-        let first = root.child(i.saturating_sub(REREAD_REACH as u32));
-        let last = root.child((i + REREAD_REACH as u32).min(count - 1));
-        if let (Some(first), Some(last)) = (first, last) {
-            out.push((
+        let first = statements[i.saturating_sub(REREAD_REACH)];
+        let last = statements[(i + REREAD_REACH).min(statements.len() - 1)];
+        match out.last_mut() {
+            // Overlapping the window before it (statements come in order): one window.
+            Some(previous) if first.start_byte() <= previous.1 => {
+                previous.1 = last.end_byte();
+                previous.3 = last.end_position();
+            }
+            _ => out.push((
                 first.start_byte(),
                 last.end_byte(),
                 first.start_position(),
                 last.end_position(),
-            ));
+            )),
         }
     }
 }
+
+/// The most error windows a reparse marks: past it, errors are everywhere and a fresh parse is as cheap (and
+/// the window bookkeeping stays linear).
+const MAX_REREAD_WINDOWS: usize = 32;
 
 /// Whether `more` has a window not inside one of `have`.
 fn covers_more(have: &[Window], more: &[Window]) -> bool {
     more.iter()
         .any(|m| !have.iter().any(|h| h.0 <= m.0 && m.1 <= h.1))
-}
-
-/// Marks the error windows of `tree` (the previous version's, edited) as changed, so the next parse reads
-/// them as a fresh parse would; adds them to `windows`.
-fn reread_around_errors(tree: &mut Tree, windows: &mut Vec<Window>) {
-    let start = windows.len();
-    error_windows(tree, windows);
-    mark_changed(tree, &windows[start..]);
 }
 
 /// Tells `tree` that each window's text was replaced by itself: its nodes are not reused.
