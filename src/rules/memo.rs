@@ -46,7 +46,7 @@ struct App {
     bindings: Arc<Vec<Binding>>,
     listing: Arc<Vec<ListedPort>>,
     text: Arc<str>,
-    findings: [Option<Vec<Finding>>; RULE_COUNT],
+    findings: [Option<Arc<[Finding]>>; RULE_COUNT],
 }
 
 /// The memo being filled by one check, and the previous one it may reuse from.
@@ -68,15 +68,17 @@ impl<'p> Recorder<'p> {
         }
     }
 
-    /// The findings of rule `rule` (its registry index) for an app: the previous check's where the app is
-    /// the same, else `run`'s; kept either way.
+    /// The findings of rule `rule` (its registry index) for an app, added to `out`: the previous check's
+    /// where the app is the same, else `run`'s; kept either way (shared, so a reused app's findings are
+    /// copied once, into `out`).
     pub(super) fn app_findings(
         &mut self,
         rule: usize,
         app: (&Arc<Process>, &Arc<Vec<Binding>>, &Arc<Vec<ListedPort>>),
         text: &Arc<str>,
         run: impl FnOnce() -> Vec<Finding>,
-    ) -> Vec<Finding> {
+        out: &mut Vec<Finding>,
+    ) {
         let (process, bindings, listing) = app;
         let key = Arc::as_ptr(process) as usize;
         let reused = self
@@ -89,7 +91,8 @@ impl<'p> Recorder<'p> {
                     && same_lines(&old.text, text, process)
             })
             .and_then(|old| old.findings[rule].clone());
-        let found = reused.unwrap_or_else(run);
+        let found = reused.unwrap_or_else(|| run().into());
+        out.extend(found.iter().cloned());
         let entry = self.next.apps.entry(key).or_insert_with(|| App {
             process: process.clone(),
             bindings: bindings.clone(),
@@ -97,8 +100,7 @@ impl<'p> Recorder<'p> {
             text: text.clone(),
             findings: std::array::from_fn(|_| None),
         });
-        entry.findings[rule] = Some(found.clone());
-        found
+        entry.findings[rule] = Some(found);
     }
 
     /// The memo for the next check.

@@ -493,10 +493,10 @@ pub fn check_file_indexed(
                     run(&check, labelled, &mut found);
                     found
                 };
-                findings.extend(match &mut recorder {
-                    Some(recorder) => recorder.app_findings(index, app, text, run),
-                    None => run(),
-                });
+                match &mut recorder {
+                    Some(recorder) => recorder.app_findings(index, app, text, run, &mut findings),
+                    None => findings.extend(run()),
+                }
             }
         }
     }
