@@ -28,6 +28,9 @@ pub struct Document {
     index: Arc<LineIndex>,
     /// The last tree parsed, with every edit since applied (`Tree::edit`), so the next parse can reuse it.
     tree: Option<SyntaxTree>,
+    /// Whether `tree` is, as it stands, the tree of the current text: no edit since its parse, or only edits
+    /// that keep its shape (a port's digits: [`SyntaxTree::keeps_shape`]), so the next parse is no parse.
+    tree_exact: bool,
 }
 
 impl Document {
@@ -40,6 +43,7 @@ impl Document {
             text: Arc::from(text),
             index: Arc::new(LineIndex::new(text)),
             tree: None,
+            tree_exact: false,
         }
     }
 
@@ -61,6 +65,7 @@ impl Document {
                 None => {
                     self.rope = Rope::from_str(&change.text);
                     self.tree = None;
+                    self.tree_exact = false;
                     self.text = Arc::from(change.text.as_str());
                     self.index = Arc::new(LineIndex::new(&self.text));
                 }
@@ -102,6 +107,19 @@ impl Document {
     }
 
     fn edit(&mut self, start: usize, end: usize, new_text: &str) {
+        if self.tree_exact
+            && self
+                .tree
+                .as_ref()
+                .is_some_and(|tree| tree.keeps_shape(&self.text, start, end, new_text))
+        {
+            // No span, row or column moves: the tree needs no edit and stays exact.
+            let start_char = self.rope.byte_to_char(start);
+            self.rope.remove(start_char..start_char + new_text.len());
+            self.rope.insert(start_char, new_text);
+            return;
+        }
+        self.tree_exact = false;
         let start_position = self.point(start);
         let old_end_position = self.point(end);
         let start_char = self.rope.byte_to_char(start);
@@ -143,6 +161,7 @@ impl Document {
             text: self.text.clone(),
             format: Format::of_path(&self.path),
             old_tree: self.tree.clone(),
+            old_tree_exact: self.tree_exact,
             index: self.index.clone(),
         }
     }
@@ -151,6 +170,7 @@ impl Document {
     pub fn keep_tree(&mut self, version: i32, tree: SyntaxTree) {
         if version == self.version {
             self.tree = Some(tree);
+            self.tree_exact = true;
         }
     }
 }
@@ -175,6 +195,8 @@ pub struct ParseInput {
     pub format: Format,
     /// The previous tree with the edits since applied, if there is one.
     pub old_tree: Option<SyntaxTree>,
+    /// Whether `old_tree` is already this text's tree (see [`SyntaxTree::keeps_shape`]).
+    pub old_tree_exact: bool,
     /// The line index of its text.
     pub index: Arc<LineIndex>,
 }
@@ -184,6 +206,15 @@ impl ParseInput {
     /// result is what a fresh parse gives (see [`syntax::parse_incremental`]); the second value is the tree
     /// to keep for the next edit.
     pub fn parse(&self, budget: &Budget) -> Result<(Parsed, SyntaxTree), Stopped> {
+        if self.old_tree_exact
+            && self.format == Format::JavaScript
+            && let Some(reused) = self
+                .old_tree
+                .as_ref()
+                .and_then(syntax::reuse_unchanged_shape)
+        {
+            return Ok(reused);
+        }
         syntax::parse_incremental_as(&self.text, self.format, self.old_tree.as_ref(), budget)
     }
 }
@@ -255,6 +286,60 @@ mod tests {
             assert_eq!(parsed.errors.len(), fresh.errors.len());
             assert!(!parsed.errors.is_empty());
         }
+    }
+
+    /// Every node's kind and span, in order: what a tree tells the analysis.
+    fn nodes(tree: &SyntaxTree) -> Vec<(String, usize, usize)> {
+        let root = tree.root().unwrap();
+        root.descendants()
+            .iter()
+            .map(|n| (n.kind().to_string(), n.start_byte(), n.end_byte()))
+            .collect()
+    }
+
+    /// Every digit of a text replaced by every other digit, one edit at a time: where the tree is kept without
+    /// a reparse, it is the fresh parse's tree node for node; the edits that would change it (a leading `0`,
+    /// a `0x` prefix's neighbour, a BigInt, an escape) are reparsed.
+    #[test]
+    fn a_digit_edit_keeps_the_tree_only_where_a_fresh_parse_gives_the_same_tree() {
+        let text = "// port 5570 of 1\nconst PORTS = { API: 5570, UI: 0, HEX: 0x15, OCT: 0o17, BIG: 12n, \
+                    F: 1.5, E: 1e3, S: '55\\x41', T: `a${PORTS.API}9`, W: 055 };\n\
+                    const v2 = 'x9';\nmodule.exports = { apps: [{ name: 'a1', env: { PORT: 5571 } }] };\n";
+        let budget = Budget::unlimited();
+        let (mut kept, mut reparsed) = (0, 0);
+        for (at, byte) in text.bytes().enumerate() {
+            if !byte.is_ascii_digit() {
+                continue;
+            }
+            for digit in ["0", "1", "7", "9"] {
+                let mut doc = Document::new("/w/e.cjs".into(), 1, text);
+                let (_, tree) = doc.parse_input().parse(&budget).unwrap();
+                doc.keep_tree(1, tree);
+                let index = LineIndex::new(text);
+                let line = index.line_of(at);
+                let col = (at - index.line_range(line).unwrap().start) as u32;
+                let line = line as u32;
+                doc.apply(
+                    2,
+                    &[change((line, col), (line, col + 1), digit)],
+                    Encoding::Utf8,
+                );
+                let input = doc.parse_input();
+                let (parsed, _) = input.parse(&budget).unwrap();
+                let fresh = fresh_parse(doc.text());
+                assert_eq!(nodes(&parsed.tree), nodes(&fresh.tree), "{}", doc.text());
+                assert_eq!(parsed.errors.len(), fresh.errors.len());
+                if input.old_tree_exact {
+                    kept += 1;
+                } else {
+                    reparsed += 1;
+                }
+            }
+        }
+        assert!(
+            kept > 40 && reparsed > 10,
+            "kept {kept}, reparsed {reparsed}"
+        );
     }
 
     /// Errors in a few places are each read again with their neighbours; errors all over (past the window

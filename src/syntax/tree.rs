@@ -96,6 +96,51 @@ impl SyntaxTree {
         });
     }
 
+    /// Whether the tree, parsed from `text` and not edited since, is still the tree a fresh parse makes once
+    /// `start..end` of `text` is replaced by `new`: ASCII digits swapped for as many ASCII digits inside one
+    /// leaf where a digit is only a character — a comment, a string's text, a name past its first character,
+    /// a decimal integer that stays one (`5580` → `5581`, never `1` → `0…`) — in a tree without errors. That
+    /// is the edit a port number gets, and then nothing needs reparsing: tree-sitter's nodes hold spans and
+    /// kinds, not text, and no span or kind moves.
+    pub fn keeps_shape(&self, text: &str, start: usize, end: usize, new: &str) -> bool {
+        let Repr::Js(tree) = &self.0 else {
+            return false;
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let Some(old) = text.get(start..end) else {
+            return false;
+        };
+        if old.len() != new.len() || !digits(old) || !digits(new) {
+            return false;
+        }
+        let root = tree.root_node();
+        if root.has_error() {
+            return false;
+        }
+        let Some(leaf) = root.descendant_for_byte_range(start, end) else {
+            return false;
+        };
+        if leaf.child_count() != 0 || leaf.start_byte() > start || leaf.end_byte() < end {
+            return false;
+        }
+        match leaf.kind() {
+            "comment" | "string_fragment" => true,
+            "identifier" | "property_identifier" | "shorthand_property_identifier" => {
+                leaf.start_byte() < start
+            }
+            "number" => {
+                let Some(before) = text.get(leaf.byte_range()) else {
+                    return false;
+                };
+                let at = start - leaf.start_byte();
+                let after = [&before[..at], new, &before[at + new.len()..]].concat();
+                let decimal = |s: &str| digits(s) && (s == "0" || !s.starts_with('0'));
+                decimal(before) && decimal(&after)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the tree has an ERROR or MISSING node anywhere (for YAML: whether the document failed to load).
     pub fn has_error(&self) -> bool {
         match &self.0 {
