@@ -58,7 +58,12 @@ pub fn run_stdio() -> i32 {
             return 1;
         }
     };
-    let code = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    let code = runtime.block_on(async {
+        match transport::ChannelReader::stdin() {
+            Ok(input) => serve_to(input, Output::<tokio::io::Stdout>::Stdout).await,
+            Err(_) => serve(tokio::io::stdin(), tokio::io::stdout()).await,
+        }
+    });
     // Analyses still running for a client that is gone are abandoned, not awaited.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     code
@@ -71,20 +76,37 @@ where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
 {
+    serve_to(input, Output::Async(output)).await
+}
+
+/// Where the frames go: an async writer, or stdout written from a thread of its own (see
+/// [`transport::write_stdout`]).
+enum Output<O> {
+    Async(O),
+    Stdout,
+}
+
+async fn serve_to<I, O>(input: I, output: Output<O>) -> i32
+where
+    I: AsyncRead + Unpin + Send + 'static,
+    O: AsyncWrite + Unpin + Send + 'static,
+{
     let shut_down = Arc::new(AtomicBool::new(false));
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let (mut service, socket) = server::build(shut_down.clone(), out_tx.downgrade());
     let (mut client_requests, mut client_responses) = socket.split();
 
-    let writer = tokio::spawn(async move {
-        let mut output = output;
-        while let Some(body) = out_rx.recv().await {
-            if transport::write_frame(&mut output, &body).await.is_err() {
-                // The client closed its end: nothing more can be said.
-                break;
+    let writer = match output {
+        Output::Async(mut output) => tokio::spawn(async move {
+            while let Some(body) = out_rx.recv().await {
+                if transport::write_frame(&mut output, &body).await.is_err() {
+                    // The client closed its end: nothing more can be said.
+                    break;
+                }
             }
-        }
-    });
+        }),
+        Output::Stdout => tokio::task::spawn_blocking(move || transport::write_stdout(out_rx)),
+    };
     let to_client = out_tx.clone();
     let forwarder = tokio::spawn(async move {
         while let Some(request) = client_requests.next().await {

@@ -106,12 +106,115 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
     writer: &mut W,
     body: &[u8],
 ) -> std::io::Result<()> {
+    writer.write_all(&frame(body)).await?;
+    writer.flush().await
+}
+
+/// One message as it goes out: its header, then its body.
+fn frame(body: &[u8]) -> Vec<u8> {
     let header = format!("Content-Length: {}\r\n\r\n", body.len());
     let mut frame = Vec::with_capacity(header.len() + body.len());
     frame.extend_from_slice(header.as_bytes());
     frame.extend_from_slice(body);
-    writer.write_all(&frame).await?;
-    writer.flush().await
+    frame
+}
+
+/// Writes every body `outgoing` yields to stdout, a frame per `write` call, until the channel closes or the
+/// client stops reading; meant for a thread of its own. Not through `std::io::stdout()`: it is line
+/// buffered, so each frame was searched for its last newline (13 KB at a keystroke of an 8 KB file) and went
+/// out as two writes, the header and the body, the client woken for each; nor through tokio's stdout, which
+/// copies each frame to a blocking thread it wakes per write.
+pub fn write_stdout(mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    // A second descriptor of the same pipe, written unbuffered.
+    let file = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from);
+    let mut out: Box<dyn Write> = match file {
+        Ok(file) => Box::new(file),
+        Err(_) => Box::new(std::io::stdout()),
+    };
+    while let Some(body) = outgoing.blocking_recv() {
+        if out
+            .write_all(&frame(&body))
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            // The client closed its end: nothing more can be said.
+            break;
+        }
+    }
+}
+
+/// Stdin as the frame reader reads it, fed by a thread of its own (see [`read_stdin`]): tokio's stdin
+/// starts a blocking read on its pool for each poll and wakes a pool thread to do it, one more hand-over
+/// per message.
+pub struct ChannelReader {
+    incoming: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl ChannelReader {
+    /// Reads stdin on a thread of its own (left blocked in `read` when the server exits: the process ends
+    /// with it), at most a few chunks ahead of the frame reader.
+    pub fn stdin() -> std::io::Result<Self> {
+        let (sender, incoming) = tokio::sync::mpsc::channel(8);
+        std::thread::Builder::new()
+            .name("portos-lsp stdin".into())
+            .spawn(move || read_stdin(&sender))?;
+        Ok(ChannelReader {
+            incoming,
+            chunk: Vec::new(),
+            at: 0,
+        })
+    }
+}
+
+/// Sends what stdin yields, a chunk per `read`, until it ends, fails, or nobody listens.
+fn read_stdin(sender: &tokio::sync::mpsc::Sender<Vec<u8>>) {
+    use std::io::Read;
+    let mut stdin = std::io::stdin().lock();
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = match stdin.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        if sender.blocking_send(buffer[..read].to_vec()).is_err() {
+            return;
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for ChannelReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        loop {
+            if self.at < self.chunk.len() {
+                let n = buf.remaining().min(self.chunk.len() - self.at);
+                buf.put_slice(&self.chunk[self.at..self.at + n]);
+                self.at += n;
+                return std::task::Poll::Ready(Ok(()));
+            }
+            match self.incoming.poll_recv(cx) {
+                std::task::Poll::Ready(Some(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                // The input ended: a read of nothing.
+                std::task::Poll::Ready(None) => return std::task::Poll::Ready(Ok(())),
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
