@@ -3,7 +3,8 @@
 
 use crate::config::{self, Config, ConfigError, ConfigLayer, ConfigSource, FileGlobs};
 use crate::vfs::Vfs;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,8 +57,8 @@ impl ConfigCache {
             user_file: None,
             user: None,
             by_file: BTreeMap::new(),
-            last_good: HashMap::new(),
-            above: HashMap::new(),
+            last_good: HashMap::default(),
+            above: HashMap::default(),
             remember_leaves: false,
             held_leaves: None,
             warnings: BTreeSet::new(),
@@ -75,7 +76,7 @@ impl ConfigCache {
     /// analysis asks about its file (configuration, workspace root, project file) see one disk, instead of
     /// asking it the same four questions three or four times per keystroke.
     pub fn hold_leaves(&mut self) {
-        self.held_leaves = Some(HashMap::new());
+        self.held_leaves = Some(HashMap::default());
     }
 
     /// Ends what [`ConfigCache::hold_leaves`] began: the next question reads the disk again (the editor must

@@ -1,7 +1,8 @@
 //! One open buffer: its text in a rope, its version, its line index and the tree to reparse incrementally.
 
 use crate::syntax::{
-    self, Budget, Encoding, Format, LineCol, LineIndex, Parsed, Stopped, SyntaxTree, TreeEdit,
+    self, Budget, Encoding, Format, LineCol, LineIndex, Parsed, Stopped, SyntaxError, SyntaxTree,
+    TreeEdit,
 };
 use ropey::Rope;
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ pub struct Document {
     index: Arc<LineIndex>,
     /// The last tree parsed, with every edit since applied (`Tree::edit`), so the next parse can reuse it.
     tree: Option<SyntaxTree>,
+    /// The errors read off `tree` when it was parsed (for an exact tree, the errors it still has).
+    tree_errors: Vec<SyntaxError>,
     /// Whether `tree` is, as it stands, the tree of the current text: no edit since its parse, or only edits
     /// that keep its shape (a port's digits: [`SyntaxTree::keeps_shape`]), so the next parse is no parse.
     tree_exact: bool,
@@ -43,6 +46,7 @@ impl Document {
             text: Arc::from(text),
             index: Arc::new(LineIndex::new(text)),
             tree: None,
+            tree_errors: Vec::new(),
             tree_exact: false,
         }
     }
@@ -162,14 +166,16 @@ impl Document {
             format: Format::of_path(&self.path),
             old_tree: self.tree.clone(),
             old_tree_exact: self.tree_exact,
+            old_tree_errors: self.tree_exact.then(|| self.tree_errors.clone()),
             index: self.index.clone(),
         }
     }
 
     /// Keeps the tree of a parse when it is of the current version (a later edit makes it stale).
-    pub fn keep_tree(&mut self, version: i32, tree: SyntaxTree) {
+    pub fn keep_tree(&mut self, version: i32, kept: KeptTree) {
         if version == self.version {
-            self.tree = Some(tree);
+            self.tree = Some(kept.tree);
+            self.tree_errors = kept.errors;
             self.tree_exact = true;
         }
     }
@@ -185,6 +191,19 @@ fn flatten(rope: &Rope) -> Arc<str> {
     Arc::from(text)
 }
 
+/// What a document keeps of a parse for the next one: the tree, and the errors read off it.
+pub struct KeptTree {
+    tree: SyntaxTree,
+    errors: Vec<SyntaxError>,
+}
+
+impl KeptTree {
+    fn of((parsed, tree): (Parsed, SyntaxTree)) -> (Parsed, KeptTree) {
+        let errors = parsed.errors.clone();
+        (parsed, KeptTree { tree, errors })
+    }
+}
+
 /// A snapshot to parse outside any lock.
 pub struct ParseInput {
     /// The version it is of.
@@ -197,6 +216,8 @@ pub struct ParseInput {
     pub old_tree: Option<SyntaxTree>,
     /// Whether `old_tree` is already this text's tree (see [`SyntaxTree::keeps_shape`]).
     pub old_tree_exact: bool,
+    /// The errors of `old_tree` when it is exact.
+    pub old_tree_errors: Option<Vec<SyntaxError>>,
     /// The line index of its text.
     pub index: Arc<LineIndex>,
 }
@@ -205,17 +226,18 @@ impl ParseInput {
     /// Parses within `budget`, incrementally when there is a tree to reuse: the version's one parse. The
     /// result is what a fresh parse gives (see [`syntax::parse_incremental`]); the second value is the tree
     /// to keep for the next edit.
-    pub fn parse(&self, budget: &Budget) -> Result<(Parsed, SyntaxTree), Stopped> {
+    pub fn parse(&self, budget: &Budget) -> Result<(Parsed, KeptTree), Stopped> {
         if self.old_tree_exact
             && self.format == Format::JavaScript
             && let Some(reused) = self
                 .old_tree
                 .as_ref()
-                .and_then(syntax::reuse_unchanged_shape)
+                .and_then(|old| syntax::reuse_unchanged_shape(old, self.old_tree_errors.clone()))
         {
-            return Ok(reused);
+            return Ok(KeptTree::of(reused));
         }
         syntax::parse_incremental_as(&self.text, self.format, self.old_tree.as_ref(), budget)
+            .map(KeptTree::of)
     }
 }
 
@@ -304,7 +326,7 @@ mod tests {
     fn a_digit_edit_keeps_the_tree_only_where_a_fresh_parse_gives_the_same_tree() {
         let text = "// port 5570 of 1\nconst PORTS = { API: 5570, UI: 0, HEX: 0x15, OCT: 0o17, BIG: 12n, \
                     F: 1.5, E: 1e3, S: '55\\x41', T: `a${PORTS.API}9`, W: 055 };\n\
-                    const v2 = 'x9';\nmodule.exports = { apps: [{ name: 'a1', env: { PORT: 5571 } }] };\n";
+                    const v2 = 'x9';\n{ 'k1': 2 }\nmodule.exports = { apps: [{ name: 'a1', env: { PORT: 5571 } }] };\n";
         let budget = Budget::unlimited();
         let (mut kept, mut reparsed) = (0, 0);
         for (at, byte) in text.bytes().enumerate() {
@@ -325,10 +347,11 @@ mod tests {
                     Encoding::Utf8,
                 );
                 let input = doc.parse_input();
+                assert_eq!(input.old_tree_errors.is_some(), input.old_tree_exact);
                 let (parsed, _) = input.parse(&budget).unwrap();
                 let fresh = fresh_parse(doc.text());
                 assert_eq!(nodes(&parsed.tree), nodes(&fresh.tree), "{}", doc.text());
-                assert_eq!(parsed.errors.len(), fresh.errors.len());
+                assert_eq!(parsed.errors, fresh.errors);
                 if input.old_tree_exact {
                     kept += 1;
                 } else {

@@ -8,7 +8,7 @@
 //! results it stores.
 
 use super::convention::{self, ConventionDecision};
-use super::document::{Change, Document};
+use super::document::{Change, Document, KeptTree};
 use super::index::{IndexedFile, WorkspaceIndex};
 use super::outside::Outside;
 use super::snapshot::{OpenView, Snapshot};
@@ -16,10 +16,11 @@ use super::{ConfigCache, diagnostics};
 use crate::analysis::{self, Analysis};
 use crate::config::{Config, ConfigError, ConfigLayer, ConfigSource, Convention};
 use crate::rules::FileReport;
-use crate::syntax::{Budget, Encoding, Stopped, SyntaxTree};
+use crate::syntax::{Budget, Encoding, Stopped};
 use crate::vfs::{Overlay, Vfs};
 use crate::workspace;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -105,7 +106,7 @@ impl Host {
             configs: ConfigCache::new(vfs, source),
             overlay,
             disk,
-            docs: HashMap::new(),
+            docs: HashMap::default(),
             index: Arc::new(WorkspaceIndex::default()),
             outside: Arc::new(Outside::default()),
             outside_warnings: Vec::new(),
@@ -739,7 +740,7 @@ pub struct AnalysisDone {
     /// The version analysed.
     pub version: i32,
     /// Its analysis and the unrepaired tree to reuse for the next edit, or why its parse stopped.
-    outcome: Result<(DocAnalysis, SyntaxTree), Stopped>,
+    outcome: Result<(DocAnalysis, KeptTree), Stopped>,
 }
 
 impl AnalysisDone {

@@ -7,7 +7,8 @@ use super::outside::Outside;
 use super::portos_core::{self, PortosEntries};
 use crate::config::Config;
 use crate::rules::{AppSummary, FileReport, Finding};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -9,7 +9,8 @@ use super::portos_core::{self, PortosEntries};
 use crate::config::Config;
 use crate::rules::{AppSummary, ExternalPorts};
 use crate::vfs::Vfs;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -17,7 +17,7 @@ use crate::model::SourceFile;
 use crate::rules::{ExternalPorts, FileReport, Finding};
 use crate::syntax::{LineIndex, TextRange};
 use crate::vfs::Vfs;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

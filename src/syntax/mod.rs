@@ -535,13 +535,15 @@ pub fn parse_incremental(
 }
 
 /// The parse of a text whose previous tree still fits it exactly (see [`SyntaxTree::keeps_shape`]): that
-/// tree, with no reparse (`None` for a tree that is not JavaScript's).
-pub fn reuse_unchanged_shape(old: &SyntaxTree) -> Option<(Parsed, SyntaxTree)> {
+/// tree, with no reparse (`None` for a tree that is not JavaScript's). `errors` are the errors read off that
+/// tree before, when known (an unchanged shape has the same ones), saving a walk over the statements.
+pub fn reuse_unchanged_shape(
+    old: &SyntaxTree,
+    errors: Option<Vec<SyntaxError>>,
+) -> Option<(Parsed, SyntaxTree)> {
     let tree = old.js()?;
-    Some((
-        Parsed::new(tree.clone(), object_statements(tree)),
-        old.clone(),
-    ))
+    let errors = errors.unwrap_or_else(|| object_statements(tree));
+    Some((Parsed::new(tree.clone(), errors), old.clone()))
 }
 
 /// Top-level statements read again on each side of one with a syntax error when a tree with errors is

@@ -1,7 +1,7 @@
 //! Open editor buffers laid over another file system: a buffer wins over the file on disk.
 
 use super::{DirEntry, Vfs};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -17,7 +17,7 @@ impl Overlay {
     pub fn new(base: Arc<dyn Vfs>) -> Self {
         Overlay {
             base,
-            buffers: RwLock::new(HashMap::new()),
+            buffers: RwLock::new(HashMap::default()),
         }
     }
 

@@ -9,7 +9,7 @@
 
 use super::global_state::Shared;
 use super::main_loop::Task;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

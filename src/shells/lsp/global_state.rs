@@ -6,7 +6,8 @@
 use super::main_loop::Task;
 use crate::config::ConfigSource;
 use crate::ide::{Encoding, Host, Snapshot};
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -73,7 +74,7 @@ impl GlobalState {
         GlobalState {
             host,
             caps: ClientCaps::default(),
-            uris: HashMap::new(),
+            uris: HashMap::default(),
             shown_errors: BTreeSet::new(),
             extra_roots: BTreeSet::new(),
             asked: BTreeSet::new(),

@@ -5,7 +5,7 @@
 use crate::ide::completion::{Completion, CompletionKind};
 use crate::ide::port_map::PortMap;
 use crate::ide::{Encoding, Finding, LineIndex, Severity, Snapshot, TextRange};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -134,10 +134,10 @@ impl<'a> Converter<'a> {
             text,
             snapshot,
             related_support,
-            others: HashMap::new(),
+            others: HashMap::default(),
             last_related: None,
-            uris: HashMap::new(),
-            pages: HashMap::new(),
+            uris: HashMap::default(),
+            pages: HashMap::default(),
         }
     }
 
@@ -263,7 +263,7 @@ pub fn workspace_edit(
     text: &Text,
     snapshot: &Snapshot,
 ) -> Option<WorkspaceEdit> {
-    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
     for edit in edits {
         let range = if edit.path == here {
             text.range(edit.range)
@@ -401,7 +401,7 @@ pub fn not_analysed(why: &str) -> Diagnostic {
 /// place ranges).
 pub fn port_map_json(snapshot: &Snapshot, map: &PortMap, encoding: Encoding) -> serde_json::Value {
     use serde_json::json;
-    let mut texts: HashMap<PathBuf, Other> = HashMap::new();
+    let mut texts: HashMap<PathBuf, Other> = HashMap::default();
     let mut place = |path: &Path, range: TextRange| -> serde_json::Value {
         let entry = texts
             .entry(path.to_path_buf())
