@@ -437,6 +437,11 @@ pub fn processes_reusing(
     let previous = previous.filter(|p| p.context.as_ref() == Some(context));
     if let Some(next) = next.as_deref_mut() {
         next.context = Some(context.clone());
+        if let Value::Array(items) = &apps.value {
+            // Sized up front: no rehash at every doubling, every keystroke.
+            next.apps.reserve(items.len());
+            next.order.reserve(items.len());
+        }
     }
     let mut read = |item: &Traced, object: &Object| {
         let key = (item.def, item.use_);

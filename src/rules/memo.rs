@@ -58,12 +58,14 @@ pub(super) struct Recorder<'p> {
 impl<'p> Recorder<'p> {
     /// A recorder for a check under `context`; `previous` is used only under the same context.
     pub(super) fn new(context: Context, previous: Option<&'p RuleMemo>) -> Self {
+        // Room for as many apps as last time: filling the table from empty rehashes it at every doubling.
+        let apps = previous.map_or(0, |p| p.apps.len());
         let previous = previous.filter(|p| p.context.as_ref() == Some(&context));
         Recorder {
             previous,
             next: RuleMemo {
                 context: Some(context),
-                apps: Default::default(),
+                apps: foldhash::HashMap::with_capacity_and_hasher(apps, Default::default()),
             },
         }
     }

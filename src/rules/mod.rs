@@ -582,17 +582,18 @@ pub fn cross_file_findings_for(
     config: &Config,
     external: &ExternalPorts,
 ) -> Vec<Finding> {
-    let names: foldhash::HashSet<&str> = report
-        .summary
-        .processes
-        .iter()
-        .filter_map(|p| p.name.as_deref())
-        .collect();
-    let ports: foldhash::HashSet<u16> = report.summary.served.iter().map(|s| s.port).collect();
+    // Sized up front: each table would otherwise be rehashed at every doubling, every keystroke.
+    let summary = &report.summary;
+    let mut names =
+        foldhash::HashSet::with_capacity_and_hasher(summary.processes.len(), Default::default());
+    names.extend(summary.processes.iter().filter_map(|p| p.name.as_deref()));
+    let mut ports =
+        foldhash::HashSet::with_capacity_and_hasher(summary.served.len(), Default::default());
+    ports.extend(summary.served.iter().map(|s| s.port));
     let mut cross = CrossFile {
         files: Vec::with_capacity(others.len()),
-        by_name: HashMap::new(),
-        by_port: HashMap::new(),
+        by_name: HashMap::with_capacity(names.len()),
+        by_port: HashMap::with_capacity(ports.len()),
     };
     for (index, other) in others.iter().enumerate() {
         let mut related = false;

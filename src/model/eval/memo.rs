@@ -34,6 +34,8 @@ pub struct EvalMemo {
     pub(super) exports: Option<Vec<std::ops::Range<usize>>>,
     /// What the mutation search kept (kept even when nothing else is: it depends on the text alone).
     pub(super) mutations: MutationMemo,
+    /// How many definitions the evaluation read (to size the next one's set).
+    pub(super) referenced_count: usize,
 }
 
 /// What a memo entry is for: an element of a top-level array, or a top-level binding (by name).
@@ -44,6 +46,18 @@ pub(super) enum MemoKey {
 }
 
 impl EvalMemo {
+    /// An empty memo with room for what `previous` held (the next version of a file keeps about as many
+    /// elements: filling a table from empty rehashes it at every doubling).
+    pub(super) fn sized_like(previous: &EvalMemo) -> Self {
+        EvalMemo {
+            elements: HashMap::with_capacity_and_hasher(
+                previous.elements.len(),
+                Default::default(),
+            ),
+            ..EvalMemo::default()
+        }
+    }
+
     /// How many elements it holds (for tests and benchmarks).
     pub fn len(&self) -> usize {
         self.elements.len()

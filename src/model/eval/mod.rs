@@ -119,14 +119,18 @@ impl<'l> Session<'l> {
     /// cannot have changed, and keeps this evaluation's for the next: see [`EvalMemo`].
     pub fn with_memo(mut self, previous: &'l EvalMemo) -> Self {
         self.memo_in = Some(previous);
-        self.memo_out = Some(EvalMemo::default());
+        self.memo_out = Some(EvalMemo::sized_like(previous));
+        // As many definitions are read as last time, give or take an edit: no growing the set as it fills.
+        self.referenced.reserve(previous.referenced_count);
         self
     }
 
     /// This evaluation's elements, for the next evaluation of the same file (empty when keeping them would
     /// not be sound; see [`EvalMemo`]).
     pub fn take_memo(&mut self) -> EvalMemo {
-        self.memo_out.take().unwrap_or_default()
+        let mut memo = self.memo_out.take().unwrap_or_default();
+        memo.referenced_count = self.referenced.len();
+        memo
     }
 
     /// The previous evaluation's result for `key`, its notes, reads and work replayed here (the caller adds

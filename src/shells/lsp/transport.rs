@@ -137,8 +137,7 @@ pub fn write_stdout(mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>)
         Err(_) => Box::new(std::io::stdout()),
     };
     while let Some(body) = outgoing.blocking_recv() {
-        if out
-            .write_all(&frame(&body))
+        if write_parts(&mut out, &body)
             .and_then(|()| out.flush())
             .is_err()
         {
@@ -146,6 +145,26 @@ pub fn write_stdout(mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>)
             break;
         }
     }
+}
+
+/// Writes a frame's header and body in one `writev` where the pipe takes it all (a body is not copied
+/// behind its header).
+fn write_parts(out: &mut dyn std::io::Write, body: &[u8]) -> std::io::Result<()> {
+    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let mut parts = [
+        std::io::IoSlice::new(header.as_bytes()),
+        std::io::IoSlice::new(body),
+    ];
+    let mut rest = &mut parts[..];
+    while !rest.is_empty() {
+        match out.write_vectored(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(written) => std::io::IoSlice::advance_slices(&mut rest, written),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Stdin as the frame reader reads it, fed by a thread of its own (see [`read_stdin`]): tokio's stdin
@@ -231,6 +250,30 @@ mod tests {
                 Frame::Eof => return out,
             }
         }
+    }
+
+    /// A writer that takes at most a few bytes per call, the first part of a vectored write only.
+    struct Trickle(Vec<u8>);
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(7);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_written_in_pieces_arrives_whole() {
+        let mut out = Trickle(Vec::new());
+        write_parts(&mut out, b"{\"jsonrpc\":\"2.0\"}").unwrap();
+        assert_eq!(
+            String::from_utf8(out.0).unwrap(),
+            "Content-Length: 17\r\n\r\n{\"jsonrpc\":\"2.0\"}"
+        );
     }
 
     #[tokio::test]
