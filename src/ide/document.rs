@@ -326,7 +326,7 @@ mod tests {
     fn a_digit_edit_keeps_the_tree_only_where_a_fresh_parse_gives_the_same_tree() {
         let text = "// port 5570 of 1\nconst PORTS = { API: 5570, UI: 0, HEX: 0x15, OCT: 0o17, BIG: 12n, \
                     F: 1.5, E: 1e3, S: '55\\x41', T: `a${PORTS.API}9`, W: 055 };\n\
-                    const v2 = 'x9';\n{ 'k1': 2 }\nmodule.exports = { apps: [{ name: 'a1', env: { PORT: 5571 } }] };\n";
+                    const v2 = 'x9';\n{ 'k1': 2 }\nconst v\\u0041x2 = 3;\nmodule.exports = { apps: [{ name: 'a1', env: { PORT: 5571 } }] };\n";
         let budget = Budget::unlimited();
         let (mut kept, mut reparsed) = (0, 0);
         for (at, byte) in text.bytes().enumerate() {

@@ -125,8 +125,13 @@ impl SyntaxTree {
         }
         match leaf.kind() {
             "comment" | "string_fragment" => true,
+            // Past its first character (a name cannot start with a digit), and with no `\u` escape, whose
+            // digits say which character it is.
             "identifier" | "property_identifier" | "shorthand_property_identifier" => {
                 leaf.start_byte() < start
+                    && text
+                        .get(leaf.byte_range())
+                        .is_some_and(|name| !name.contains('\\'))
             }
             "number" => {
                 let Some(before) = text.get(leaf.byte_range()) else {
