@@ -116,7 +116,9 @@ pub fn build_parsed(
     let mut session = eval::Session::new(main, vfs, workspace, budget.clone());
     let previous = memo.filter(|_| parsed.format == syntax::Format::JavaScript);
     if let Some(previous) = &previous {
-        session = session.with_memo(&previous.eval);
+        session = session
+            .with_memo(&previous.eval)
+            .with_kept_shape(parsed.shape_kept);
     }
     let module = match (parsed.format, parsed.tree.yaml()) {
         (syntax::Format::Yaml, Some(doc)) => eval::ModuleResult {
@@ -205,15 +207,24 @@ pub(crate) fn model_of(text: &str) -> FileModel {
 /// [`model_of`] for an edited version, reusing what `previous` kept (`Some(default)`: keep, reuse nothing).
 #[cfg(test)]
 pub(crate) fn model_after(text: &str, previous: Option<Arc<ModelMemo>>) -> FileModel {
-    let budget = syntax::Budget::unlimited();
-    let parsed = syntax::parse(text, &budget).expect("no budget");
+    let parsed = syntax::parse(text, &syntax::Budget::unlimited()).expect("no budget");
+    model_after_parse(text, parsed, previous)
+}
+
+/// [`model_after`] over a given parse of `text` (a kept tree, say).
+#[cfg(test)]
+pub(crate) fn model_after_parse(
+    text: &str,
+    parsed: syntax::Parsed,
+    previous: Option<Arc<ModelMemo>>,
+) -> FileModel {
     build_parsed(
         Path::new("/w/ecosystem.config.cjs"),
         Arc::from(text),
         parsed,
         &crate::vfs::MemoryVfs::default(),
         None,
-        &budget,
+        &syntax::Budget::unlimited(),
         crate::config::DEFAULT_PM2_CPUS,
         previous,
     )

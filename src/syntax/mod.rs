@@ -195,6 +195,9 @@ pub struct Parsed {
     pub tree: SyntaxTree,
     /// Every ERROR and MISSING node, in text order.
     pub errors: Vec<SyntaxError>,
+    /// Whether this is the previous version's tree kept as it was (see [`SyntaxTree::keeps_shape`]): every
+    /// node has the kind and span it had, so what was read off the positions of that tree still holds.
+    pub shape_kept: bool,
     text_spans: OnceLock<TextSpans>,
     comments: OnceLock<Vec<TextRange>>,
     ports_uses: OnceLock<PortsUses>,
@@ -219,6 +222,7 @@ impl Parsed {
             format,
             tree,
             errors,
+            shape_kept: false,
             text_spans: OnceLock::new(),
             comments: OnceLock::new(),
             ports_uses: OnceLock::new(),
@@ -543,7 +547,9 @@ pub fn reuse_unchanged_shape(
 ) -> Option<(Parsed, SyntaxTree)> {
     let tree = old.js()?;
     let errors = errors.unwrap_or_else(|| object_statements(tree));
-    Some((Parsed::new(tree.clone(), errors), old.clone()))
+    let mut parsed = Parsed::new(tree.clone(), errors);
+    parsed.shape_kept = true;
+    Some((parsed, old.clone()))
 }
 
 /// Top-level statements read again on each side of one with a syntax error when a tree with errors is

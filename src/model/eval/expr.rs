@@ -293,40 +293,112 @@ impl<'t> Scope<'t> {
     fn array(&mut self, session: &mut Session, node: Node<'t>) -> Traced {
         let loc = self.loc(node);
         let mut items = Vec::new();
-        let mut cursor = node.walk();
-        let elements: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-        let mut outside = None;
-        for element in elements {
-            match self.element_key(session, node, element, &mut outside) {
-                Some((key, reusable)) => {
-                    self.memo_element(session, element, key, reusable, &mut items)
+        // The elements' places: the previous evaluation's where the tree's shape is kept, else a walk.
+        let walked: Vec<Node<'t>>;
+        let list: memo::ElementList = match self.kept_elements(session, node) {
+            Some(list) => {
+                walked = Vec::new();
+                if let Some(out) = &mut session.memo_out {
+                    out.listed += 1;
                 }
-                None => self.element_items(session, element, &mut items),
+                list
             }
+            None => {
+                let mut cursor = node.walk();
+                walked = node.named_children(&mut cursor).collect();
+                walked
+                    .iter()
+                    .map(|e| (e.start_byte() as u32, e.end_byte() as u32, e.kind_id()))
+                    .collect()
+            }
+        };
+        let mut outside = None;
+        for (i, &(start, end, kind)) in list.iter().enumerate() {
+            let element = || walked.get(i).copied().or_else(|| child_at(node, start));
+            let range = start as usize..end as usize;
+            match self.element_key(session, node, range, kind, &mut outside) {
+                Some((key, reusable)) => {
+                    let key = memo::MemoKey::Element(key);
+                    if reusable && let Some(hit) = session.memo_hit(&key, |_| true) {
+                        items.extend(hit.items.iter().cloned());
+                        self.work += hit.work;
+                    } else if let Some(element) = element() {
+                        self.memo_element(session, element, key, &mut items);
+                    }
+                }
+                None => {
+                    if let Some(element) = element() {
+                        self.element_items(session, element, &mut items);
+                    }
+                }
+            }
+        }
+        if self.array_in_memo(session, node)
+            && let Some(out) = &mut session.memo_out
+        {
+            out.element_lists.insert(node.start_byte(), list);
         }
         Traced::here(Value::Array(items), loc)
     }
 
-    /// The memo's key for an element of a top-level array (see [`memo::EvalMemo`]), and whether the text
-    /// around its array is unchanged (else it is only kept, not looked up); `None` where the element is
-    /// evaluated afresh: inside a helper call, inside another element being recorded, in a required file,
-    /// or too short to be worth it. `outside` caches the answer for the array.
+    /// Whether a top-level array's elements go through the memo: not inside a helper call or another element
+    /// being recorded, not in a required file, and not in an erroneous array (how its text was recovered
+    /// depends on its neighbours, not on its own text).
+    fn array_in_memo(&self, session: &Session, array: Node<'t>) -> bool {
+        session.memo_out.is_some()
+            && session.recording.is_empty()
+            && self.file == FileId(0)
+            && self.frames.is_empty()
+            && self.calls.is_empty()
+            && !array.has_error()
+    }
+
+    /// The previous evaluation's list of `array`'s elements, where the tree is that evaluation's, its shape
+    /// kept (then every element is where it was: no walk needed). In debug builds the list is checked
+    /// against a walk.
+    fn kept_elements(&self, session: &Session, array: Node<'t>) -> Option<memo::ElementList> {
+        if !session.shape_kept || !self.array_in_memo(session, array) {
+            return None;
+        }
+        let memo = session.memo_in?;
+        let list = memo.element_lists.get(&array.start_byte())?;
+        // Elements too short for the memo are found one by one (a descent each): past a few, a walk is cheaper.
+        let short = list
+            .iter()
+            .filter(|(start, end, _)| ((end - start) as usize) < memo::MIN_ELEMENT_LEN)
+            .count();
+        let same = memo.arrays.get(&array.start_byte()) == Some(&array.end_byte())
+            && list.len() == array.named_child_count()
+            && short <= 4;
+        #[cfg(debug_assertions)]
+        if same {
+            let mut cursor = array.walk();
+            let walked: Vec<(u32, u32, u16)> = array
+                .named_children(&mut cursor)
+                .map(|e| (e.start_byte() as u32, e.end_byte() as u32, e.kind_id()))
+                .collect();
+            assert_eq!(
+                &walked[..],
+                &list[..],
+                "a kept shape's array elements moved"
+            );
+        }
+        same.then(|| list.clone())
+    }
+
+    /// The memo's key for the element of a top-level array at `range` (see [`memo::EvalMemo`]), and whether
+    /// the text around its array is unchanged (else it is only kept, not looked up); `None` where the element
+    /// is evaluated afresh: where the array is not in the memo (see [`Scope::array_in_memo`]), or the element
+    /// is too short to be worth it. `outside` caches the answer for the array.
     fn element_key(
         &self,
         session: &mut Session,
         array: Node<'t>,
-        element: Node<'t>,
+        range: std::ops::Range<usize>,
+        kind: u16,
         outside: &mut Option<bool>,
     ) -> Option<(memo::ElementKey, bool)> {
-        if session.memo_out.is_none()
-            || !session.recording.is_empty()
-            || self.file != FileId(0)
-            || !self.frames.is_empty()
-            || !self.calls.is_empty()
-            || element.byte_range().len() < memo::MIN_ELEMENT_LEN
-            // How an erroneous array's text was recovered depends on its neighbours, not on its own text.
-            || array.has_error()
-        {
+        if range.len() < memo::MIN_ELEMENT_LEN || !self.array_in_memo(session, array) {
             return None;
         }
         let unchanged = *outside.get_or_insert_with(|| {
@@ -342,34 +414,27 @@ impl<'t> Scope<'t> {
                 .is_some_and(|end| end == array.end_byte() || !moved_reads())
         });
         let key = memo::ElementKey {
-            start: element.start_byte() as u32,
-            end: element.end_byte() as u32,
-            kind: element.kind_id(),
+            start: range.start as u32,
+            end: range.end as u32,
+            kind,
             depth: self.depth,
         };
         let reusable = unchanged
             && session
                 .memo_in
-                .is_some_and(|m| m.same_text(self.text, element.byte_range()));
+                .is_some_and(|m| m.same_text(self.text, range));
         Some((key, reusable))
     }
 
-    /// An element through the memo: the previous evaluation's items when it had this key (its notes, reads
-    /// and work replayed), else evaluated while recording what it does, and kept for the next evaluation.
+    /// An element the memo could not give back: evaluated while recording what it does, and kept for the
+    /// next evaluation.
     fn memo_element(
         &mut self,
         session: &mut Session,
         element: Node<'t>,
-        key: memo::ElementKey,
-        reusable: bool,
+        key: memo::MemoKey,
         items: &mut Vec<Traced>,
     ) {
-        let key = memo::MemoKey::Element(key);
-        if reusable && let Some(hit) = session.memo_hit(&key, |_| true) {
-            items.extend(hit.items.iter().cloned());
-            self.work += hit.work;
-            return;
-        }
         let (work, from) = (self.work, items.len());
         session.memo_start();
         self.element_items(session, element, items);
@@ -926,5 +991,21 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+/// The named child of `array` that starts at byte `start`, found by descending on byte offsets rather than
+/// walking the children before it.
+fn child_at(array: Node<'_>, start: u32) -> Option<Node<'_>> {
+    let mut cursor = array.walk();
+    cursor.goto_first_child_for_byte(start as usize)?;
+    loop {
+        let node = cursor.node();
+        if node.start_byte() == start as usize && node.is_named() {
+            return Some(node);
+        }
+        if node.start_byte() > start as usize || !cursor.goto_next_sibling() {
+            return None;
+        }
     }
 }

@@ -30,12 +30,18 @@ pub struct EvalMemo {
     pub(super) text: Option<Arc<str>>,
     /// Each top-level array whose elements are kept: its start and end.
     pub(super) arrays: HashMap<usize, usize>,
+    /// Each such array's named children (start, end, kind), by the array's start: where the tree's shape is
+    /// kept they are the same, and walking them again (tree-sitter's sibling steps climb the hidden nodes
+    /// of a long list) is the evaluation's largest cost after an edit in one app.
+    pub(super) element_lists: HashMap<usize, ElementList>,
     /// The statements that only assign the exports, when the bindings are kept.
     pub(super) exports: Option<Vec<std::ops::Range<usize>>>,
     /// What the mutation search kept (kept even when nothing else is: it depends on the text alone).
     pub(super) mutations: MutationMemo,
     /// How many definitions the evaluation read (to size the next one's set).
     pub(super) referenced_count: usize,
+    /// How many arrays' elements were taken from the previous list instead of a walk (for tests).
+    pub(super) listed: usize,
 }
 
 /// What a memo entry is for: an element of a top-level array, or a top-level binding (by name).
@@ -72,6 +78,12 @@ impl EvalMemo {
         self.reused += 1;
     }
 
+    /// How many arrays this evaluation read from the previous one's element lists, not walking them (for
+    /// tests).
+    pub fn listed(&self) -> usize {
+        self.listed
+    }
+
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
@@ -85,6 +97,9 @@ impl EvalMemo {
         self.elements.insert(key, element);
     }
 }
+
+/// The named children of an array, as (start, end, kind id).
+pub(super) type ElementList = Arc<[(u32, u32, u16)]>;
 
 /// Where an element is: its span, its syntax kind and its expression depth. It is looked up only where the
 /// text outside its array (which has no syntax error) is unchanged, and reused only where its own text is.
@@ -232,6 +247,46 @@ mod tests {
         let third = model(&longer, Some(second.memo.clone()));
         assert_eq!(said(&third), said(&model(&longer, None)));
         assert_eq!(third.memo.eval.reused(), 3);
+    }
+
+    /// A port's digit retyped in one app: the tree is kept, the apps array is read from the last list (no
+    /// walk; debug builds check the list against one) and the model is a fresh evaluation's.
+    #[test]
+    fn a_kept_shape_reads_the_apps_from_the_last_list_as_a_fresh_evaluation_would() {
+        use crate::syntax::{self, Budget};
+        let file = "module.exports = {\n  apps: [\n\
+            { name: 'api', script: 'api.js', env: { PORT: 5570 } },\n\
+            // the web front\n\
+            { name: 'web', script: 'web.js', env: { PORT: 5571 } },\n\
+            { name: 'docs', script: 'docs.js', env: { PORT: 5572 } },\n  ],\n};\n";
+        let budget = Budget::unlimited();
+        let parsed = syntax::parse(file, &budget).unwrap();
+        let tree = parsed.tree.clone();
+        let build = crate::model::model_after_parse;
+        let first = build(file, parsed, Some(Arc::default()));
+        let mut text = file.to_string();
+        let mut memo = first.memo.clone();
+        for digit in ["3", "9", "2"] {
+            // The last digit of the last app's port.
+            let last = text.rfind("PORT: 557").unwrap() + "PORT: 557".len();
+            assert!(tree.keeps_shape(&text, last, last + 1, digit));
+            text.replace_range(last..last + 1, digit);
+            let (kept, _) = syntax::reuse_unchanged_shape(&tree, None).unwrap();
+            assert!(kept.shape_kept);
+            let second = build(&text, kept, Some(memo.clone()));
+            assert_eq!(said(&second), said(&model(&text, None)));
+            assert_eq!(
+                second.memo.eval.listed(),
+                1,
+                "the apps array read from the list"
+            );
+            assert_eq!(
+                second.memo.eval.reused(),
+                3,
+                "the other apps and the comment reused"
+            );
+            memo = second.memo.clone();
+        }
     }
 
     #[test]

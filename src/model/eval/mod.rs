@@ -87,6 +87,9 @@ pub struct Session<'l> {
     recording: Vec<memo::Recording>,
     /// Whether a `require` looked for a local file (found or not).
     read_disk: bool,
+    /// Whether the main file's tree is the previous evaluation's, its shape kept (see
+    /// [`crate::syntax::Parsed::shape_kept`]): a top-level array's elements are where they were then.
+    shape_kept: bool,
 }
 
 impl<'l> Session<'l> {
@@ -112,6 +115,7 @@ impl<'l> Session<'l> {
             memo_out: None,
             recording: Vec::new(),
             read_disk: false,
+            shape_kept: false,
         }
     }
 
@@ -122,6 +126,12 @@ impl<'l> Session<'l> {
         self.memo_out = Some(EvalMemo::sized_like(previous));
         // As many definitions are read as last time, give or take an edit: no growing the set as it fills.
         self.referenced.reserve(previous.referenced_count);
+        self
+    }
+
+    /// Tells the session the main file's tree is the one the memo's evaluation read, unchanged in shape.
+    pub fn with_kept_shape(mut self, kept: bool) -> Self {
+        self.shape_kept = kept;
         self
     }
 
