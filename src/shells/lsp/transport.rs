@@ -119,7 +119,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// Writes every body `outgoing` yields to stdout, a frame per `write` call, until the channel closes or the
+/// Writes every body `outgoing` yields to stdout, a frame per `writev`, until the channel closes or the
 /// client stops reading; meant for a thread of its own. Not through `std::io::stdout()`: it is line
 /// buffered, so each frame was searched for its last newline (13 KB at a keystroke of an 8 KB file) and went
 /// out as two writes, the header and the body, the client woken for each; nor through tokio's stdout, which
