@@ -29,11 +29,10 @@ pub struct Document {
     index: Arc<LineIndex>,
     /// The last tree parsed, with every edit since applied (`Tree::edit`), so the next parse can reuse it.
     tree: Option<SyntaxTree>,
-    /// The errors read off `tree` when it was parsed (for an exact tree, the errors it still has).
-    tree_errors: Vec<SyntaxError>,
-    /// Whether `tree` is, as it stands, the tree of the current text: no edit since its parse, or only edits
-    /// that keep its shape (a port's digits: [`SyntaxTree::keeps_shape`]), so the next parse is no parse.
-    tree_exact: bool,
+    /// `Some` while `tree` is, as it stands, the tree of the current text — no edit since its parse, or only
+    /// edits that keep its shape (a port's digits: [`SyntaxTree::keeps_shape`]), so the next parse is no
+    /// parse — holding the errors read off it when it was parsed.
+    exact: Option<Vec<SyntaxError>>,
 }
 
 impl Document {
@@ -46,8 +45,7 @@ impl Document {
             text: Arc::from(text),
             index: Arc::new(LineIndex::new(text)),
             tree: None,
-            tree_errors: Vec::new(),
-            tree_exact: false,
+            exact: None,
         }
     }
 
@@ -69,7 +67,7 @@ impl Document {
                 None => {
                     self.rope = Rope::from_str(&change.text);
                     self.tree = None;
-                    self.tree_exact = false;
+                    self.exact = None;
                     self.text = Arc::from(change.text.as_str());
                     self.index = Arc::new(LineIndex::new(&self.text));
                 }
@@ -111,7 +109,7 @@ impl Document {
     }
 
     fn edit(&mut self, start: usize, end: usize, new_text: &str) {
-        if self.tree_exact
+        if self.exact.is_some()
             && self
                 .tree
                 .as_ref()
@@ -123,7 +121,7 @@ impl Document {
             self.rope.insert(start_char, new_text);
             return;
         }
-        self.tree_exact = false;
+        self.exact = None;
         let start_position = self.point(start);
         let old_end_position = self.point(end);
         let start_char = self.rope.byte_to_char(start);
@@ -165,8 +163,7 @@ impl Document {
             text: self.text.clone(),
             format: Format::of_path(&self.path),
             old_tree: self.tree.clone(),
-            old_tree_exact: self.tree_exact,
-            old_tree_errors: self.tree_exact.then(|| self.tree_errors.clone()),
+            old_tree_exact: self.exact.clone(),
             index: self.index.clone(),
         }
     }
@@ -175,8 +172,7 @@ impl Document {
     pub fn keep_tree(&mut self, version: i32, kept: KeptTree) {
         if version == self.version {
             self.tree = Some(kept.tree);
-            self.tree_errors = kept.errors;
-            self.tree_exact = true;
+            self.exact = Some(kept.errors);
         }
     }
 }
@@ -214,10 +210,9 @@ pub struct ParseInput {
     pub format: Format,
     /// The previous tree with the edits since applied, if there is one.
     pub old_tree: Option<SyntaxTree>,
-    /// Whether `old_tree` is already this text's tree (see [`SyntaxTree::keeps_shape`]).
-    pub old_tree_exact: bool,
-    /// The errors of `old_tree` when it is exact.
-    pub old_tree_errors: Option<Vec<SyntaxError>>,
+    /// `Some` where `old_tree` is already this text's tree (see [`SyntaxTree::keeps_shape`]): the errors
+    /// read off it.
+    pub old_tree_exact: Option<Vec<SyntaxError>>,
     /// The line index of its text.
     pub index: Arc<LineIndex>,
 }
@@ -227,12 +222,12 @@ impl ParseInput {
     /// result is what a fresh parse gives (see [`syntax::parse_incremental`]); the second value is the tree
     /// to keep for the next edit.
     pub fn parse(&self, budget: &Budget) -> Result<(Parsed, KeptTree), Stopped> {
-        if self.old_tree_exact
+        if let Some(errors) = &self.old_tree_exact
             && self.format == Format::JavaScript
             && let Some(reused) = self
                 .old_tree
                 .as_ref()
-                .and_then(|old| syntax::reuse_unchanged_shape(old, self.old_tree_errors.clone()))
+                .and_then(|old| syntax::reuse_unchanged_shape(old, errors.clone()))
         {
             return Ok(KeptTree::of(reused));
         }
@@ -335,7 +330,7 @@ mod tests {
             }
             for digit in ["0", "1", "7", "9"] {
                 let mut doc = Document::new("/w/e.cjs".into(), 1, text);
-                let (_, tree) = doc.parse_input().parse(&budget).unwrap();
+                let (first, tree) = doc.parse_input().parse(&budget).unwrap();
                 doc.keep_tree(1, tree);
                 let index = LineIndex::new(text);
                 let line = index.line_of(at);
@@ -347,12 +342,17 @@ mod tests {
                     Encoding::Utf8,
                 );
                 let input = doc.parse_input();
-                assert_eq!(input.old_tree_errors.is_some(), input.old_tree_exact);
+                if let Some(errors) = &input.old_tree_exact {
+                    assert_eq!(
+                        errors, &first.errors,
+                        "an exact tree's errors are its parse's"
+                    );
+                }
                 let (parsed, _) = input.parse(&budget).unwrap();
                 let fresh = fresh_parse(doc.text());
                 assert_eq!(nodes(&parsed.tree), nodes(&fresh.tree), "{}", doc.text());
                 assert_eq!(parsed.errors, fresh.errors);
-                if input.old_tree_exact {
+                if input.old_tree_exact.is_some() {
                     kept += 1;
                 } else {
                     reparsed += 1;

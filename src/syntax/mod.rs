@@ -539,14 +539,13 @@ pub fn parse_incremental(
 }
 
 /// The parse of a text whose previous tree still fits it exactly (see [`SyntaxTree::keeps_shape`]): that
-/// tree, with no reparse (`None` for a tree that is not JavaScript's). `errors` are the errors read off that
-/// tree before, when known (an unchanged shape has the same ones), saving a walk over the statements.
+/// tree, with no reparse (`None` for a tree that is not JavaScript's), and `errors`, the errors read off it
+/// before (an unchanged shape has the same ones: no walk over the statements for them).
 pub fn reuse_unchanged_shape(
     old: &SyntaxTree,
-    errors: Option<Vec<SyntaxError>>,
+    errors: Vec<SyntaxError>,
 ) -> Option<(Parsed, SyntaxTree)> {
     let tree = old.js()?;
-    let errors = errors.unwrap_or_else(|| object_statements(tree));
     let mut parsed = Parsed::new(tree.clone(), errors);
     parsed.shape_kept = true;
     Some((parsed, old.clone()))

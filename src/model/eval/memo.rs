@@ -261,7 +261,7 @@ mod tests {
             { name: 'docs', script: 'docs.js', env: { PORT: 5572 } },\n  ],\n};\n";
         let budget = Budget::unlimited();
         let parsed = syntax::parse(file, &budget).unwrap();
-        let tree = parsed.tree.clone();
+        let (tree, errors) = (parsed.tree.clone(), parsed.errors.clone());
         let build = crate::model::model_after_parse;
         let first = build(file, parsed, Some(Arc::default()));
         let mut text = file.to_string();
@@ -271,7 +271,7 @@ mod tests {
             let last = text.rfind("PORT: 557").unwrap() + "PORT: 557".len();
             assert!(tree.keeps_shape(&text, last, last + 1, digit));
             text.replace_range(last..last + 1, digit);
-            let (kept, _) = syntax::reuse_unchanged_shape(&tree, None).unwrap();
+            let (kept, _) = syntax::reuse_unchanged_shape(&tree, errors.clone()).unwrap();
             assert!(kept.shape_kept);
             let second = build(&text, kept, Some(memo.clone()));
             assert_eq!(said(&second), said(&model(&text, None)));

@@ -203,7 +203,8 @@ pub async fn run(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Task>) 
             publish_diagnostics(&shared, &mut state, publish).await;
         }
         if !retired.is_empty() {
-            // The writer runs on the same worker: let it send this round's publish before the freeing.
+            // Where the writer is a task on this worker (a duplex pipe; stdio's is a thread of its own), let it
+            // send this round's publish before the freeing.
             tokio::task::yield_now().await;
         }
         drop(retired);

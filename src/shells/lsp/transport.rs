@@ -110,9 +110,14 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
     writer.flush().await
 }
 
+/// A frame's header, for a body of `len` bytes.
+fn header(len: usize) -> String {
+    format!("Content-Length: {len}\r\n\r\n")
+}
+
 /// One message as it goes out: its header, then its body.
 fn frame(body: &[u8]) -> Vec<u8> {
-    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let header = header(body.len());
     let mut frame = Vec::with_capacity(header.len() + body.len());
     frame.extend_from_slice(header.as_bytes());
     frame.extend_from_slice(body);
@@ -150,7 +155,7 @@ pub fn write_stdout(mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>)
 /// Writes a frame's header and body in one `writev` where the pipe takes it all (a body is not copied
 /// behind its header).
 fn write_parts(out: &mut dyn std::io::Write, body: &[u8]) -> std::io::Result<()> {
-    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let header = header(body.len());
     let mut parts = [
         std::io::IoSlice::new(header.as_bytes()),
         std::io::IoSlice::new(body),
