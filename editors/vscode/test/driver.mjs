@@ -52,6 +52,13 @@ function suiteResult() {
 }
 
 /** Waits for a file, unless the suite finished (or stopped writing) first. */
+/** Writes a signal file whole (a rename): the suite polls for it and must never read it half-written. */
+function signal(name, text) {
+  const file = path.join(SIGNALS, name);
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
 async function waitForSignal(name, timeoutMs) {
   const file = path.join(SIGNALS, name);
   const deadline = Date.now() + timeoutMs;
@@ -107,10 +114,7 @@ async function main() {
     results.tests.push({ name: 'the suite handed over to the browser', ok: false, ms: 0, error: 'no ui-ready signal' });
     save();
   }
-  fs.writeFileSync(
-    path.join(SIGNALS, 'ui-done'),
-    results.tests.every((t) => t.ok) ? 'ok' : results.tests.filter((t) => !t.ok).map((t) => t.name).join('; '),
-  );
+  signal('ui-done', results.tests.every((t) => t.ok) ? 'ok' : results.tests.filter((t) => !t.ok).map((t) => t.name).join('; '));
 
   // The suite goes on (settings, restart) in the page's extension host: keep the page until it is done.
   const deadline = Date.now() + 240_000;
@@ -245,7 +249,7 @@ main().catch((e) => {
   results.tests.push({ name: 'the browser driver ran', ok: false, ms: 0, error: (e && e.stack) || String(e) });
   save();
   try {
-    fs.writeFileSync(path.join(SIGNALS, 'ui-done'), `driver failed: ${e}`);
+    signal('ui-done', `driver failed: ${e}`);
   } catch {
     // the run directory is gone
   }

@@ -179,8 +179,11 @@ node -e '
   }, null, 2));
 ' "$tmp/expected.json" "$tmp/check.json" "$(next_port legacy)" "$(next_port shop)" "$version" "$("$binary" --version)"
 
+# files.autoSave: VS Code for the web (code-server) saves after 1 s by default, and a test that edits a file
+# for longer would find its revert a no-op (the edit already on disk) and the next test a different file.
 cat >"$tmp/user-data/User/settings.json" <<'EOF'
 {
+  "files.autoSave": "off",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.enableExperiments": false,

@@ -38,6 +38,13 @@ async function test(name, fn) {
   save();
 }
 
+/** Writes a signal file whole (a rename): the driver polls for it and must never read it half-written. */
+function signal(name, text) {
+  const file = path.join(SIGNALS, name);
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
 function assert(condition, message) {
   if (!condition) {
     throw new Error(message);
@@ -114,14 +121,24 @@ async function open(relative) {
   return doc;
 }
 
+/** Each edited document's text before the suite's first edit: a revert must bring exactly this back. */
+const pristine = new Map();
+
 async function revert(doc) {
   await vscode.window.showTextDocument(doc, { preview: false });
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(`${doc.uri.fsPath} reverted`, () => !doc.isDirty);
+  // A revert of a file that was saved meanwhile (auto-save) leaves the edit in place, and the next test would
+  // see a file it did not expect: say so here rather than as that test's timeout.
+  const before = pristine.get(doc.uri.toString());
+  assert(before === undefined || doc.getText() === before, `${doc.uri.fsPath}: the revert left the edit in place (was it saved?)`);
 }
 
 /** Inserts `text` at the start of 0-based `line` (in the buffer only). */
 async function insertLine(doc, line, text) {
+  if (!doc.isDirty && !pristine.has(doc.uri.toString())) {
+    pristine.set(doc.uri.toString(), doc.getText());
+  }
   const edit = new vscode.WorkspaceEdit();
   edit.insert(doc.uri, new vscode.Position(line, 0), text);
   assert(await vscode.workspace.applyEdit(edit), 'the edit was not applied');
@@ -395,7 +412,7 @@ async function run() {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('workbench.view.explorer');
     await vscode.commands.executeCommand('portos.ports.focus');
-    fs.writeFileSync(path.join(SIGNALS, 'ui-ready'), new Date().toISOString());
+    signal('ui-ready', new Date().toISOString());
     const done = path.join(SIGNALS, 'ui-done');
     await waitFor('the driver to finish its checks', () => fs.existsSync(done), 240_000);
     const report = fs.readFileSync(done, 'utf8');
