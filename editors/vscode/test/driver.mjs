@@ -51,7 +51,6 @@ function suiteResult() {
   }
 }
 
-/** Waits for a file, unless the suite finished (or stopped writing) first. */
 /** Writes a signal file whole (a rename): the suite polls for it and must never read it half-written. */
 function signal(name, text) {
   const file = path.join(SIGNALS, name);
@@ -59,6 +58,7 @@ function signal(name, text) {
   fs.renameSync(`${file}.tmp`, file);
 }
 
+/** Waits for a file, unless the suite finished (or stopped writing) first. */
 async function waitForSignal(name, timeoutMs) {
   const file = path.join(SIGNALS, name);
   const deadline = Date.now() + timeoutMs;
