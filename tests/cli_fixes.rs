@@ -254,6 +254,62 @@ fn diffs_name_files_without_dot_slash_and_apply_with_git_and_patch() {
 }
 
 #[test]
+fn a_diff_reaching_outside_the_working_directory_names_files_from_where_it_applies() {
+    // `check --diff ..` run in one app's directory: a `../other/…` name is refused by `git apply` and
+    // `patch`, so every file is named from the deepest directory holding them all, and stderr says so.
+    let dir = scratch("outside");
+    write(
+        &dir,
+        "app/ecosystem.config.cjs",
+        "const PORTS = {\n  API: 5570,\n  WORKER: 5570,\n};\nmodule.exports = {\n  apps: [\n    { name: 'api', script: 'a.js', env: { PORT: PORTS.API } },\n    { name: 'worker', script: 'w.js', env: { PORT: PORTS.WORKER } },\n  ],\n};\n",
+    );
+    write(&dir, "here/README.md", "an app without an ecosystem file\n");
+    let (code, diff, stderr) = run_in(&dir.join("here"), &["check", "--diff", ".."], None);
+    assert_eq!(code, 1, "{diff}{stderr}");
+    assert!(
+        diff.starts_with("--- a/app/ecosystem.config.cjs\n+++ b/app/ecosystem.config.cjs\n"),
+        "{diff}"
+    );
+    assert!(!diff.contains(".."), "{diff}");
+    let base = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
+    assert!(
+        stderr.contains("relative to ") && stderr.contains("apply it there"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&*base.to_string_lossy()) || stderr.contains(&*dir.to_string_lossy()),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("fix.diff"), &diff).unwrap();
+    if Command::new("patch").arg("--version").output().is_ok() {
+        let applied = Command::new("patch")
+            .args(["-p1", "-i", "fix.diff"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(applied.status.success(), "{applied:?}");
+        assert!(read(&dir, "app/ecosystem.config.cjs").contains("WORKER: 5571,"));
+    }
+    // From the directory that holds every file, nothing changes: no note.
+    let (_, _, stderr) = run_in(&dir, &["check", "--diff", "."], None);
+    assert!(!stderr.contains("apply it there"), "{stderr}");
+    // `migrate ..` names its files the same way.
+    write(
+        &dir,
+        "blog/ecosystem.config.js",
+        "module.exports = {\n  apps: [\n    {\n      name: 'blog-api',\n      script: 'server.js',\n      ports: { api: 5580 },\n      env: { PORT: 5580 },\n    },\n  ],\n};\n",
+    );
+    let (code, migration, stderr) = run_in(&dir.join("here"), &["migrate", ".."], None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        migration.starts_with("--- a/blog/ecosystem.config.js\n"),
+        "{migration}"
+    );
+    assert!(stderr.contains("apply it there"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn next_never_hands_a_new_app_a_port_inside_another_apps_block() {
     let dir = example_workspace("blocks");
     let (code, stdout, stderr) = run_in(&dir, &["next", "."], None);

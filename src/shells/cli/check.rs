@@ -101,9 +101,15 @@ pub fn run(args: CheckArgs) -> i32 {
             for failure in &unreadable {
                 eprintln!("{}", shown_failure(&host, failure));
             }
+            let cwd = host.normalize(std::path::Path::new("."));
+            let full: Vec<_> = fixed.iter().map(|f| host.normalize(&f.path)).collect();
+            let names = super::diff::DiffNames::new(&cwd, full.iter().map(|p| p.as_path()));
+            if let Some(note) = names.note().filter(|_| !fixed.is_empty()) {
+                eprintln!("{note}");
+            }
             let mut stdout = std::io::stdout().lock();
-            for file in &fixed {
-                let name = host.shown(&file.path).display().to_string();
+            for (file, full) in fixed.iter().zip(&full) {
+                let name = names.name(full, &host.shown(&file.path));
                 let _ = write!(
                     stdout,
                     "{}",

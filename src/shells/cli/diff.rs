@@ -1,4 +1,7 @@
-//! A unified diff of two texts, for `check --diff` (and `migrate`): line-based, three lines of context.
+//! A unified diff of two texts, for `check --diff` (and `migrate`): line-based, three lines of context; and
+//! the names it gives files.
+
+use std::path::{Path, PathBuf};
 
 /// The unified diff of `old` → `new` under the name `path`; empty when they are equal.
 pub fn unified(path: &str, old: &str, new: &str) -> String {
@@ -128,9 +131,70 @@ fn diff_lines(a: &[&str], b: &[&str]) -> Vec<Op> {
     ops
 }
 
+/// How a diff names its files. Relative to the working directory, so `git apply` and `patch -p1` run there
+/// take it; but where a file lies outside it (`check --diff ..` from an app's directory) a `../` name is
+/// refused by both, so then every file is named relative to the deepest directory holding the working
+/// directory and all the files, and [`DiffNames::note`] says where to apply the diff.
+pub struct DiffNames {
+    cwd: PathBuf,
+    /// Where names start from when some file is outside the working directory.
+    base: Option<PathBuf>,
+}
+
+impl DiffNames {
+    /// The names for a diff of `files` (absolute, cleaned paths) made in `cwd` (absolute, cleaned).
+    pub fn new<'a>(cwd: &Path, files: impl IntoIterator<Item = &'a Path>) -> Self {
+        let mut base: Option<PathBuf> = None;
+        for file in files {
+            if !file.is_absolute() || file.starts_with(cwd) {
+                continue;
+            }
+            let shared = base.as_deref().unwrap_or(cwd);
+            let common: PathBuf = shared
+                .components()
+                .zip(file.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.as_os_str())
+                .collect();
+            base = Some(common);
+        }
+        DiffNames {
+            cwd: cwd.to_path_buf(),
+            base,
+        }
+    }
+
+    /// `file`'s name in the diff; `shown` is how the rest of the output names it (kept for a file that is not
+    /// an absolute path, such as standard input).
+    pub fn name(&self, file: &Path, shown: &Path) -> String {
+        let from = self.base.as_deref().unwrap_or(&self.cwd);
+        match file.strip_prefix(from) {
+            Ok(relative)
+                if file.is_absolute()
+                    && !relative.as_os_str().is_empty()
+                    && !crate::ide::inputs::is_unplaced_stdin(shown) =>
+            {
+                relative.display().to_string()
+            }
+            _ => shown.display().to_string(),
+        }
+    }
+
+    /// What to tell the user (on stderr) when the names do not start from the working directory.
+    pub fn note(&self) -> Option<String> {
+        let base = self.base.as_deref()?;
+        Some(format!(
+            "note: some files are outside the working directory, so the diff names files relative to {}: apply it there (`cd {} && git apply`, or `patch -p1`)",
+            base.display(),
+            base.display()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::unified;
+    use super::{DiffNames, unified};
+    use std::path::Path;
 
     #[test]
     fn one_changed_line_with_context() {
@@ -141,5 +205,44 @@ mod tests {
             "--- a/x.cjs\n+++ b/x.cjs\n@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n"
         );
         assert_eq!(unified("x", old, old), "");
+    }
+
+    #[test]
+    fn files_under_the_working_directory_are_named_from_it() {
+        let cwd = Path::new("/w/apps");
+        let files = [Path::new("/w/apps/shop/ecosystem.config.cjs")];
+        let names = DiffNames::new(cwd, files);
+        assert_eq!(
+            names.name(files[0], Path::new("shown")),
+            "shop/ecosystem.config.cjs"
+        );
+        assert!(names.note().is_none());
+    }
+
+    #[test]
+    fn a_file_outside_it_names_every_file_from_the_deepest_shared_directory() {
+        // `check --diff ..` run in /w/apps/shop: legacy is a sibling, so names start at /w/apps.
+        let cwd = Path::new("/w/apps/shop");
+        let files = [
+            Path::new("/w/apps/legacy/ecosystem.config.cjs"),
+            Path::new("/w/apps/shop/ecosystem.config.cjs"),
+        ];
+        let names = DiffNames::new(cwd, files);
+        assert_eq!(
+            names.name(files[0], Path::new("x")),
+            "legacy/ecosystem.config.cjs"
+        );
+        assert_eq!(
+            names.name(files[1], Path::new("x")),
+            "shop/ecosystem.config.cjs"
+        );
+        let note = names.note().unwrap();
+        assert!(note.contains("relative to /w/apps:"), "{note}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_path_keeps_its_shown_name() {
+        let names = DiffNames::new(Path::new("/w"), [Path::new("-")]);
+        assert_eq!(names.name(Path::new("-"), Path::new("-")), "-");
     }
 }

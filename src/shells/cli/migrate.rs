@@ -5,7 +5,7 @@ use super::settings::{self, ConfigChoice};
 use crate::ide::inputs;
 use crate::ide::migrate::Refusal;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `migrate`.
 #[derive(clap::Args)]
@@ -13,7 +13,8 @@ pub struct MigrateArgs {
     /// Files or directories (every ecosystem file below a directory). Defaults to `.`.
     paths: Vec<PathBuf>,
     /// Write the migrated files instead of printing the diff (which names files relative to the working
-    /// directory, for `git apply` or `patch -p1`).
+    /// directory, for `git apply` or `patch -p1`; where a file is outside it, relative to the directory stderr
+    /// names).
     #[arg(long)]
     write: bool,
     #[command(flatten)]
@@ -36,6 +37,10 @@ pub fn run(args: MigrateArgs) -> i32 {
             return super::EXIT_TROUBLE;
         }
     };
+    let cwd = host.normalize(std::path::Path::new("."));
+    let full: Vec<_> = pending.iter().map(|p| host.normalize(p.path())).collect();
+    let names = super::diff::DiffNames::new(&cwd, full.iter().map(|p| p.as_path()));
+    let mut noted = false;
     let mut stdout = std::io::stdout().lock();
     let (mut migrated, mut failed, mut trouble) = (0, 0, false);
     for item in pending {
@@ -67,7 +72,14 @@ pub fn run(args: MigrateArgs) -> i32 {
                     }
                     eprintln!("{name}: migrated");
                 } else {
-                    let diff = super::diff::unified(&name, &input.text, &migration.text);
+                    let shown = names.name(&host.normalize(&input.path), Path::new(&name));
+                    let diff = super::diff::unified(&shown, &input.text, &migration.text);
+                    if !diff.is_empty()
+                        && !std::mem::replace(&mut noted, true)
+                        && let Some(note) = names.note()
+                    {
+                        eprintln!("{note}");
+                    }
                     if write!(stdout, "{diff}").is_err() {
                         return super::EXIT_TROUBLE;
                     }
