@@ -118,8 +118,12 @@ if [ -z "$vsix" ]; then
   fi
   vsix=$ext/out/portos-lsp-linux-x64-$version.vsix
   universal=$ext/out/portos-lsp-$version.vsix
-  if python3 -m zipfile -l "$vsix" | grep -q '^extension/server/portos-lsp ' &&
-    ! python3 -m zipfile -l "$universal" | grep -q '^extension/server/'; then
+  # The listings are read whole first: `grep -q` stops at its match, and under pipefail the writer's broken
+  # pipe would fail the check now and then.
+  listing=$(python3 -m zipfile -l "$vsix" || true)
+  universal_listing=$(python3 -m zipfile -l "$universal" || true)
+  if grep -q '^extension/server/portos-lsp ' <<<"$listing" &&
+    ! grep -q '^extension/server/' <<<"$universal_listing"; then
     ok "the linux-x64 .vsix carries server/portos-lsp and the universal one no binary"
   else
     not_ok "the linux-x64 .vsix carries server/portos-lsp and the universal one no binary"
