@@ -104,7 +104,7 @@ pub fn run(args: CheckArgs) -> i32 {
             let cwd = host.normalize(std::path::Path::new("."));
             let full: Vec<_> = fixed.iter().map(|f| host.normalize(&f.path)).collect();
             let names = super::diff::DiffNames::new(&cwd, full.iter().map(|p| p.as_path()));
-            if let Some(note) = names.note().filter(|_| !fixed.is_empty()) {
+            if let Some(note) = names.note() {
                 eprintln!("{note}");
             }
             let mut stdout = std::io::stdout().lock();

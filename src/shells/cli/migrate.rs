@@ -43,7 +43,7 @@ pub fn run(args: MigrateArgs) -> i32 {
     let mut noted = false;
     let mut stdout = std::io::stdout().lock();
     let (mut migrated, mut failed, mut trouble) = (0, 0, false);
-    for item in pending {
+    for (item, full) in pending.into_iter().zip(&full) {
         let Some(input) = item.read_or_note(&mut host.configs, &mut unreadable) else {
             continue;
         };
@@ -72,7 +72,7 @@ pub fn run(args: MigrateArgs) -> i32 {
                     }
                     eprintln!("{name}: migrated");
                 } else {
-                    let shown = names.name(&host.normalize(&input.path), Path::new(&name));
+                    let shown = names.name(full, Path::new(&name));
                     let diff = super::diff::unified(&shown, &input.text, &migration.text);
                     if !diff.is_empty()
                         && !std::mem::replace(&mut noted, true)
